@@ -1,0 +1,2 @@
+//! Benchmarks (written once the domain is complete).
+fn main() {}
