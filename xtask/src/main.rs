@@ -1,1 +1,201 @@
-fn main() {}
+//! Tidewatch's task runner: the commands the README shows (`cargo xtask dev`, `cargo xtask test`) and the ones
+//! engineers use (`cargo xtask bench`, `cargo xtask fuzz`). Each task installs what it needs on a fresh machine,
+//! skipping what is already there at the right version. Std only, so it builds in seconds.
+
+/// Installing tools only when missing.
+mod tools;
+/// `cargo xtask dev`.
+mod dev;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+/// A task's error: what failed, for a person.
+type Result<T> = std::result::Result<T, String>;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+  dev              build what exists and show the demo patient (see README)
+  test             every test the project has: fmt, clippy, native tests (unit, property, fixture),
+                   the benchmarks' code in test mode, and a wasm32 build of `shared`
+  bench            criterion benchmarks natively, then the same workload in headless Chromium (wasm)
+  fuzz [SECONDS]   run each cargo-fuzz target of `shared` for SECONDS (default 60) on nightly";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("dev") => dev::dev(&args[1..]),
+        Some("bench") => bench(),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: FAILED: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (this crate's parent).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// A line saying what is happening.
+fn say(what: &str) {
+    println!("\n== xtask: {what}");
+}
+
+/// Runs a command in the workspace root; a non-zero exit is an error.
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    status.success().then_some(()).ok_or_else(|| format!("{cmd:?} exited with {status}"))
+}
+
+/// `cargo` with the given arguments.
+fn cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(args);
+    cmd
+}
+
+/// Test counts added up over every `cargo test` run.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Tally {
+    /// Runs `cargo test` (or another libtest runner), echoing its output and adding up its result lines.
+    fn run(&mut self, cmd: &mut Command) -> Result<()> {
+        let mut child = cmd
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+        if let Some(out) = child.stdout.take() {
+            for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
+                println!("{line}");
+                self.add(&line);
+            }
+        }
+        let status = child.wait().map_err(|e| e.to_string())?;
+        status.success().then_some(()).ok_or_else(|| format!("{cmd:?} exited with {status}"))
+    }
+
+    /// Adds `test result: ok. 12 passed; 0 failed; 1 ignored; ...`.
+    fn add(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        for part in rest.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            if let (Some(n), Some(what)) = (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+                match what {
+                    "passed" => self.passed += n,
+                    "failed" => self.failed += n,
+                    "ignored" => self.ignored += n,
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+/// `cargo xtask test`: everything, failing on the first red step.
+fn test() -> Result<()> {
+    let started = Instant::now();
+    tools::rustup_target("wasm32-unknown-unknown")?;
+    let mut tally = Tally::default();
+
+    say("format (cargo fmt --check)");
+    run(&mut cargo(&["fmt", "--all", "--check"]))?;
+    say("lints (cargo clippy, warnings are errors)");
+    run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    say("native tests: unit, property, golden fixture tests, and the benchmarks run once as tests");
+    tally.run(&mut cargo(&["test", "--workspace", "--all-targets"]))?;
+    say("doc tests");
+    tally.run(&mut cargo(&["test", "--workspace", "--doc"]))?;
+    say("shared builds for wasm32-unknown-unknown (release profile, as the PWA ships it)");
+    run(&mut cargo(&["build", "-p", "tidewatch-shared", "--lib", "--release", "--target", "wasm32-unknown-unknown"]))?;
+
+    println!("\nxtask test: all steps green in {:.0?}", started.elapsed());
+    println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.ignored);
+    if tally.failed > 0 || tally.passed == 0 {
+        return Err("no test ran, or a test failed".into());
+    }
+    Ok(())
+}
+
+/// `cargo xtask bench`: criterion natively, then the same workload compiled to wasm and run in Chromium.
+fn bench() -> Result<()> {
+    say("native benchmarks (criterion)");
+    run(&mut cargo(&["bench", "-p", "tidewatch-shared", "--bench", "domain"]))?;
+
+    say("the same workload as wasm in headless Chromium");
+    tools::rustup_target("wasm32-unknown-unknown")?;
+    tools::apt(&[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")])?;
+    tools::cargo_tool("wasm-bindgen-test-runner", "wasm-bindgen-cli", Some(tools::WASM_BINDGEN_VERSION), false)?;
+    let webdriver = root().join("shared/tests/webdriver.json");
+    run(cargo(&[
+        "test",
+        "-p",
+        "tidewatch-shared",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--test",
+        "wasm_bench",
+    ])
+    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+}
+
+/// `cargo xtask fuzz [SECONDS]`: every cargo-fuzz target, one after the other, on nightly.
+fn fuzz(seconds: Option<&str>) -> Result<()> {
+    let seconds: u64 = seconds.unwrap_or("60").parse().map_err(|_| "fuzz takes a number of seconds".to_string())?;
+    if !tools::has_toolchain("nightly") {
+        say("installing the nightly toolchain (cargo fuzz needs it)");
+        run(Command::new("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    }
+    tools::cargo_tool("cargo-fuzz", "cargo-fuzz", None, true)?;
+    let fuzz_dir = root().join("shared/fuzz");
+    let targets = tools::output("cargo", &["+nightly", "fuzz", "list", "--fuzz-dir", &fuzz_dir.to_string_lossy()])
+        .ok_or("cargo fuzz list failed")?;
+    for target in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
+        say(&format!("fuzzing {target} for {seconds} s"));
+        // `cargo` here is rustup's proxy (not $CARGO), which understands `+nightly`.
+        run(Command::new("cargo")
+            .args(["+nightly", "fuzz", "run", "--fuzz-dir"])
+            .arg(&fuzz_dir)
+            .arg(target)
+            .arg("--")
+            .arg(format!("-max_total_time={seconds}"))
+            .arg("-print_final_stats=1"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tally;
+
+    #[test]
+    fn tally_adds_libtest_result_lines() {
+        let mut t = Tally::default();
+        t.add("test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.06s");
+        t.add("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out");
+        t.add("running 5 tests");
+        assert_eq!((t.passed, t.failed, t.ignored), (15, 2, 1));
+    }
+}
