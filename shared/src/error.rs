@@ -14,6 +14,9 @@ pub enum Error {
     /// A glucose value outside what any sensor can report (0 or above 600 mg/dL).
     #[error("implausible glucose value {0} mg/dL")]
     ImplausibleGlucose(u32),
+    /// A sensor activation time that is not a real instant (LLU `sensor.a` of 0 or less: no sensor).
+    #[error("invalid sensor activation time {0}")]
+    SensorActivation(i64),
     /// A JSON body that does not have the shape expected of it.
     #[error("malformed JSON: {0}")]
     Json(String),
