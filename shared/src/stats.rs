@@ -92,16 +92,6 @@ impl Bands {
     pub fn above_range(&self) -> f64 {
         self.high + self.very_high
     }
-
-    fn slot(&mut self, band: Band) -> &mut f64 {
-        match band {
-            Band::VeryLow => &mut self.very_low,
-            Band::Low => &mut self.low,
-            Band::InRange => &mut self.in_range,
-            Band::High => &mut self.high,
-            Band::VeryHigh => &mut self.very_high,
-        }
-    }
 }
 
 /// The statistics of one window.
@@ -147,53 +137,51 @@ pub fn summarize(readings: &[Reading], from: UtcTime, to: UtcTime) -> Option<Sum
     let inside = readings.get(start..end)?;
 
     let mut acc = Accumulator::default();
-    let mut prev_interval: Option<i64> = None;
-    let mut iter = inside.iter().peekable();
-    while let Some(r) = iter.next() {
-        let weight = match iter.peek() {
+    let mut prev_interval = DEFAULT_SPACING;
+    for (i, r) in inside.iter().enumerate() {
+        let weight = match inside.get(i + 1) {
             Some(next) => {
-                let interval = next.at.secs_since(r.at).max(0);
-                prev_interval = Some(interval);
-                interval
+                prev_interval = next.at.secs_since(r.at).max(0);
+                prev_interval
             }
-            None => prev_interval.unwrap_or(DEFAULT_SPACING),
+            None => prev_interval,
         };
-        let weight = weight.min(MAX_WEIGHT).min(to.secs_since(r.at)).max(0);
-        acc.add(r.value(), weight);
+        acc.add(r.value(), weight.min(MAX_WEIGHT).min(to.secs_since(r.at)).max(0));
     }
     acc.finish(from, to, window)
 }
 
-/// Running sums for [`summarize`]: West's weighted incremental mean and variance (no cancellation).
+/// Running sums for [`summarize`]: integer seconds per band, and weighted sums of the values shifted by the first
+/// value (so the variance does not suffer from cancellation). No division per reading.
 #[derive(Default)]
 struct Accumulator {
     count: usize,
+    shift: f64,
     weight: i64,
-    mean: f64,
-    m2: f64,
+    sum: f64,
+    sum_sq: f64,
     min: f64,
     max: f64,
-    bands: Bands,
+    band_secs: [i64; 5],
 }
 
 impl Accumulator {
     fn add(&mut self, value: f64, weight: i64) {
         if self.count == 0 {
+            self.shift = value;
             self.min = value;
             self.max = value;
         }
         self.count += 1;
         self.min = self.min.min(value);
         self.max = self.max.max(value);
-        if weight == 0 {
-            return;
-        }
         self.weight += weight;
-        let w = weight as f64;
-        let delta = value - self.mean;
-        self.mean += delta * w / self.weight as f64;
-        self.m2 += w * delta * (value - self.mean);
-        *self.bands.slot(Band::of(value)) += w;
+        let (w, d) = (weight as f64, value - self.shift);
+        self.sum += w * d;
+        self.sum_sq += w * d * d;
+        if let Some(secs) = self.band_secs.get_mut(Band::of(value) as usize) {
+            *secs += weight;
+        }
     }
 
     fn finish(self, from: UtcTime, to: UtcTime, window: i64) -> Option<Summary> {
@@ -201,12 +189,11 @@ impl Accumulator {
             return None;
         }
         let total = self.weight as f64;
-        let mut bands = self.bands;
-        for band in [Band::VeryLow, Band::Low, Band::InRange, Band::High, Band::VeryHigh] {
-            *bands.slot(band) /= total;
-        }
-        let mean = self.mean;
-        let sd = (self.m2 / total).max(0.0).sqrt();
+        let [very_low, low, in_range, high, very_high] = self.band_secs.map(|s| s as f64 / total);
+        let bands = Bands { very_low, low, in_range, high, very_high };
+        let mean_shifted = self.sum / total;
+        let mean = (self.shift + mean_shifted).clamp(self.min, self.max);
+        let sd = (self.sum_sq / total - mean_shifted * mean_shifted).max(0.0).sqrt();
         let cv = if mean > 0.0 { sd / mean * 100.0 } else { 0.0 };
         Some(Summary {
             from,
@@ -680,6 +667,35 @@ mod tests {
             } else {
                 prop_assert!(r.iter().all(|x| x.at < from || x.at >= to));
             }
+        }
+
+        #[test]
+        fn one_pass_sums_match_a_naive_two_pass_computation(
+            gaps in proptest::collection::vec((1i64..40, 40u16..=500), 1..150),
+        ) {
+            // Readings `gap` minutes apart; the reference weighs each by min(gap to next, 15 min), the last by the
+            // interval before it (5 min when alone), and computes mean and SD in two passes.
+            let mut at = 0;
+            let mut r = Vec::new();
+            for &(gap, v) in &gaps {
+                r.push(Reading::new(t(at * MINUTE), MgDl::new(v)));
+                at += gap;
+            }
+            let to = t(at * MINUTE + HOUR);
+            let s = summarize(&r, t(0), to).unwrap();
+            let mut w: Vec<f64> = r.windows(2).map(|p| p[1].at.secs_since(p[0].at).min(MAX_WEIGHT) as f64).collect();
+            let last_interval = r.len().checked_sub(2).map_or(DEFAULT_SPACING as f64, |i| {
+                r[i + 1].at.secs_since(r[i].at).min(MAX_WEIGHT) as f64
+            });
+            w.push(last_interval);
+            let total: f64 = w.iter().sum();
+            let mean = r.iter().zip(&w).map(|(x, w)| x.value() * w).sum::<f64>() / total;
+            let var = r.iter().zip(&w).map(|(x, w)| w * (x.value() - mean).powi(2)).sum::<f64>() / total;
+            prop_assert!((s.mean - mean).abs() < 1e-6, "{} vs {}", s.mean, mean);
+            prop_assert!((s.sd - var.sqrt()).abs() < 1e-6, "{} vs {}", s.sd, var.sqrt());
+            prop_assert_eq!(s.covered_secs as f64, total);
+            let in_range: f64 = r.iter().zip(&w).filter(|(x, _)| Band::of(x.value()) == Band::InRange).map(|(_, w)| w).sum();
+            prop_assert!((s.bands.in_range - in_range / total).abs() < 1e-12);
         }
 
         #[test]
