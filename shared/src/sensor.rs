@@ -53,6 +53,30 @@ impl SensorModel {
         }
     }
 
+    /// The model's lifetime in seconds.
+    pub const fn lifetime_secs(self) -> i64 {
+        self.lifetime_days() * DAY
+    }
+
+    /// LLU's `patientDevice.dtid` for the wearer's app (what [`SensorModel::from_dtid`] reads back; 0 unknown).
+    pub const fn device_type_id(self) -> u32 {
+        match self {
+            SensorModel::Libre1 => 40066,
+            SensorModel::Libre2 | SensorModel::Libre2Plus => 40067,
+            SensorModel::Libre3 | SensorModel::Libre3Plus => 40068,
+            SensorModel::Unknown => 0,
+        }
+    }
+
+    /// LLU's `sensor.pt` (product type: 0 Libre 1, 3 Libre 2, 4 Libre 3; unreliable upstream).
+    pub const fn product_type(self) -> u8 {
+        match self {
+            SensorModel::Libre1 | SensorModel::Unknown => 0,
+            SensorModel::Libre2 | SensorModel::Libre2Plus => 3,
+            SensorModel::Libre3 | SensorModel::Libre3Plus => 4,
+        }
+    }
+
     /// The model's name.
     pub const fn label(self) -> &'static str {
         match self {
@@ -334,5 +358,26 @@ mod tests {
             prop_assert_eq!(st.phase == SensorPhase::Expired, st.left_secs == 0);
             prop_assert!(!st.summary(at(offset)).is_empty());
         }
+    }
+}
+
+#[cfg(test)]
+mod wire_id_tests {
+    use super::SensorModel;
+
+    #[test]
+    fn device_type_ids_read_back_as_the_base_model() {
+        let cases = [
+            (SensorModel::Libre1, SensorModel::Libre1),
+            (SensorModel::Libre2, SensorModel::Libre2),
+            (SensorModel::Libre2Plus, SensorModel::Libre2),
+            (SensorModel::Libre3, SensorModel::Libre3),
+            (SensorModel::Libre3Plus, SensorModel::Libre3),
+            (SensorModel::Unknown, SensorModel::Unknown),
+        ];
+        for (model, read_back) in cases {
+            assert_eq!(SensorModel::from_dtid(model.device_type_id()), read_back, "{model:?}");
+        }
+        assert_eq!(SensorModel::Libre3Plus.lifetime_secs(), 15 * 86_400);
     }
 }

@@ -25,6 +25,7 @@ use core::f64::consts::PI;
 use serde_json::{Value, json};
 
 use crate::reading::{Origin, Reading, SensorRange};
+pub use crate::sensor::SensorModel;
 use crate::time::{DAY, HOUR, MINUTE, UtcTime};
 use crate::trend::Direction;
 use crate::units::{GlucoseUnit, MgDl, SENSOR_MAX, SENSOR_MIN};
@@ -61,42 +62,6 @@ const APP_VERSION: &str = "3.4.1.7374";
 /// LLU's ticket lifetime, milliseconds (180 days).
 const TICKET_DURATION_MS: i64 = 15_552_000_000;
 
-/// Which sensor the simulated wearer uses.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-pub enum SensorModel {
-    /// FreeStyle Libre 2 (14 days, LLU device type 40067).
-    Libre2,
-    /// FreeStyle Libre 3 (14 days, LLU device type 40068).
-    Libre3,
-    /// FreeStyle Libre 3 Plus (15 days, LLU device type 40068).
-    Libre3Plus,
-}
-
-impl SensorModel {
-    /// How long one sensor lasts, seconds.
-    pub const fn lifetime(self) -> i64 {
-        match self {
-            SensorModel::Libre2 | SensorModel::Libre3 => 14 * DAY,
-            SensorModel::Libre3Plus => 15 * DAY,
-        }
-    }
-
-    /// LLU's `patientDevice.dtid` for the wearer's app.
-    pub const fn device_type_id(self) -> u32 {
-        match self {
-            SensorModel::Libre2 => 40067,
-            SensorModel::Libre3 | SensorModel::Libre3Plus => 40068,
-        }
-    }
-
-    /// LLU's `sensor.pt` (product type).
-    pub const fn product_type(self) -> u8 {
-        match self {
-            SensorModel::Libre2 => 3,
-            SensorModel::Libre3 | SensorModel::Libre3Plus => 4,
-        }
-    }
-}
 
 /// A simulated Libre wearer: everything the simulator needs besides the instant.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -191,14 +156,14 @@ impl Patient {
 
     /// When the sensor in use at `at` was activated.
     pub fn sensor_activation(&self, at: UtcTime) -> UtcTime {
-        let life = self.sensor_model.lifetime();
+        let life = self.sensor_model.lifetime_secs();
         self.sensor_anchor + at.secs_since(self.sensor_anchor).div_euclid(life) * life
     }
 
     /// The serial number of the sensor in use at `at` (10 characters, LLU's `sn`).
     pub fn sensor_serial(&self, at: UtcTime) -> String {
         const ALPHABET: &[u8] = b"0123456789ACDEFGHJKLMNPQRTUVWXYZ";
-        let index = at.secs_since(self.sensor_anchor).div_euclid(self.sensor_model.lifetime());
+        let index = at.secs_since(self.sensor_anchor).div_euclid(self.sensor_model.lifetime_secs());
         let mut bits = hash(self.seed, Stream::Serial, index);
         let mut body = String::with_capacity(10);
         for _ in 0..8 {
@@ -208,7 +173,9 @@ impl Patient {
         }
         match self.sensor_model {
             SensorModel::Libre2 => format!("MH{body}"),
+            SensorModel::Libre2Plus => format!("01{body}"),
             SensorModel::Libre3 | SensorModel::Libre3Plus => format!("0{body}0"),
+            SensorModel::Libre1 | SensorModel::Unknown => format!("0{body}"),
         }
     }
 
@@ -1022,7 +989,7 @@ mod tests {
     #[test]
     fn sensor_changes_every_lifetime_with_a_warm_up() {
         let patient = Patient::demo();
-        let life = patient.sensor_model.lifetime();
+        let life = patient.sensor_model.lifetime_secs();
         let a = patient.sensor_activation(now());
         assert!(a <= now() && now().secs_since(a) < life);
         assert_eq!(a.secs_since(patient.sensor_anchor) % life, 0);
