@@ -14,6 +14,10 @@ pub enum Error {
     /// A glucose value outside what any sensor can report (0 or above 600 mg/dL).
     #[error("implausible glucose value {0} mg/dL")]
     ImplausibleGlucose(u32),
+    /// An LLU glucose item that cannot become a reading (no value, a value that is not a whole number, both LO
+    /// and HI).
+    #[error("unusable LLU glucose item: {0}")]
+    GlucoseItem(&'static str),
     /// A JSON body that does not have the shape expected of it.
     #[error("malformed JSON: {0}")]
     Json(String),
