@@ -262,8 +262,8 @@ pub struct Connection {
     /// The same value again (LLU sends both).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub glucose_item: Option<GlucoseItem>,
-    /// Always `null` so far.
-    #[serde(default)]
+    /// Always `null` so far (`Some(Value::Null)`); `None` when absent.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub glucose_alarm: Option<Value>,
     /// The wearer's phone app and its alarm settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -440,8 +440,8 @@ pub struct GlucoseItem {
     /// 1 ↓ … 5 ↑, 0 not determined; absent in graph points.
     #[serde(rename = "TrendArrow", default, skip_serializing_if = "Option::is_none")]
     pub trend_arrow: Option<i64>,
-    /// Always `null` in captures.
-    #[serde(rename = "TrendMessage", default, skip_serializing_if = "Option::is_none")]
+    /// Always `null` in captures (`Some(Value::Null)`); `None` when absent, as in graph points.
+    #[serde(rename = "TrendMessage", default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub trend_message: Option<Value>,
     /// 1 green, 2 yellow, 3 orange, 4 red.
     #[serde(rename = "MeasurementColor", default, skip_serializing_if = "Option::is_none")]
@@ -563,4 +563,10 @@ where
     T: Deserialize<'de>,
 {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Keeps a member that is present, even as `null` (`Some(Value::Null)`), so it is re-emitted exactly; absence
+/// (with `default`) stays `None`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
