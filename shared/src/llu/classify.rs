@@ -2,7 +2,8 @@
 //!
 //! The rules follow llu-protocol.md section 9, in this order (first match wins):
 //!
-//! 1. HTTP 430 → [`Outcome::EdgeBlocked`]; HTTP 911 → [`Outcome::Maintenance`].
+//! 1. HTTP 430 → [`Outcome::EdgeBlocked`]; HTTP 911 → [`Outcome::Maintenance`]; HTTP 401 on
+//!    [`Endpoint::Login`] → [`Outcome::BadCredentials`] (never "log in again" for a login).
 //! 2. Bodies over [`MAX_BODY_BYTES`] → [`Outcome::Malformed`] (HTML ones → edge blocked); nothing that large is LLU.
 //! 3. A JSON object body decides by its content, whatever the HTTP status: `data.minimumVersion`/status 920,
 //!    status 429 "locked", status 911, status 4 with a `step`, status 4 with `couldNotLoadPatient` /
@@ -15,8 +16,10 @@
 //! 5. Whatever is left: [`Outcome::Unexpected`] for well-formed JSON we do not know (or non-2xx statuses), and
 //!    [`Outcome::Malformed`] for a 2xx body that is not what LLU sends.
 //!
-//! The [`Endpoint`] matters in three places: an HTTP 401 or body status 2 means bad credentials on
-//! [`Endpoint::Login`] but a dead token elsewhere, and a status-0 body must parse as that endpoint's payload.
+//! The [`Endpoint`] matters in four places: an HTTP 401 or body status 2 means bad credentials on
+//! [`Endpoint::Login`] but a dead token elsewhere (the step token on [`Endpoint::ContinueStep`]); a body status
+//! 429 without "locked" is a lockout on login but a rate limit elsewhere; and a status-0 body must parse as that
+//! endpoint's payload ([`Payload`]), else it is [`MalformedReason::WrongShape`].
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -285,6 +288,8 @@ pub fn classify(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], 
     match http_status {
         430 => return Outcome::EdgeBlocked,
         911 => return Outcome::Maintenance,
+        // Whatever the body says: "log in again" is never the answer to a failed login (it would loop).
+        401 if endpoint.uses_credentials() => return Outcome::BadCredentials,
         _ => {}
     }
     let html = looks_like_html(headers, body);
@@ -305,7 +310,7 @@ pub fn classify(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], 
         Err(_) if starts_like_json(body) => BodyKind::BrokenJson,
         Err(_) => BodyKind::Other,
     };
-    if let Some(outcome) = from_http(endpoint, http_status, headers, kind) {
+    if let Some(outcome) = from_http(http_status, headers, kind) {
         return outcome;
     }
     let success_status = (200..300).contains(&http_status);
@@ -471,11 +476,10 @@ enum BodyKind {
 }
 
 /// Outcomes decided by the HTTP status and headers alone.
-fn from_http(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], body: BodyKind) -> Option<Outcome> {
+fn from_http(http_status: u16, headers: &[(&str, &str)], body: BodyKind) -> Option<Outcome> {
     let cf_header = headers.iter().any(|(n, _)| n.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("cf-")));
     match (http_status, body) {
         (429, _) => Some(Outcome::RateLimited { retry_after_secs: retry_after(headers) }),
-        (401, _) if endpoint.uses_credentials() => Some(Outcome::BadCredentials),
         (401, _) => Some(Outcome::InvalidToken),
         _ if header(headers, "cf-mitigated").is_some() => Some(Outcome::EdgeBlocked),
         (_, BodyKind::Html) | (403, BodyKind::Other | BodyKind::Empty | BodyKind::BrokenJson) => {
@@ -540,6 +544,8 @@ mod tests {
             (Login, 200, &json, r#"{"status":2,"error":{"message":"incorrect username/password"}}"#, "bad_credentials"),
             (Login, 401, &[], "", "bad_credentials"),
             (Login, 401, &json, r#"{"message":"Unauthorized"}"#, "bad_credentials"),
+            (Login, 401, &json, r#"{"message":"invalid or expired jwt"}"#, "bad_credentials"),
+            (Login, 401, &[], CF_HTML, "bad_credentials"),
             (Connections, 401, &json, r#"{"message":"Unauthorized"}"#, "invalid_token"),
             (Connections, 401, &[], "", "invalid_token"),
             (Graph, 401, &json, r#"{"message":"invalid or expired jwt"}"#, "invalid_token"),

@@ -1,11 +1,12 @@
 //! Everything specific to LibreLinkUp's v4 (`/llu/*`) API, and the only place its wire names appear.
 //!
-//! This module owns: the JSON shapes ([`wire`]: envelope, tickets, login, steps, connections, graph, logbook,
-//! country config), their conversion into domain [`Reading`](crate::reading::Reading)s, the closed list of
-//! [`Region`]s and their hosts, and [`classify`], which turns any upstream answer into one typed [`Outcome`]
-//! with a stable code and a retry policy. It does no I/O and reads no clock: the proxy's upstream module sends
-//! the requests; this module only says what the answers mean. When Abbott retires `/llu/*` (LLU 5 is encrypted),
-//! this module and that adapter are what change.
+//! This module owns: the JSON shapes ([`wire`](crate::llu::wire): envelope, tickets, login, steps,
+//! connections, graph, logbook, country config), their conversion into domain
+//! [`Reading`](crate::reading::Reading)s, the closed list of [`Region`](crate::llu::Region)s and their hosts, and
+//! [`classify`](crate::llu::classify()), which turns any upstream answer into one typed
+//! [`Outcome`](crate::llu::Outcome) with a stable code and a retry policy. It does no I/O and reads no clock: the
+//! proxy's upstream module sends the requests; this module only says what the answers mean. When Abbott retires
+//! `/llu/*` (LLU 5 is encrypted), this module and that adapter are what change.
 
 mod classify;
 mod convert;
