@@ -17,6 +17,10 @@ pub enum Error {
     /// A sensor activation time that is not a real instant (LLU `sensor.a` of 0 or less: no sensor).
     #[error("invalid sensor activation time {0}")]
     SensorActivation(i64),
+    /// An LLU glucose item that cannot become a reading (no value, a value that is not a whole number, both LO
+    /// and HI).
+    #[error("unusable LLU glucose item: {0}")]
+    GlucoseItem(&'static str),
     /// A JSON body that does not have the shape expected of it.
     #[error("malformed JSON: {0}")]
     Json(String),
