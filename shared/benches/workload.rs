@@ -3,7 +3,7 @@
 
 use shared::alarm::{self, AlarmConfig, AlarmState};
 use shared::forecast;
-use shared::reading::{Reading, Series};
+use shared::reading::{Origin, Reading, Series};
 use shared::simulate::{self, Patient};
 use shared::stats;
 use shared::time::{DAY, UtcTime};
@@ -17,7 +17,7 @@ pub struct Input {
     pub now: UtcTime,
     /// 14 days of 1-minute readings, newest first (so the merge has to sort).
     pub history: Vec<Reading>,
-    /// The last 12 h of 5-minute graph points plus the current value (all already in `history`: upserts).
+    /// The last 12 h as 5-minute graph points plus the current value (all already in `history`: upserts).
     pub refresh: Vec<Reading>,
     /// Default alarm settings.
     pub config: AlarmConfig,
@@ -34,9 +34,13 @@ pub fn input() -> Input {
         .map(|i| from + i * 60)
         .map(|at| Reading::new(at, shared::units::MgDl::round(simulate::glucose(&patient, at))))
         .collect();
+    // The refresh re-sends what LLU re-sends: the last 12 h as 5-minute graph points and the current value, all
+    // at instants the series already holds (upserts, as every minute in the app).
+    let mut refresh: Vec<Reading> = history.iter().rev().step_by(5).take(144).rev().copied().collect();
+    if let Some(newest) = history.last() {
+        refresh.push(Reading { origin: Origin::Current, ..*newest });
+    }
     history.reverse();
-    let mut refresh = simulate::graph_points(&patient, now);
-    refresh.extend(simulate::current(&patient, now));
     Input { now, history, refresh, config: AlarmConfig::default(), state: AlarmState::default() }
 }
 

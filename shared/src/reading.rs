@@ -178,7 +178,7 @@ impl Series {
 
     /// Merges many readings at once (sorted or not). A reading at an instant already present replaces it unless
     /// the present one has a higher [`Origin`] (a 5-minute graph point never overwrites the current value, which
-    /// carries the trend arrow). Cost: O((n + m) log m) for m new readings.
+    /// carries the trend arrow). Cost: O(log n + k + m log m) for m new readings that reach k readings back.
     pub fn merge(&mut self, readings: impl IntoIterator<Item = Reading>) {
         let mut incoming: Vec<Reading> = readings.into_iter().collect();
         if incoming.is_empty() {
@@ -195,7 +195,10 @@ impl Series {
             }
             return;
         }
-        let old = core::mem::take(&mut self.readings);
+        // Only the part at or after the oldest incoming reading can change (a refresh touches the last 12 h of
+        // 14 days): merge that tail and leave the rest where it is.
+        let split = first_new.map_or(0, |t| self.readings.partition_point(|r| r.at < t));
+        let old = self.readings.split_off(split);
         self.readings.reserve(old.len() + incoming.len());
         let (mut a, mut b) = (old.into_iter().peekable(), incoming.into_iter().peekable());
         loop {
