@@ -473,7 +473,11 @@ impl Excursion {
             }
             Excursion::Falling { trough } if value < trough => Excursion::Falling { trough: value },
             Excursion::Falling { trough } if value.get().saturating_sub(trough.get()) >= config.rebound_rise.get() => {
-                if value > target { Excursion::Rebounded } else { Excursion::Rising { peak: value } }
+                if value > target {
+                    Excursion::Rebounded
+                } else {
+                    Excursion::Rising { peak: value }
+                }
             }
             other => other,
         }
@@ -594,7 +598,12 @@ enum Repeat {
 /// Advances the alarm machine to `now`. `readings` are sorted oldest first (a [`crate::reading::Series`] slice);
 /// only the last [`LOOKBACK`] is looked at. Returns the events of this step (in [`AlarmKind`] order) and the next
 /// state. A `now` older than the previous step's is ignored (no events, state unchanged).
-pub fn step(now: UtcTime, readings: &[Reading], config: &AlarmConfig, state: &AlarmState) -> (Vec<AlarmEvent>, AlarmState) {
+pub fn step(
+    now: UtcTime,
+    readings: &[Reading],
+    config: &AlarmConfig,
+    state: &AlarmState,
+) -> (Vec<AlarmEvent>, AlarmState) {
     if state.last_step.is_some_and(|last| now < last) {
         return (Vec::new(), state.clone());
     }
@@ -681,7 +690,15 @@ impl<'a> Engine<'a> {
     }
 
     /// Applies one rule's condition to its state: opens, fires, repeats, closes.
-    fn drive(&self, kind: AlarmKind, k: &mut KindState, cond: Cond, repeat: Repeat, silenced: bool, out: &mut Vec<AlarmEvent>) {
+    fn drive(
+        &self,
+        kind: AlarmKind,
+        k: &mut KindState,
+        cond: Cond,
+        repeat: Repeat,
+        silenced: bool,
+        out: &mut Vec<AlarmEvent>,
+    ) {
         let now = self.now;
         let (value, since, level) = match cond {
             Cond::Frozen | Cond::Hold => return,
@@ -728,7 +745,15 @@ impl<'a> Engine<'a> {
         }
         k.sent += 1;
         let volume = if level == Level::Urgent { Volume::Loud } else { self.profile.volume };
-        out.push(AlarmEvent::Fired(Alert { kind, level, at: now, value, repeat: repeat_no, volume, profile: self.profile_kind }));
+        out.push(AlarmEvent::Fired(Alert {
+            kind,
+            level,
+            at: now,
+            value,
+            repeat: repeat_no,
+            volume,
+            profile: self.profile_kind,
+        }));
     }
 
     /// Feeds the readings not seen yet to the rebound tracker.
@@ -894,7 +919,10 @@ impl<'a> Engine<'a> {
             let upto = self.recent.get(..end)?;
             // The reading that stands for "back minutes ago" must be close to it, or the data have a gap.
             let last = upto.last()?;
-            (newest.at.secs_since(last.at) <= back + 2 * MINUTE).then(|| rate_of_change(upto)).flatten().map(|r| r * sign)
+            (newest.at.secs_since(last.at) <= back + 2 * MINUTE)
+                .then(|| rate_of_change(upto))
+                .flatten()
+                .map(|r| r * sign)
         };
         let Some(rate) = rate_at(0) else { return Cond::Hold };
         let threshold = self.config.fast_rate;
@@ -939,7 +967,12 @@ mod tests {
     }
 
     impl Scenario {
-        fn new(config: AlarmConfig, minutes: core::ops::Range<i64>, reading_every: i64, curve: impl Fn(i64) -> Option<u16>) -> Self {
+        fn new(
+            config: AlarmConfig,
+            minutes: core::ops::Range<i64>,
+            reading_every: i64,
+            curve: impl Fn(i64) -> Option<u16>,
+        ) -> Self {
             let readings = minutes
                 .clone()
                 .filter(|m| m.rem_euclid(reading_every) == 0)
@@ -956,7 +989,12 @@ mod tests {
             self.state = next;
         }
 
-        fn run(mut self, minutes: core::ops::Range<i64>, step_every: i64, mut act: impl FnMut(i64, &mut AlarmState)) -> Self {
+        fn run(
+            mut self,
+            minutes: core::ops::Range<i64>,
+            step_every: i64,
+            mut act: impl FnMut(i64, &mut AlarmState),
+        ) -> Self {
             for m in minutes.filter(|m| m.rem_euclid(step_every) == 0) {
                 act(m, &mut self.state);
                 self.step_at(m);
@@ -1044,13 +1082,24 @@ mod tests {
             }
         });
         assert_eq!(s.fired_minutes(AlarmKind::UrgentLow), [15, 20, 25, 30, 35]);
-        assert!(AlarmConfig { disabled: vec![AlarmKind::UrgentLow], ..AlarmConfig::default() }.is_enabled(AlarmKind::UrgentLow));
+        assert!(
+            AlarmConfig { disabled: vec![AlarmKind::UrgentLow], ..AlarmConfig::default() }
+                .is_enabled(AlarmKind::UrgentLow)
+        );
     }
 
     #[test]
     fn wobbling_on_70_gives_one_low_alarm_not_ten() {
         let wobble = [69, 71, 68, 72, 69, 73, 69, 71, 68, 72, 69, 71, 69, 72];
-        let curve = move |m: i64| Some(if (10..24).contains(&m) { wobble[(m - 10) as usize] } else if m < 10 { 80 } else { 90 });
+        let curve = move |m: i64| {
+            Some(if (10..24).contains(&m) {
+                wobble[(m - 10) as usize]
+            } else if m < 10 {
+                80
+            } else {
+                90
+            })
+        };
         let s = Scenario::new(AlarmConfig::default(), 0..40, 1, curve).run(0..40, 1, no_action);
         assert_eq!(s.fired_minutes(AlarmKind::Low), [10]);
         assert_eq!(s.cleared(AlarmKind::Low), [24]);
@@ -1063,12 +1112,20 @@ mod tests {
 
     #[test]
     fn high_wobbling_on_180_clears_only_10_below() {
-        let curve = |m: i64| Some(match m {
-            0..10 => 150,
-            10..30 => if m % 2 == 0 { 182 } else { 175 },
-            30..40 => 171,
-            _ => 170,
-        });
+        let curve = |m: i64| {
+            Some(match m {
+                0..10 => 150,
+                10..30 => {
+                    if m % 2 == 0 {
+                        182
+                    } else {
+                        175
+                    }
+                }
+                30..40 => 171,
+                _ => 170,
+            })
+        };
         let s = Scenario::new(AlarmConfig::default(), 0..50, 1, curve).run(0..50, 1, no_action);
         assert_eq!(s.fired_minutes(AlarmKind::High), [10]);
         assert_eq!(s.cleared(AlarmKind::High), [40]);
@@ -1125,8 +1182,16 @@ mod tests {
 
     #[test]
     fn rising_and_falling_fast_fire_once_per_episode() {
-        static POINTS: [(i64, f64); 8] =
-            [(0, 100.0), (20, 100.0), (60, 220.0), (100, 220.0), (130, 130.0), (170, 130.0), (200, 220.0), (260, 220.0)];
+        static POINTS: [(i64, f64); 8] = [
+            (0, 100.0),
+            (20, 100.0),
+            (60, 220.0),
+            (100, 220.0),
+            (130, 130.0),
+            (170, 130.0),
+            (200, 220.0),
+            (260, 220.0),
+        ];
         let s = Scenario::new(AlarmConfig::default(), 0..260, 1, linear(&POINTS)).run(0..260, 1, no_action);
         let rising = s.fired_minutes(AlarmKind::RisingFast);
         assert_eq!(rising.len(), 2, "{rising:?}");
@@ -1182,22 +1247,17 @@ mod tests {
     }
 
     /// Post-meal: 110 → 230, down to 185, up again to 215, down to 185, up to 210, then back in range.
-    static REBOUND: [(i64, f64); 8] = [
-        (0, 110.0),
-        (30, 110.0),
-        (110, 230.0),
-        (155, 185.0),
-        (185, 215.0),
-        (215, 185.0),
-        (240, 210.0),
-        (285, 120.0),
-    ];
+    static REBOUND: [(i64, f64); 8] =
+        [(0, 110.0), (30, 110.0), (110, 230.0), (155, 185.0), (185, 215.0), (215, 185.0), (240, 210.0), (285, 120.0)];
 
     #[test]
     fn post_meal_rise_falls_rises_again_gives_exactly_one_rebound() {
         for (reading_every, step_every) in [(1, 1), (1, 5), (5, 1), (5, 5)] {
-            let s = Scenario::new(AlarmConfig::default(), 0..320, reading_every, linear(&REBOUND))
-                .run(0..320, step_every, no_action);
+            let s = Scenario::new(AlarmConfig::default(), 0..320, reading_every, linear(&REBOUND)).run(
+                0..320,
+                step_every,
+                no_action,
+            );
             // Trough 185 at 155; +20 → 205 at 175.
             assert_eq!(s.fired(AlarmKind::Rebound), [(175, 0, Level::Info)], "{reading_every}/{step_every}");
             // Cleared once back at or below 170 (210 − 2·(m − 240) ≤ 170 from 260).
@@ -1229,7 +1289,11 @@ mod tests {
         // 21:00 (minute −180) to 08:00; high from 22:00 (−120) to 07:00 (420).
         let curve = |m: i64| Some(if (-120..420).contains(&m) { 200 } else { 120 });
         for step_every in [1, 5] {
-            let s = Scenario::new(night_config(180, Volume::Quiet), -180..480, 5, curve).run(-180..480, step_every, no_action);
+            let s = Scenario::new(night_config(180, Volume::Quiet), -180..480, 5, curve).run(
+                -180..480,
+                step_every,
+                no_action,
+            );
             assert_eq!(s.fired(AlarmKind::High), [(-120, 0, Level::Warning)]);
             assert_eq!(
                 s.fired(AlarmKind::PersistentHigh),
@@ -1259,10 +1323,17 @@ mod tests {
         // Day: high at 21:00; night: 190 is 10 below 200, so it clears at 22:00; day again at 07:00.
         assert_eq!(s.fired_minutes(AlarmKind::High), [-180, 420]);
         assert_eq!(s.cleared(AlarmKind::High), [-120]);
-        let profiles: Vec<_> = s.events.iter().filter_map(|e| e.alert()).filter(|a| a.kind == AlarmKind::High).map(|a| a.profile).collect();
+        let profiles: Vec<_> = s
+            .events
+            .iter()
+            .filter_map(|e| e.alert())
+            .filter(|a| a.kind == AlarmKind::High)
+            .map(|a| a.profile)
+            .collect();
         assert_eq!(profiles, [ProfileKind::Day, ProfileKind::Day]);
         // And a night value above the night threshold alarms with the night profile.
-        let s = Scenario::new(night_config(200, Volume::Normal), -180..480, 5, |_| Some(215)).run(-180..480, 1, no_action);
+        let s =
+            Scenario::new(night_config(200, Volume::Normal), -180..480, 5, |_| Some(215)).run(-180..480, 1, no_action);
         assert_eq!(s.fired_minutes(AlarmKind::High), [-180]);
     }
 
@@ -1349,7 +1420,8 @@ mod tests {
         let json = serde_json::to_string(&a.state).unwrap();
         let back: AlarmState = serde_json::from_str(&json).unwrap();
         assert_eq!(back, a.state);
-        let mut b = Scenario { config: a.config.clone(), readings: a.readings.clone(), state: back, events: Vec::new() };
+        let mut b =
+            Scenario { config: a.config.clone(), readings: a.readings.clone(), state: back, events: Vec::new() };
         a.events.clear();
         for m in 200..400 {
             a.step_at(m);
@@ -1357,7 +1429,8 @@ mod tests {
         }
         assert_eq!(a.events, b.events);
         // Config and events serialise too.
-        let config: AlarmConfig = serde_json::from_str(&serde_json::to_string(&night_config(200, Volume::Quiet)).unwrap()).unwrap();
+        let config: AlarmConfig =
+            serde_json::from_str(&serde_json::to_string(&night_config(200, Volume::Quiet)).unwrap()).unwrap();
         assert_eq!(config, night_config(200, Volume::Quiet));
         let partial: AlarmConfig = serde_json::from_str(r#"{"low_repeat_secs": 600}"#).unwrap();
         assert_eq!(partial.low_repeat_secs, 600);
@@ -1366,11 +1439,16 @@ mod tests {
 
     #[test]
     fn disabled_alarms_stay_silent_and_active_lists_open_episodes() {
-        let config = AlarmConfig { disabled: vec![AlarmKind::High, AlarmKind::PersistentHigh], ..AlarmConfig::default() };
+        let config =
+            AlarmConfig { disabled: vec![AlarmKind::High, AlarmKind::PersistentHigh], ..AlarmConfig::default() };
         let s = Scenario::new(config, 0..200, 1, |_| Some(200)).run(0..200, 1, no_action);
         assert!(s.fired(AlarmKind::High).is_empty() && s.fired(AlarmKind::PersistentHigh).is_empty());
 
-        let s = Scenario::new(AlarmConfig::default(), 0..30, 1, |m| Some(if m < 10 { 100 } else { 50 })).run(0..30, 1, no_action);
+        let s = Scenario::new(AlarmConfig::default(), 0..30, 1, |m| Some(if m < 10 { 100 } else { 50 })).run(
+            0..30,
+            1,
+            no_action,
+        );
         let active = s.state.active();
         let kinds: Vec<_> = active.iter().map(|a| a.kind).collect();
         assert_eq!(kinds, [AlarmKind::UrgentLow, AlarmKind::Low]);
@@ -1382,7 +1460,8 @@ mod tests {
     #[test]
     fn night_window_wraps_midnight() {
         let night = NightProfile { starts_min: 22 * 60, ends_min: 7 * 60, profile: Profile::default() };
-        let cases = [(0, true), (6 * 60 + 59, true), (7 * 60, false), (12 * 60, false), (21 * 60 + 59, false), (22 * 60, true)];
+        let cases =
+            [(0, true), (6 * 60 + 59, true), (7 * 60, false), (12 * 60, false), (21 * 60 + 59, false), (22 * 60, true)];
         for (minute, inside) in cases {
             assert_eq!(night.contains(minute), inside, "{minute}");
         }
@@ -1449,7 +1528,8 @@ mod tests {
     #[test]
     fn a_fortnight_of_minute_data_is_cheap() {
         // 14 days of 1-minute readings (20,160); the machine looks only at the tail.
-        let readings: Vec<Reading> = (0..20_160).map(|m| Reading::new(t(m), MgDl::new(100 + (m % 150) as u16))).collect();
+        let readings: Vec<Reading> =
+            (0..20_160).map(|m| Reading::new(t(m), MgDl::new(100 + (m % 150) as u16))).collect();
         let (_, state) = step(t(20_159), &readings, &AlarmConfig::default(), &AlarmState::new());
         let json = serde_json::to_string(&state).unwrap();
         assert!(json.len() < 2_000, "state stays small: {} bytes", json.len());

@@ -7,29 +7,29 @@
 //! converted only for display. LibreLinkUp wire names live only in [`llu`], Nightscout names only in
 //! [`nightscout`].
 
-/// The crate's one error type and its `Result` alias.
-pub mod error;
-/// UTC instants and the strict `M/D/YYYY h:mm:ss AM|PM` parser for LLU timestamps.
-pub mod time;
-/// mg/dL newtype, mmol/L display conversion and value formatting.
-pub mod units;
-/// A glucose reading, the merged time series, and how fresh the newest reading is.
-pub mod reading;
-/// Rate of change, trend arrows (ours, LLU's) and the Nightscout 5-minute delta.
-pub mod trend;
-/// Nightscout's AR2 forecast and its cone.
-pub mod forecast;
-/// Time-weighted statistics: range bands, mean, SD, CV, GMI, coverage, AGP percentiles.
-pub mod stats;
 /// The alarm engine: one pure state machine, `step(now, readings, config, state) -> (events, state)`.
 pub mod alarm;
-/// Sensor age, time left and warm-up from LLU's activation time and the model's lifetime.
-pub mod sensor;
+/// The crate's one error type and its `Result` alias.
+pub mod error;
+/// Nightscout's AR2 forecast and its cone.
+pub mod forecast;
 /// LibreLinkUp wire types and the classification of any upstream answer.
 pub mod llu;
-/// A deterministic synthetic patient that answers like LibreLinkUp (the demo and the fake upstream's data).
-pub mod simulate;
 /// Nightscout shapes: `/api/v1/entries` and `/pebble`.
 pub mod nightscout;
+/// A glucose reading, the merged time series, and how fresh the newest reading is.
+pub mod reading;
+/// Sensor age, time left and warm-up from LLU's activation time and the model's lifetime.
+pub mod sensor;
+/// A deterministic synthetic patient that answers like LibreLinkUp (the demo and the fake upstream's data).
+pub mod simulate;
+/// Time-weighted statistics: range bands, mean, SD, CV, GMI, coverage, AGP percentiles.
+pub mod stats;
+/// UTC instants and the strict `M/D/YYYY h:mm:ss AM|PM` parser for LLU timestamps.
+pub mod time;
+/// Rate of change, trend arrows (ours, LLU's) and the Nightscout 5-minute delta.
+pub mod trend;
+/// mg/dL newtype, mmol/L display conversion and value formatting.
+pub mod units;
 
 pub use error::{Error, Result};

@@ -102,7 +102,9 @@ fn entry_at(readings: &[Reading], index: usize, device: &str) -> Option<Entry> {
         sys_time: iso,
         direction: direction_name(direction).into(),
         trend: trend_number(direction),
-        delta: trend::delta(upto).filter(|d| d.recent_at == reading.at).map(|d| (d.per_5_min * 1000.0).round() / 1000.0),
+        delta: trend::delta(upto)
+            .filter(|d| d.recent_at == reading.at)
+            .map(|d| (d.per_5_min * 1000.0).round() / 1000.0),
         device: device.into(),
         utc_offset: reading.wearer_offset_min,
     })
@@ -188,16 +190,23 @@ mod tests {
     use crate::units::MgDl;
 
     fn series(points: &[(i64, u16)]) -> Vec<Reading> {
-        points.iter().map(|&(m, v)| Reading::new(UtcTime::from_unix_secs(1_700_000_000 + m * MINUTE), MgDl::new(v))).collect()
+        points
+            .iter()
+            .map(|&(m, v)| Reading::new(UtcTime::from_unix_secs(1_700_000_000 + m * MINUTE), MgDl::new(v)))
+            .collect()
     }
 
     #[test]
     fn names_and_numbers_match_nightscout() {
         let cases = [
-            (Direction::DoubleUp, "DoubleUp", 1), (Direction::SingleUp, "SingleUp", 2),
-            (Direction::FortyFiveUp, "FortyFiveUp", 3), (Direction::Flat, "Flat", 4),
-            (Direction::FortyFiveDown, "FortyFiveDown", 5), (Direction::SingleDown, "SingleDown", 6),
-            (Direction::DoubleDown, "DoubleDown", 7), (Direction::NotComputable, "NOT COMPUTABLE", 8),
+            (Direction::DoubleUp, "DoubleUp", 1),
+            (Direction::SingleUp, "SingleUp", 2),
+            (Direction::FortyFiveUp, "FortyFiveUp", 3),
+            (Direction::Flat, "Flat", 4),
+            (Direction::FortyFiveDown, "FortyFiveDown", 5),
+            (Direction::SingleDown, "SingleDown", 6),
+            (Direction::DoubleDown, "DoubleDown", 7),
+            (Direction::NotComputable, "NOT COMPUTABLE", 8),
         ];
         for (d, name, number) in cases {
             assert_eq!((direction_name(d), trend_number(d)), (name, number));

@@ -314,8 +314,14 @@ mod tests {
     #[test]
     fn age_and_freshness_at_now() {
         let s = Series::from_readings([r(0, 100), r(60, 101)]);
-        let cases = [(60, Freshness::Current), (359, Freshness::Current), (360, Freshness::SignalLoss),
-            (959, Freshness::SignalLoss), (960, Freshness::Stale), (-30, Freshness::Current)];
+        let cases = [
+            (60, Freshness::Current),
+            (359, Freshness::Current),
+            (360, Freshness::SignalLoss),
+            (959, Freshness::SignalLoss),
+            (960, Freshness::Stale),
+            (-30, Freshness::Current),
+        ];
         for (now, want) in cases {
             assert_eq!(s.freshness_at(UtcTime::from_unix_secs(now)), want, "now {now}");
         }
@@ -325,8 +331,17 @@ mod tests {
 
     #[test]
     fn ages_in_words() {
-        let cases = [(0, "just now"), (59, "just now"), (60, "1 min ago"), (3 * 60 + 59, "3 min ago"),
-            (3600, "1 h ago"), (3900, "1 h 5 min ago"), (86_400, "1 day ago"), (3 * 86_400, "3 days ago"), (-5, "just now")];
+        let cases = [
+            (0, "just now"),
+            (59, "just now"),
+            (60, "1 min ago"),
+            (3 * 60 + 59, "3 min ago"),
+            (3600, "1 h ago"),
+            (3900, "1 h 5 min ago"),
+            (86_400, "1 day ago"),
+            (3 * 86_400, "3 days ago"),
+            (-5, "just now"),
+        ];
         for (age, text) in cases {
             assert_eq!(format_age(age), text);
         }

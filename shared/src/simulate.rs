@@ -62,7 +62,6 @@ const APP_VERSION: &str = "3.4.1.7374";
 /// LLU's ticket lifetime, milliseconds (180 days).
 const TICKET_DURATION_MS: i64 = 15_552_000_000;
 
-
 /// A simulated Libre wearer: everything the simulator needs besides the instant.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Patient {
@@ -327,7 +326,8 @@ fn meal(seed: u64, day: i64, j: i64) -> (i64, f64, f64) {
         1 => (12 * 60 + 30, 120.0, 60.0, 50.0),
         _ => (18 * 60 + 45, 120.0, 70.0, 50.0),
     };
-    let onset = day * DAY + centre_min * MINUTE + ((unit(seed, Stream::MealTime, index) - 0.5) * jitter_min * 60.0) as i64;
+    let onset =
+        day * DAY + centre_min * MINUTE + ((unit(seed, Stream::MealTime, index) - 0.5) * jitter_min * 60.0) as i64;
     let size = size_min + size_span * unit(seed, Stream::MealSize, index);
     let ratio = if unit(seed, Stream::MissedBolus, index) < 0.2 {
         0.5
@@ -378,7 +378,8 @@ fn night_dip(seed: u64, l: i64) -> f64 {
 
 /// Smooth sensor noise: ±5 mg/dL over half-hours plus ±0.8 over 5 minutes.
 fn noise(seed: u64, l: i64) -> f64 {
-    5.0 * value_noise(seed, Stream::NoiseCoarse, l, 30 * MINUTE) + 0.8 * value_noise(seed, Stream::NoiseFine, l, 5 * MINUTE)
+    5.0 * value_noise(seed, Stream::NoiseCoarse, l, 30 * MINUTE)
+        + 0.8 * value_noise(seed, Stream::NoiseFine, l, 5 * MINUTE)
 }
 
 /// Whether reading slot `slot` (minute index) falls in a signal gap: in about one hour in twenty, one window of
@@ -501,7 +502,8 @@ pub fn logbook(patient: &Patient, now: UtcTime) -> Vec<LogbookEntry> {
     for day in from.unix_secs().div_euclid(DAY)..=now.unix_secs().div_euclid(DAY) {
         let count = 2 + (unit(seed, Stream::Scan, day) * 3.0) as i64;
         for i in 0..count {
-            let at = UtcTime::from_unix_secs(day * DAY + (unit(seed, Stream::ScanTime, day * 4 + i) * DAY as f64) as i64);
+            let at =
+                UtcTime::from_unix_secs(day * DAY + (unit(seed, Stream::ScanTime, day * 4 + i) * DAY as f64) as i64);
             let slot = patient.slot_at_or_before(at);
             let t = patient.slot_time(slot);
             if t >= from && t <= now && patient.has_reading(slot) {
@@ -701,8 +703,7 @@ pub fn connections_json(patients: &[Patient], now: UtcTime, ticket: &str) -> Val
 /// points.
 pub fn graph_json(patient: &Patient, now: UtcTime, ticket: &str) -> Value {
     let device_id = patient.device_id();
-    let graph: Vec<Value> =
-        graph_points(patient, now).iter().map(|r| glucose_item(patient, r, Item::Graph)).collect();
+    let graph: Vec<Value> = graph_points(patient, now).iter().map(|r| glucose_item(patient, r, Item::Graph)).collect();
     let data = json!({
         "connection": connection_json(patient, now),
         "activeSensors": [{"sensor": sensor_json(patient, now, &device_id), "device": device_json(patient)}],
@@ -842,7 +843,10 @@ mod tests {
         let patient = Patient::demo();
         let (a, b) = (now(), now() + 7 * HOUR + 13);
         assert_eq!(graph_json(&patient, a, DEMO_TICKET), graph_json(&patient, a, DEMO_TICKET));
-        assert_eq!(connections_json(std::slice::from_ref(&patient), a, "x"), connections_json(std::slice::from_ref(&patient), a, "x"));
+        assert_eq!(
+            connections_json(std::slice::from_ref(&patient), a, "x"),
+            connections_json(std::slice::from_ref(&patient), a, "x")
+        );
         // Graph points both answers list have the same values.
         let ga = graph_points(&patient, a);
         let gb = graph_points(&patient, b);
@@ -912,7 +916,19 @@ mod tests {
 
     #[test]
     fn trend_arrow_thresholds() {
-        let cases = [(-3.0, 1), (-2.0, 1), (-1.99, 2), (-1.0, 2), (-0.99, 3), (0.0, 3), (0.99, 3), (1.0, 4), (1.99, 4), (2.0, 5), (5.0, 5)];
+        let cases = [
+            (-3.0, 1),
+            (-2.0, 1),
+            (-1.99, 2),
+            (-1.0, 2),
+            (-0.99, 3),
+            (0.0, 3),
+            (0.99, 3),
+            (1.0, 4),
+            (1.99, 4),
+            (2.0, 5),
+            (5.0, 5),
+        ];
         for (rate, arrow) in cases {
             assert_eq!(llu_arrow(rate), arrow, "{rate}");
         }
@@ -1016,7 +1032,9 @@ mod tests {
                     shape_diff(x, y, &format!("{path}[0]"), out);
                 }
             }
-            (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_)) | (Value::Bool(_), Value::Bool(_)) => {}
+            (Value::Number(_), Value::Number(_))
+            | (Value::String(_), Value::String(_))
+            | (Value::Bool(_), Value::Bool(_)) => {}
             _ => out.push(format!("{path}: {ours} vs {fixture}")),
         }
     }
@@ -1047,12 +1065,21 @@ mod tests {
         // The graph fixture's device lacks the optional "l"/"h" switches and "on" in the alarm rules.
         let graph = fixture("nightscout-librelink-up/graph.json");
         let ours = graph_json(&patients[0], now(), "tok");
-        let optional = [".data.connection.patientDevice.l ", ".data.connection.patientDevice.h ",
-            ".data.activeSensors[0].device.l ", ".data.activeSensors[0].device.h ",
-            ".data.connection.alarmRules.h.on", ".data.connection.alarmRules.l.on"];
+        let optional = [
+            ".data.connection.patientDevice.l ",
+            ".data.connection.patientDevice.h ",
+            ".data.activeSensors[0].device.l ",
+            ".data.activeSensors[0].device.h ",
+            ".data.connection.alarmRules.h.on",
+            ".data.connection.alarmRules.l.on",
+        ];
         assert_shape(&ours, &graph, &optional);
         let mmol_graph = fixture("libreview-unofficial/graph_mmol.json");
-        assert_shape(&graph_json(&patients[1], now(), "tok")["data"]["graphData"], &mmol_graph["data"]["graphData"], &[]);
+        assert_shape(
+            &graph_json(&patients[1], now(), "tok")["data"]["graphData"],
+            &mmol_graph["data"]["graphData"],
+            &[],
+        );
         // Logbook: alarms like LibreView's fixture, scans like pylibrelinkup's.
         let logbook = logbook_json(&patients[0], now(), "tok");
         let data = logbook["data"].as_array().unwrap();

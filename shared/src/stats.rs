@@ -501,13 +501,25 @@ mod tests {
         let cases: [(&str, Vec<Reading>, i64, i64, f64); 5] = [
             ("full hour of minutes", stream(0, HOUR, MINUTE, |_| 100), 0, HOUR, 1.0),
             // 0..=19 min, then 50..=59 min: the reading at 19 min stands for 15 of the 31 missing minutes.
-            ("31-min gap in the middle", {
-                let mut r = stream(0, 20 * MINUTE, MINUTE, |_| 100);
-                r.extend(stream(50 * MINUTE, 10 * MINUTE, MINUTE, |_| 100));
-                r
-            }, 0, HOUR, (19.0 + 15.0 + 10.0) / 60.0),
+            (
+                "31-min gap in the middle",
+                {
+                    let mut r = stream(0, 20 * MINUTE, MINUTE, |_| 100);
+                    r.extend(stream(50 * MINUTE, 10 * MINUTE, MINUTE, |_| 100));
+                    r
+                },
+                0,
+                HOUR,
+                (19.0 + 15.0 + 10.0) / 60.0,
+            ),
             ("last reading cut at the window end", stream(0, 10 * MINUTE, 5 * MINUTE, |_| 100), 0, 7 * MINUTE, 1.0),
-            ("readings before the window do not count", stream(0, HOUR, MINUTE, |_| 100), 30 * MINUTE, 90 * MINUTE, 0.5),
+            (
+                "readings before the window do not count",
+                stream(0, HOUR, MINUTE, |_| 100),
+                30 * MINUTE,
+                90 * MINUTE,
+                0.5,
+            ),
             ("single reading weighs the default spacing", stream(0, MINUTE, MINUTE, |_| 100), 0, HOUR, 5.0 / 60.0),
         ];
         for (name, r, from, to, want) in cases {
@@ -627,7 +639,9 @@ mod tests {
 
     #[test]
     fn agp_bucket_widths_cover_the_day() {
-        for (width, n, last_width) in [(15u16, 96usize, 15u16), (60, 24, 60), (7, 206, 5), (0, 1440, 1), (2000, 1, 1440)] {
+        for (width, n, last_width) in
+            [(15u16, 96usize, 15u16), (60, 24, 60), (7, 206, 5), (0, 1440, 1), (2000, 1, 1440)]
+        {
             let b = agp(&[], t(0), t(DAY), width, 0);
             assert_eq!(b.len(), n, "{width}");
             assert_eq!(b.last().unwrap().minutes, last_width, "{width}");

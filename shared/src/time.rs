@@ -69,10 +69,7 @@ impl UtcTime {
     /// This instant as ISO 8601 with milliseconds, `2022-12-30T16:47:40.000Z` (Nightscout's `dateString`).
     pub fn to_iso8601(self) -> String {
         let c = self.civil();
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
-            c.year, c.month, c.day, c.hour, c.minute, c.second
-        )
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z", c.year, c.month, c.day, c.hour, c.minute, c.second)
     }
 }
 

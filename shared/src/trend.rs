@@ -102,9 +102,27 @@ impl Direction {
         let up = mgdl_per_min > 0.0;
         match magnitude {
             m if m < 1.0 => Direction::Flat,
-            m if m < 2.0 => if up { Direction::FortyFiveUp } else { Direction::FortyFiveDown },
-            m if m <= 3.0 => if up { Direction::SingleUp } else { Direction::SingleDown },
-            _ => if up { Direction::DoubleUp } else { Direction::DoubleDown },
+            m if m < 2.0 => {
+                if up {
+                    Direction::FortyFiveUp
+                } else {
+                    Direction::FortyFiveDown
+                }
+            }
+            m if m <= 3.0 => {
+                if up {
+                    Direction::SingleUp
+                } else {
+                    Direction::SingleDown
+                }
+            }
+            _ => {
+                if up {
+                    Direction::DoubleUp
+                } else {
+                    Direction::DoubleDown
+                }
+            }
         }
     }
 }
@@ -219,8 +237,15 @@ mod tests {
 
     #[test]
     fn llu_arrows_map_to_directions() {
-        let cases = [(0, Direction::NotComputable), (1, Direction::SingleDown), (2, Direction::FortyFiveDown),
-            (3, Direction::Flat), (4, Direction::FortyFiveUp), (5, Direction::SingleUp), (6, Direction::NotComputable)];
+        let cases = [
+            (0, Direction::NotComputable),
+            (1, Direction::SingleDown),
+            (2, Direction::FortyFiveDown),
+            (3, Direction::Flat),
+            (4, Direction::FortyFiveUp),
+            (5, Direction::SingleUp),
+            (6, Direction::NotComputable),
+        ];
         for (arrow, want) in cases {
             assert_eq!(Direction::from_llu_arrow(arrow), want);
         }
@@ -228,10 +253,20 @@ mod tests {
 
     #[test]
     fn rates_map_to_arrows_with_double_arrows() {
-        let cases = [(0.0, Direction::Flat), (0.99, Direction::Flat), (-0.99, Direction::Flat),
-            (1.0, Direction::FortyFiveUp), (1.99, Direction::FortyFiveUp), (-1.5, Direction::FortyFiveDown),
-            (2.0, Direction::SingleUp), (3.0, Direction::SingleUp), (-2.5, Direction::SingleDown),
-            (3.01, Direction::DoubleUp), (-4.0, Direction::DoubleDown), (f64::NAN, Direction::NotComputable)];
+        let cases = [
+            (0.0, Direction::Flat),
+            (0.99, Direction::Flat),
+            (-0.99, Direction::Flat),
+            (1.0, Direction::FortyFiveUp),
+            (1.99, Direction::FortyFiveUp),
+            (-1.5, Direction::FortyFiveDown),
+            (2.0, Direction::SingleUp),
+            (3.0, Direction::SingleUp),
+            (-2.5, Direction::SingleDown),
+            (3.01, Direction::DoubleUp),
+            (-4.0, Direction::DoubleDown),
+            (f64::NAN, Direction::NotComputable),
+        ];
         for (rate, want) in cases {
             assert_eq!(Direction::from_rate(rate), want, "rate {rate}");
         }

@@ -247,7 +247,7 @@ fn expectation(rel: &str) -> Option<Expectation> {
             let device = graph.connection.patient_device.as_ref().unwrap();
             let std_sd = rules.std.as_ref().unwrap().get("sd").is_some();
             match (rules.c, device.u, std_sd, newest.arrow) {
-                (Some(true), Some(_), true, Some(Direction::SingleDown)) => {}  // graph_response
+                (Some(true), Some(_), true, Some(Direction::SingleDown)) => {} // graph_response
                 (None, Some(_), false, Some(Direction::Flat)) => {}            // no_alarm_rules_c
                 (Some(true), Some(_), false, Some(Direction::Flat)) => {}      // no_sd
                 (Some(true), None, false, Some(Direction::Flat)) => {}         // no_u
@@ -258,12 +258,16 @@ fn expectation(rel: &str) -> Option<Expectation> {
             lossless::<Vec<shared::llu::LogbookEntry>>(b);
             let Payload::Logbook(entries) = success(o) else { panic!("not a logbook") };
             let out = logbook_readings(&entries);
-            let got: Vec<_> = out.series.as_slice().iter().map(|r| (r.mgdl.get(), r.arrow, r.wearer_offset_min)).collect();
-            assert_eq!(got, [
-                (159, Some(Direction::Flat), Some(0)),
-                (181, Some(Direction::FortyFiveUp), Some(0)),
-                (197, Some(Direction::Flat), Some(0)),
-            ]);
+            let got: Vec<_> =
+                out.series.as_slice().iter().map(|r| (r.mgdl.get(), r.arrow, r.wearer_offset_min)).collect();
+            assert_eq!(
+                got,
+                [
+                    (159, Some(Direction::Flat), Some(0)),
+                    (181, Some(Direction::FortyFiveUp), Some(0)),
+                    (197, Some(Direction::Flat), Some(0)),
+                ]
+            );
         }),
         "pylibrelinkup/login_response.json" => (Endpoint::Login, "success", |b, o| {
             round_trip::<shared::llu::LoginSuccess>(b);
@@ -311,18 +315,43 @@ fn reconstructed_cases(bytes: &[u8]) {
         ("login: not authenticated (older wording)", Endpoint::Login, &[200], "bad_credentials"),
         ("login: too many failed logins -> temporary lock", Endpoint::Login, &[200, 429], "locked"),
         ("login: terms of use must be (re)accepted", Endpoint::Login, &[200], "step_required"),
-        ("login (or after accepting tou): privacy policy must be (re)accepted", Endpoint::ContinueStep, &[200], "step_required"),
+        (
+            "login (or after accepting tou): privacy policy must be (re)accepted",
+            Endpoint::ContinueStep,
+            &[200],
+            "step_required",
+        ),
         ("login: e-mail not verified", Endpoint::Login, &[200], "step_required"),
         ("data call: client version header too old", Endpoint::Connections, &[403, 200], "minimum_version"),
-        ("data call: Account-Id header missing (version >= 4.11)", Endpoint::Connections, &[400], "required_header_missing"),
-        ("data call: Account-Id header does not match the token's user", Endpoint::Connections, &[400], "account_id_mismatch"),
-        ("any authenticated call / auth/continue with a bad or expired token", Endpoint::Graph, &[401], "invalid_token"),
+        (
+            "data call: Account-Id header missing (version >= 4.11)",
+            Endpoint::Connections,
+            &[400],
+            "required_header_missing",
+        ),
+        (
+            "data call: Account-Id header does not match the token's user",
+            Endpoint::Connections,
+            &[400],
+            "account_id_mismatch",
+        ),
+        (
+            "any authenticated call / auth/continue with a bad or expired token",
+            Endpoint::Graph,
+            &[401],
+            "invalid_token",
+        ),
         ("graph call: server lost the session / wrong id in path", Endpoint::Graph, &[200, 401], "missing_cached_user"),
         ("graph call: patient not loadable (e.g. wrong regional host)", Endpoint::Graph, &[200], "patient_not_found"),
         ("graph call: follower not connected to that patient", Endpoint::Graph, &[200], "not_connected"),
         ("maintenance, or login at a foreign regional server", Endpoint::Login, &[200, 911], "maintenance"),
         ("LibreView /glucoseHistory called with an llu product token", Endpoint::Other, &[400], "unexpected"),
-        ("LLU 5 API (lluapi-c-{cc}.libreview.io/v1/login) with a country not in that API region", Endpoint::Login, &[400], "unexpected"),
+        (
+            "LLU 5 API (lluapi-c-{cc}.libreview.io/v1/login) with a country not in that API region",
+            Endpoint::Login,
+            &[400],
+            "unexpected",
+        ),
     ];
     let names: BTreeSet<&str> = cases.iter().map(|c| c["case"].as_str().unwrap()).collect();
     let covered: BTreeSet<&str> = table.iter().map(|w| w.0).collect();
@@ -387,7 +416,11 @@ fn edge_and_transport_failures_around_real_bodies() {
     let end = graph.trim_ascii_end().len();
     for cut in [1, 100, end / 2, end - 1] {
         let outcome = classify(Endpoint::Graph, 200, &[("cf-ray", "x")], &graph[..cut]);
-        assert!(matches!(outcome, Outcome::Malformed { reason: MalformedReason::NotJson }), "cut at {cut}: {}", outcome.code());
+        assert!(
+            matches!(outcome, Outcome::Malformed { reason: MalformedReason::NotJson }),
+            "cut at {cut}: {}",
+            outcome.code()
+        );
     }
     // A 10 MB body made of a real graph repeated.
     let mut huge = Vec::with_capacity(10 * 1024 * 1024);

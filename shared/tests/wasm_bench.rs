@@ -43,10 +43,14 @@ fn domain_workload_in_chromium() {
     let (mean, best) = time(10, 20, || {
         black_box(workload::full(black_box(&input)));
     });
-    console_log!("wasm full (build 14-day series + merge + stats + AR2 + alarm step): mean {mean:.3} ms, best {best:.3} ms");
+    console_log!(
+        "wasm full (build 14-day series + merge + stats + AR2 + alarm step): mean {mean:.3} ms, best {best:.3} ms"
+    );
     let mut series = shared::reading::Series::from_readings(input.history.iter().copied());
     let (mean, best) = time(10, 50, || {
         black_box(workload::refresh(black_box(&input), &mut series));
     });
-    console_log!("wasm refresh (merge 12 h + stats + AR2 + alarm step on 14 days): mean {mean:.3} ms, best {best:.3} ms");
+    console_log!(
+        "wasm refresh (merge 12 h + stats + AR2 + alarm step on 14 days): mean {mean:.3} ms, best {best:.3} ms"
+    );
 }

@@ -2,10 +2,10 @@
 //! engineers use (`cargo xtask bench`, `cargo xtask fuzz`). Each task installs what it needs on a fresh machine,
 //! skipping what is already there at the right version. Std only, so it builds in seconds.
 
-/// Installing tools only when missing.
-mod tools;
 /// `cargo xtask dev`.
 mod dev;
+/// Installing tools only when missing.
+mod tools;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("dev") => dev::dev(&args[1..]),
+        Some("dev") => dev::dev(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         _ => {
@@ -78,11 +78,8 @@ struct Tally {
 impl Tally {
     /// Runs `cargo test` (or another libtest runner), echoing its output and adding up its result lines.
     fn run(&mut self, cmd: &mut Command) -> Result<()> {
-        let mut child = cmd
-            .current_dir(root())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+        let mut child =
+            cmd.current_dir(root()).stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
         if let Some(out) = child.stdout.take() {
             for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
                 println!("{line}");

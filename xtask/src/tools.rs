@@ -21,9 +21,7 @@ pub fn rustup_target(target: &str) -> Result<()> {
 
 /// Whether a rustup toolchain (e.g. `nightly`) is installed.
 pub fn has_toolchain(name: &str) -> bool {
-    output("rustup", &["toolchain", "list"])
-        .map(|out| out.lines().any(|l| l.starts_with(name)))
-        .unwrap_or(false)
+    output("rustup", &["toolchain", "list"]).map(|out| out.lines().any(|l| l.starts_with(name))).unwrap_or(false)
 }
 
 /// Installs a cargo tool unless `bin --version` already reports `version` (any version when `None`).

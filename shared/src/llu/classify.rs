@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use super::region::Region;
 use super::wire::{
-    Connection, CountryConfig, Envelope, GraphData, LoginRedirect, LoginStep, LoginSuccess, LogbookEntry, StepKind,
+    Connection, CountryConfig, Envelope, GraphData, LogbookEntry, LoginRedirect, LoginStep, LoginSuccess, StepKind,
     Ticket,
 };
 
@@ -320,7 +320,9 @@ pub fn classify(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], 
         }
         Ok(object) => Outcome::Unexpected { http_status, message: summary(&object) },
         Err(reason) if success_status => malformed(reason),
-        Err(reason) => Outcome::Unexpected { http_status, message: format!("HTTP {http_status}, body {}", reason.code()) },
+        Err(reason) => {
+            Outcome::Unexpected { http_status, message: format!("HTTP {http_status}, body {}", reason.code()) }
+        }
     }
 }
 
@@ -373,7 +375,12 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 }
 
 /// Outcomes decided by a JSON object body, or `None` to fall through to the HTTP status.
-fn from_json(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], obj: &Map<String, Value>) -> Option<Outcome> {
+fn from_json(
+    endpoint: Endpoint,
+    http_status: u16,
+    headers: &[(&str, &str)],
+    obj: &Map<String, Value>,
+) -> Option<Outcome> {
     let status = obj.get("status").and_then(Value::as_i64);
     let data = obj.get("data").and_then(Value::as_object);
     let message = obj
@@ -505,7 +512,8 @@ fn clamp_wait(secs: u64) -> u32 {
 /// `4.16.0`-like: 1 to 4 dot-separated groups of 1–4 digits. Anything else is not put into a header.
 fn sane_version(v: &str) -> bool {
     let groups = v.split('.').count();
-    (1..=4).contains(&groups) && v.split('.').all(|g| (1..=4).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()))
+    (1..=4).contains(&groups)
+        && v.split('.').all(|g| (1..=4).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A short description of an unknown JSON error: its message if any, else its status, else its keys.
@@ -551,8 +559,20 @@ mod tests {
             (Graph, 401, &json, r#"{"message":"invalid or expired jwt"}"#, "invalid_token"),
             (ContinueStep, 401, &json, r#"{"message":"Invalid Or Expired JWT"}"#, "invalid_token"),
             (Graph, 200, &json, r#"{"message":"MissingCachedUser"}"#, "missing_cached_user"),
-            (Login, 200, &json, r#"{"status":429,"data":{"code":60,"data":{"failures":3,"interval":60,"lockout":300},"message":"locked"}}"#, "locked"),
-            (Login, 429, &json, r#"{"status":429,"data":{"code":60,"data":{"lockout":120},"message":"locked"}}"#, "locked"),
+            (
+                Login,
+                200,
+                &json,
+                r#"{"status":429,"data":{"code":60,"data":{"failures":3,"interval":60,"lockout":300},"message":"locked"}}"#,
+                "locked",
+            ),
+            (
+                Login,
+                429,
+                &json,
+                r#"{"status":429,"data":{"code":60,"data":{"lockout":120},"message":"locked"}}"#,
+                "locked",
+            ),
             (Connections, 429, &[("Retry-After", "30")], "", "rate_limited"),
             (Connections, 429, &[], "<html>1015 rate limited</html>", "rate_limited"),
             (Connections, 200, &json, r#"{"status":429}"#, "rate_limited"),
@@ -575,7 +595,13 @@ mod tests {
             (Login, 200, &json, r#"{"status":0,"data":{"redirect":true,"region":"EU2"}}"#, "redirect"),
             (Login, 200, &json, r#"{"status":0,"data":{"redirect":true,"region":"mars"}}"#, "unknown_region"),
             (Login, 200, &json, r#"{"status":0,"data":{"redirect":true}}"#, "malformed"),
-            (Login, 200, &json, r#"{"status":4,"data":{"step":{"type":"tou"},"authTicket":{"token":"t","expires":1,"duration":3600000}}}"#, "step_required"),
+            (
+                Login,
+                200,
+                &json,
+                r#"{"status":4,"data":{"step":{"type":"tou"},"authTicket":{"token":"t","expires":1,"duration":3600000}}}"#,
+                "step_required",
+            ),
             (Login, 200, &json, r#"{"status":4,"data":{"step":{"type":7}}}"#, "malformed"),
             (Other, 400, &json, r#"{"message":"ProductMismatch"}"#, "unexpected"),
             (Login, 400, &json, r#"{"code":5,"errors":[{"error":"unsupported country in API region"}]}"#, "unexpected"),
@@ -609,7 +635,8 @@ mod tests {
 
     #[test]
     fn carries_the_numbers_that_matter() {
-        let locked = r#"{"status":429,"data":{"code":60,"data":{"failures":3,"interval":60,"lockout":120},"message":"locked"}}"#;
+        let locked =
+            r#"{"status":429,"data":{"code":60,"data":{"failures":3,"interval":60,"lockout":120},"message":"locked"}}"#;
         assert_eq!(run(Endpoint::Login, 200, &[], locked), Outcome::Locked { retry_after_secs: 120 });
         assert_eq!(run(Endpoint::Login, 200, &[], r#"{"status":429}"#), Outcome::Locked { retry_after_secs: 300 });
         let retry = |v: &str| run(Endpoint::Graph, 429, &[("retry-after", v)], "");
@@ -617,7 +644,10 @@ mod tests {
         assert_eq!(retry(" 7 "), Outcome::RateLimited { retry_after_secs: 7 });
         assert_eq!(retry("0"), Outcome::RateLimited { retry_after_secs: 1 });
         assert_eq!(retry("99999999999"), Outcome::RateLimited { retry_after_secs: MAX_WAIT_SECS });
-        assert_eq!(retry("Wed, 21 Oct 2015 07:28:00 GMT"), Outcome::RateLimited { retry_after_secs: DEFAULT_RATE_LIMIT_SECS });
+        assert_eq!(
+            retry("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Outcome::RateLimited { retry_after_secs: DEFAULT_RATE_LIMIT_SECS }
+        );
         assert_eq!(retry("-5"), Outcome::RateLimited { retry_after_secs: DEFAULT_RATE_LIMIT_SECS });
         let version = |v: &str| {
             run(Endpoint::Connections, 403, &[], &format!(r#"{{"data":{{"minimumVersion":{v}}},"status":920}}"#))

@@ -154,7 +154,10 @@ mod tests {
             (r#""ValueInMgPerDl":115.0"#, Some((115, SensorRange::InRange, None))),
             (r#""ValueInMgPerDl":54,"TrendArrow":1"#, Some((54, SensorRange::InRange, Some(Direction::SingleDown)))),
             (r#""ValueInMgPerDl":90,"TrendArrow":0"#, Some((90, SensorRange::InRange, Some(Direction::NotComputable)))),
-            (r#""ValueInMgPerDl":90,"TrendArrow":99999"#, Some((90, SensorRange::InRange, Some(Direction::NotComputable)))),
+            (
+                r#""ValueInMgPerDl":90,"TrendArrow":99999"#,
+                Some((90, SensorRange::InRange, Some(Direction::NotComputable))),
+            ),
             (r#""ValueInMgPerDl":39,"isLow":true"#, Some((39, SensorRange::Lo, None))),
             (r#""ValueInMgPerDl":0,"isLow":true"#, Some((40, SensorRange::Lo, None))),
             (r#""isLow":true"#, Some((40, SensorRange::Lo, None))),
