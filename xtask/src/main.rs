@@ -111,6 +111,7 @@ impl Tally {
 fn test() -> Result<()> {
     let started = Instant::now();
     tools::rustup_target("wasm32-unknown-unknown")?;
+    tools::rustup_components(&["rustfmt", "clippy"])?;
     let mut tally = Tally::default();
 
     say("format (cargo fmt --check)");

@@ -19,6 +19,18 @@ pub fn rustup_target(target: &str) -> Result<()> {
     run(Command::new("rustup").args(["target", "add", target]))
 }
 
+/// Adds rustup components (e.g. `rustfmt`, `clippy`) that are not installed.
+pub fn rustup_components(components: &[&str]) -> Result<()> {
+    let installed = output("rustup", &["component", "list", "--installed"]).unwrap_or_default();
+    let missing: Vec<&str> =
+        components.iter().copied().filter(|c| !installed.lines().any(|l| l.split('-').next() == Some(c))).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    say(&format!("installing Rust components: {}", missing.join(" ")));
+    run(Command::new("rustup").args(["component", "add"]).args(&missing))
+}
+
 /// Whether a rustup toolchain (e.g. `nightly`) is installed.
 pub fn has_toolchain(name: &str) -> bool {
     output("rustup", &["toolchain", "list"]).map(|out| out.lines().any(|l| l.starts_with(name))).unwrap_or(false)
