@@ -152,6 +152,8 @@ fn bench() -> Result<()> {
         "wasm32-unknown-unknown",
         "--test",
         "wasm_bench",
+        "--",
+        "--nocapture",
     ])
     .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
     .env("CHROMEDRIVER", "/usr/bin/chromedriver")
