@@ -894,15 +894,14 @@ impl<'a> Engine<'a> {
         // The rise began at the lowest reading in the 2 hours before the value crossed the high line.
         let from = self.recent.partition_point(|r| r.at < high_since - 2 * HOUR);
         let to = self.recent.partition_point(|r| r.at <= high_since);
+        // Of equal lows, the latest (`rev` + `min_by`, which keeps the first minimum it meets).
         let rise_start = self
             .recent
             .get(from..to)
             .unwrap_or_default()
             .iter()
-            .fold(None::<&Reading>, |lowest, r| match lowest {
-                Some(l) if l.value() < r.value() => Some(l),
-                _ => Some(r),
-            })
+            .rev()
+            .min_by(|a, b| a.value().total_cmp(&b.value()))
             .map_or(high_since, |r| r.at);
         let old_enough = self.now.secs_since(rise_start) >= self.config.not_coming_down_after_secs;
         let flat = self.slope_30().is_some_and(|s| s > self.config.not_coming_down_slope);

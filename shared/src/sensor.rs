@@ -135,7 +135,7 @@ impl Sensor {
 
     /// When it ends: activation + the model's lifetime.
     pub fn ends_at(&self) -> UtcTime {
-        self.activated_at + self.model.lifetime_days() * DAY
+        self.activated_at + self.model.lifetime_secs()
     }
 
     /// When warm-up is over.

@@ -589,10 +589,16 @@ fn glucose_item(patient: &Patient, reading: &Reading, item: Item) -> Value {
         GlucoseUnit::MmolL => json!(mmol(mgdl)),
     };
     let local = UtcTime::from_unix_secs(patient.local_secs(reading.at));
+    let (kind, alarm) = match item {
+        Item::Graph => (0, None),
+        Item::Current | Item::Log(LogbookKind::Scan) => (1, None),
+        Item::Log(LogbookKind::LowAlarm) => (3, Some(1)),
+        Item::Log(LogbookKind::HighAlarm) => (3, Some(2)),
+    };
     let mut v = json!({
         "FactoryTimestamp": reading.at.to_llu(),
         "Timestamp": local.to_llu(),
-        "type": 0,
+        "type": kind,
         "ValueInMgPerDl": mgdl,
         "MeasurementColor": measurement_color(patient, mgdl),
         "GlucoseUnits": uom(patient.unit),
@@ -600,14 +606,7 @@ fn glucose_item(patient: &Patient, reading: &Reading, item: Item) -> Value {
         "isHigh": reading.range == SensorRange::Hi,
         "isLow": reading.range == SensorRange::Lo,
     });
-    let (kind, alarm) = match item {
-        Item::Graph => (0, None),
-        Item::Current | Item::Log(LogbookKind::Scan) => (1, None),
-        Item::Log(LogbookKind::LowAlarm) => (3, Some(1)),
-        Item::Log(LogbookKind::HighAlarm) => (3, Some(2)),
-    };
     if let Some(map) = v.as_object_mut() {
-        map.insert("type".into(), json!(kind));
         if !matches!(item, Item::Graph) {
             map.insert("TrendArrow".into(), json!(llu_arrow(rate_at(patient, reading.at))));
             map.insert("TrendMessage".into(), Value::Null);

@@ -93,10 +93,14 @@ impl Converted {
 }
 
 impl Connection {
-    /// The current value (`glucoseMeasurement`, else `glucoseItem`) as a [`Origin::Current`] reading; `None` when
-    /// LLU sent neither.
+    /// The current value as LLU sent it: `glucoseMeasurement`, else `glucoseItem`.
+    pub fn current_item(&self) -> Option<&GlucoseItem> {
+        self.glucose_measurement.as_ref().or(self.glucose_item.as_ref())
+    }
+
+    /// The current value as a [`Origin::Current`] reading; `None` when LLU sent neither item.
     pub fn current_reading(&self) -> Option<Result<Reading>> {
-        self.glucose_measurement.as_ref().or(self.glucose_item.as_ref()).map(|i| i.to_reading(Origin::Current))
+        self.current_item().map(|i| i.to_reading(Origin::Current))
     }
 }
 
@@ -109,8 +113,7 @@ impl GraphData {
         for (i, item) in points.iter().enumerate() {
             out.push(&mut readings, item, Origin::Graph, Some(i));
         }
-        let current = self.connection.glucose_measurement.as_ref().or(self.connection.glucose_item.as_ref());
-        if let Some(item) = current {
+        if let Some(item) = self.connection.current_item() {
             out.push(&mut readings, item, Origin::Current, None);
         }
         out.series = Series::from_readings(readings);
