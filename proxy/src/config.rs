@@ -1,0 +1,109 @@
+//! The worker's configuration, read once per request from `wrangler.toml` vars and secrets into one typed
+//! struct. The session key never appears in `Debug` output or logs.
+
+use crate::error::ApiError;
+use crate::seal::SessionKey;
+use crate::upstream::Upstream;
+
+/// The `version` header sent when `LLU_VERSION` is unset (llu-protocol.md 2.2: what current clients send).
+pub const DEFAULT_VERSION: &str = "4.17.0";
+/// The `product` header sent when `LLU_PRODUCT` is unset (llu-protocol.md 2.3).
+pub const DEFAULT_PRODUCT: &str = "llu.android";
+
+/// Everything the worker reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `LLU_UPSTREAM`.
+    pub upstream: Upstream,
+    /// `LLU_VERSION`.
+    pub version: String,
+    /// `LLU_PRODUCT`.
+    pub product: String,
+    /// `ALLOWED_ORIGINS` (comma-separated, exact origins).
+    pub allowed_origins: Vec<String>,
+    /// `SESSION_KEY` (secret).
+    pub key: SessionKey,
+}
+
+impl Config {
+    /// Reads the configuration through `var` (a var or secret by name). A missing or malformed `SESSION_KEY`, a
+    /// bad `LLU_UPSTREAM` or a `version`/`product` that could not go into a header is a clear error.
+    pub fn read(var: impl Fn(&str) -> Option<String>) -> Result<Config, ApiError> {
+        let key = var("SESSION_KEY")
+            .ok_or_else(|| ApiError::not_configured("SESSION_KEY is not set (wrangler secret put SESSION_KEY)."))
+            .and_then(|secret| {
+                SessionKey::from_secret(&secret).map_err(|e| ApiError::not_configured(&e.to_string()))
+            })?;
+        let upstream = Upstream::parse(var("LLU_UPSTREAM").as_deref()).map_err(|e| ApiError::not_configured(&e))?;
+        let version = non_empty(var("LLU_VERSION")).unwrap_or_else(|| DEFAULT_VERSION.to_owned());
+        if !is_version(&version) {
+            return Err(ApiError::not_configured("LLU_VERSION must be digits and dots, such as 4.17.0."));
+        }
+        let product = non_empty(var("LLU_PRODUCT")).unwrap_or_else(|| DEFAULT_PRODUCT.to_owned());
+        if !product.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
+            return Err(ApiError::not_configured("LLU_PRODUCT must be a plain name such as llu.android."));
+        }
+        let allowed_origins = var("ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split([',', ' ', '\n'])
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Ok(Config { upstream, version, product, allowed_origins, key })
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Whether `text` is digits separated by single dots.
+pub fn is_version(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 20
+        && text.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    fn read(pairs: &[(&str, &str)]) -> Result<Config, ApiError> {
+        Config::read(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+    }
+
+    #[test]
+    fn defaults_need_only_the_key() {
+        let config = read(&[("SESSION_KEY", KEY)]).unwrap();
+        assert_eq!(config.upstream, Upstream::LibreView);
+        assert_eq!((config.version.as_str(), config.product.as_str()), (DEFAULT_VERSION, DEFAULT_PRODUCT));
+        assert!(config.allowed_origins.is_empty());
+        assert!(!format!("{config:?}").contains(KEY));
+    }
+
+    #[test]
+    fn every_var_is_read() {
+        let config = read(&[
+            ("SESSION_KEY", KEY),
+            ("LLU_UPSTREAM", "http://127.0.0.1:9000"),
+            ("LLU_VERSION", "4.18.0"),
+            ("LLU_PRODUCT", "llu.ios"),
+            ("ALLOWED_ORIGINS", "https://a.example, https://b.example/"),
+        ])
+        .unwrap();
+        assert_eq!(config.upstream, Upstream::Base("http://127.0.0.1:9000".into()));
+        assert_eq!((config.version.as_str(), config.product.as_str()), ("4.18.0", "llu.ios"));
+        assert_eq!(config.allowed_origins, ["https://a.example", "https://b.example"]);
+    }
+
+    #[test]
+    fn bad_configuration_is_a_clear_error() {
+        assert_eq!(read(&[]).unwrap_err().code, "not_configured");
+        assert_eq!(read(&[("SESSION_KEY", "short")]).unwrap_err().code, "not_configured");
+        assert!(read(&[("SESSION_KEY", KEY), ("LLU_VERSION", "4.17.0\r\nx: y")]).is_err());
+        assert!(read(&[("SESSION_KEY", KEY), ("LLU_PRODUCT", "a b")]).is_err());
+        assert!(read(&[("SESSION_KEY", KEY), ("LLU_UPSTREAM", "file:///etc")]).is_err());
+    }
+}

@@ -1,0 +1,281 @@
+//! The LLU-compatible facade (design decision 3): one handler per route. Same paths and JSON as LLU, with LLU's
+//! token replaced by the sealed session everywhere it appears; the demo session answers from the simulator.
+
+use futures::StreamExt as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::llu::{Endpoint, Outcome, Region};
+use shared::time::{DAY, UtcTime};
+use worker::{Env, Method, Request, RequestInit};
+
+use crate::config::{Config, is_version};
+use crate::demo;
+use crate::error::{ApiError, ApiResult};
+use crate::hub::{self, Data, HubAnswer, HubRequest};
+use crate::policy::{self, Document, MAX_REQUEST_BYTES};
+use crate::reply::Reply;
+use crate::seal::{Kind, Session, random_nonce, sha256_hex};
+use crate::upstream;
+
+/// The longest a full session lasts (LLU's token lifetime).
+pub const MAX_SESSION_SECS: i64 = 180 * DAY;
+/// The longest a step session lasts (LLU's step token lifetime).
+pub const STEP_SESSION_SECS: i64 = 3600;
+
+/// What every handler needs.
+pub struct Ctx {
+    /// The environment (the `HUB` binding).
+    pub env: Env,
+    /// The configuration.
+    pub config: Config,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// This server's origin (`https://host`), for rewriting `regionalMap`.
+    pub origin: String,
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+/// `POST /llu/auth/login`.
+pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
+    let body = read_body(req).await?;
+    let Credentials { email, password } = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad_request("Send {\"email\": …, \"password\": …} as JSON."))?;
+    let email = email.trim().to_owned();
+    if email.len() > 254 || !email.contains('@') || password.is_empty() || password.len() > 1024 {
+        return Err(ApiError::bad_request("Enter the e-mail and password of the LibreLinkUp account."));
+    }
+    if email.eq_ignore_ascii_case(demo::DEMO_EMAIL) {
+        return start_demo(ctx);
+    }
+    let request = HubRequest::Login { email: email.clone(), password };
+    signed_in(ctx, ask_hub(&ctx.env, &hub::login_object(&email), &request).await?)
+}
+
+/// `POST /auth/continue/{tou|pp}` with a step session: accepts one document, on the user's explicit request.
+pub async fn accept(ctx: &Ctx, req: &Request, document: Document) -> ApiResult<Reply> {
+    let (session, _) = session(ctx, req)?;
+    if !matches!(session.kind, Kind::Tou | Kind::Pp) {
+        return Err(ApiError::wrong_session("Only a sign-in that is waiting for a document can accept it."));
+    }
+    let end = upstream::accept(&ctx.config, session.region, document.as_str(), &session.llu_token).await;
+    signed_in(ctx, HubAnswer::from(end))
+}
+
+/// `GET /llu/connections`, `.../graph`, `.../logbook`: through the account's hub (shared cache), or the demo.
+pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
+    let (session, token) = session(ctx, req)?;
+    let (mut body, age_secs) = match session.kind {
+        Kind::Demo => (demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0),
+        Kind::Full => {
+            let request = HubRequest::Read {
+                data,
+                token: session.llu_token.clone(),
+                region: session.region,
+                account_id: session.account_id.clone(),
+            };
+            match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
+                HubAnswer::Data { body, age_secs } => (body, age_secs),
+                HubAnswer::Error(error) => return Err(error),
+                _ => return Err(ApiError::internal()),
+            }
+        }
+        Kind::Tou | Kind::Pp => {
+            return Err(ApiError::wrong_session("Accept LibreLinkUp's documents first (POST /auth/continue/…)."));
+        }
+    };
+    if let Some(envelope) = body.as_object_mut() {
+        envelope.insert("ticket".into(), ticket(&token, session.expires, ctx.now));
+    }
+    Ok(Reply::json(body).with_header("age", age_secs.to_string()))
+}
+
+/// `GET /llu/config/country?country=XX[&version=…]`, with `regionalMap` pointing back at this server.
+pub async fn country(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
+    let url = req.inner().url();
+    let (_, query) = policy::origin_and_query(&url);
+    let get = |name: &str| policy::query_value(query, name);
+    let country = get("country")
+        .and_then(policy::country_code)
+        .ok_or_else(|| ApiError::bad_request("Add ?country= with a two-letter country code."))?;
+    let mut path = format!("/llu/config/country?country={country}");
+    if let Some(version) = get("version") {
+        if !is_version(version) {
+            return Err(ApiError::bad_request("version must be digits and dots."));
+        }
+        path.push_str(&format!("&version={version}"));
+    }
+    let (outcome, answer) =
+        upstream::call(&ctx.config, Endpoint::CountryConfig, Region::Global, Method::Get, &path, None, None).await?;
+    match outcome {
+        Outcome::Success { .. } => Ok(Reply::json(point_back(answer.json(), &ctx.origin))),
+        other => Err(ApiError::from_outcome(&other)),
+    }
+}
+
+/// `POST /api/demo`: a demo session, answered like an LLU login.
+pub fn start_demo(ctx: &Ctx) -> ApiResult<Reply> {
+    let session = Session {
+        llu_token: shared::simulate::DEMO_TICKET.to_owned(),
+        region: Region::Global,
+        account_id: sha256_hex(demo::DEMO_USER_ID),
+        expires: ctx.now + demo::DEMO_SESSION_SECS,
+        kind: Kind::Demo,
+    };
+    Ok(with_session(ctx, demo::login_body(), &session))
+}
+
+/// `POST /api/logout`: the cookie is deleted (the LLU token cannot be revoked; rotating `SESSION_KEY` revokes
+/// every session).
+pub fn logout() -> Reply {
+    Reply::json(json!({"status": 0})).with_header("set-cookie", policy::session_cookie("", 0))
+}
+
+/// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.
+fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
+    match answer {
+        HubAnswer::Login { region, user_id, ticket, body } => {
+            let session = Session {
+                llu_token: ticket.token,
+                region,
+                account_id: sha256_hex(&user_id),
+                expires: ticket.expires.min(ctx.now + MAX_SESSION_SECS),
+                kind: Kind::Full,
+            };
+            Ok(with_session(ctx, body, &session))
+        }
+        HubAnswer::Step { region, kind, ticket, mut body } => {
+            let kind = match kind.as_str() {
+                "tou" => Kind::Tou,
+                "pp" => Kind::Pp,
+                // verifyEmail (or anything new) cannot be done over the API: no session, the user acts by e-mail.
+                _ => {
+                    if let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) {
+                        data.remove("authTicket");
+                    }
+                    return Ok(Reply::json(body));
+                }
+            };
+            let Some(ticket) = ticket else {
+                return Err(ApiError::from_outcome(&Outcome::Unexpected {
+                    http_status: 200,
+                    message: "a step without a token".into(),
+                }));
+            };
+            let session = Session {
+                llu_token: ticket.token,
+                region,
+                account_id: String::new(),
+                expires: ticket.expires.min(ctx.now + STEP_SESSION_SECS),
+                kind,
+            };
+            Ok(with_session(ctx, body, &session))
+        }
+        HubAnswer::Error(error) => Err(error),
+        HubAnswer::Data { .. } => Err(ApiError::internal()),
+    }
+}
+
+/// LLU's login body with `data.authTicket` replaced by the sealed session, and the cookie set.
+fn with_session(ctx: &Ctx, mut body: Value, session: &Session) -> Reply {
+    let sealed = ctx.config.key.seal(session, random_nonce());
+    if let Some(envelope) = body.as_object_mut() {
+        envelope.remove("ticket");
+        if let Some(data) = envelope.get_mut("data").and_then(Value::as_object_mut) {
+            data.insert("authTicket".into(), ticket(&sealed, session.expires, ctx.now));
+        }
+    }
+    Reply::json(body).with_header("set-cookie", policy::session_cookie(&sealed, session.expires - ctx.now))
+}
+
+/// LLU's ticket shape around a sealed token.
+fn ticket(sealed: &str, expires: i64, now: i64) -> Value {
+    json!({"token": sealed, "expires": expires, "duration": (expires - now).max(0) * 1000})
+}
+
+/// The session a request carries, opened.
+fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
+    let header = |name: &str| req.headers().get(name).ok().flatten();
+    let token = policy::session_token(header("authorization").as_deref(), header("cookie").as_deref())
+        .ok_or_else(ApiError::no_session)?;
+    let session = ctx.config.key.open(&token, ctx.now).map_err(ApiError::from_seal)?;
+    Ok((session, token))
+}
+
+/// Rewrites `regionalMap` (and the top-level `lslApi`) so every region points at this server; drops the push
+/// hubs and LibreView's `LSL-ServiceURL`, which the proxy does not serve. Drops any `ticket`.
+pub fn point_back(mut body: Value, origin: &str) -> Value {
+    let base = Value::String(format!("{origin}/"));
+    if let Some(envelope) = body.as_object_mut() {
+        envelope.remove("ticket");
+    }
+    if let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) {
+        if data.contains_key("lslApi") {
+            data.insert("lslApi".into(), base.clone());
+        }
+        // LibreView's own API on the same host: not part of LLU, not served here.
+        data.remove("LSL-ServiceURL");
+        if let Some(map) = data.get_mut("regionalMap").and_then(Value::as_object_mut) {
+            for entry in map.values_mut().filter_map(Value::as_object_mut) {
+                entry.insert("lslApi".into(), base.clone());
+                entry.remove("socketHub");
+            }
+        }
+    }
+    body
+}
+
+/// Reads a request body of at most [`MAX_REQUEST_BYTES`].
+async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
+        return Err(ApiError::payload_too_large(MAX_REQUEST_BYTES));
+    }
+    let mut body = Vec::new();
+    let Ok(mut stream) = req.stream() else { return Ok(body) };
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.map_err(|_| ApiError::bad_request("The request body could not be read."))?);
+        if body.len() > MAX_REQUEST_BYTES {
+            return Err(ApiError::payload_too_large(MAX_REQUEST_BYTES));
+        }
+    }
+    Ok(body)
+}
+
+/// Sends `request` to the hub object `name` and reads its answer.
+async fn ask_hub(env: &Env, name: &str, request: &HubRequest) -> ApiResult<HubAnswer> {
+    let namespace = env
+        .durable_object("HUB")
+        .map_err(|_| ApiError::not_configured("The HUB Durable Object binding is missing."))?;
+    let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| ApiError::internal())?;
+    let body = serde_json::to_string(request).map_err(|_| ApiError::internal())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let internal = Request::new_with_init("https://hub.internal/", &init).map_err(|_| ApiError::internal())?;
+    let mut response = stub.fetch_with_request(internal).await.map_err(|_| ApiError::internal())?;
+    response.json::<HubAnswer>().await.map_err(|_| ApiError::internal())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regional_map_points_back_at_the_proxy() {
+        let text = include_str!("../../../shared/fixtures/llu/libreview-unofficial/config_country.json");
+        let body = point_back(serde_json::from_str(text).unwrap(), "https://tide.example");
+        let map = body["data"]["regionalMap"].as_object().unwrap();
+        assert!(map.len() >= 10);
+        for entry in map.values() {
+            assert_eq!(entry["lslApi"], "https://tide.example/");
+            assert!(entry.get("socketHub").is_none());
+        }
+        assert_eq!(body["data"]["lslApi"], "https://tide.example/");
+        let text = body.to_string();
+        assert!(!text.contains("api-eu.libreview.io"), "an Abbott API host is left");
+    }
+}

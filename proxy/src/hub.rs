@@ -1,0 +1,357 @@
+//! The `Hub` Durable Object: the one place that talks to LLU on an account's behalf, so the family's account is
+//! protected whichever viewer or isolate asks.
+//!
+//! - One object per account (`acct:<account-id>`): `/llu/connections`, graphs and logbooks are cached for
+//!   [`CACHE_SECS`] and fetched single-flight, so 100 viewers cost one upstream call a minute. After an error
+//!   with a wait (rate limit, maintenance, edge block, …) it answers that error, with the time left, without
+//!   calling LLU until the wait is over. A token LLU refused is remembered and refused without a call.
+//! - One object per e-mail (`login:<sha256(e-mail)>`): logins are serialised; after a wrong password further
+//!   attempts are refused for [`LOGIN_PAUSE_SECS`] without calling LLU; a lockout or `Retry-After` is honoured.
+//!
+//! A Durable Object rather than the Cache API or KV: it is strongly consistent and single-threaded, so "one call
+//! per minute" and "refuse for 60 s" hold across every isolate and location (the Cache API is per location and
+//! does nothing on `workers.dev`; KV is eventually consistent and allows 1,000 writes a day on the free plan).
+//! Its state is in memory only: losing it (an eviction) costs one extra upstream call, never a wrong answer.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use futures::FutureExt as _;
+use futures::future::{LocalBoxFuture, Shared};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shared::llu::{Endpoint, Outcome, Region, Ticket};
+use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::seal::sha256_hex;
+use crate::upstream::{self, Auth, LoginEnd};
+
+/// How long a cached answer is served to every viewer of an account.
+pub const CACHE_SECS: u32 = 60;
+/// How long logins for an e-mail are refused after a wrong password.
+pub const LOGIN_PAUSE_SECS: u32 = 60;
+
+/// Which data an account asks for.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(tag = "what", content = "patient", rename_all = "lowercase")]
+pub enum Data {
+    /// `/llu/connections`.
+    Connections,
+    /// `/llu/connections/{patient}/graph`.
+    Graph(String),
+    /// `/llu/connections/{patient}/logbook`.
+    Logbook(String),
+}
+
+impl Data {
+    fn endpoint(&self) -> Endpoint {
+        match self {
+            Data::Connections => Endpoint::Connections,
+            Data::Graph(_) => Endpoint::Graph,
+            Data::Logbook(_) => Endpoint::Logbook,
+        }
+    }
+
+    fn path(&self) -> String {
+        match self {
+            Data::Connections => "/llu/connections".to_owned(),
+            Data::Graph(patient) => format!("/llu/connections/{patient}/graph"),
+            Data::Logbook(patient) => format!("/llu/connections/{patient}/logbook"),
+        }
+    }
+}
+
+/// What the worker asks the hub.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "lowercase")]
+pub enum HubRequest {
+    /// Sign in (to the `login:` object of this e-mail).
+    Login {
+        /// As typed, trimmed.
+        email: String,
+        /// The password; never stored.
+        password: String,
+    },
+    /// Read data (to the `acct:` object of this account).
+    Read {
+        /// What.
+        data: Data,
+        /// The LLU token.
+        token: String,
+        /// The account's region.
+        region: Region,
+        /// The `account-id`.
+        account_id: String,
+    },
+}
+
+/// What the hub answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "lowercase")]
+pub enum HubAnswer {
+    /// LLU's envelope with its `ticket` removed, and how old it is.
+    Data {
+        /// The envelope.
+        body: Value,
+        /// Seconds since it was fetched.
+        age_secs: u32,
+    },
+    /// Signed in.
+    Login {
+        /// Where the account lives.
+        region: Region,
+        /// The follower's user id.
+        user_id: String,
+        /// LLU's 180-day token.
+        ticket: Ticket,
+        /// LLU's answer.
+        body: Value,
+    },
+    /// A step is required.
+    Step {
+        /// Where the account lives.
+        region: Region,
+        /// `tou`, `pp`, `verifyEmail`, …
+        kind: String,
+        /// The step token.
+        ticket: Option<Ticket>,
+        /// LLU's answer.
+        body: Value,
+    },
+    /// It failed.
+    Error(ApiError),
+}
+
+impl From<ApiResult<LoginEnd>> for HubAnswer {
+    fn from(end: ApiResult<LoginEnd>) -> HubAnswer {
+        match end {
+            Ok(LoginEnd::Success { region, user_id, ticket, body }) => {
+                HubAnswer::Login { region, user_id, ticket, body }
+            }
+            Ok(LoginEnd::Step { region, kind, ticket, body }) => {
+                HubAnswer::Step { region, kind: kind.as_str().to_owned(), ticket, body }
+            }
+            Ok(LoginEnd::Failed(outcome)) => HubAnswer::Error(ApiError::from_outcome(&outcome)),
+            Err(error) => HubAnswer::Error(error),
+        }
+    }
+}
+
+/// The object name for an account.
+pub fn account_object(account_id: &str) -> String {
+    format!("acct:{account_id}")
+}
+
+/// The object name for an e-mail (case and surrounding space do not matter; the e-mail itself is not kept).
+pub fn login_object(email: &str) -> String {
+    format!("login:{}", sha256_hex(&email.trim().to_lowercase()))
+}
+
+type Pending = Shared<LocalBoxFuture<'static, HubAnswer>>;
+
+enum Slot {
+    Ready { at_ms: f64, body: Value },
+    Pending(Pending),
+}
+
+/// A wait imposed by LLU (or by the login pause): until when, and what to answer meanwhile.
+#[derive(Clone)]
+struct Hold {
+    until_ms: f64,
+    error: ApiError,
+}
+
+impl Hold {
+    fn new(now_ms: f64, secs: u32, error: ApiError) -> Hold {
+        Hold { until_ms: now_ms + f64::from(secs) * 1000.0, error }
+    }
+
+    /// The error with the time left, while the hold lasts.
+    fn active(&self, now_ms: f64) -> Option<ApiError> {
+        let left = ((self.until_ms - now_ms) / 1000.0).ceil();
+        (left > 0.0).then(|| self.error.clone().retry_after(left as u32))
+    }
+}
+
+/// The Durable Object.
+#[durable_object]
+pub struct Hub {
+    env: Env,
+    slots: RefCell<HashMap<Data, Slot>>,
+    hold: RefCell<Option<Hold>>,
+    dead_tokens: RefCell<HashSet<String>>,
+    login_lock: futures::lock::Mutex<()>,
+}
+
+impl DurableObject for Hub {
+    fn new(_state: State, env: Env) -> Self {
+        Hub {
+            env,
+            slots: RefCell::default(),
+            hold: RefCell::default(),
+            dead_tokens: RefCell::default(),
+            login_lock: futures::lock::Mutex::new(()),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let answer = match req.json::<HubRequest>().await {
+            Err(_) => HubAnswer::Error(ApiError::internal()),
+            Ok(request) => match crate::config_from_env(&self.env) {
+                Err(error) => HubAnswer::Error(error),
+                Ok(config) => self.answer(config, request).await,
+            },
+        };
+        Response::from_json(&answer)
+    }
+}
+
+impl Hub {
+    async fn answer(&self, config: Config, request: HubRequest) -> HubAnswer {
+        match request {
+            HubRequest::Login { email, password } => self.login(config, &email, &password).await,
+            HubRequest::Read { data, token, region, account_id } => {
+                self.read(config, data, token, region, account_id).await
+            }
+        }
+    }
+
+    async fn login(&self, config: Config, email: &str, password: &str) -> HubAnswer {
+        let _serialised = self.login_lock.lock().await;
+        if let Some(error) = self.held(now_ms()) {
+            return HubAnswer::Error(error);
+        }
+        let end = upstream::login(&config, email, password).await;
+        let now = now_ms();
+        let hold = match &end {
+            Ok(LoginEnd::Failed(Outcome::BadCredentials)) => {
+                Some(Hold::new(now, LOGIN_PAUSE_SECS, ApiError::login_paused(LOGIN_PAUSE_SECS)))
+            }
+            Ok(LoginEnd::Failed(outcome)) => {
+                let error = ApiError::from_outcome(outcome);
+                error.retry_after_secs.map(|secs| Hold::new(now, secs, error))
+            }
+            Err(error) => error.retry_after_secs.map(|secs| Hold::new(now, secs, error.clone())),
+            Ok(_) => None,
+        };
+        *self.hold.borrow_mut() = hold;
+        let mut answer = HubAnswer::from(end);
+        if let HubAnswer::Error(error) = &mut answer
+            && error.code == "bad_credentials"
+        {
+            error.retry_after_secs = Some(LOGIN_PAUSE_SECS);
+        }
+        answer
+    }
+
+    async fn read(&self, config: Config, data: Data, token: String, region: Region, account_id: String) -> HubAnswer {
+        let now = now_ms();
+        let token_hash = sha256_hex(&token);
+        if self.dead_tokens.borrow().contains(&token_hash) {
+            return HubAnswer::Error(ApiError::from_outcome(&Outcome::InvalidToken));
+        }
+        let pending = {
+            let mut slots = self.slots.borrow_mut();
+            match slots.get(&data) {
+                Some(Slot::Ready { at_ms, body }) if now - at_ms < f64::from(CACHE_SECS) * 1000.0 => {
+                    let age_secs = ((now - at_ms) / 1000.0).floor() as u32;
+                    return HubAnswer::Data { body: body.clone(), age_secs };
+                }
+                Some(Slot::Pending(pending)) => pending.clone(),
+                _ => {
+                    if let Some(error) = self.held(now) {
+                        return HubAnswer::Error(error);
+                    }
+                    let pending = fetch_data(config, data.clone(), token, region, account_id).boxed_local().shared();
+                    slots.insert(data.clone(), Slot::Pending(pending.clone()));
+                    pending
+                }
+            }
+        };
+        let answer = pending.await;
+        let now = now_ms();
+        let mut slots = self.slots.borrow_mut();
+        match &answer {
+            HubAnswer::Data { body, .. } => {
+                slots.insert(data, Slot::Ready { at_ms: now, body: body.clone() });
+            }
+            HubAnswer::Error(error) => {
+                slots.remove(&data);
+                if error.code == "session_expired" {
+                    self.dead_tokens.borrow_mut().insert(token_hash);
+                } else if let Some(secs) = error.retry_after_secs {
+                    *self.hold.borrow_mut() = Some(Hold::new(now, secs, error.clone()));
+                }
+            }
+            _ => {
+                slots.remove(&data);
+            }
+        }
+        answer
+    }
+
+    fn held(&self, now: f64) -> Option<ApiError> {
+        self.hold.borrow().as_ref().and_then(|hold| hold.active(now))
+    }
+}
+
+/// One upstream read, turned into a [`HubAnswer`] (LLU's rolling `ticket` is dropped: it never leaves the hub).
+async fn fetch_data(config: Config, data: Data, token: String, region: Region, account_id: String) -> HubAnswer {
+    let auth = Auth { token: &token, account_id: &account_id };
+    let path = data.path();
+    match upstream::call(&config, data.endpoint(), region, Method::Get, &path, None, Some(auth)).await {
+        Ok((Outcome::Success { .. }, answer)) => {
+            let mut body = answer.json();
+            if let Some(envelope) = body.as_object_mut() {
+                envelope.remove("ticket");
+            }
+            HubAnswer::Data { body, age_secs: 0 }
+        }
+        Ok((outcome, _)) => HubAnswer::Error(ApiError::from_outcome(&outcome)),
+        Err(error) => HubAnswer::Error(error),
+    }
+}
+
+fn now_ms() -> f64 {
+    worker::Date::now().as_millis() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_hide_the_email_and_ignore_case() {
+        let name = login_object(" Parent@Example.com ");
+        assert_eq!(name, login_object("parent@example.com"));
+        assert!(!name.contains("example"), "{name}");
+        assert_eq!(account_object("abc"), "acct:abc");
+    }
+
+    #[test]
+    fn a_hold_counts_down_and_ends() {
+        let hold = Hold::new(1_000.0, 60, ApiError::login_paused(60));
+        assert_eq!(hold.active(1_000.0).unwrap().retry_after_secs, Some(60));
+        assert_eq!(hold.active(31_500.0).unwrap().retry_after_secs, Some(30));
+        assert!(hold.active(61_000.0).is_none());
+    }
+
+    #[test]
+    fn hub_messages_round_trip_as_json() {
+        let request = HubRequest::Read {
+            data: Data::Graph("p".into()),
+            token: "t".into(),
+            region: Region::Eu2,
+            account_id: "a".into(),
+        };
+        let text = serde_json::to_string(&request).unwrap();
+        assert!(
+            matches!(serde_json::from_str(&text).unwrap(), HubRequest::Read { data: Data::Graph(p), .. } if p == "p")
+        );
+        let answer = HubAnswer::Error(ApiError::login_paused(5));
+        let text = serde_json::to_string(&answer).unwrap();
+        assert!(matches!(serde_json::from_str(&text).unwrap(), HubAnswer::Error(e) if e.code == "login_paused"));
+    }
+}

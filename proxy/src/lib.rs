@@ -1,0 +1,79 @@
+//! Tidewatch's Cloudflare Worker: an LLU-compatible facade in front of LibreLinkUp. It adds the headers LLU
+//! demands, follows region redirects, keeps the LLU token sealed (AES-256-GCM), shares one cached upstream call
+//! per account among all viewers, and protects the family's account from lockouts. It serves the app's static
+//! files through Workers assets (`wrangler.toml`). It must never become an open proxy: no client-supplied host,
+//! URL or path segment reaches the upstream unchecked.
+//!
+//! This file holds the entry point and the router, nothing else.
+
+/// Configuration from vars and secrets.
+pub mod config;
+/// The demo patient's facade answers.
+pub mod demo;
+/// Error answers with stable codes.
+pub mod error;
+/// One handler per facade route.
+pub mod facade;
+/// The `Hub` Durable Object: per-account cache and per-e-mail login guard.
+#[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
+pub mod hub;
+/// Routes, origins, CORS and security headers.
+pub mod policy;
+/// Results into responses, with every header.
+pub mod reply;
+/// Sealed sessions.
+pub mod seal;
+/// The LLU adapter.
+pub mod upstream;
+
+use worker::{Context, Env, Method, Request, Response, event};
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+use crate::facade::Ctx;
+use crate::hub::Data;
+use crate::policy::{OriginCheck, Route};
+use crate::reply::Reply;
+
+/// Reads the configuration from the worker's vars and secrets.
+pub fn config_from_env(env: &Env) -> ApiResult<Config> {
+    Config::read(|name| {
+        env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
+    })
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let url = req.inner().url();
+    let origin = policy::origin_and_query(&url).0.to_owned();
+    let config = config_from_env(&env);
+    let allowed = config.as_ref().map(|c| c.allowed_origins.as_slice()).unwrap_or_default();
+    let check = policy::check_origin(req.headers().get("origin")?.as_deref(), &origin, allowed);
+    let preflight = req.method() == Method::Options;
+    let cors = policy::cors_headers(&check, preflight);
+    let result = match (check, config) {
+        (OriginCheck::Refused, _) => Err(ApiError::origin_not_allowed()),
+        (_, _) if preflight => Ok(Reply::no_content()),
+        (_, Err(error)) => Err(error),
+        (_, Ok(config)) => {
+            let now = worker::Date::now().as_millis() as i64 / 1000;
+            handle(&Ctx { env, config, now, origin }, req).await
+        }
+    };
+    reply::finish(result, &cors)
+}
+
+/// The router: one named handler per route.
+async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
+    let method = req.method().to_string();
+    match policy::route(&method, &req.path())? {
+        Route::Login => facade::login(ctx, &mut req).await,
+        Route::Continue(document) => facade::accept(ctx, &req, document).await,
+        Route::Connections => facade::read(ctx, &req, Data::Connections).await,
+        Route::Graph(patient) => facade::read(ctx, &req, Data::Graph(patient)).await,
+        Route::Logbook(patient) => facade::read(ctx, &req, Data::Logbook(patient)).await,
+        Route::CountryConfig => facade::country(ctx, &req).await,
+        Route::Demo => facade::start_demo(ctx),
+        Route::Logout => Ok(facade::logout()),
+    }
+}

@@ -1,0 +1,295 @@
+//! Sealed sessions (design decision 2): the LLU token never reaches a browser or an API client in clear.
+//!
+//! A session is AES-256-GCM over a small JSON record, under a key from the worker secret `SESSION_KEY`:
+//! `tw1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>`. The key id (4 bytes of SHA-256 over the key) is
+//! authenticated as associated data, so a token from another key (a rotated secret, another deployment) is told
+//! apart from a tampered one. Rotating the secret revokes every session, which the LLU token itself cannot do.
+//!
+//! RustCrypto (`aes-gcm`) rather than WebCrypto: it is synchronous, costs ~11 KB gzip of wasm and a few µs per
+//! seal; the measurements are in BENCHMARKS.md.
+
+use core::fmt;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shared::llu::Region;
+
+/// Bytes in a `SESSION_KEY`.
+pub const KEY_BYTES: usize = 32;
+/// Bytes in an AES-GCM nonce (fresh and random for every seal).
+pub const NONCE_BYTES: usize = 12;
+/// The format tag every sealed token starts with.
+const VERSION: &str = "tw1";
+/// Longest sealed token accepted (an LLU JWT is ~500 bytes; this leaves room and refuses junk cheaply).
+const MAX_TOKEN_CHARS: usize = 4096;
+
+/// What kind of session a token carries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A signed-in follower: the 180-day LLU token.
+    Full,
+    /// A 1-hour LLU step token that may only accept the terms of use.
+    Tou,
+    /// A 1-hour LLU step token that may only accept the privacy policy.
+    Pp,
+    /// The demo patient: no LLU token at all.
+    Demo,
+}
+
+/// What a sealed token holds.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The LLU token (a JWT), or a marker for the demo.
+    #[serde(rename = "t")]
+    pub llu_token: String,
+    /// The region the account lives in (every later call goes there).
+    #[serde(rename = "r")]
+    pub region: Region,
+    /// Lower-case hex SHA-256 of the follower's user id: LLU's `account-id` header and the cache key.
+    #[serde(rename = "a")]
+    pub account_id: String,
+    /// Unix seconds after which the session is refused.
+    #[serde(rename = "e")]
+    pub expires: i64,
+    /// What the session may do.
+    #[serde(rename = "k")]
+    pub kind: Kind,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("llu_token", &"<redacted>")
+            .field("region", &self.region)
+            .field("account_id", &self.account_id)
+            .field("expires", &self.expires)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// Why a token was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+pub enum SealError {
+    /// Not a Tidewatch token at all.
+    #[error("not a Tidewatch session token")]
+    Malformed,
+    /// Sealed under another key: the secret was rotated, or it comes from another deployment.
+    #[error("the session was sealed under a key this server no longer has")]
+    ForeignKey,
+    /// The key id matches but the ciphertext does not authenticate: it was altered.
+    #[error("the session token was altered")]
+    Tampered,
+    /// Authentic, but past its expiry.
+    #[error("the session has expired")]
+    Expired,
+}
+
+/// Why a `SESSION_KEY` secret was refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
+#[error("SESSION_KEY must be 32 random bytes as base64 (44 characters) or hex (64 characters)")]
+pub struct KeyError;
+
+/// The session key. Its `Debug` never shows the key.
+#[derive(Clone)]
+pub struct SessionKey {
+    cipher: Aes256Gcm,
+    id: String,
+}
+
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionKey").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl SessionKey {
+    /// Reads a secret: 32 bytes as standard or URL-safe base64 (padded or not), or as 64 hex digits.
+    pub fn from_secret(secret: &str) -> Result<SessionKey, KeyError> {
+        let secret = secret.trim();
+        let bytes = decode_hex(secret)
+            .or_else(|| STANDARD.decode(secret).ok())
+            .or_else(|| URL_SAFE_NO_PAD.decode(secret.trim_end_matches('=')).ok())
+            .ok_or(KeyError)?;
+        let key: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| KeyError)?;
+        Ok(SessionKey::from_bytes(&key))
+    }
+
+    /// A key from raw bytes.
+    pub fn from_bytes(key: &[u8; KEY_BYTES]) -> SessionKey {
+        let digest = Sha256::new_with_prefix(b"tidewatch session key id\0").chain_update(key).finalize();
+        let id = URL_SAFE_NO_PAD.encode(digest.get(..4).unwrap_or_default());
+        SessionKey { cipher: Aes256Gcm::new(key.into()), id }
+    }
+
+    /// Seals `session` with `nonce`, which must be fresh and random for every call.
+    pub fn seal(&self, session: &Session, nonce: [u8; NONCE_BYTES]) -> String {
+        let plaintext = serde_json::to_vec(session).unwrap_or_default();
+        let aad = self.aad();
+        // AES-GCM encryption only fails for plaintexts over 64 GiB.
+        let ciphertext = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: aad.as_bytes() })
+            .unwrap_or_default();
+        let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        format!("{aad}.{}", URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// Opens a token sealed by [`SessionKey::seal`] and checks it has not expired at `now` (Unix seconds).
+    pub fn open(&self, token: &str, now: i64) -> Result<Session, SealError> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return Err(SealError::Malformed);
+        }
+        let mut parts = token.split('.');
+        let (Some(VERSION), Some(key_id), Some(body), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(SealError::Malformed);
+        };
+        let sealed = URL_SAFE_NO_PAD.decode(body).map_err(|_| SealError::Malformed)?;
+        if sealed.len() < NONCE_BYTES + 16 {
+            return Err(SealError::Malformed);
+        }
+        if key_id != self.id {
+            return Err(SealError::ForeignKey);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
+        let aad = self.aad();
+        let plaintext = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() })
+            .map_err(|_| SealError::Tampered)?;
+        let session: Session = serde_json::from_slice(&plaintext).map_err(|_| SealError::Tampered)?;
+        if session.expires <= now {
+            return Err(SealError::Expired);
+        }
+        Ok(session)
+    }
+
+    fn aad(&self) -> String {
+        format!("{VERSION}.{}", self.id)
+    }
+}
+
+/// Lower-case hex SHA-256 of `text`: LLU's `account-id` for a user id, and how e-mails are keyed.
+pub fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh random nonce (WebCrypto's `getRandomValues` inside a Worker).
+pub fn random_nonce() -> [u8; NONCE_BYTES] {
+    let mut nonce = [0; NONCE_BYTES];
+    random_bytes(&mut nonce);
+    nonce
+}
+
+/// Fills `out` from the platform's CSPRNG. A failure leaves zeros, which then fail loudly elsewhere; it cannot
+/// happen in a Worker (`crypto.getRandomValues` does not fail for ≤ 64 KiB).
+pub fn random_bytes(out: &mut [u8]) {
+    if getrandom::getrandom(out).is_err() {
+        out.fill(0);
+    }
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| text.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn session() -> Session {
+        Session {
+            llu_token: "eyJhbGciOiJIUzI1NiJ9.eyJpZCI6IjEyMyJ9.c2ln".into(),
+            region: Region::Eu2,
+            account_id: sha256_hex("7ad66b40-ba9b-401e-9845-4f49f998cf16"),
+            expires: NOW + 3600,
+            kind: Kind::Full,
+        }
+    }
+
+    fn key(byte: u8) -> SessionKey {
+        SessionKey::from_bytes(&[byte; KEY_BYTES])
+    }
+
+    #[test]
+    fn sealed_session_opens_to_the_same_record() {
+        let token = key(1).seal(&session(), [7; NONCE_BYTES]);
+        assert!(token.starts_with("tw1."));
+        assert!(!token.contains("eyJ"), "the LLU token must not be visible: {token}");
+        assert_eq!(key(1).open(&token, NOW), Ok(session()));
+    }
+
+    #[test]
+    fn every_flipped_byte_is_refused() {
+        let token = key(1).seal(&session(), [7; NONCE_BYTES]);
+        let body_start = token.rfind('.').unwrap() + 1;
+        for i in body_start..token.len() {
+            let mut bytes = token.clone().into_bytes();
+            bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+            let forged = String::from_utf8(bytes).unwrap();
+            if forged != token {
+                assert!(key(1).open(&forged, NOW).is_err(), "byte {i} accepted");
+            }
+        }
+    }
+
+    #[test]
+    fn tampering_foreign_keys_expiry_and_junk_have_distinct_errors() {
+        let token = key(1).seal(&session(), [7; NONCE_BYTES]);
+        let mut tampered = token.clone();
+        tampered.truncate(token.len() - 2);
+        tampered.push_str("AA");
+        assert_eq!(key(1).open(&tampered, NOW), Err(SealError::Tampered));
+        assert_eq!(key(2).open(&token, NOW), Err(SealError::ForeignKey));
+        assert_eq!(key(1).open(&token, NOW + 3600), Err(SealError::Expired));
+        for junk in ["", "tw1", "tw1..", "tw1.abc.def", "Bearer x", "tw1.a.b.c", &"x".repeat(5000)] {
+            assert_eq!(key(1).open(junk, NOW), Err(SealError::Malformed), "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_forged_key_id_is_still_refused() {
+        let token = key(1).seal(&session(), [7; NONCE_BYTES]);
+        let other = key(2).seal(&session(), [7; NONCE_BYTES]);
+        let (_, body) = token.rsplit_once('.').unwrap();
+        let (prefix, _) = other.rsplit_once('.').unwrap();
+        assert_eq!(key(2).open(&format!("{prefix}.{body}"), NOW), Err(SealError::Tampered));
+    }
+
+    #[test]
+    fn secrets_are_read_as_base64_or_hex_and_nothing_else() {
+        let raw = [0x5a_u8; KEY_BYTES];
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        for secret in [STANDARD.encode(raw), URL_SAFE_NO_PAD.encode(raw), hex, format!(" {}\n", STANDARD.encode(raw))] {
+            let key = SessionKey::from_secret(&secret).unwrap();
+            assert_eq!(key.id, SessionKey::from_bytes(&raw).id, "{secret}");
+        }
+        for bad in ["", "short", &STANDARD.encode([1_u8; 16]), &"g".repeat(64)] {
+            assert_eq!(SessionKey::from_secret(bad).unwrap_err(), KeyError, "{bad}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let text = format!("{:?} {:?}", key(1), session());
+        assert!(!text.contains("eyJ") && !text.contains("cipher"), "{text}");
+    }
+
+    #[test]
+    fn account_id_is_lower_hex_sha256() {
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,305 @@
+//! The one adapter for LibreLinkUp (design decision 4): hosts, headers, the login redirect, the version floor.
+//! Everything LLU-specific in the worker is here; `shared::llu` says what each answer means.
+
+use std::cell::RefCell;
+
+use futures::StreamExt as _;
+use serde_json::Value;
+use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, Ticket, classify};
+use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+
+use crate::config::Config;
+use crate::error::{ApiError, ApiResult};
+
+/// Login redirects followed per attempt (global → regional → another region is two).
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Where LLU lives: Abbott's host table, or one base URL that serves every region under a path prefix.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Upstream {
+    /// The real hosts (`Region::host`).
+    LibreView,
+    /// `http://127.0.0.1:9000` → `http://127.0.0.1:9000/eu/llu/...`; the global host has no prefix.
+    Base(String),
+}
+
+impl Upstream {
+    /// Reads `LLU_UPSTREAM`: unset, empty or `libreview` → the real hosts; otherwise an `http(s)://` base URL
+    /// with no query, fragment or credentials.
+    pub fn parse(text: Option<&str>) -> Result<Upstream, String> {
+        let text = text.map(str::trim).unwrap_or_default();
+        if text.is_empty() || text.eq_ignore_ascii_case("libreview") {
+            return Ok(Upstream::LibreView);
+        }
+        let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+        let valid = rest.is_some_and(|rest| {
+            let host = rest.split('/').next().unwrap_or_default();
+            !host.is_empty() && !rest.contains(['?', '#', '@', ' ', '\\'])
+        });
+        if valid {
+            Ok(Upstream::Base(text.trim_end_matches('/').to_owned()))
+        } else {
+            Err(format!("LLU_UPSTREAM must be `libreview` or an http(s) base URL, not {text:?}"))
+        }
+    }
+
+    /// The base URL (no trailing slash) for `region`.
+    pub fn base(&self, region: Region) -> String {
+        match (self, region) {
+            (Upstream::LibreView, region) => region.host().to_owned(),
+            (Upstream::Base(base), Region::Global) => base.clone(),
+            (Upstream::Base(base), region) => format!("{base}/{}", region.code()),
+        }
+    }
+}
+
+/// The credentials of an authenticated call.
+#[derive(Clone, Copy, Debug)]
+pub struct Auth<'a> {
+    /// The LLU token.
+    pub token: &'a str,
+    /// `account-id`: SHA-256 of the user id (empty for step tokens, as LLU clients send it).
+    pub account_id: &'a str,
+}
+
+thread_local! {
+    /// A `minimumVersion` LLU asked for, adopted for the life of this isolate (design decision 5: no redeploy).
+    static ADOPTED_VERSION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Compares dotted versions numerically (`4.16.0` < `4.17.0` < `4.100`).
+pub fn version_less(a: &str, b: &str) -> bool {
+    let parts = |v: &str| v.split('.').map(|p| p.parse::<u64>().unwrap_or(0)).collect::<Vec<_>>();
+    let (mut a, mut b) = (parts(a), parts(b));
+    let len = a.len().max(b.len());
+    a.resize(len, 0);
+    b.resize(len, 0);
+    a < b
+}
+
+/// The `version` header to send: the configured one, or a higher one LLU asked for.
+pub fn effective_version(configured: &str) -> String {
+    ADOPTED_VERSION.with_borrow(|adopted| match adopted {
+        Some(adopted) if version_less(configured, adopted) => adopted.clone(),
+        _ => configured.to_owned(),
+    })
+}
+
+/// Remembers a version LLU asked for. Returns whether it is newer than what was sent.
+pub fn adopt_version(sent: &str, asked: &str) -> bool {
+    let newer = version_less(sent, asked);
+    if newer {
+        ADOPTED_VERSION.with_borrow_mut(|adopted| *adopted = Some(asked.to_owned()));
+    }
+    newer
+}
+
+/// The headers LLU demands (llu-protocol.md 2.1), and nothing a client sent.
+pub fn request_headers(config: &Config, version: &str, auth: Option<Auth<'_>>) -> Vec<(&'static str, String)> {
+    let mut headers = vec![
+        ("product", config.product.clone()),
+        ("version", version.to_owned()),
+        ("content-type", "application/json".to_owned()),
+        ("accept", "application/json".to_owned()),
+        ("cache-control", "no-cache".to_owned()),
+    ];
+    if let Some(auth) = auth {
+        headers.push(("authorization", format!("Bearer {}", auth.token)));
+        headers.push(("account-id", auth.account_id.to_owned()));
+    }
+    headers
+}
+
+/// An upstream answer, read (at most [`MAX_BODY_BYTES`] + 1 bytes of body).
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// `classify` for this answer.
+    pub fn classify(&self, endpoint: Endpoint) -> Outcome {
+        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        classify(endpoint, self.status, &headers, &self.body)
+    }
+
+    /// The body as JSON (only called after `classify` said it is an LLU answer).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// One HTTP exchange with the upstream. Redirects are never followed by `fetch` (LLU's redirect is in JSON).
+async fn send(method: Method, url: &str, headers: &[(&'static str, String)], body: Option<&str>) -> ApiResult<Answer> {
+    let request_headers = Headers::new();
+    for (name, value) in headers {
+        request_headers.set(name, value).map_err(|_| ApiError::internal())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(request_headers).with_redirect(RequestRedirect::Manual);
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
+    let request = Request::new_with_init(url, &init).map_err(|_| ApiError::internal())?;
+    let mut response = Fetch::Request(request).send().await.map_err(|_| ApiError::upstream_unreachable())?;
+    let status = response.status_code();
+    let headers = response.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
+    let mut body = Vec::new();
+    if let Ok(mut stream) = response.stream() {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ApiError::upstream_unreachable())?;
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_BODY_BYTES {
+                break;
+            }
+        }
+    }
+    Ok(Answer { status, headers, body })
+}
+
+/// One LLU call at `region`, classified. A `920` with a sane `minimumVersion` newer than the one sent is adopted
+/// and the call is repeated once.
+pub async fn call(
+    config: &Config,
+    endpoint: Endpoint,
+    region: Region,
+    method: Method,
+    path_and_query: &str,
+    body: Option<&str>,
+    auth: Option<Auth<'_>>,
+) -> ApiResult<(Outcome, Answer)> {
+    let url = format!("{}{path_and_query}", config.upstream.base(region));
+    let mut version = effective_version(&config.version);
+    let mut retried = false;
+    loop {
+        let headers = request_headers(config, &version, auth);
+        let answer = send(method.clone(), &url, &headers, body).await?;
+        let outcome = answer.classify(endpoint);
+        if let Outcome::MinimumVersion { version: Some(asked) } = &outcome
+            && !retried
+            && adopt_version(&version, asked)
+        {
+            version.clone_from(asked);
+            retried = true;
+            continue;
+        }
+        return Ok((outcome, answer));
+    }
+}
+
+/// How a login (or a document acceptance) ended.
+#[derive(Clone, Debug)]
+pub enum LoginEnd {
+    /// Signed in.
+    Success {
+        /// Where the account lives.
+        region: Region,
+        /// The follower's user id.
+        user_id: String,
+        /// The 180-day token.
+        ticket: Ticket,
+        /// LLU's whole answer (its `authTicket` is replaced before it leaves the worker).
+        body: Value,
+    },
+    /// LLU asks for a step first.
+    Step {
+        /// Where the account lives.
+        region: Region,
+        /// Which step.
+        kind: StepKind,
+        /// The 1-hour step token.
+        ticket: Option<Ticket>,
+        /// LLU's whole answer.
+        body: Value,
+    },
+    /// Anything else (bad password, lockout, maintenance, …).
+    Failed(Outcome),
+}
+
+impl LoginEnd {
+    fn from_outcome(region: Region, outcome: Outcome, answer: &Answer) -> LoginEnd {
+        match outcome {
+            Outcome::Success { payload: Payload::Login(login), .. } => LoginEnd::Success {
+                region,
+                user_id: login.user.id.clone(),
+                ticket: login.auth_ticket.clone(),
+                body: answer.json(),
+            },
+            Outcome::Step { kind, ticket } => LoginEnd::Step { region, kind, ticket, body: answer.json() },
+            other => LoginEnd::Failed(other),
+        }
+    }
+}
+
+/// `POST /llu/auth/login`, starting at the global host and following region redirects (known regions only, at
+/// most [`MAX_REDIRECTS`]). A bad password is never retried.
+pub async fn login(config: &Config, email: &str, password: &str) -> ApiResult<LoginEnd> {
+    let body = serde_json::json!({"email": email, "password": password}).to_string();
+    let mut region = Region::Global;
+    for _ in 0..=MAX_REDIRECTS {
+        let (outcome, answer) =
+            call(config, Endpoint::Login, region, Method::Post, "/llu/auth/login", Some(&body), None).await?;
+        match outcome {
+            Outcome::Redirect { region: next } if next != region => region = next,
+            Outcome::Redirect { .. } => break,
+            other => return Ok(LoginEnd::from_outcome(region, other, &answer)),
+        }
+    }
+    Err(ApiError::new(502, "redirect_loop", "LibreLinkUp kept redirecting the login. Try again later."))
+}
+
+/// `POST /auth/continue/{document}` with a step token, at the account's region.
+pub async fn accept(config: &Config, region: Region, document: &str, step_token: &str) -> ApiResult<LoginEnd> {
+    let path = format!("/auth/continue/{document}");
+    let auth = Auth { token: step_token, account_id: "" };
+    let (outcome, answer) = call(config, Endpoint::ContinueStep, region, Method::Post, &path, None, Some(auth)).await?;
+    Ok(LoginEnd::from_outcome(region, outcome, &answer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_is_libreview_or_a_base_url() {
+        assert_eq!(Upstream::parse(None), Ok(Upstream::LibreView));
+        assert_eq!(Upstream::parse(Some(" LibreView ")), Ok(Upstream::LibreView));
+        assert_eq!(Upstream::parse(Some("http://127.0.0.1:9000/")), Ok(Upstream::Base("http://127.0.0.1:9000".into())));
+        for bad in ["ftp://x", "127.0.0.1:9000", "http://", "http://a?b", "http://u@evil", "javascript:x"] {
+            assert!(Upstream::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_region_has_one_base() {
+        let fake = Upstream::Base("http://127.0.0.1:9000".into());
+        assert_eq!(fake.base(Region::Global), "http://127.0.0.1:9000");
+        assert_eq!(fake.base(Region::Eu2), "http://127.0.0.1:9000/eu2");
+        assert_eq!(Upstream::LibreView.base(Region::De), "https://api-de.libreview.io");
+        assert_eq!(Upstream::LibreView.base(Region::Ru), "https://api.libreview.ru");
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(version_less("4.16.0", "4.17.0"));
+        assert!(version_less("4.9.0", "4.16.0"));
+        assert!(version_less("4.16", "4.16.1"));
+        assert!(!version_less("4.16.0", "4.16"));
+        assert!(!version_less("5.0.0", "4.99.9"));
+    }
+
+    #[test]
+    fn a_newer_minimum_version_is_adopted_and_an_older_one_ignored() {
+        assert_eq!(effective_version("4.17.0"), "4.17.0");
+        assert!(!adopt_version("4.17.0", "4.16.0"));
+        assert_eq!(effective_version("4.17.0"), "4.17.0");
+        assert!(adopt_version("4.17.0", "4.18.2"));
+        assert_eq!(effective_version("4.17.0"), "4.18.2");
+        assert_eq!(effective_version("4.19.0"), "4.19.0", "a newer configured version wins");
+    }
+}
