@@ -1,0 +1,11 @@
+//! Tidewatch's test harness: a faithful fake of the LibreLinkUp follower API (a library for Rust tests and the
+//! `fake-libreview` binary for everything else) and, in `tests/`, the integration tests that drive it.
+//!
+//! The fake behaves like llu-protocol.md says the real service does, its failures included, so that client
+//! code is tested against the answers it will really meet. It serves plain HTTP on 127.0.0.1 only, and this
+//! crate is never published or shipped: nothing here may be used by `shared`, `proxy` or `app`.
+
+/// The fake LibreLinkUp server: accounts, tokens, failures, recorded calls, and its HTTP control API.
+pub mod fake;
+
+pub use fake::{Account, Call, CallKind, FakeLlu, Maintenance, RateLimit};
