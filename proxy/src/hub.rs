@@ -168,6 +168,14 @@ impl Hold {
         Hold { until_ms: now_ms + f64::from(secs) * 1000.0, error }
     }
 
+    /// The hold an upstream error imposes: only when LLU (or its edge) asked for a wait — a lockout, a rate
+    /// limit, maintenance, an edge block. A network blip or an unreadable answer imposes none.
+    fn imposed(now_ms: f64, error: &ApiError) -> Option<Hold> {
+        const WAITS: [&str; 4] = ["locked", "rate_limited", "maintenance", "edge_blocked"];
+        let secs = error.retry_after_secs.filter(|_| WAITS.contains(&error.code.as_str()))?;
+        Some(Hold::new(now_ms, secs, error.clone()))
+    }
+
     /// The error with the time left, while the hold lasts.
     fn active(&self, now_ms: f64) -> Option<ApiError> {
         let left = ((self.until_ms - now_ms) / 1000.0).ceil();
@@ -229,11 +237,8 @@ impl Hub {
             Ok(LoginEnd::Failed(Outcome::BadCredentials)) => {
                 Some(Hold::new(now, LOGIN_PAUSE_SECS, ApiError::login_paused(LOGIN_PAUSE_SECS)))
             }
-            Ok(LoginEnd::Failed(outcome)) => {
-                let error = ApiError::from_outcome(outcome);
-                error.retry_after_secs.map(|secs| Hold::new(now, secs, error))
-            }
-            Err(error) => error.retry_after_secs.map(|secs| Hold::new(now, secs, error.clone())),
+            Ok(LoginEnd::Failed(outcome)) => Hold::imposed(now, &ApiError::from_outcome(outcome)),
+            Err(error) => Hold::imposed(now, error),
             Ok(_) => None,
         };
         *self.hold.borrow_mut() = hold;
@@ -281,8 +286,8 @@ impl Hub {
                 slots.remove(&data);
                 if error.code == "session_expired" {
                     self.dead_tokens.borrow_mut().insert(token_hash);
-                } else if let Some(secs) = error.retry_after_secs {
-                    *self.hold.borrow_mut() = Some(Hold::new(now, secs, error.clone()));
+                } else if let Some(hold) = Hold::imposed(now, error) {
+                    *self.hold.borrow_mut() = Some(hold);
                 }
             }
             _ => {
@@ -328,6 +333,18 @@ mod tests {
         assert_eq!(name, login_object("parent@example.com"));
         assert!(!name.contains("example"), "{name}");
         assert_eq!(account_object("abc"), "acct:abc");
+    }
+
+    #[test]
+    fn only_waits_llu_asks_for_impose_a_hold() {
+        use shared::llu::Outcome;
+        for outcome in [Outcome::Locked { retry_after_secs: 300 }, Outcome::RateLimited { retry_after_secs: 30 }, Outcome::Maintenance, Outcome::EdgeBlocked] {
+            assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome)).is_some(), "{outcome:?}");
+        }
+        for outcome in [Outcome::Unavailable { http_status: 502 }, Outcome::BadCredentials, Outcome::PatientNotFound] {
+            assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome)).is_none(), "{outcome:?}");
+        }
+        assert!(Hold::imposed(0.0, &ApiError::upstream_unreachable()).is_none());
     }
 
     #[test]

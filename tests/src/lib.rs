@@ -7,5 +7,7 @@
 
 /// The fake LibreLinkUp server: accounts, tokens, failures, recorded calls, and its HTTP control API.
 pub mod fake;
+/// The fake and the real worker (`wrangler dev`) started together for integration tests.
+pub mod stack;
 
 pub use fake::{Account, Call, CallKind, FakeLlu, Maintenance, RateLimit};

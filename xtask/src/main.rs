@@ -6,6 +6,8 @@
 mod dev;
 /// Installing tools only when missing.
 mod tools;
+/// Building and running the worker with the pinned tools.
+mod worker;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -17,7 +19,9 @@ type Result<T> = std::result::Result<T, String>;
 
 const USAGE: &str = "usage: cargo xtask <command>
 
-  dev              build what exists and show the demo patient (see README)
+  dev [--fake]     build the worker and serve it with the app on http://127.0.0.1:8787 (see README);
+                   --fake starts the fake LibreLinkUp server on :9000 and points the worker at it
+  build-worker     build the worker into proxy/build/ (wrangler.toml's build command)
   test             every test the project has: fmt, clippy, native tests (unit, property, fixture),
                    the benchmarks' code in test mode, and a wasm32 build of `shared`
   bench            criterion benchmarks natively, then the same workload in headless Chromium (wasm)
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("dev") => dev::dev(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(),
+        Some("build-worker") => worker::build_worker(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         _ => {
             eprintln!("{USAGE}");

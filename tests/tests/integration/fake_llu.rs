@@ -1,7 +1,6 @@
 //! Drives the fake LibreLinkUp server over real HTTP (reqwest) and feeds every answer through
 //! `shared::llu::classify`, so each test asserts the outcome the real client code will see.
 // Test helpers outside #[test] functions may fail loudly.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};

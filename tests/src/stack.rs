@@ -1,0 +1,188 @@
+//! The real stack for integration tests: the fake LibreLinkUp server and the real worker in workerd
+//! (`wrangler dev`), pointed at each other on loopback. Started once per test binary.
+//!
+//! The worker must have been built (`cargo xtask build-worker`, which `cargo xtask test` runs first). wrangler
+//! runs from a generated copy of `wrangler.toml` without its build command, with its state in a fresh
+//! directory, and dies with the test binary (a shell wrapper kills it when its stdin closes).
+
+use std::io::{self, Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::fake::FakeLlu;
+
+/// The session key every test stack runs with (tests seal tokens with it and with others).
+pub const TEST_SESSION_KEY: &str = "7465737420736573736e206b65792031207465737420736573736e206b657931";
+
+/// How long wrangler may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The fake upstream and the worker in front of it.
+pub struct Stack {
+    /// The fake LibreLinkUp.
+    pub fake: FakeLlu,
+    /// The worker's base URL (`http://127.0.0.1:PORT`, no trailing slash).
+    pub worker: String,
+    /// The worker's log file.
+    pub log: PathBuf,
+    wrangler: Child,
+}
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from(".."), Path::to_path_buf)
+}
+
+impl Stack {
+    /// The stack shared by every test of this binary, started on first use.
+    pub fn shared() -> &'static Stack {
+        static STACK: OnceLock<Stack> = OnceLock::new();
+        STACK.get_or_init(|| match Stack::start(&[]) {
+            Ok(stack) => stack,
+            Err(e) => {
+                eprintln!("cannot start the test stack: {e}");
+                std::process::exit(1);
+            }
+        })
+    }
+
+    /// Starts a fake and a worker with `vars` added to (or overriding) `wrangler.toml`'s.
+    pub fn start(vars: &[(&str, &str)]) -> io::Result<Stack> {
+        let fake = FakeLlu::spawn(0)?;
+        let root = root();
+        if !root.join("proxy/build/index.js").exists() {
+            return Err(io::Error::other("the worker is not built: run `cargo xtask build-worker` first"));
+        }
+        let port = free_port()?;
+        let inspector = free_port()?;
+        let dir = root.join("target/wrangler-test").join(format!("{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let config = dir.join("wrangler.toml");
+        std::fs::write(&config, test_config(&std::fs::read_to_string(root.join("wrangler.toml"))?))?;
+        let log = dir.join("wrangler.log");
+        let mut args: Vec<String> = [
+            "dev",
+            "-c",
+            &config.to_string_lossy(),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--inspector-port",
+            &inspector.to_string(),
+            "--show-interactive-dev-session=false",
+            "--persist-to",
+            &dir.join("state").to_string_lossy(),
+            "--log-level",
+            "warn",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let upstream = fake.base_url();
+        let defaults = [("LLU_UPSTREAM", upstream.as_str()), ("SESSION_KEY", TEST_SESSION_KEY)];
+        for (name, value) in defaults.iter().filter(|(n, _)| !vars.iter().any(|(v, _)| v == n)).chain(vars) {
+            args.push("--var".into());
+            args.push(format!("{name}:{value}"));
+        }
+        let wrangler = root.join("node_modules/.bin/wrangler");
+        let home = root.join("target/wrangler-home");
+        let mut child = Command::new("sh")
+            .arg("-c")
+            // Run wrangler in the background; when the test binary exits, stdin closes and `read` returns.
+            .arg(r#""$@" & pid=$!; read _ignored; kill "$pid" 2>/dev/null; sleep 1; kill -9 "$pid" 2>/dev/null"#)
+            .arg("sh")
+            .arg(&wrangler)
+            .args(&args)
+            .current_dir(&root)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_TELEMETRY_DISABLED", "1")
+            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .stdin(Stdio::piped())
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(std::fs::File::create(dir.join("wrangler.err"))?)
+            .spawn()?;
+        let worker = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while !answers(port) {
+            if started.elapsed() > START_TIMEOUT || child.try_wait()?.is_some() {
+                let _ = child.kill();
+                let err = std::fs::read_to_string(dir.join("wrangler.err")).unwrap_or_default();
+                return Err(io::Error::other(format!("wrangler dev did not start on {worker}: {err}")));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(Stack { fake, worker, log, wrangler: child })
+    }
+
+    /// `path` on the worker.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.worker)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if let Some(stdin) = self.wrangler.stdin.as_mut() {
+            let _ = stdin.write_all(b"\n");
+        }
+        let _ = self.wrangler.wait();
+    }
+}
+
+/// `wrangler.toml` for tests: no build command (the test runner built the worker), paths from `target/...`.
+pub fn test_config(original: &str) -> String {
+    let mut out = String::new();
+    let mut in_build = false;
+    for line in original.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_build = trimmed == "[build]";
+        }
+        if in_build {
+            continue;
+        }
+        let line = line
+            .replace("\"proxy/build/index.js\"", "\"../../../proxy/build/index.js\"")
+            .replace("directory = \"dist\"", "directory = \"../../../dist\"");
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn free_port() -> io::Result<u16> {
+    Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}
+
+/// Whether the worker answers an HTTP request (any status) on `port`.
+fn answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = "GET /api/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0_u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_config_drops_the_build_and_reaches_back_to_the_root() {
+        let config = test_config(&std::fs::read_to_string(root().join("wrangler.toml")).unwrap());
+        assert!(!config.contains("[build]") && !config.contains("xtask build-worker"), "{config}");
+        assert!(config.contains("main = \"../../../proxy/build/index.js\""));
+        assert!(config.contains("directory = \"../../../dist\""));
+        assert!(config.contains("class_name = \"Hub\""));
+        assert!(root().join("target/wrangler-test/x/y").join("../../../proxy").ends_with("proxy"));
+    }
+}

@@ -1,0 +1,144 @@
+//! Building and running the worker (`proxy/`) with the pinned tools, so that nothing is downloaded from GitHub:
+//! worker-build is pointed at our wasm-bindgen, wasm-opt (binaryen 132 from npm) and esbuild (toolchain.md).
+
+use std::fs;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{Result, root, run, say, tools};
+
+/// worker-build must match the `worker` crate.
+const WORKER_BUILD_VERSION: &str = "0.8.7";
+/// wrangler pinned for Node 20 (toolchain.md).
+const WRANGLER_VERSION: &str = "4.86.0";
+/// wasm-opt features the worker's wasm uses (Rust 1.95's wasm32 defaults).
+const WASM_FEATURES: [&str; 6] = [
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
+
+/// A tool from `node_modules/.bin`.
+pub fn node_bin(name: &str) -> PathBuf {
+    root().join("node_modules/.bin").join(name)
+}
+
+/// `npm ci` when wrangler (and so the rest of `package-lock.json`) is missing or at another version.
+pub fn npm_tools() -> Result<()> {
+    let reported = tools::output(&node_bin("wrangler").to_string_lossy(), &["--version"]).unwrap_or_default();
+    if reported.lines().any(|l| l.trim() == WRANGLER_VERSION) && node_bin("wasm-opt").exists() {
+        return Ok(());
+    }
+    if tools::output("npm", &["--version"]).is_none() {
+        tools::apt(&[("/usr/bin/npm", "npm")])?;
+    }
+    say("installing npm tools from package-lock.json (wrangler, binaryen, esbuild)");
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))
+}
+
+/// Everything `build_worker` needs.
+fn worker_tools() -> Result<()> {
+    tools::rustup_target("wasm32-unknown-unknown")?;
+    tools::cargo_tool("worker-build", "worker-build", Some(WORKER_BUILD_VERSION), true)?;
+    tools::cargo_tool("wasm-bindgen", "wasm-bindgen-cli", Some(tools::WASM_BINDGEN_VERSION), false)?;
+    npm_tools()
+}
+
+/// The worker's wasm after building.
+pub fn worker_wasm() -> PathBuf {
+    root().join("proxy/build/index_bg.wasm")
+}
+
+/// `cargo xtask build-worker`: worker-build (release) into `proxy/build/`, then wasm-opt -Oz without the name
+/// section (worker-build keeps debug names: a third of the bundle), and the static assets directory.
+pub fn build_worker() -> Result<()> {
+    worker_tools()?;
+    say("building the worker (worker-build --release proxy)");
+    let wasm_bindgen = tools::output("which", &["wasm-bindgen"]).ok_or("wasm-bindgen is not on PATH")?;
+    run(Command::new("worker-build")
+        .args(["--release", "proxy"])
+        .env("WASM_BINDGEN_BIN", wasm_bindgen)
+        .env("WASM_OPT_BIN", node_bin("wasm-opt"))
+        .env("ESBUILD_BIN", node_bin("esbuild")))?;
+    let wasm = worker_wasm();
+    run(Command::new(node_bin("wasm-opt"))
+        .arg("-Oz")
+        .args(WASM_FEATURES)
+        .args(["--strip-debug", "--strip-producers"])
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
+    let raw = fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
+    println!("worker wasm: {raw} bytes (gzip size: `cargo xtask bench`)");
+    static_assets()
+}
+
+/// Makes sure `dist/` (Workers assets) exists with the security headers. Until the app is built by Trunk it
+/// holds the server's own landing page from `proxy/assets/`.
+pub fn static_assets() -> Result<()> {
+    let dist = root().join("dist");
+    if dist.join("index.html").exists() && dist.join("_headers").exists() {
+        return Ok(());
+    }
+    fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
+    for entry in fs::read_dir(root().join("proxy/assets")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if let Some(name) = path.file_name() {
+            fs::copy(&path, dist.join(name)).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `.dev.vars` with a fresh random `SESSION_KEY` unless it exists.
+pub fn dev_vars() -> Result<()> {
+    let path = root().join(".dev.vars");
+    if path.exists() {
+        return Ok(());
+    }
+    let key = random_hex(32)?;
+    let text = format!(
+        "# Local secrets for `wrangler dev` (never committed). Production: `npx wrangler secret put SESSION_KEY`.\n\
+         SESSION_KEY={key}\n"
+    );
+    fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    say("wrote .dev.vars with a random SESSION_KEY");
+    Ok(())
+}
+
+/// `bytes` random bytes from the OS, as hex.
+pub fn random_hex(bytes: usize) -> Result<String> {
+    let mut buf = vec![0; bytes];
+    fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf)).map_err(|e| e.to_string())?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `wrangler` with telemetry off and its state kept inside the project.
+pub fn wrangler(args: &[&str]) -> Command {
+    let mut cmd = Command::new(node_bin("wrangler"));
+    cmd.args(args).current_dir(root());
+    wrangler_env(&mut cmd, &root());
+    cmd
+}
+
+/// The environment that keeps wrangler quiet and local.
+pub fn wrangler_env(cmd: &mut Command, root: &Path) {
+    let home = root.join("target/wrangler-home");
+    cmd.env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_TELEMETRY_DISABLED", "1")
+        .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"));
+}
+
+/// `wrangler deploy --dry-run`: builds the upload bundle without an account; returns its directory.
+pub fn dry_run() -> Result<PathBuf> {
+    let out = root().join("target/deploy-dry-run");
+    say("wrangler deploy --dry-run (the bundle a deploy would upload)");
+    run(&mut wrangler(&["deploy", "--dry-run", "--outdir", &out.to_string_lossy()]))?;
+    Ok(out)
+}
