@@ -236,14 +236,18 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
         return Err(ApiError::payload_too_large(MAX_REQUEST_BYTES));
     }
     let mut body = Vec::new();
+    let mut too_large = false;
     let Ok(mut stream) = req.stream() else { return Ok(body) };
     while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk.map_err(|_| ApiError::bad_request("The request body could not be read."))?);
-        if body.len() > MAX_REQUEST_BYTES {
-            return Err(ApiError::payload_too_large(MAX_REQUEST_BYTES));
+        let chunk = chunk.map_err(|_| ApiError::bad_request("The request body could not be read."))?;
+        // Past the limit the rest is read and dropped, never kept: answering before the body is consumed makes
+        // the local runtime (workerd under wrangler dev) fail under concurrent load.
+        too_large |= body.len() + chunk.len() > MAX_REQUEST_BYTES;
+        if !too_large {
+            body.extend_from_slice(&chunk);
         }
     }
-    Ok(body)
+    if too_large { Err(ApiError::payload_too_large(MAX_REQUEST_BYTES)) } else { Ok(body) }
 }
 
 /// Sends `request` to the hub object `name` and reads its answer.

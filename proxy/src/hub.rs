@@ -338,7 +338,12 @@ mod tests {
     #[test]
     fn only_waits_llu_asks_for_impose_a_hold() {
         use shared::llu::Outcome;
-        for outcome in [Outcome::Locked { retry_after_secs: 300 }, Outcome::RateLimited { retry_after_secs: 30 }, Outcome::Maintenance, Outcome::EdgeBlocked] {
+        for outcome in [
+            Outcome::Locked { retry_after_secs: 300 },
+            Outcome::RateLimited { retry_after_secs: 30 },
+            Outcome::Maintenance,
+            Outcome::EdgeBlocked,
+        ] {
             assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome)).is_some(), "{outcome:?}");
         }
         for outcome in [Outcome::Unavailable { http_status: 502 }, Outcome::BadCredentials, Outcome::PatientNotFound] {

@@ -1,1 +1,640 @@
-//! placeholder
+//! The real worker in workerd (`wrangler dev`) in front of the fake LibreLinkUp: every upstream behaviour seen
+//! through the facade, the account protections, sealed sessions, CORS, open-proxy attempts and bad bodies.
+//! Each test makes its own fake account (a unique e-mail), so tests run in parallel against one stack.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use shared::llu::{Region, StepKind};
+use tidewatch_proxy::seal::{Kind, Session, SessionKey, sha256_hex};
+use tidewatch_tests::fake::user_id_for;
+use tidewatch_tests::stack::{Stack, TEST_SESSION_KEY};
+use tidewatch_tests::{Account, CallKind, Maintenance, RateLimit};
+
+/// The origin the shared stack allows besides its own.
+const ALLOWED_ORIGIN: &str = "https://watch.example";
+
+/// The stack for these tests, with one extra allowed origin.
+fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| match Stack::start(&[("ALLOWED_ORIGINS", ALLOWED_ORIGIN)]) {
+        Ok(stack) => {
+            eprintln!("worker log: {}", stack.log.display());
+            stack
+        }
+        Err(e) => panic!("cannot start the stack: {e}"),
+    })
+}
+
+/// A unique e-mail for one test's account.
+fn email(what: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{what}-{}-{}@proxy.test", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Adds an account (home `region`, reached through the global redirect) and returns its e-mail.
+fn account(what: &str, region: Region, change: impl FnOnce(&mut Account)) -> String {
+    let email = email(what);
+    let mut account = Account::new(&email, "right-password");
+    account.region = region;
+    change(&mut account);
+    stack().fake.add_account(account);
+    email
+}
+
+/// One answer.
+struct Answer {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    fn token(&self) -> String {
+        self.body["data"]["authTicket"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token: {}", self.text))
+            .to_owned()
+    }
+}
+
+fn client() -> Client {
+    Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
+}
+
+async fn send(method: Method, path: &str, headers: &[(&str, &str)], body: Option<String>) -> Answer {
+    let mut request = client().request(method, stack().url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.header("content-type", "application/json").body(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer { status, headers, body, text }
+}
+
+async fn login(email: &str, password: &str) -> Answer {
+    send(Method::POST, "/llu/auth/login", &[], Some(json!({"email": email, "password": password}).to_string())).await
+}
+
+async fn get(path: &str, token: &str) -> Answer {
+    send(Method::GET, path, &[("authorization", &format!("Bearer {token}"))], None).await
+}
+
+/// Signs in and returns the sealed token.
+async fn signed_in(email: &str) -> String {
+    let answer = login(email, "right-password").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.token()
+}
+
+/// Every token the fake issued looks like a JWT (`eyJ…`); none may ever leave the worker.
+fn assert_no_llu_token(answer: &Answer) {
+    assert!(!answer.text.contains("eyJ"), "an LLU token leaked: {}", answer.text);
+    for value in answer.headers.values() {
+        assert!(!value.to_str().unwrap_or("").contains("eyJ"), "an LLU token leaked in a header");
+    }
+}
+
+fn first_patient(connections: &Answer) -> String {
+    connections.body["data"][0]["patientId"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn login_follows_both_redirects_and_answers_a_sealed_token_and_cookie() {
+    let email = account("redirect", Region::De, |a| a.via = Some(Region::Eu));
+    let answer = login(&email, "right-password").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["status"], 0);
+    assert_eq!(answer.body["data"]["user"]["id"], user_id_for(&email));
+    assert!(answer.token().starts_with("tw1."));
+    assert_no_llu_token(&answer);
+    let cookie = answer.header("set-cookie").unwrap();
+    for part in ["tw_session=tw1.", "HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let logins: Vec<_> = stack().fake.calls(&email).into_iter().filter(|c| c.kind == CallKind::Login).collect();
+    let regions: Vec<_> = logins.iter().map(|c| c.region).collect();
+    assert_eq!(regions, [None, Some(Region::Eu), Some(Region::De)], "global → eu → de");
+    for call in &logins {
+        assert_eq!(call.header("product"), Some("llu.android"));
+        assert!(call.header("version").is_some());
+    }
+}
+
+#[tokio::test]
+async fn data_calls_go_to_the_home_region_with_the_account_id_and_never_show_llu_tokens() {
+    let email = account("data", Region::Eu2, |_| {});
+    let token = signed_in(&email).await;
+    let connections = get("/llu/connections", &token).await;
+    assert_eq!(connections.status, StatusCode::OK, "{}", connections.text);
+    let list = connections.body["data"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().any(|c| c["sensor"].is_null()), "the second patient has sensor: null");
+    assert_eq!(connections.body["ticket"]["token"], token, "the ticket is the sealed session, not LLU's");
+    assert_no_llu_token(&connections);
+
+    let patient = first_patient(&connections);
+    let graph = get(&format!("/llu/connections/{patient}/graph"), &token).await;
+    assert_eq!(graph.status, StatusCode::OK, "{}", graph.text);
+    let points = graph.body["data"]["graphData"].as_array().unwrap().len();
+    assert!((100..=144).contains(&points), "{points} graph points");
+    assert_no_llu_token(&graph);
+    let logbook = get(&format!("/llu/connections/{patient}/logbook"), &token).await;
+    assert_eq!(logbook.status, StatusCode::OK, "{}", logbook.text);
+    assert!(!logbook.body["data"].as_array().unwrap().is_empty());
+    assert_no_llu_token(&logbook);
+
+    let data_calls: Vec<_> = stack().fake.calls(&email).into_iter().filter(|c| c.kind != CallKind::Login).collect();
+    assert_eq!(data_calls.len(), 3);
+    for call in data_calls {
+        assert_eq!(call.region, Some(Region::Eu2));
+        assert_eq!(call.status, 200);
+        assert_eq!(call.header("account-id"), Some(sha256_hex(&user_id_for(&email)).as_str()));
+        assert_eq!(call.header("product"), Some("llu.android"));
+    }
+}
+
+#[tokio::test]
+async fn the_cookie_is_a_session_like_the_bearer() {
+    let email = account("cookie", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let cookie = format!("tw_session={token}");
+    let answer = send(Method::GET, "/llu/connections", &[("cookie", &cookie)], None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let out = send(Method::POST, "/api/logout", &[("cookie", &cookie)], None).await;
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+}
+
+#[tokio::test]
+async fn terms_then_privacy_policy_are_accepted_only_when_asked() {
+    let email = account("steps", Region::De, |a| {
+        a.via = Some(Region::Eu);
+        a.steps = vec![StepKind::TermsOfUse, StepKind::PrivacyPolicy];
+    });
+    let first = login(&email, "right-password").await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.body["status"], 4);
+    assert_eq!(first.body["data"]["step"]["type"], "tou");
+    assert_no_llu_token(&first);
+    let step_token = first.token();
+
+    let refused = get("/llu/connections", &step_token).await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "wrong_session"));
+    assert_eq!(stack().fake.count(&email, CallKind::Connections), 0, "a step token never reaches a data call");
+    assert_eq!(stack().fake.count(&email, CallKind::ContinueTou), 0, "nothing is accepted without the user");
+
+    let headers = [("authorization", format!("Bearer {step_token}"))];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let tou = send(Method::POST, "/auth/continue/tou", &headers, None).await;
+    assert_eq!((tou.status, &tou.body["status"]), (StatusCode::OK, &json!(4)), "{}", tou.text);
+    assert_eq!(tou.body["data"]["step"]["type"], "pp");
+    let pp_token = tou.token();
+    let headers = [("authorization", format!("Bearer {pp_token}"))];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let pp = send(Method::POST, "/auth/continue/pp", &headers, None).await;
+    assert_eq!((pp.status, &pp.body["status"]), (StatusCode::OK, &json!(0)), "{}", pp.text);
+    assert_no_llu_token(&pp);
+    let connections = get("/llu/connections", &pp.token()).await;
+    assert_eq!(connections.status, StatusCode::OK, "{}", connections.text);
+    let regions: Vec<_> = stack()
+        .fake
+        .calls(&email)
+        .into_iter()
+        .filter(|c| matches!(c.kind, CallKind::ContinueTou | CallKind::ContinuePp))
+        .map(|c| c.region)
+        .collect();
+    assert_eq!(regions, [Some(Region::De), Some(Region::De)], "continue goes to the home region");
+
+    let full = get("/llu/connections", &pp.token()).await.body["ticket"]["token"].clone();
+    let headers = [("authorization", format!("Bearer {}", full.as_str().unwrap()))];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let again = send(Method::POST, "/auth/continue/tou", &headers, None).await;
+    assert_eq!((again.status, again.code()), (StatusCode::FORBIDDEN, "wrong_session"));
+}
+
+#[tokio::test]
+async fn verify_email_gives_no_session() {
+    let email = account("verify", Region::Fr, |a| a.steps = vec![StepKind::VerifyEmail]);
+    let answer = login(&email, "right-password").await;
+    assert_eq!((answer.status, &answer.body["status"]), (StatusCode::OK, &json!(4)));
+    assert_eq!(answer.body["data"]["step"]["type"], "verifyEmail");
+    assert!(answer.body["data"].get("authTicket").is_none(), "{}", answer.text);
+    assert!(answer.header("set-cookie").is_none());
+    assert_no_llu_token(&answer);
+}
+
+/// Password checks the fake made for `email` (logins at the home host; the others are redirects).
+fn password_checks(email: &str, home: Region) -> usize {
+    stack().fake.calls(email).iter().filter(|c| c.kind == CallKind::Login && c.region == Some(home)).count()
+}
+
+#[tokio::test]
+async fn four_quick_bad_logins_reach_upstream_once() {
+    let email = account("badpw", Region::Eu, |_| {});
+    let first = login(&email, "wrong").await;
+    assert_eq!((first.status, first.code()), (StatusCode::UNAUTHORIZED, "bad_credentials"));
+    assert_eq!(first.body["status"], 2);
+    assert!(first.body["error"]["message"].as_str().unwrap().contains('3'), "says LLU locks after 3 tries");
+    for _ in 0..3 {
+        let next = login(&email, "wrong-again").await;
+        assert_eq!((next.status, next.code()), (StatusCode::TOO_MANY_REQUESTS, "login_paused"));
+        let wait: u32 = next.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+    }
+    assert_eq!(password_checks(&email, Region::Eu), 1);
+    assert_eq!(stack().fake.count(&email, CallKind::Login), 2, "one attempt: the global redirect and the check");
+    let still = login(&email, "right-password").await;
+    assert_eq!(still.code(), "login_paused", "even the right password waits the 60 s out");
+}
+
+#[tokio::test]
+async fn concurrent_bad_logins_reach_upstream_once() {
+    let email = account("badpw-burst", Region::Eu, |_| {});
+    let attempts = (0..4).map(|i| {
+        let email = email.clone();
+        tokio::spawn(async move { login(&email, &format!("wrong-{i}")).await.code().to_owned() })
+    });
+    let mut codes: Vec<String> = Vec::new();
+    for attempt in attempts {
+        codes.push(attempt.await.unwrap());
+    }
+    codes.sort();
+    assert_eq!(codes, ["bad_credentials", "login_paused", "login_paused", "login_paused"]);
+    assert_eq!(password_checks(&email, Region::Eu), 1);
+}
+
+#[tokio::test]
+async fn an_llu_lockout_is_honoured_without_calling_upstream() {
+    let email = account("locked", Region::Eu, |_| {});
+    let direct = client();
+    for _ in 0..3 {
+        let url = format!("{}/eu/llu/auth/login", stack().fake.base_url());
+        let body = json!({"email": email, "password": "wrong"});
+        direct.post(url).header("version", "4.17.0").json(&body).send().await.unwrap();
+    }
+    let before = stack().fake.count(&email, CallKind::Login);
+    let locked = login(&email, "right-password").await;
+    assert_eq!((locked.status, locked.code()), (StatusCode::TOO_MANY_REQUESTS, "locked"), "{}", locked.text);
+    let wait: u32 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((250..=300).contains(&wait), "{wait}");
+    let again = login(&email, "right-password").await;
+    assert_eq!(again.code(), "locked");
+    assert_eq!(stack().fake.count(&email, CallKind::Login), before + 2, "one attempt (redirect + check), then none");
+}
+
+#[tokio::test]
+async fn a_higher_version_floor_is_adopted_and_the_call_retried_once() {
+    let email = account("floor", Region::Eu, |a| a.min_version = "4.18.3".into());
+    let token = signed_in(&email).await;
+    let answer = get("/llu/connections", &token).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let versions: Vec<String> = stack()
+        .fake
+        .calls(&email)
+        .into_iter()
+        .filter(|c| c.kind == CallKind::Connections)
+        .map(|c| c.header("version").unwrap_or_default().to_owned())
+        .collect();
+    let last = versions.last().unwrap();
+    assert_eq!(last, "4.18.3", "{versions:?}");
+    assert!(versions.len() <= 2, "at most one retry: {versions:?}");
+    // Later calls of this worker send the adopted version straight away.
+    let other = account("floor-later", Region::Eu, |a| a.min_version = "4.18.3".into());
+    let answer = get("/llu/connections", &signed_in(&other).await).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(stack().fake.count(&other, CallKind::Connections), 1);
+}
+
+#[tokio::test]
+async fn hundred_concurrent_viewers_cost_one_upstream_call() {
+    let email = account("viewers", Region::Eu2, |_| {});
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        tokens.push(signed_in(&email).await);
+    }
+    let viewers = (0..100).map(|i| {
+        let token = tokens[i % tokens.len()].clone();
+        tokio::spawn(async move { get("/llu/connections", &token).await.status })
+    });
+    for viewer in viewers {
+        assert_eq!(viewer.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(stack().fake.count(&email, CallKind::Connections), 1);
+    let patient = first_patient(&get("/llu/connections", &tokens[0]).await);
+    let graphs = (0..50).map(|_| {
+        let (token, path) = (tokens[0].clone(), format!("/llu/connections/{patient}/graph"));
+        tokio::spawn(async move { get(&path, &token).await.status })
+    });
+    for graph in graphs {
+        assert_eq!(graph.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(stack().fake.count(&email, CallKind::Graph), 1);
+    assert_eq!(stack().fake.count(&email, CallKind::Connections), 1);
+}
+
+#[tokio::test]
+async fn upstream_failures_become_json_errors_with_stable_codes() {
+    let cases: [(&str, fn(&mut Account), u16, &str); 4] = [
+        ("maint-body", |a| a.maintenance = Some(Maintenance::Body), 503, "maintenance"),
+        ("maint-http", |a| a.maintenance = Some(Maintenance::Http), 503, "maintenance"),
+        ("edge", |a| a.edge_block = true, 502, "edge_blocked"),
+        ("nopatient", |a| a.patients.clear(), 200, ""),
+    ];
+    for (what, change, status, code) in cases {
+        let email = account(what, Region::Eu, |_| {});
+        let token = signed_in(&email).await;
+        stack().fake.update(&email, change);
+        let answer = get("/llu/connections", &token).await;
+        assert_eq!((answer.status.as_u16(), answer.code()), (status, code), "{what}: {}", answer.text);
+        assert!(answer.header("content-type").unwrap().starts_with("application/json"), "{what}");
+        if status != 200 {
+            assert!(answer.header("retry-after").is_some(), "{what}");
+            let calls = stack().fake.count(&email, CallKind::Connections);
+            let again = get("/llu/connections", &token).await;
+            assert_eq!(again.code(), code, "{what}");
+            assert_eq!(stack().fake.count(&email, CallKind::Connections), calls, "{what}: the wait is honoured");
+        } else {
+            assert_eq!(answer.body["data"], json!([]));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_honoured_with_retry_after() {
+    let email = account("burst", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    stack()
+        .fake
+        .update(&email, |a| a.rate_limit = Some(RateLimit { max_calls: 1, per_secs: 60, retry_after_secs: 42 }));
+    let patient = first_patient(&get("/llu/connections", &token).await);
+    let graph = get(&format!("/llu/connections/{patient}/graph"), &token).await;
+    assert_eq!((graph.status, graph.code()), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{}", graph.text);
+    assert_eq!(graph.header("retry-after"), Some("42"));
+    let calls = stack().fake.calls(&email).len();
+    let logbook = get(&format!("/llu/connections/{patient}/logbook"), &token).await;
+    assert_eq!(logbook.code(), "rate_limited");
+    assert_eq!(stack().fake.calls(&email).len(), calls, "no upstream call while LLU asks to wait");
+    let cached = get("/llu/connections", &token).await;
+    assert_eq!(cached.status, StatusCode::OK, "the cached minute is still served");
+}
+
+#[tokio::test]
+async fn an_unknown_patient_and_a_revoked_llu_session_are_clear_errors() {
+    let email = account("revoked", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let unknown = get("/llu/connections/00000000-0000-4000-8000-000000000000/graph", &token).await;
+    assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "patient_not_found"));
+    stack().fake.revoke_tokens(&email);
+    let dead = get("/llu/connections", &token).await;
+    assert_eq!((dead.status, dead.code()), (StatusCode::UNAUTHORIZED, "session_expired"), "{}", dead.text);
+    let calls = stack().fake.count(&email, CallKind::Connections);
+    let again = get("/llu/connections", &token).await;
+    assert_eq!(again.code(), "session_expired");
+    assert_eq!(stack().fake.count(&email, CallKind::Connections), calls, "a dead token is not retried");
+    assert_eq!(stack().fake.count(&email, CallKind::Login), 2, "no automatic re-login");
+}
+
+#[tokio::test]
+async fn tampered_expired_and_foreign_key_sessions_are_refused() {
+    let email = account("tamper", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let mut tampered = token.clone().into_bytes();
+    let last = tampered.len() - 5;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let key = SessionKey::from_secret(TEST_SESSION_KEY).unwrap();
+    let rotated = SessionKey::from_bytes(&[9; 32]);
+    let session = |expires: i64| Session {
+        llu_token: "forged".into(),
+        region: Region::Eu,
+        account_id: sha256_hex(&user_id_for(&email)),
+        expires,
+        kind: Kind::Full,
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let cases = [
+        (tampered, "session_invalid"),
+        (key.seal(&session(now - 1), [3; 12]), "session_expired"),
+        (rotated.seal(&session(now + 3600), [3; 12]), "session_revoked"),
+        ("tw1.x.y".to_owned(), "session_invalid"),
+        ("eyJhbGciOiJIUzI1NiJ9.e30.x".to_owned(), "session_invalid"),
+    ];
+    for (token, code) in cases {
+        let answer = get("/llu/connections", &token).await;
+        assert_eq!((answer.status, answer.code()), (StatusCode::UNAUTHORIZED, code), "{}", answer.text);
+    }
+    let none = send(Method::GET, "/llu/connections", &[], None).await;
+    assert_eq!((none.status, none.code()), (StatusCode::UNAUTHORIZED, "no_session"));
+    assert_eq!(stack().fake.count(&email, CallKind::Connections), 0, "no refused session reaches upstream");
+}
+
+async fn preflight(origin: &str) -> Answer {
+    let headers = [
+        ("origin", origin),
+        ("access-control-request-method", "GET"),
+        ("access-control-request-headers", "authorization"),
+    ];
+    send(Method::OPTIONS, "/llu/connections", &headers, None).await
+}
+
+#[tokio::test]
+async fn cors_only_for_allowed_origins_on_success_error_and_preflight() {
+    let allowed = preflight(ALLOWED_ORIGIN).await;
+    assert_eq!(allowed.status, StatusCode::NO_CONTENT);
+    assert_eq!(allowed.header("access-control-allow-origin"), Some(ALLOWED_ORIGIN));
+    assert!(allowed.header("access-control-allow-headers").unwrap().contains("authorization"));
+    assert_eq!(allowed.header("vary"), Some("Origin"));
+    let refused = preflight("https://evil.example").await;
+    assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "origin_not_allowed"));
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    assert_eq!(refused.header("vary"), Some("Origin"));
+
+    let demo = send(Method::POST, "/api/demo", &[("origin", ALLOWED_ORIGIN)], None).await;
+    assert_eq!(demo.status, StatusCode::OK);
+    assert_eq!(demo.header("access-control-allow-origin"), Some(ALLOWED_ORIGIN));
+    let error = send(Method::GET, "/llu/nothing", &[("origin", ALLOWED_ORIGIN)], None).await;
+    assert_eq!((error.status, error.code()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(error.header("access-control-allow-origin"), Some(ALLOWED_ORIGIN));
+    assert_eq!(error.header("vary"), Some("Origin"));
+
+    let email = account("cors", Region::Eu, |_| {});
+    let body = json!({"email": email, "password": "right-password"}).to_string();
+    let evil = send(Method::POST, "/llu/auth/login", &[("origin", "https://evil.example")], Some(body)).await;
+    assert_eq!((evil.status, evil.code()), (StatusCode::FORBIDDEN, "origin_not_allowed"));
+    assert_eq!(evil.header("access-control-allow-origin"), None);
+    assert_eq!(stack().fake.count(&email, CallKind::Login), 0, "a stranger's page cannot start a login");
+    let same = send(Method::POST, "/api/demo", &[("origin", &stack().worker)], None).await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert_eq!(same.header("access-control-allow-origin"), None, "same origin needs no CORS");
+}
+
+/// Sends `request` as raw bytes (no client normalises the path) and returns the status and body.
+fn raw(request: &str) -> (u16, String) {
+    let port = stack().worker.rsplit(':').next().unwrap();
+    let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    let mut buf = [0_u8; 16 * 1024];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+        if complete(&bytes) {
+            break;
+        }
+    }
+    let response = String::from_utf8_lossy(&bytes).into_owned();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, response)
+}
+
+/// Whether `bytes` hold a whole HTTP response (by `Content-Length`, or the last chunk).
+fn complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+    let length = head.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok()).flatten()
+    });
+    match length {
+        Some(length) => body.len() >= length,
+        None => body.ends_with("0\r\n\r\n"),
+    }
+}
+
+#[tokio::test]
+async fn open_proxy_attempts_never_reach_upstream() {
+    let email = account("open-proxy", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let attempts = [
+        "GET //evil.example/llu/connections HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "GET /llu/../x HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "GET /llu/connections/..%2f..%2fuser/graph HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "GET /llu/connections/a%2Fb%2Fc/graph HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "GET /llu/connections/https:%2F%2Fevil.example/graph HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "GET http://evil.example/llu/user HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "GET /llu/user HTTP/1.1\r\nHost: evil.example\r\n",
+        "GET /llu/connections?url=http://evil.example HTTP/1.1\r\nHost: evil.example\r\n",
+        "GET /auth/continue/verifyEmail HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+        "GET /api/v0/../../llu/connections HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+    ];
+    for attempt in attempts {
+        let (status, response) = raw(&format!("{attempt}{auth}Connection: close\r\n\r\n"));
+        // 200 is the app's page (`/llu/../x` is `/x` once normalised), 307 the asset server's same-origin
+        // redirect for `//…`, 500 workerd refusing an absolute-form target before the worker runs.
+        assert!(matches!(status, 200 | 307 | 400 | 404 | 405 | 500), "{attempt}: {status} {response}");
+        let location =
+            response.lines().find_map(|l| l.strip_prefix("Location: ").or_else(|| l.strip_prefix("location: ")));
+        assert!(location.is_none_or(|l| l.starts_with('/') && !l.starts_with("//")), "{attempt}: {location:?}");
+    }
+    // Only the facade's own calls reached the upstream: the login, and `?url=` ignored on a plain connections call.
+    for call in stack().fake.calls(&email) {
+        assert!(["/llu/auth/login", "/llu/connections"].contains(&call.path.as_str()), "{call:?}");
+        assert!(matches!(call.region, None | Some(Region::Eu)), "{call:?}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_are_refused_clearly() {
+    let big = json!({"email": "a@b.c", "password": "x".repeat(17 * 1024)}).to_string();
+    let answer = send(Method::POST, "/llu/auth/login", &[], Some(big)).await;
+    assert_eq!((answer.status, answer.code()), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"));
+    let chunk = "x".repeat(8 * 1024);
+    let mut chunked = String::from(
+        "POST /llu/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+    );
+    for _ in 0..4 {
+        chunked.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    chunked.push_str("0\r\n\r\n");
+    let (status, response) = raw(&chunked);
+    assert_eq!(status, 413, "{response}");
+    for (body, code) in [
+        ("{not json", "bad_request"),
+        ("{\"email\": \"a@b.c\"}", "bad_request"),
+        ("[1,2,3]", "bad_request"),
+        ("{\"email\": \"no-at-sign\", \"password\": \"x\"}", "bad_request"),
+        ("<html>hello</html>", "bad_request"),
+    ] {
+        let answer = send(Method::POST, "/llu/auth/login", &[], Some(body.to_owned())).await;
+        assert_eq!((answer.status, answer.code()), (StatusCode::BAD_REQUEST, code), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_needs_no_upstream() {
+    let before = stack().fake.all_calls().len();
+    let demo = send(Method::POST, "/api/demo", &[], None).await;
+    assert_eq!(demo.status, StatusCode::OK);
+    let token = demo.token();
+    let connections = get("/llu/connections", &token).await;
+    assert_eq!(connections.body["data"].as_array().unwrap().len(), 2);
+    let patient = first_patient(&connections);
+    let graph = get(&format!("/llu/connections/{patient}/graph"), &token).await;
+    assert!(graph.body["data"]["graphData"].as_array().unwrap().len() > 100);
+    let by_login = login("demo@tidewatch.invalid", "anything").await;
+    assert_eq!(get("/llu/connections", &by_login.token()).await.status, StatusCode::OK);
+    let calls = stack().fake.all_calls();
+    assert!(calls.len() >= before, "calls are never forgotten");
+    let demo_calls = calls.iter().filter(|c| {
+        c.header("authorization").is_some_and(|a| a.contains(shared::simulate::DEMO_TICKET))
+            || c.kind == CallKind::Login && c.header("content-length").is_some() && c.path.contains("demo")
+    });
+    assert_eq!(demo_calls.count(), 0, "the demo never calls LibreLinkUp");
+    assert!(stack().fake.calls("demo@tidewatch.invalid").is_empty(), "the demo e-mail is never sent upstream");
+}
+
+#[tokio::test]
+async fn country_config_points_every_region_back_at_the_worker() {
+    let answer = send(Method::GET, "/llu/config/country?country=DE&version=4.17.0", &[], None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let map = answer.body["data"]["regionalMap"].as_object().unwrap();
+    assert!(map.len() >= 10);
+    for entry in map.values() {
+        assert_eq!(entry["lslApi"], format!("{}/", stack().worker));
+    }
+    assert!(!answer.text.contains(&stack().fake.base_url()), "the upstream's address leaked");
+    let bad = send(Method::GET, "/llu/config/country?country=../x", &[], None).await;
+    assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "bad_request"));
+}
+
+#[tokio::test]
+async fn security_headers_on_worker_answers_and_static_assets() {
+    for path in ["/", "/some/app/route", "/llu/nothing"] {
+        let answer = send(Method::GET, path, &[], None).await;
+        let csp = answer.header("content-security-policy").unwrap_or_else(|| panic!("{path}: no CSP"));
+        assert!(csp.contains("'wasm-unsafe-eval'") && !csp.contains("'unsafe-inline'"), "{path}");
+        assert_eq!(answer.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(answer.header("referrer-policy"), Some("no-referrer"), "{path}");
+        assert!(answer.header("strict-transport-security").is_some(), "{path}");
+        assert!(answer.header("permissions-policy").is_some(), "{path}");
+    }
+    let spa = send(Method::GET, "/some/app/route", &[], None).await;
+    assert_eq!(spa.status, StatusCode::OK, "SPA fallback");
+    assert!(spa.text.contains("<html"), "{}", spa.text);
+    let wrong = send(Method::GET, "/api/demo", &[], None).await;
+    assert_eq!((wrong.status, wrong.code()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+}
