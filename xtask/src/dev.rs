@@ -1,8 +1,10 @@
-//! `cargo xtask dev`: build what exists and show it. Today that is the `shared` domain only, so it shows the demo
-//! patient in the terminal, computed by the same code the app and the worker will use, and says plainly that
-//! nothing is served on http://127.0.0.1:8787 until the worker and the app exist.
+//! `cargo xtask dev`: builds the worker (wrangler runs `cargo xtask build-worker`) and serves it with the static
+//! assets on http://127.0.0.1:8787, with the demo patient always available (`POST /api/demo`). The upstream is
+//! Abbott's LibreLinkUp; `--fake` starts the fake LibreLinkUp server on :9000 and points the worker at it.
+//! Before serving it prints the demo patient as `shared` computes it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::Stdio;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmState};
 use shared::reading::{Series, format_age};
@@ -12,24 +14,44 @@ use shared::time::{DAY, MINUTE, UtcTime};
 use shared::units::GlucoseUnit;
 use shared::{forecast, stats, trend};
 
-use crate::Result;
+use crate::{Result, cargo, root, say, worker};
 
-/// Runs the dev task: once, or every minute with `--watch`.
+/// Where the fake LibreLinkUp listens with `--fake`.
+const FAKE_PORT: &str = "9000";
+
+/// Runs the dev task until wrangler stops (Ctrl-C).
 pub fn dev(args: &[String]) -> Result<()> {
-    let watch = args.iter().any(|a| a == "--watch");
-    println!("Tidewatch dev");
-    println!("  built today: `shared`, the glucose domain (LLU parsing, trend, forecast, statistics, alarms).");
-    println!("  not built yet: the worker (proxy/) and the app (app/): nothing is served on http://127.0.0.1:8787.");
-    println!("  Until then, here is the demo patient, computed by `shared` as the app will compute it.\n");
-    let mut state = AlarmState::default();
-    loop {
-        state = show(now(), state);
-        if !watch {
-            println!("\n(`cargo xtask dev --watch` refreshes every minute)");
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_secs(60));
+    let fake = args.iter().any(|a| a == "--fake");
+    worker::npm_tools()?;
+    worker::dev_vars()?;
+    worker::static_assets()?;
+    println!("The demo patient right now, as `shared` computes it:");
+    show(now(), AlarmState::default());
+    let mut fake_server = None;
+    if fake {
+        say(&format!("starting the fake LibreLinkUp on http://127.0.0.1:{FAKE_PORT}"));
+        let child =
+            cargo(&["run", "-q", "-p", "tidewatch-tests", "--bin", "fake-libreview", "--", "--port", FAKE_PORT])
+                .current_dir(root())
+                .stdin(Stdio::null())
+                .spawn()
+                .map_err(|e| format!("cannot start the fake: {e}"))?;
+        fake_server = Some(child);
     }
+    say("serving the worker and the app on http://127.0.0.1:8787 (wrangler dev builds the worker first)");
+    println!("  demo: POST http://127.0.0.1:8787/api/demo, or sign in as demo@tidewatch.invalid (any password)");
+    let mut cmd =
+        worker::wrangler(&["dev", "--ip", "127.0.0.1", "--port", "8787", "--show-interactive-dev-session=false"]);
+    if fake {
+        cmd.args(["--var", &format!("LLU_UPSTREAM:http://127.0.0.1:{FAKE_PORT}")]);
+    }
+    let status = cmd.status().map_err(|e| format!("cannot start wrangler: {e}"));
+    if let Some(mut child) = fake_server {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let status = status?;
+    status.success().then_some(()).ok_or_else(|| format!("wrangler dev exited with {status}"))
 }
 
 /// The clock, read here and only here: `shared` takes `now` as a parameter.
@@ -38,15 +60,15 @@ fn now() -> UtcTime {
     UtcTime::from_unix_secs(i64::try_from(secs).unwrap_or(0))
 }
 
-/// Prints the glance, the forecast, 24-hour statistics, the sensor and the alarms; returns the next alarm state.
-fn show(now: UtcTime, state: AlarmState) -> AlarmState {
+/// Prints the glance, the forecast, 24-hour statistics, the sensor and the alarms.
+fn show(now: UtcTime, state: AlarmState) {
     let patient = Patient::demo();
     let mut series = Series::from_readings(simulate::readings(&patient, now - DAY, now));
     series.merge(simulate::current(&patient, now));
     let readings = series.as_slice();
     let Some(newest) = series.newest() else {
         println!("{now}: no readings");
-        return state;
+        return;
     };
     let age = now.secs_since(newest.at);
     let direction = newest.arrow.unwrap_or_else(|| trend::direction(readings));
@@ -101,5 +123,4 @@ fn show(now: UtcTime, state: AlarmState) -> AlarmState {
     if next.active().is_empty() {
         println!("  alarms: none active");
     }
-    next
 }

@@ -121,14 +121,29 @@ fn test() -> Result<()> {
 
     say("format (cargo fmt --check)");
     run(&mut cargo(&["fmt", "--all", "--check"]))?;
-    say("lints (cargo clippy, warnings are errors)");
+    say("lints (cargo clippy, warnings are errors), natively and for the worker's wasm32 target");
     run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    say("native tests: unit, property, golden fixture tests, and the benchmarks run once as tests");
+    run(&mut cargo(&[
+        "clippy",
+        "-p",
+        "tidewatch-proxy",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    say("the worker (worker-build into proxy/build/, used by the integration tests in workerd)");
+    worker::build_worker()?;
+    say("native tests: unit, property, golden fixture tests, the worker in workerd against the fake LibreLinkUp, \
+         and the benchmarks run once as tests");
     tally.run(&mut cargo(&["test", "--workspace", "--all-targets"]))?;
     say("doc tests");
     tally.run(&mut cargo(&["test", "--workspace", "--doc"]))?;
     say("shared builds for wasm32-unknown-unknown (release profile, as the PWA ships it)");
     run(&mut cargo(&["build", "-p", "tidewatch-shared", "--lib", "--release", "--target", "wasm32-unknown-unknown"]))?;
+    let bundle = worker::dry_run()?;
+    worker::report_bundle(&bundle)?;
 
     println!("\nxtask test: all steps green in {:.0?}", started.elapsed());
     println!("{} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.ignored);

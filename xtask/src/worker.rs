@@ -135,6 +135,23 @@ pub fn wrangler_env(cmd: &mut Command, root: &Path) {
         .env("XDG_CACHE_HOME", home.join("cache"));
 }
 
+/// Prints the sizes of the files a deploy would upload (raw and gzip, via the system's `gzip`).
+pub fn report_bundle(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let raw = fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        let gzip = Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(&path)
+            .output()
+            .map(|out| out.stdout.len())
+            .map_err(|e| e.to_string())?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        println!("deploy bundle: {name}: {raw} bytes raw, {gzip} bytes gzip");
+    }
+    Ok(())
+}
+
 /// `wrangler deploy --dry-run`: builds the upload bundle without an account; returns its directory.
 pub fn dry_run() -> Result<PathBuf> {
     let out = root().join("target/deploy-dry-run");

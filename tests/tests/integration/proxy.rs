@@ -354,7 +354,8 @@ async fn hundred_concurrent_viewers_cost_one_upstream_call() {
 
 #[tokio::test]
 async fn upstream_failures_become_json_errors_with_stable_codes() {
-    let cases: [(&str, fn(&mut Account), u16, &str); 4] = [
+    type Case = (&'static str, fn(&mut Account), u16, &'static str);
+    let cases: [Case; 4] = [
         ("maint-body", |a| a.maintenance = Some(Maintenance::Body), 503, "maintenance"),
         ("maint-http", |a| a.maintenance = Some(Maintenance::Http), 503, "maintenance"),
         ("edge", |a| a.edge_block = true, 502, "edge_blocked"),
