@@ -4,6 +4,8 @@
 
 /// `cargo xtask dev`.
 mod dev;
+/// The PyPI LibreLinkUp clients the integration tests drive, in their own venv.
+mod python;
 /// Installing tools only when missing.
 mod tools;
 /// Building and running the worker with the pinned tools.
@@ -135,9 +137,11 @@ fn test() -> Result<()> {
     ]))?;
     say("the worker (worker-build into proxy/build/, used by the integration tests in workerd)");
     worker::build_worker()?;
+    say("the PyPI LibreLinkUp clients (pylibrelinkup, libre-linkup-py) in target/pyclients-venv");
+    let python = python::python_clients()?;
     say("native tests: unit, property, golden fixture tests, the worker in workerd against the fake LibreLinkUp, \
          and the benchmarks run once as tests");
-    tally.run(&mut cargo(&["test", "--workspace", "--all-targets"]))?;
+    tally.run(cargo(&["test", "--workspace", "--all-targets"]).env("TIDEWATCH_PYTHON", &python))?;
     say("doc tests");
     tally.run(&mut cargo(&["test", "--workspace", "--doc"]))?;
     say("shared builds for wasm32-unknown-unknown (release profile, as the PWA ships it)");
