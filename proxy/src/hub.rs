@@ -35,7 +35,7 @@ pub const LOGIN_PAUSE_SECS: u32 = 60;
 
 /// Which data an account asks for.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-#[serde(tag = "what", content = "patient", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Data {
     /// `/llu/connections`.
     Connections,
@@ -65,7 +65,7 @@ impl Data {
 
 /// What the worker asks the hub.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum HubRequest {
     /// Sign in (to the `login:` object of this e-mail).
     Login {
@@ -89,7 +89,7 @@ pub enum HubRequest {
 
 /// What the hub answers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "answer", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum HubAnswer {
     /// LLU's envelope with its `ticket` removed, and how old it is.
     Data {
@@ -144,9 +144,9 @@ pub fn account_object(account_id: &str) -> String {
     format!("acct:{account_id}")
 }
 
-/// The object name for an e-mail (case and surrounding space do not matter; the e-mail itself is not kept).
+/// The object name for an e-mail (ASCII case and surrounding space do not matter; the e-mail itself is not kept).
 pub fn login_object(email: &str) -> String {
-    format!("login:{}", sha256_hex(&email.trim().to_lowercase()))
+    format!("login:{}", sha256_hex(&email.trim().to_ascii_lowercase()))
 }
 
 type Pending = Shared<LocalBoxFuture<'static, HubAnswer>>;

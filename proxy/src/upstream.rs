@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use futures::StreamExt as _;
 use serde_json::Value;
-use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, Ticket, classify};
+use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, Ticket, classify_envelope};
 use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
 use crate::config::Config;
@@ -122,10 +122,11 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// `classify` for this answer.
+    /// What this answer means (`classify_envelope`: the worker passes `data` through and the app checks its
+    /// shape, so only logins are decoded here).
     pub fn classify(&self, endpoint: Endpoint) -> Outcome {
         let headers: Vec<(&str, &str)> = self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        classify(endpoint, self.status, &headers, &self.body)
+        classify_envelope(endpoint, self.status, &headers, &self.body)
     }
 
     /// The body as JSON (only called after `classify` said it is an LLU answer).

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::llu::{
     AccountData, Endpoint, Envelope, MalformedReason, NotificationSettings, Outcome, Payload, Region, StepKind,
-    classify, decode, logbook_readings,
+    classify, classify_envelope, decode, logbook_readings,
 };
 use shared::reading::{Origin, SensorRange};
 use shared::time::parse_factory;
@@ -397,6 +397,17 @@ fn every_fixture_is_parsed_and_classified() {
         let bytes = read(&rel);
         let outcome = classify(endpoint, 200, &[("content-type", "application/json")], &bytes);
         assert_eq!(outcome.code(), code, "{rel}: {outcome:?}");
+        // The proxy's pass-through classification agrees on every outcome and keeps non-login data as it came.
+        let passed = classify_envelope(endpoint, 200, &[("content-type", "application/json")], &bytes);
+        assert_eq!(passed.code(), code, "{rel}: envelope {passed:?}");
+        if let Outcome::Success { payload, .. } = &passed {
+            let login = matches!(endpoint, Endpoint::Login | Endpoint::ContinueStep);
+            assert_eq!(matches!(payload, Payload::Other(_)), !login, "{rel}: {payload:?}");
+            if let (Payload::Other(data), false) = (payload, login) {
+                let original: Value = serde_json::from_slice(&bytes).unwrap();
+                assert_eq!(data, &original["data"], "{rel}: data is kept as it came");
+            }
+        }
         check(&bytes, outcome);
     }
     assert!(missing.is_empty(), "fixtures without an expectation: {missing:?}");

@@ -66,7 +66,7 @@ pub fn build_worker() -> Result<()> {
         .env("ESBUILD_BIN", node_bin("esbuild")))?;
     let wasm = worker_wasm();
     run(Command::new(node_bin("wasm-opt"))
-        .arg("-Oz")
+        .args(["-Oz", "--converge"])
         .args(WASM_FEATURES)
         .args(["--strip-debug", "--strip-producers"])
         .arg(&wasm)

@@ -285,6 +285,27 @@ impl Outcome {
 /// Classifies an upstream answer. `headers` are `(name, value)` pairs; names are matched ignoring ASCII case.
 /// Never panics, whatever the input.
 pub fn classify(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], body: &[u8]) -> Outcome {
+    classify_with(endpoint, http_status, headers, body, typed_payload)
+}
+
+/// [`classify`] for a pass-through such as the proxy: every outcome is the same, but a success's `data` is
+/// kept as [`Payload::Other`] instead of being decoded, except for logins (typed: the user id and the token are
+/// needed). The shape check of connections, graphs, logbooks and the country configuration is left to the
+/// client that reads them (the app classifies again); what it saves is their decoders in the worker's wasm.
+pub fn classify_envelope(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], body: &[u8]) -> Outcome {
+    classify_with(endpoint, http_status, headers, body, envelope_payload)
+}
+
+/// Decodes a success's `data` for an endpoint; `None` when it does not have the endpoint's shape.
+type Decode = fn(Endpoint, &Value) -> Option<Payload>;
+
+fn classify_with(
+    endpoint: Endpoint,
+    http_status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    decode: Decode,
+) -> Outcome {
     match http_status {
         430 => return Outcome::EdgeBlocked,
         911 => return Outcome::Maintenance,
@@ -298,7 +319,7 @@ pub fn classify(endpoint: Endpoint, http_status: u16, headers: &[(&str, &str)], 
     }
     let parsed = if html { Err(MalformedReason::NotJson) } else { parse_object(body) };
     if let Ok(object) = &parsed
-        && let Some(outcome) = from_json(endpoint, http_status, headers, object)
+        && let Some(outcome) = from_json(endpoint, http_status, headers, object, decode)
     {
         return outcome;
     }
@@ -380,6 +401,7 @@ fn from_json(
     http_status: u16,
     headers: &[(&str, &str)],
     obj: &Map<String, Value>,
+    decode: Decode,
 ) -> Option<Outcome> {
     let status = obj.get("status").and_then(Value::as_i64);
     let data = obj.get("data").and_then(Value::as_object);
@@ -427,13 +449,13 @@ fn from_json(
         });
     }
     if status == Some(0) && (200..300).contains(&http_status) {
-        return Some(success(endpoint, obj));
+        return Some(success(endpoint, obj, decode));
     }
     None
 }
 
 /// A status-0 answer: a redirect, or the endpoint's payload.
-fn success(endpoint: Endpoint, obj: &Map<String, Value>) -> Outcome {
+fn success(endpoint: Endpoint, obj: &Map<String, Value>, decode: Decode) -> Outcome {
     let data = obj.get("data").unwrap_or(&Value::Null);
     if data.get("redirect").and_then(Value::as_bool) == Some(true) {
         return match LoginRedirect::deserialize(data) {
@@ -444,21 +466,34 @@ fn success(endpoint: Endpoint, obj: &Map<String, Value>) -> Outcome {
             Err(_) => malformed(MalformedReason::WrongShape),
         };
     }
-    let mut ticket = obj.get("ticket").and_then(|t| Ticket::deserialize(t).ok());
-    let payload = match endpoint {
-        Endpoint::Login | Endpoint::ContinueStep => typed::<LoginSuccess>(data).map(|login| {
-            ticket = ticket.take().or_else(|| Some(login.auth_ticket.clone()));
-            Payload::Login(Box::new(login))
-        }),
+    let ticket = obj.get("ticket").and_then(|t| Ticket::deserialize(t).ok());
+    match decode(endpoint, data) {
+        Some(Payload::Login(login)) => {
+            let ticket = ticket.or_else(|| Some(login.auth_ticket.clone()));
+            Outcome::Success { ticket, payload: Payload::Login(login) }
+        }
+        Some(payload) => Outcome::Success { ticket, payload },
+        None => malformed(MalformedReason::WrongShape),
+    }
+}
+
+/// Every endpoint's `data`, typed.
+fn typed_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
+    match endpoint {
+        Endpoint::Login | Endpoint::ContinueStep => typed(data).map(|login| Payload::Login(Box::new(login))),
         Endpoint::Connections => typed(data).map(Payload::Connections),
         Endpoint::Graph => typed(data).map(|g| Payload::Graph(Box::new(g))),
         Endpoint::Logbook => typed(data).map(Payload::Logbook),
         Endpoint::CountryConfig => typed(data).map(|c| Payload::CountryConfig(Box::new(c))),
         Endpoint::Other => Some(Payload::Other(data.clone())),
-    };
-    match payload {
-        Some(payload) => Outcome::Success { ticket, payload },
-        None => malformed(MalformedReason::WrongShape),
+    }
+}
+
+/// Logins typed, everything else kept as it came.
+fn envelope_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
+    match endpoint {
+        Endpoint::Login | Endpoint::ContinueStep => typed(data).map(|login| Payload::Login(Box::new(login))),
+        _ => Some(Payload::Other(data.clone())),
     }
 }
 

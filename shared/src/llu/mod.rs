@@ -15,7 +15,8 @@ pub mod wire;
 
 pub use classify::{
     DEFAULT_LOCKOUT_SECS, DEFAULT_RATE_LIMIT_SECS, EDGE_BLOCK_RETRY_SECS, Endpoint, MAINTENANCE_RETRY_SECS,
-    MAX_BODY_BYTES, MAX_WAIT_SECS, MalformedReason, Outcome, Payload, Retry, TRANSIENT_RETRY_SECS, classify, decode,
+    MAX_BODY_BYTES, MAX_WAIT_SECS, MalformedReason, Outcome, Payload, Retry, TRANSIENT_RETRY_SECS, classify,
+    classify_envelope, decode,
 };
 pub use convert::{ALARM_WITHOUT_VALUE, Converted, Rejected, logbook_readings};
 pub use region::Region;
