@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::llu::{Endpoint, Outcome, Region};
 use shared::time::{DAY, UtcTime};
-use worker::{Env, Method, Request, RequestInit};
+use worker::{Env, Method, Request, web_sys};
 
 use crate::config::{Config, is_version};
 use crate::demo;
@@ -257,9 +257,12 @@ async fn ask_hub(env: &Env, name: &str, request: &HubRequest) -> ApiResult<HubAn
         .map_err(|_| ApiError::not_configured("The HUB Durable Object binding is missing."))?;
     let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| ApiError::internal())?;
     let body = serde_json::to_string(request).map_err(|_| ApiError::internal())?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let internal = Request::new_with_init("https://hub.internal/", &init).map_err(|_| ApiError::internal())?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&body.into());
+    let internal = web_sys::Request::new_with_str_and_init("https://hub.internal/", &init)
+        .map(Request::from)
+        .map_err(|_| ApiError::internal())?;
     let mut response = stub.fetch_with_request(internal).await.map_err(|_| ApiError::internal())?;
     response.json::<HubAnswer>().await.map_err(|_| ApiError::internal())
 }

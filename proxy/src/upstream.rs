@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use futures::StreamExt as _;
 use serde_json::Value;
 use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, Ticket, classify_envelope};
-use worker::{Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+use worker::{Fetch, Headers, Method, Request, web_sys};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -137,16 +137,21 @@ impl Answer {
 
 /// One HTTP exchange with the upstream. Redirects are never followed by `fetch` (LLU's redirect is in JSON).
 async fn send(method: Method, url: &str, headers: &[(&'static str, String)], body: Option<&str>) -> ApiResult<Answer> {
+    // web_sys's RequestInit, not worker's: the latter serialises Cloudflare's `cf` options (image resizing, …)
+    // through serde_wasm_bindgen, which the worker never uses and which costs size.
     let request_headers = Headers::new();
     for (name, value) in headers {
         request_headers.set(name, value).map_err(|_| ApiError::internal())?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(method).with_headers(request_headers).with_redirect(RequestRedirect::Manual);
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_ref());
+    init.set_headers(&request_headers.0);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
     if let Some(body) = body {
-        init.with_body(Some(body.into()));
+        init.set_body(&body.into());
     }
-    let request = Request::new_with_init(url, &init).map_err(|_| ApiError::internal())?;
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|_| ApiError::internal())?;
+    let request = Request::from(request);
     let mut response = Fetch::Request(request).send().await.map_err(|_| ApiError::upstream_unreachable())?;
     let status = response.status_code();
     let headers = response.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
