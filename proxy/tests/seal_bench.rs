@@ -294,6 +294,12 @@ async fn seal_and_open_rustcrypto_vs_webcrypto() -> Result<(), JsValue> {
     report("WebCrypto open (200 in flight: throughput)", &timing);
 
     let timing = time(&clock, 1, async |_| {
+        let json = serde_json::to_vec(black_box(&session)).unwrap_or_default();
+        black_box(URL_SAFE_NO_PAD.encode(json));
+    })
+    .await;
+    report("JSON + base64url alone (in both seals, no cipher)", &timing);
+    let timing = time(&clock, 1, async |_| {
         black_box(random_nonce());
     })
     .await;
