@@ -167,22 +167,17 @@ fn bench() -> Result<()> {
     tools::apt(&[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")])?;
     tools::cargo_tool("wasm-bindgen-test-runner", "wasm-bindgen-cli", Some(tools::WASM_BINDGEN_VERSION), false)?;
     let webdriver = root().join("shared/tests/webdriver.json");
-    run(cargo(&[
-        "test",
-        "-p",
-        "tidewatch-shared",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--test",
-        "wasm_bench",
-        "--",
-        "--nocapture",
-    ])
-    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver)
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+    let in_chromium = |package: &str, test: &str| -> Result<()> {
+        run(cargo(&["test", "-p", package, "--release", "--target", "wasm32-unknown-unknown", "--test", test, "--"])
+            .arg("--nocapture")
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
+    };
+    in_chromium("tidewatch-shared", "wasm_bench")?;
+    say("sealed sessions: RustCrypto against WebCrypto in headless Chromium");
+    in_chromium("tidewatch-proxy", "seal_bench")
 }
 
 /// `cargo xtask fuzz [SECONDS]`: every cargo-fuzz target, one after the other, on nightly.
