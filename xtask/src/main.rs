@@ -4,6 +4,8 @@
 
 /// `cargo xtask dev`.
 mod dev;
+/// The proxy's benchmarks: the worker in workerd against the fake LibreLinkUp.
+mod proxy_bench;
 /// The PyPI LibreLinkUp clients the integration tests drive, in their own venv.
 mod python;
 /// Installing tools only when missing.
@@ -26,7 +28,8 @@ const USAGE: &str = "usage: cargo xtask <command>
   build-worker     build the worker into proxy/build/ (wrangler.toml's build command)
   test             every test the project has: fmt, clippy, native tests (unit, property, fixture),
                    the benchmarks' code in test mode, and a wasm32 build of `shared`
-  bench            criterion benchmarks natively, then the same workload in headless Chromium (wasm)
+  bench            criterion benchmarks natively, the same workload and the session seal in headless Chromium
+                   (wasm), then the proxy in workerd against the fake LibreLinkUp (latency, upstream calls)
   fuzz [SECONDS]   run each cargo-fuzz target of `shared` for SECONDS (default 60) on nightly";
 
 fn main() -> ExitCode {
@@ -177,7 +180,9 @@ fn bench() -> Result<()> {
     };
     in_chromium("tidewatch-shared", "wasm_bench")?;
     say("sealed sessions: RustCrypto against WebCrypto in headless Chromium");
-    in_chromium("tidewatch-proxy", "seal_bench")
+    in_chromium("tidewatch-proxy", "seal_bench")?;
+    say("the proxy in workerd against the fake LibreLinkUp: added latency, req/s, upstream calls per minute");
+    proxy_bench::proxy_bench()
 }
 
 /// `cargo xtask fuzz [SECONDS]`: every cargo-fuzz target, one after the other, on nightly.
