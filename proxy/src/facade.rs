@@ -4,7 +4,7 @@
 use futures::StreamExt as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::llu::{Endpoint, Outcome, Region};
+use shared::llu::{Endpoint, Outcome, Region, StepKind};
 use shared::time::{DAY, UtcTime};
 use worker::{Env, Method, Request, web_sys};
 
@@ -15,7 +15,7 @@ use crate::hub::{self, Data, HubAnswer, HubRequest};
 use crate::policy::{self, Document, MAX_REQUEST_BYTES};
 use crate::reply::Reply;
 use crate::seal::{Kind, Session, random_nonce, sha256_hex};
-use crate::upstream;
+use crate::upstream::{self, SignIn};
 
 /// The longest a full session lasts (LLU's token lifetime).
 pub const MAX_SESSION_SECS: i64 = 180 * DAY;
@@ -138,7 +138,7 @@ pub fn logout() -> Reply {
 /// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.
 fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
     match answer {
-        HubAnswer::Login { region, user_id, ticket, body } => {
+        HubAnswer::SignIn(SignIn::Success { region, user_id, ticket, body }) => {
             let session = Session {
                 llu_token: ticket.token,
                 region,
@@ -148,12 +148,12 @@ fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
             };
             Ok(with_session(ctx, body, &session))
         }
-        HubAnswer::Step { region, kind, ticket, mut body } => {
-            let kind = match kind.as_str() {
-                "tou" => Kind::Tou,
-                "pp" => Kind::Pp,
+        HubAnswer::SignIn(SignIn::Step { region, kind, ticket, mut body }) => {
+            let kind = match kind {
+                StepKind::TermsOfUse => Kind::Tou,
+                StepKind::PrivacyPolicy => Kind::Pp,
                 // verifyEmail (or anything new) cannot be done over the API: no session, the user acts by e-mail.
-                _ => {
+                StepKind::VerifyEmail | StepKind::Other(_) => {
                     if let Some(data) = body.get_mut("data").and_then(Value::as_object_mut) {
                         data.remove("authTicket");
                     }

@@ -20,13 +20,13 @@ use futures::FutureExt as _;
 use futures::future::{LocalBoxFuture, Shared};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shared::llu::{Endpoint, Outcome, Region, Ticket};
+use shared::llu::{Endpoint, Outcome, Region};
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::seal::sha256_hex;
-use crate::upstream::{self, Auth, LoginEnd};
+use crate::upstream::{self, Auth, LoginEnd, SignIn};
 
 /// How long a cached answer is served to every viewer of an account.
 pub const CACHE_SECS: u32 = 60;
@@ -98,28 +98,8 @@ pub enum HubAnswer {
         /// Seconds since it was fetched.
         age_secs: u32,
     },
-    /// Signed in.
-    Login {
-        /// Where the account lives.
-        region: Region,
-        /// The follower's user id.
-        user_id: String,
-        /// LLU's 180-day token.
-        ticket: Ticket,
-        /// LLU's answer.
-        body: Value,
-    },
-    /// A step is required.
-    Step {
-        /// Where the account lives.
-        region: Region,
-        /// `tou`, `pp`, `verifyEmail`, …
-        kind: String,
-        /// The step token.
-        ticket: Option<Ticket>,
-        /// LLU's answer.
-        body: Value,
-    },
+    /// LLU accepted the login: signed in, or a step first.
+    SignIn(SignIn),
     /// It failed.
     Error(ApiError),
 }
@@ -127,12 +107,7 @@ pub enum HubAnswer {
 impl From<ApiResult<LoginEnd>> for HubAnswer {
     fn from(end: ApiResult<LoginEnd>) -> HubAnswer {
         match end {
-            Ok(LoginEnd::Success { region, user_id, ticket, body }) => {
-                HubAnswer::Login { region, user_id, ticket, body }
-            }
-            Ok(LoginEnd::Step { region, kind, ticket, body }) => {
-                HubAnswer::Step { region, kind: kind.as_str().to_owned(), ticket, body }
-            }
+            Ok(LoginEnd::Accepted(sign_in)) => HubAnswer::SignIn(sign_in),
             Ok(LoginEnd::Failed(outcome)) => HubAnswer::Error(ApiError::from_outcome(&outcome)),
             Err(error) => HubAnswer::Error(error),
         }

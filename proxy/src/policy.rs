@@ -288,6 +288,20 @@ mod tests {
     }
 
     #[test]
+    fn wrangler_runs_the_worker_first_for_every_prefix_it_owns() {
+        let config = include_str!("../../wrangler.toml");
+        let line =
+            config.lines().find(|l| l.starts_with("run_worker_first")).expect("run_worker_first in wrangler.toml");
+        for prefix in WORKER_PREFIXES {
+            assert!(line.contains(&format!("\"{prefix}*\"")), "{prefix} is missing from {line}");
+        }
+        for path in ["/llu/auth/login", "/auth/continue/tou", "/llu/connections", "/api/demo", "/api/logout"] {
+            assert!(route("POST", path).is_ok() || route("GET", path).is_ok());
+            assert!(WORKER_PREFIXES.iter().any(|p| path.starts_with(p)), "{path} would be served as an asset");
+        }
+    }
+
+    #[test]
     fn static_assets_carry_the_same_security_headers() {
         let file = include_str!("../assets/_headers");
         for (name, value) in SECURITY_HEADERS {

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, Ticket, classify_envelope};
 use worker::{Fetch, Headers, Method, Request, web_sys};
@@ -198,9 +199,11 @@ pub async fn call(
     }
 }
 
-/// How a login (or a document acceptance) ended.
-#[derive(Clone, Debug)]
-pub enum LoginEnd {
+/// A login (or a document acceptance) that LLU accepted: signed in, or a step first. Serialisable, so the hub
+/// hands it to the worker as it is.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignIn {
     /// Signed in.
     Success {
         /// Where the account lives.
@@ -223,6 +226,13 @@ pub enum LoginEnd {
         /// LLU's whole answer.
         body: Value,
     },
+}
+
+/// How a login (or a document acceptance) ended.
+#[derive(Clone, Debug)]
+pub enum LoginEnd {
+    /// LLU accepted it.
+    Accepted(SignIn),
     /// Anything else (bad password, lockout, maintenance, …).
     Failed(Outcome),
 }
@@ -230,13 +240,15 @@ pub enum LoginEnd {
 impl LoginEnd {
     fn from_outcome(region: Region, outcome: Outcome, answer: &Answer) -> LoginEnd {
         match outcome {
-            Outcome::Success { payload: Payload::Login(login), .. } => LoginEnd::Success {
+            Outcome::Success { payload: Payload::Login(login), .. } => LoginEnd::Accepted(SignIn::Success {
                 region,
                 user_id: login.user.id.clone(),
                 ticket: login.auth_ticket.clone(),
                 body: answer.json(),
-            },
-            Outcome::Step { kind, ticket } => LoginEnd::Step { region, kind, ticket, body: answer.json() },
+            }),
+            Outcome::Step { kind, ticket } => {
+                LoginEnd::Accepted(SignIn::Step { region, kind, ticket, body: answer.json() })
+            }
             other => LoginEnd::Failed(other),
         }
     }

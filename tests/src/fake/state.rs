@@ -204,6 +204,9 @@ pub struct State {
     serial: u64,
 }
 
+/// A reply and the e-mail key of the account it is attributed to.
+type Owned<T> = (T, Option<String>);
+
 impl State {
     /// An empty fake answering as `base_url` (no trailing slash).
     pub fn new(base_url: String) -> State {
@@ -309,6 +312,26 @@ impl State {
     /// The e-mail key of the account the request's token belongs to (valid or not).
     fn token_owner(&self, req: &Incoming) -> Option<String> {
         req.bearer().and_then(|t| self.tokens.get(t)).map(|i| i.email_key.clone())
+    }
+
+    /// The token a call carries and its owner, or the answer when the server or the owner's account is gated
+    /// (edge block first, then [`State::account_gates`]).
+    fn token_gates(
+        &mut self,
+        req: &Incoming,
+        now: UtcTime,
+    ) -> Result<(Option<TokenInfo>, Option<String>), Owned<Reply>> {
+        let info = req.bearer().and_then(|t| self.tokens.get(t)).cloned();
+        let owner = info.as_ref().map(|i| i.email_key.clone());
+        if self.edge_block {
+            return Err((Reply::edge_block(&self.ray()), owner));
+        }
+        if let Some(key) = &owner
+            && let Some(reply) = self.account_gates(key, now)
+        {
+            return Err((reply, owner));
+        }
+        Ok((info, owner))
     }
 
     /// Edge block, rate limit and maintenance of one account, in that order.
@@ -430,16 +453,10 @@ impl State {
     }
 
     fn continue_step(&mut self, host: Region, step: &str, req: &Incoming, now: UtcTime) -> (Reply, Option<String>) {
-        let info = req.bearer().and_then(|t| self.tokens.get(t)).cloned();
-        let owner = info.as_ref().map(|i| i.email_key.clone());
-        if self.edge_block {
-            return (Reply::edge_block(&self.ray()), owner);
-        }
-        if let Some(key) = &owner
-            && let Some(reply) = self.account_gates(key, now)
-        {
-            return (reply, owner);
-        }
+        let (info, owner) = match self.token_gates(req, now) {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
         let Some(info) = info.filter(|i| i.usable_as(TokenKind::Step, now)) else {
             return (Reply::json(401, &bodies::invalid_jwt()), owner);
         };
@@ -466,16 +483,10 @@ impl State {
     }
 
     fn data(&mut self, host: Region, route: &Route, req: &Incoming, now: UtcTime) -> (Reply, Option<String>) {
-        let info = req.bearer().and_then(|t| self.tokens.get(t)).cloned();
-        let owner = info.as_ref().map(|i| i.email_key.clone());
-        if self.edge_block {
-            return (Reply::edge_block(&self.ray()), owner);
-        }
-        if let Some(key) = &owner
-            && let Some(reply) = self.account_gates(key, now)
-        {
-            return (reply, owner);
-        }
+        let (info, owner) = match self.token_gates(req, now) {
+            Ok(found) => found,
+            Err(refused) => return refused,
+        };
         let found = info.filter(|i| i.usable_as(TokenKind::Full, now)).and_then(|i| {
             let account = self.accounts.get(&i.email_key)?.clone();
             Some((i, account))
