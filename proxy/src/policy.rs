@@ -303,7 +303,7 @@ mod tests {
 
     #[test]
     fn static_assets_carry_the_same_security_headers() {
-        let file = include_str!("../assets/_headers");
+        let file = include_str!("../../app/_headers");
         for (name, value) in SECURITY_HEADERS {
             let line = format!("{name}: {value}");
             assert!(file.lines().any(|l| l.trim().eq_ignore_ascii_case(&line)), "_headers lacks {line}");

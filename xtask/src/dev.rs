@@ -1,5 +1,4 @@
-//! `cargo xtask dev`: builds the worker (wrangler runs `cargo xtask build-worker`) and serves it with the static
-//! assets on http://127.0.0.1:8787, with the demo patient always available (`POST /api/demo`). The upstream is
+//! `cargo xtask dev`: builds the app and the worker (wrangler runs `cargo xtask build`) and serves them on http://127.0.0.1:8787, with the demo patient always available (`POST /api/demo`). The upstream is
 //! Abbott's LibreLinkUp; `--fake` starts the fake LibreLinkUp server on :9000 and points the worker at it.
 //! Before serving it prints the demo patient as `shared` computes it.
 
@@ -14,7 +13,7 @@ use shared::time::{DAY, MINUTE, UtcTime};
 use shared::units::GlucoseUnit;
 use shared::{forecast, stats, trend};
 
-use crate::{Result, cargo, root, say, worker};
+use crate::{Result, app, cargo, root, say, worker};
 
 /// Where the fake LibreLinkUp listens with `--fake`.
 const FAKE_PORT: &str = "9000";
@@ -24,7 +23,7 @@ pub fn dev(args: &[String]) -> Result<()> {
     let fake = args.iter().any(|a| a == "--fake");
     worker::npm_tools()?;
     worker::dev_vars()?;
-    worker::static_assets()?;
+    app::app_tools()?;
     println!("The demo patient right now, as `shared` computes it:");
     show(now(), AlarmState::default());
     let mut fake_server = None;

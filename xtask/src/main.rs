@@ -2,6 +2,8 @@
 //! engineers use (`cargo xtask bench`, `cargo xtask fuzz`). Each task installs what it needs on a fresh machine,
 //! skipping what is already there at the right version. Std only, so it builds in seconds.
 
+/// Building the app with Trunk and versioning its service worker.
+mod app;
 /// `cargo xtask dev`.
 mod dev;
 /// The proxy's benchmarks: the worker in workerd against the fake LibreLinkUp.
@@ -25,7 +27,8 @@ const USAGE: &str = "usage: cargo xtask <command>
 
   dev [--fake]     build the worker and serve it with the app on http://127.0.0.1:8787 (see README);
                    --fake starts the fake LibreLinkUp server on :9000 and points the worker at it
-  build-worker     build the worker into proxy/build/ (wrangler.toml's build command)
+  build            build the app into dist/ and the worker into proxy/build/ (wrangler.toml's build command)
+  build-worker     build only the worker
   test             every test the project has: fmt, clippy, native tests (unit, property, fixture),
                    the benchmarks' code in test mode, and a wasm32 build of `shared`
   bench            criterion benchmarks natively, the same workload and the session seal in headless Chromium
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("dev") => dev::dev(args.get(1..).unwrap_or_default()),
         Some("bench") => bench(),
+        Some("build") => build(),
         Some("build-worker") => worker::build_worker(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         _ => {
@@ -138,13 +142,26 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    say("the worker (worker-build into proxy/build/, used by the integration tests in workerd)");
-    worker::build_worker()?;
+    run(&mut cargo(&[
+        "clippy",
+        "-p",
+        "tidewatch-app",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    say("the app and the worker (dist/ and proxy/build/, served by wrangler in the integration tests)");
+    build()?;
     say("the PyPI LibreLinkUp clients (pylibrelinkup, libre-linkup-py) in target/pyclients-venv");
     let python = python::python_clients()?;
     say("native tests: unit, property, golden fixture tests, the worker in workerd against the fake LibreLinkUp, \
          and the benchmarks run once as tests");
     tally.run(cargo(&["test", "--workspace", "--all-targets"]).env("TIDEWATCH_PYTHON", &python))?;
+    say("the app's components in headless Chromium (wasm-bindgen-test)");
+    tally.run(&mut chromium_test("tidewatch-app", "components", false)?)?;
     say("doc tests");
     tally.run(&mut cargo(&["test", "--workspace", "--doc"]))?;
     say("shared builds for wasm32-unknown-unknown (release profile, as the PWA ships it)");
@@ -160,29 +177,43 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask build`: the app with Trunk, then the worker: everything `wrangler dev`/`deploy` serves.
+fn build() -> Result<()> {
+    app::build_app()?;
+    worker::build_worker()
+}
+
 /// `cargo xtask bench`: criterion natively, then the same workload compiled to wasm and run in Chromium.
 fn bench() -> Result<()> {
     say("native benchmarks (criterion)");
     run(&mut cargo(&["bench", "-p", "tidewatch-shared", "--bench", "domain"]))?;
 
     say("the same workload as wasm in headless Chromium");
-    tools::rustup_target("wasm32-unknown-unknown")?;
-    tools::apt(&[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")])?;
-    tools::cargo_tool("wasm-bindgen-test-runner", "wasm-bindgen-cli", Some(tools::WASM_BINDGEN_VERSION), false)?;
-    let webdriver = root().join("shared/tests/webdriver.json");
-    let in_chromium = |package: &str, test: &str| -> Result<()> {
-        run(cargo(&["test", "-p", package, "--release", "--target", "wasm32-unknown-unknown", "--test", test, "--"])
-            .arg("--nocapture")
-            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-            .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver)
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "300"))
-    };
+    let in_chromium = |package: &str, test: &str| run(&mut chromium_test(package, test, true)?);
     in_chromium("tidewatch-shared", "wasm_bench")?;
     say("sealed sessions: RustCrypto against WebCrypto in headless Chromium");
     in_chromium("tidewatch-proxy", "seal_bench")?;
     say("the proxy in workerd against the fake LibreLinkUp: added latency, req/s, upstream calls per minute");
     proxy_bench::proxy_bench()
+}
+
+/// `cargo test` of one wasm32 test target in headless Chromium (wasm-bindgen-test-runner and chromedriver,
+/// installed when missing).
+fn chromium_test(package: &str, test: &str, release: bool) -> Result<Command> {
+    tools::rustup_target("wasm32-unknown-unknown")?;
+    tools::apt(&[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")])?;
+    tools::cargo_tool("wasm-bindgen-test-runner", "wasm-bindgen-cli", Some(tools::WASM_BINDGEN_VERSION), false)?;
+    let webdriver = root().join("shared/tests/webdriver.json");
+    let mut cmd = cargo(&["test", "-p", package, "--target", "wasm32-unknown-unknown", "--test", test]);
+    if release {
+        cmd.arg("--release");
+    }
+    cmd.args(["--", "--nocapture"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+    Ok(cmd)
 }
 
 /// `cargo xtask fuzz [SECONDS]`: every cargo-fuzz target, one after the other, on nightly.

@@ -30,13 +30,18 @@ pub fn node_bin(name: &str) -> PathBuf {
 /// `npm ci` when wrangler (and so the rest of `package-lock.json`) is missing or at another version.
 pub fn npm_tools() -> Result<()> {
     let reported = tools::output(&node_bin("wrangler").to_string_lossy(), &["--version"]).unwrap_or_default();
-    if reported.lines().any(|l| l.trim() == WRANGLER_VERSION) && node_bin("wasm-opt").exists() {
+    let installed = |package: &str| root().join("node_modules").join(package).join("package.json").exists();
+    if reported.lines().any(|l| l.trim() == WRANGLER_VERSION)
+        && node_bin("wasm-opt").exists()
+        && installed("playwright-core")
+        && installed("axe-core")
+    {
         return Ok(());
     }
     if tools::output("npm", &["--version"]).is_none() {
         tools::apt(&[("/usr/bin/npm", "npm")])?;
     }
-    say("installing npm tools from package-lock.json (wrangler, binaryen, esbuild)");
+    say("installing npm tools from package-lock.json (wrangler, binaryen, esbuild, playwright-core, axe-core)");
     run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))
 }
 
@@ -54,7 +59,7 @@ pub fn worker_wasm() -> PathBuf {
 }
 
 /// `cargo xtask build-worker`: worker-build (release) into `proxy/build/`, then wasm-opt -Oz without the name
-/// section (worker-build keeps debug names: a third of the bundle), and the static assets directory.
+/// section (worker-build keeps debug names: a third of the bundle).
 pub fn build_worker() -> Result<()> {
     worker_tools()?;
     say("building the worker (worker-build --release proxy)");
@@ -74,23 +79,6 @@ pub fn build_worker() -> Result<()> {
         .arg(&wasm))?;
     let raw = fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
     println!("worker wasm: {raw} bytes (gzip size: `cargo xtask bench`)");
-    static_assets()
-}
-
-/// Makes sure `dist/` (Workers assets) exists with the security headers. Until the app is built by Trunk it
-/// holds the server's own landing page from `proxy/assets/`.
-pub fn static_assets() -> Result<()> {
-    let dist = root().join("dist");
-    if dist.join("index.html").exists() && dist.join("_headers").exists() {
-        return Ok(());
-    }
-    fs::create_dir_all(&dist).map_err(|e| e.to_string())?;
-    for entry in fs::read_dir(root().join("proxy/assets")).map_err(|e| e.to_string())? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if let Some(name) = path.file_name() {
-            fs::copy(&path, dist.join(name)).map_err(|e| e.to_string())?;
-        }
-    }
     Ok(())
 }
 

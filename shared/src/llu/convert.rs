@@ -11,7 +11,9 @@ use crate::trend::Direction;
 use crate::units::{MgDl, SENSOR_MAX, SENSOR_MIN};
 use crate::{Error, Result};
 
-use super::wire::{Connection, GlucoseItem, GraphData, LogbookEntry};
+use crate::alarm::AlarmConfig;
+
+use super::wire::{AlarmRule, Connection, GlucoseItem, GraphData, LogbookEntry};
 
 /// LLU's `type` of a logbook alarm that carries no value.
 pub const ALARM_WITHOUT_VALUE: i64 = 2;
@@ -101,6 +103,39 @@ impl Connection {
     /// The current value as a [`Origin::Current`] reading; `None` when LLU sent neither item.
     pub fn current_reading(&self) -> Option<Result<Reading>> {
         self.current_item().map(|i| i.to_reading(Origin::Current))
+    }
+
+    /// Alarm settings seeded from this patient's LibreLinkUp settings: the low and high thresholds of
+    /// `alarmRules` (`l.th`, `h.th`) when they are switched on, else the patient's `targetLow`/`targetHigh`;
+    /// everything else is clinical.md's default. Thresholds outside 40–400 mg/dL, or a low not below the high,
+    /// are ignored. Urgent low stays at 55 mg/dL unless LLU's fixed low (`f.th`) is lower.
+    pub fn alarm_defaults(&self) -> AlarmConfig {
+        let mut config = AlarmConfig::default();
+        let mgdl =
+            |n: Option<&Number>| n.and_then(Number::as_f64).filter(|v| (40.0..=400.0).contains(v)).map(MgDl::round);
+        let rule = |r: Option<&AlarmRule>| r.filter(|r| r.on != Some(false)).and_then(|r| mgdl(r.th.as_ref()));
+        let rules = self.alarm_rules.as_ref();
+        let profile = &mut config.day;
+        if let Some(fixed) = rules.and_then(|r| r.f.as_ref()).and_then(|f| mgdl(f.th.as_ref())) {
+            profile.urgent_low = profile.urgent_low.min(fixed);
+        }
+        let urgent_low = profile.urgent_low;
+        let valid_low = |l: &MgDl| *l > urgent_low && *l < profile.urgent_high;
+        if let Some(low) = rule(rules.and_then(|r| r.l.as_ref()))
+            .filter(valid_low)
+            .or_else(|| mgdl(Some(&self.target_low)).filter(valid_low))
+        {
+            profile.low = low;
+        }
+        let (low, urgent_high) = (profile.low, profile.urgent_high);
+        let valid_high = |h: &MgDl| *h > low && *h < urgent_high;
+        if let Some(high) = rule(rules.and_then(|r| r.h.as_ref()))
+            .filter(valid_high)
+            .or_else(|| mgdl(Some(&self.target_high)).filter(valid_high))
+        {
+            profile.high = high;
+        }
+        config
     }
 }
 
@@ -214,6 +249,24 @@ mod tests {
         assert_eq!(got, [(110, Origin::Graph), (120, Origin::Current)]);
         assert_eq!(out.rejected.iter().map(|r| r.index).collect::<Vec<_>>(), [Some(1), Some(2)]);
         assert_eq!(out.rejected[1].error, Error::ImplausibleGlucose(700));
+    }
+
+    #[test]
+    fn alarm_defaults_come_from_llu_rules_then_targets() {
+        let connection = |extra: &str| -> Connection {
+            serde_json::from_str(&format!(r#"{{"id":"c","patientId":"p","targetLow":80,"targetHigh":160{extra}}}"#))
+                .unwrap()
+        };
+        let cases = [
+            ("", (55, 80, 160)),
+            (r#","alarmRules":{"l":{"on":true,"th":75},"h":{"on":true,"th":200},"f":{"th":50}}"#, (50, 75, 200)),
+            (r#","alarmRules":{"l":{"on":false,"th":75},"h":{"th":900}}"#, (55, 80, 160)),
+            (r#","alarmRules":{"h":{"th":60}}"#, (55, 80, 160)),
+        ];
+        for (extra, (urgent_low, low, high)) in cases {
+            let day = connection(extra).alarm_defaults().day;
+            assert_eq!((day.urgent_low.get(), day.low.get(), day.high.get()), (urgent_low, low, high), "{extra}");
+        }
     }
 
     #[test]

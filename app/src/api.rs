@@ -1,0 +1,141 @@
+//! The one place the app talks to the Tidewatch server (same origin): the LibreLinkUp-compatible facade and the
+//! server's own `/api/*`. The session is the server's `HttpOnly` cookie, so no token ever passes through here.
+
+use gloo_net::http::{Request, RequestBuilder};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use shared::llu::wire::{Connection, Envelope, GraphData, LoginStep};
+
+/// Why a call failed, as the app explains it.
+#[derive(Clone, PartialEq, Debug)]
+pub enum ApiError {
+    /// The server answered with one of its error codes (see the proxy's `error.rs`).
+    Server {
+        /// HTTP status.
+        http: u16,
+        /// The stable code, such as `bad_credentials` or `locked`.
+        code: String,
+        /// The server's own sentence.
+        message: String,
+        /// How long to wait before trying again, when the server said.
+        retry_after_secs: Option<u32>,
+    },
+    /// No answer: the phone is offline or the server is unreachable.
+    Network,
+    /// An answer that is not what the server sends (an HTML page, broken JSON).
+    Malformed,
+}
+
+impl ApiError {
+    /// The server's error code, or `network` / `malformed`.
+    pub fn code(&self) -> &str {
+        match self {
+            ApiError::Server { code, .. } => code,
+            ApiError::Network => "network",
+            ApiError::Malformed => "malformed_answer",
+        }
+    }
+
+    /// Whether this error means "sign in again".
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self.code(),
+            "no_session" | "session_invalid" | "session_expired" | "session_revoked" | "wrong_session"
+        )
+    }
+}
+
+/// The server's error body: `{"status": n, "error": {"code", "message", "retryAfterSecs"}}`.
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorDetail {
+    code: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    retry_after_secs: Option<u32>,
+}
+
+/// Sends `request` and decodes a LibreLinkUp envelope of `T`; any non-2xx answer becomes an [`ApiError`].
+async fn call<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<Envelope<T>, ApiError> {
+    let request = request.map_err(|_| ApiError::Malformed)?;
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    let http = response.status();
+    let text = response.text().await.map_err(|_| ApiError::Network)?;
+    if !(200..300).contains(&http) {
+        return Err(match serde_json::from_str::<ErrorEnvelope>(&text) {
+            Ok(ErrorEnvelope { error }) => ApiError::Server {
+                http,
+                code: error.code,
+                message: error.message,
+                retry_after_secs: error.retry_after_secs,
+            },
+            Err(_) => ApiError::Malformed,
+        });
+    }
+    serde_json::from_str(&text).map_err(|_| ApiError::Malformed)
+}
+
+/// A bodiless POST.
+fn post(path: &str) -> Result<Request, gloo_net::Error> {
+    RequestBuilder::new(path).method(gloo_net::http::Method::POST).build()
+}
+
+/// The result of a sign-in attempt.
+#[derive(Clone, PartialEq, Debug)]
+pub enum SignIn {
+    /// Signed in: the cookie is set.
+    Done,
+    /// LibreLinkUp asks the user to accept a document (or verify the e-mail) first.
+    Step(LoginStep),
+}
+
+/// Reads a login answer: `data.user` means signed in, `data.step` a step.
+fn sign_in_of(envelope: Envelope<Value>) -> Result<SignIn, ApiError> {
+    let data = envelope.data.unwrap_or(Value::Null);
+    if data.get("step").is_some() {
+        return serde_json::from_value(data).map(SignIn::Step).map_err(|_| ApiError::Malformed);
+    }
+    if envelope.status == 0 && data.get("user").is_some() {
+        return Ok(SignIn::Done);
+    }
+    Err(ApiError::Malformed)
+}
+
+/// `POST /llu/auth/login`.
+pub async fn login(email: &str, password: &str) -> Result<SignIn, ApiError> {
+    let body = serde_json::json!({"email": email, "password": password});
+    sign_in_of(call(Request::post("/llu/auth/login").json(&body)).await?)
+}
+
+/// `POST /auth/continue/{tou|pp}`: accepts the document the step showed, on the user's explicit tap.
+pub async fn accept(document: &str) -> Result<SignIn, ApiError> {
+    sign_in_of(call(post(&format!("/auth/continue/{document}"))).await?)
+}
+
+/// `POST /api/demo`: a demo session.
+pub async fn demo() -> Result<SignIn, ApiError> {
+    sign_in_of(call(post("/api/demo")).await?)
+}
+
+/// `POST /api/logout`.
+pub async fn logout() -> Result<(), ApiError> {
+    call::<Value>(post("/api/logout")).await.map(|_| ())
+}
+
+/// `GET /llu/connections`: everyone this account follows.
+pub async fn connections() -> Result<Vec<Connection>, ApiError> {
+    call::<Vec<Connection>>(Request::get("/llu/connections").build()).await?.data.ok_or(ApiError::Malformed)
+}
+
+/// `GET /llu/connections/{patientId}/graph`: the last 12 hours and the current value.
+pub async fn graph(patient_id: &str) -> Result<GraphData, ApiError> {
+    let path = format!("/llu/connections/{patient_id}/graph");
+    call::<GraphData>(Request::get(&path).build()).await?.data.ok_or(ApiError::Malformed)
+}

@@ -1,0 +1,74 @@
+//! The glance: the current value, large, with its unit, trend arrow (and words for screen readers), the change
+//! per 5 minutes, the age that updates by itself, and the state. Colour follows the range band but is never the
+//! only signal: the state is written out, and a stale value is greyed and crossed with the word "stale".
+
+use leptos::prelude::*;
+use shared::reading::Freshness;
+
+use crate::model::Glance as GlanceData;
+
+/// The big current value.
+#[component]
+pub fn Glance(
+    /// What to show (from [`crate::model::glance`]).
+    #[prop(into)]
+    glance: Signal<GlanceData>,
+    /// Show "offline" next to the age: the data are the last ones this device received.
+    #[prop(into, optional)]
+    offline: Signal<bool>,
+) -> impl IntoView {
+    let g = move || glance.get();
+    let freshness_class = move || match g().freshness {
+        Freshness::Current => "current",
+        Freshness::SignalLoss => "signal-loss",
+        Freshness::Stale => "stale",
+        Freshness::NoData => "no-data",
+    };
+    let state_text = move || match g().freshness {
+        Freshness::Current => None,
+        Freshness::SignalLoss => Some("Signal loss: no new reading for 5 minutes"),
+        Freshness::Stale => Some("Stale: not the current value"),
+        Freshness::NoData => Some("No reading yet"),
+    };
+    view! {
+        <section
+            class=move || format!("glance {} {}", g().tone.class(), freshness_class())
+            aria-label="Current glucose"
+            data-freshness=freshness_class
+        >
+            <p class="sr-only" aria-live="polite">{move || g().spoken}</p>
+            <div class="reading" aria-hidden="true">
+                <span class="value" data-testid="value">{move || g().value}</span>
+                <span class="side">
+                    <span class="arrow" title=move || g().arrow_label>{move || g().arrow}</span>
+                    <span class="unit">{move || g().unit}</span>
+                </span>
+            </div>
+            <p class="tone-words" aria-hidden="true">{move || g().tone.words()}</p>
+            <p class="details" aria-hidden="true">
+                <span class="trend-words">{move || g().arrow_label}</span>
+                {move || {
+                    g().delta
+                        .map(|d| {
+                            view! {
+                                <span class="delta" data-testid="delta">
+                                    {d}
+                                    {g().delta_interpolated.then_some(" *")}
+                                </span>
+                            }
+                        })
+                }}
+            </p>
+            <p class="age" data-testid="age">
+                {move || g().age}
+                <Show when=move || offline.get()>
+                    <span class="badge offline">"offline"</span>
+                </Show>
+            </p>
+            {move || state_text().map(|t| view! { <p class="state" data-testid="state">{t}</p> })}
+            <Show when=move || g().delta_interpolated>
+                <p class="footnote">"* estimated across a gap between readings"</p>
+            </Show>
+        </section>
+    }
+}

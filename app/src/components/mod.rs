@@ -1,0 +1,18 @@
+//! The follow screen's parts, one component per file. They render what `model` and `shared` computed.
+
+/// The alarm banner and its actions.
+pub mod alarms;
+/// Bedside mode: dark, huge digits, screen kept awake.
+pub mod bedside;
+/// The big current value.
+pub mod glance;
+/// The SVG graph with target band, forecast cone and read-out.
+pub mod graph;
+/// The patient picker.
+pub mod picker;
+/// Sensor age and end.
+pub mod sensor;
+/// Alarm settings and device preferences.
+pub mod settings;
+/// Time in range and the other statistics.
+pub mod stats;

@@ -1,0 +1,278 @@
+//! Settings on this device: the unit, alarm sound and vibration, system notifications, every alarm rule with its
+//! thresholds (seeded from the patient's LibreLinkUp alarm settings and targets), a night profile, and sign-out.
+
+use leptos::prelude::*;
+use shared::alarm::{AlarmConfig, AlarmKind, NightProfile, Profile};
+use shared::units::{GlucoseUnit, MgDl};
+
+use crate::store::Prefs;
+use crate::{AppState, platform};
+
+/// The settings sheet.
+#[component]
+pub fn Settings(
+    /// The patient's alarm settings (the parent saves them).
+    config: RwSignal<AlarmConfig>,
+    /// Puts the settings back to the LibreLinkUp-derived defaults.
+    on_reset: Callback<()>,
+    /// Signs out.
+    on_sign_out: Callback<()>,
+    /// Closes the sheet.
+    on_close: Callback<()>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let unit = Signal::derive(move || state.prefs.with(|p| p.unit));
+    let permission = RwSignal::new(platform::notification_permission());
+    let ask = Action::new_local(|_: &()| async { platform::request_notifications().await });
+    Effect::new(move |_| {
+        if let Some(answer) = ask.value().get() {
+            permission.set(answer);
+        }
+    });
+    let night_on = move || config.with(|c| c.night.is_some());
+    let toggle_night = move |_| {
+        config.update(|c| {
+            c.night = match c.night {
+                Some(_) => None,
+                None => Some(NightProfile { starts_min: 22 * 60, ends_min: 7 * 60, profile: c.day }),
+            }
+        })
+    };
+    let rules = AlarmKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let on = move || config.with(|c| c.is_enabled(kind));
+            let toggle = move |_| {
+                config.update(|c| {
+                    if c.disabled.contains(&kind) {
+                        c.disabled.retain(|k| *k != kind);
+                    } else {
+                        c.disabled.push(kind);
+                    }
+                })
+            };
+            view! {
+                <li>
+                    <label>
+                        <input type="checkbox" prop:checked=on disabled=!kind.can_disable() on:change=toggle />
+                        {kind.label()}
+                        {(!kind.can_disable()).then_some(" (always on)")}
+                    </label>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="sheet" role="dialog" aria-modal="true" aria-labelledby="settings-title">
+            <div class="sheet-body">
+                <header class="sheet-head">
+                    <h2 id="settings-title">"Settings"</h2>
+                    <button class="close" aria-label="Close settings" on:click=move |_| on_close.run(())>
+                        "Done"
+                    </button>
+                </header>
+                <fieldset>
+                    <legend>"Unit"</legend>
+                    <div class="segmented" role="group">
+                        {[GlucoseUnit::MgDl, GlucoseUnit::MmolL]
+                            .map(|u| {
+                                view! {
+                                    <button
+                                        class:selected=move || unit.get() == u
+                                        aria-pressed=move || (unit.get() == u).to_string()
+                                        on:click=move |_| state.prefs.update(|p| p.unit = u)
+                                    >
+                                        {u.label()}
+                                    </button>
+                                }
+                            })}
+                    </div>
+                </fieldset>
+                <fieldset>
+                    <legend>"Alarms on this phone"</legend>
+                    <p class="note">
+                        "Alarms sound only while Tidewatch is open on screen. Alarms in the background, with the \
+                         app closed or the phone asleep, need push notifications, which Tidewatch does not have \
+                         yet."
+                    </p>
+                    <PrefToggle label="Sound" field=|p| &mut p.sound />
+                    <PrefToggle label="Vibration" field=|p| &mut p.vibrate />
+                    <p>
+                        "System notifications: "
+                        <strong data-testid="permission">{move || permission.get()}</strong>
+                        <Show when=move || permission.get() == "default">
+                            " "
+                            <button on:click=move |_| { ask.dispatch(()); }>"Allow notifications"</button>
+                        </Show>
+                    </p>
+                    <Show when=platform::is_ios>
+                        <p class="hint">
+                            "On an iPhone, notifications work only after adding Tidewatch to the home screen \
+                             (Share → Add to Home Screen)."
+                        </p>
+                    </Show>
+                </fieldset>
+                <fieldset>
+                    <legend>"Thresholds (day)"</legend>
+                    <Thresholds config=config night=false unit=unit />
+                </fieldset>
+                <fieldset>
+                    <legend>"Night profile"</legend>
+                    <label>
+                        <input type="checkbox" prop:checked=night_on on:change=toggle_night />
+                        "Different thresholds at night"
+                    </label>
+                    <Show when=night_on>
+                        <NightWindow config=config />
+                        <Thresholds config=config night=true unit=unit />
+                    </Show>
+                </fieldset>
+                <fieldset>
+                    <legend>"Which alarms"</legend>
+                    <ul class="rules">{rules}</ul>
+                </fieldset>
+                <div class="sheet-actions">
+                    <button class="secondary" on:click=move |_| on_reset.run(())>
+                        "Reset to LibreLinkUp's settings"
+                    </button>
+                    <button class="danger" on:click=move |_| on_sign_out.run(())>"Sign out"</button>
+                </div>
+            </div>
+        </div>
+    }
+}
+
+/// A checkbox bound to one of the device preferences.
+#[component]
+fn PrefToggle(
+    /// The words beside the box.
+    label: &'static str,
+    /// Which preference.
+    field: fn(&mut Prefs) -> &mut bool,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <label>
+            <input
+                type="checkbox"
+                prop:checked=move || state.prefs.with(|p| *field(&mut p.clone()))
+                on:change=move |_| state.prefs.update(|p| *field(p) = !*field(p))
+            />
+            {label}
+        </label>
+    }
+}
+
+/// A threshold input: its label, and where it lives in a profile.
+type Field = (&'static str, fn(&mut Profile) -> &mut MgDl, fn(&Profile) -> MgDl);
+
+/// The four thresholds of the day or night profile, in the chosen unit, kept in order.
+#[component]
+fn Thresholds(
+    /// The settings.
+    config: RwSignal<AlarmConfig>,
+    /// Edit the night profile instead of the day one.
+    night: bool,
+    /// The unit of the inputs.
+    #[prop(into)]
+    unit: Signal<GlucoseUnit>,
+) -> impl IntoView {
+    let error = RwSignal::new(None::<&'static str>);
+    let profile = move || config.with(|c| if night { c.night.map(|n| n.profile).unwrap_or(c.day) } else { c.day });
+    let fields: [Field; 4] = [
+        ("Urgent low below", |p| &mut p.urgent_low, |p| p.urgent_low),
+        ("Low below", |p| &mut p.low, |p| p.low),
+        ("High above", |p| &mut p.high, |p| p.high),
+        ("Urgent high above", |p| &mut p.urgent_high, |p| p.urgent_high),
+    ];
+    let inputs = fields
+        .into_iter()
+        .map(|(label, field, read)| {
+            let set = move |text: String| {
+                let Ok(number) = text.trim().replace(',', ".").parse::<f64>() else {
+                    error.set(Some("Enter a number."));
+                    return;
+                };
+                let value = match unit.get_untracked() {
+                    GlucoseUnit::MgDl => MgDl::round(number),
+                    GlucoseUnit::MmolL => MgDl::from_mmol(number),
+                };
+                let mut candidate = profile();
+                *field(&mut candidate) = value;
+                let ordered = candidate.urgent_low < candidate.low
+                    && candidate.low < candidate.high
+                    && candidate.high < candidate.urgent_high
+                    && candidate.urgent_low.get() >= 40
+                    && candidate.urgent_high.get() <= 400;
+                if !ordered {
+                    error.set(Some("Keep urgent low < low < high < urgent high, between 40 and 400 mg/dL."));
+                    return;
+                }
+                error.set(None);
+                config.update(|c| match (night, c.night.as_mut()) {
+                    (true, Some(n)) => n.profile = candidate,
+                    _ => c.day = candidate,
+                });
+            };
+            view! {
+                <label class="threshold">
+                    <span>{label}</span>
+                    <input
+                        type="number"
+                        inputmode="decimal"
+                        step=move || if unit.get() == GlucoseUnit::MmolL { "0.1" } else { "1" }
+                        prop:value=move || unit.get().format(read(&profile()).as_f64())
+                        on:change=move |ev| set(event_target_value(&ev))
+                    />
+                    <span class="unit">{move || unit.get().label()}</span>
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="thresholds">{inputs}</div>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+    }
+}
+
+/// The night window's start and end, local time.
+#[component]
+fn NightWindow(
+    /// The settings.
+    config: RwSignal<AlarmConfig>,
+) -> impl IntoView {
+    let as_time = |min: u16| format!("{:02}:{:02}", min / 60, min % 60);
+    let parse = |text: &str| -> Option<u16> {
+        let (h, m) = text.split_once(':')?;
+        let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
+        (h < 24 && m < 60).then_some(h * 60 + m)
+    };
+    let set = move |start: bool, text: String| {
+        if let Some(min) = parse(&text) {
+            config.update(|c| {
+                if let Some(n) = c.night.as_mut() {
+                    if start {
+                        n.starts_min = min;
+                    } else {
+                        n.ends_min = min;
+                    }
+                }
+            });
+        }
+    };
+    let get = move |start: bool| {
+        config.with(|c| c.night.map(|n| as_time(if start { n.starts_min } else { n.ends_min })).unwrap_or_default())
+    };
+    view! {
+        <div class="night-window">
+            <label>
+                "From "
+                <input type="time" prop:value=move || get(true) on:change=move |ev| set(true, event_target_value(&ev)) />
+            </label>
+            <label>
+                " to "
+                <input type="time" prop:value=move || get(false) on:change=move |ev| set(false, event_target_value(&ev)) />
+            </label>
+        </div>
+    }
+}

@@ -1,0 +1,74 @@
+//! What the app says for each of the server's error codes: one sentence a tired parent can act on.
+
+use crate::api::ApiError;
+use shared::sensor::format_duration;
+
+/// The sentence for `error`. `retry_in` is the live countdown (seconds left) for waits the server announced.
+pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
+    let wait = retry_in.filter(|&s| s > 0).map(format_duration);
+    let again = |what: &str| match &wait {
+        Some(w) => format!("{what} Try again in {w}."),
+        None => format!("{what} You can try again now."),
+    };
+    match error.code() {
+        "bad_credentials" => "Wrong e-mail or password. Check them before trying again: LibreLinkUp locks the \
+                              account for 5 minutes after 3 wrong tries."
+            .into(),
+        "login_paused" => again(
+            "To protect the account from LibreLinkUp's lockout, sign-ins for this e-mail are paused after a wrong \
+             password.",
+        ),
+        "locked" => again("LibreLinkUp has locked this account after too many sign-in attempts."),
+        "rate_limited" => again("LibreLinkUp asks us to slow down."),
+        "edge_blocked" => again(
+            "LibreLinkUp's firewall is refusing this Tidewatch server for now. The sensor data are safe; the \
+             LibreLinkUp phone app still works.",
+        ),
+        "maintenance" => again("LibreLinkUp is down for maintenance."),
+        "minimum_version" => "LibreLinkUp wants a newer app version than this server sends. Whoever runs this \
+                              server can raise LLU_VERSION (see the README)."
+            .into(),
+        "network" => "No connection to the Tidewatch server. Check the phone's internet connection.".into(),
+        "no_session" | "session_invalid" | "session_expired" | "session_revoked" | "wrong_session" => {
+            "Please sign in again.".into()
+        }
+        "patient_not_found" | "not_connected" => {
+            "This person no longer shares their data with this account (or has not accepted the invitation).".into()
+        }
+        "unknown_region" => "LibreLinkUp sent this account to a region Tidewatch does not know.".into(),
+        "bad_request" => match error {
+            ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
+            _ => "Enter the e-mail and password of the LibreLinkUp account.".into(),
+        },
+        "origin_not_allowed" | "not_configured" | "internal" => {
+            "This Tidewatch server is not set up correctly. Tell whoever runs it.".into()
+        }
+        _ => again("LibreLinkUp is not answering properly."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(code: &str) -> ApiError {
+        ApiError::Server { http: 400, code: code.into(), message: String::new(), retry_after_secs: None }
+    }
+
+    #[test]
+    fn each_code_has_its_own_sentence() {
+        let codes = ["bad_credentials", "login_paused", "locked", "edge_blocked", "maintenance", "minimum_version"];
+        let sentences: Vec<String> = codes.iter().map(|c| explain(&server(c), None)).collect();
+        for (i, a) in sentences.iter().enumerate() {
+            assert!(sentences.iter().skip(i + 1).all(|b| a != b), "{a}");
+        }
+        assert!(explain(&server("bad_credentials"), None).contains("3 wrong tries"));
+        assert_eq!(explain(&ApiError::Network, None), explain(&ApiError::Network, Some(5)));
+    }
+
+    #[test]
+    fn waits_count_down() {
+        assert!(explain(&server("locked"), Some(125)).ends_with("Try again in 3 min."));
+        assert!(explain(&server("locked"), Some(0)).ends_with("You can try again now."));
+    }
+}

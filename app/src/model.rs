@@ -1,0 +1,405 @@
+//! What the screen shows, derived from LibreLinkUp answers and the device's history with `shared`. Pure: no DOM,
+//! no clock (`now` is a parameter), so it is tested natively and the components only render its output.
+
+use serde::{Deserialize, Serialize};
+use shared::forecast::{Forecast, ForecastPoint};
+use shared::llu::wire::{Connection, GraphData};
+use shared::reading::{Freshness, Reading, SensorRange, Series, format_age};
+use shared::sensor::{Sensor, SensorStatus};
+use shared::stats::Band;
+use shared::time::{DAY, HOUR, MINUTE, UtcTime};
+use shared::trend::{self, Direction};
+use shared::units::{GlucoseUnit, MgDl};
+
+/// How long the device keeps readings (LibreLinkUp itself serves 12 hours).
+pub const HISTORY_KEEP: i64 = 14 * DAY;
+
+/// Two readings further apart than this are drawn with a gap between them, never joined.
+pub const GAP_AFTER: i64 = 15 * MINUTE;
+
+/// The graph's time windows, hours.
+pub const WINDOWS_HOURS: [i64; 4] = [3, 6, 12, 24];
+
+/// One followed person, as the picker lists them.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PatientRef {
+    /// LLU's `patientId`.
+    pub id: String,
+    /// First and last name as LLU has them.
+    pub name: String,
+}
+
+impl PatientRef {
+    /// The picker entry of a connection.
+    pub fn of(connection: &Connection) -> PatientRef {
+        let name = format!("{} {}", connection.first_name, connection.last_name).trim().to_owned();
+        PatientRef { id: connection.patient_id.clone(), name: if name.is_empty() { "Patient".into() } else { name } }
+    }
+}
+
+/// One patient's data as the app keeps it: the connection (targets, sensor, alarm rules) and every reading known
+/// on this device for them.
+#[derive(Clone, PartialEq, Debug)]
+pub struct PatientData {
+    /// Who.
+    pub patient: PatientRef,
+    /// The connection from the newest answer.
+    pub connection: Connection,
+    /// Readings from the device's history merged with the newest graph and current value.
+    pub series: Series,
+    /// Items LLU sent that could not become readings (shown as a count, never silently dropped).
+    pub rejected: usize,
+}
+
+impl PatientData {
+    /// Merges a graph answer into `history` (dropping what is older than [`HISTORY_KEEP`] before `now`).
+    pub fn from_graph(graph: &GraphData, mut history: Series, now: UtcTime) -> PatientData {
+        let converted = graph.readings();
+        history.merge(converted.series.as_slice().iter().copied());
+        history.retain_since(now - HISTORY_KEEP);
+        PatientData {
+            patient: PatientRef::of(&graph.connection),
+            connection: graph.connection.clone(),
+            series: history,
+            rejected: converted.rejected.len(),
+        }
+    }
+
+    /// The patient's target range from LLU (`targetLow`/`targetHigh`), or 70–180 mg/dL.
+    pub fn targets(&self) -> (MgDl, MgDl) {
+        let get = |n: &serde_json::Number, fallback: u16| {
+            n.as_f64().filter(|v| (40.0..=400.0).contains(v)).map_or(MgDl::new(fallback), MgDl::round)
+        };
+        (get(&self.connection.target_low, 70), get(&self.connection.target_high, 180))
+    }
+
+    /// The sensor's state at `now`, when LLU reports one.
+    pub fn sensor_status(&self, now: UtcTime) -> Option<SensorStatus> {
+        let sensor = self.connection.sensor.as_ref()?;
+        let warmup = sensor.warmup_minutes.and_then(|w| u32::try_from(w).ok());
+        let dtid = self.connection.patient_device.as_ref().and_then(|d| d.dtid).and_then(|d| u32::try_from(d).ok());
+        Sensor::from_llu(sensor.activated, warmup, dtid).ok().map(|s| s.status(now))
+    }
+}
+
+/// The colour family of a value: the range band, or "none" when nothing is current.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tone {
+    /// Below 54 mg/dL.
+    VeryLow,
+    /// 54–69 mg/dL.
+    Low,
+    /// In range.
+    InRange,
+    /// 181–250 mg/dL.
+    High,
+    /// Above 250 mg/dL.
+    VeryHigh,
+    /// Stale or no data: grey, it must not look current.
+    Stale,
+}
+
+impl Tone {
+    /// The CSS class.
+    pub const fn class(self) -> &'static str {
+        match self {
+            Tone::VeryLow => "tone-very-low",
+            Tone::Low => "tone-low",
+            Tone::InRange => "tone-in-range",
+            Tone::High => "tone-high",
+            Tone::VeryHigh => "tone-very-high",
+            Tone::Stale => "tone-stale",
+        }
+    }
+
+    /// Words for the tone, so colour is never the only signal.
+    pub const fn words(self) -> &'static str {
+        match self {
+            Tone::VeryLow => "very low",
+            Tone::Low => "low",
+            Tone::InRange => "in range",
+            Tone::High => "high",
+            Tone::VeryHigh => "very high",
+            Tone::Stale => "not current",
+        }
+    }
+}
+
+/// Everything the big glance shows, as text.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Glance {
+    /// "123", "6.8", "LO", "HI" or "---".
+    pub value: String,
+    /// "mg/dL" or "mmol/L" (empty for LO/HI/no data).
+    pub unit: &'static str,
+    /// The arrow character.
+    pub arrow: &'static str,
+    /// The arrow in words, for screen readers.
+    pub arrow_label: &'static str,
+    /// "+3 mg/dL / 5 min", or `None` without two recent buckets.
+    pub delta: Option<String>,
+    /// True when the delta was scaled from buckets further apart (shown with a mark).
+    pub delta_interpolated: bool,
+    /// "just now", "3 min ago".
+    pub age: String,
+    /// Current, signal loss, stale or no data.
+    pub freshness: Freshness,
+    /// The colour family.
+    pub tone: Tone,
+    /// One sentence for a screen reader: value, unit, trend, age and state.
+    pub spoken: String,
+}
+
+/// The glance for `series` at `now` in `unit`.
+pub fn glance(series: &Series, now: UtcTime, unit: GlucoseUnit) -> Glance {
+    let Some(newest) = series.newest() else {
+        return Glance {
+            value: "---".into(),
+            unit: "",
+            arrow: "",
+            arrow_label: "no reading",
+            delta: None,
+            delta_interpolated: false,
+            age: "no reading yet".into(),
+            freshness: Freshness::NoData,
+            tone: Tone::Stale,
+            spoken: "No glucose reading yet.".into(),
+        };
+    };
+    let freshness = series.freshness_at(now);
+    let age_secs = series.age_at(now).unwrap_or(0);
+    let recent = series.since(newest.at - trend::SLOPE_WINDOW - 5 * MINUTE);
+    let direction = if freshness == Freshness::Current { arrow_of(newest, recent) } else { Direction::NotComputable };
+    let delta = if freshness == Freshness::Current { trend::delta(recent) } else { None };
+    let tone = if freshness == Freshness::Stale { Tone::Stale } else { tone_of(newest) };
+    let value = newest.display(unit);
+    let unit_label = if newest.range == SensorRange::InRange { unit.label() } else { "" };
+    let delta_text = delta.map(|d| format!("{} {} / 5 min", unit.format_delta(d.per_5_min), unit.label()));
+    let state = match freshness {
+        Freshness::Current => String::new(),
+        Freshness::SignalLoss => " Signal loss.".into(),
+        Freshness::Stale => " Stale: this is not the current value.".into(),
+        Freshness::NoData => String::new(),
+    };
+    let spoken =
+        format!("{value} {unit_label}, {}, {}, {}.{state}", direction.label(), tone.words(), format_age(age_secs));
+    Glance {
+        value,
+        unit: unit_label,
+        arrow: if direction == Direction::NotComputable { "" } else { direction.symbol() },
+        arrow_label: direction.label(),
+        delta_interpolated: delta.is_some_and(|d| d.interpolated),
+        delta: delta_text,
+        age: format_age(age_secs),
+        freshness,
+        tone,
+        spoken,
+    }
+}
+
+/// LLU's arrow on the newest value when it sent one, otherwise ours from the last 15 minutes.
+fn arrow_of(newest: &Reading, recent: &[Reading]) -> Direction {
+    match newest.arrow {
+        Some(arrow) if arrow != Direction::NotComputable => arrow,
+        _ => trend::direction(recent),
+    }
+}
+
+/// The tone of a reading by the consensus bands.
+pub fn tone_of(reading: &Reading) -> Tone {
+    match Band::of(reading.value()) {
+        Band::VeryLow => Tone::VeryLow,
+        Band::Low => Tone::Low,
+        Band::InRange => Tone::InRange,
+        Band::High => Tone::High,
+        Band::VeryHigh => Tone::VeryHigh,
+    }
+}
+
+/// The graph's coordinate system: a time window on x, mg/dL on y, in SVG user units.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Scale {
+    /// Left edge.
+    pub from: UtcTime,
+    /// Right edge (now plus room for the forecast).
+    pub to: UtcTime,
+    /// The value at the bottom edge, mg/dL.
+    pub low: f64,
+    /// The value at the top edge, mg/dL.
+    pub high: f64,
+    /// Width in SVG units.
+    pub width: f64,
+    /// Height in SVG units.
+    pub height: f64,
+}
+
+impl Scale {
+    /// The graph's standard size: 360 × 200 units.
+    pub const WIDTH: f64 = 360.0;
+    /// See [`Scale::WIDTH`].
+    pub const HEIGHT: f64 = 200.0;
+
+    /// A window of `hours` ending `ahead_min` minutes after `now`, tall enough for `series` (40 mg/dL to at
+    /// least 300, more when a value is higher).
+    pub fn new(now: UtcTime, hours: i64, ahead_min: i64, series: &[Reading]) -> Scale {
+        let top = series.iter().map(Reading::value).fold(300.0_f64, f64::max).min(500.0);
+        Scale {
+            from: now - hours * HOUR,
+            to: now + ahead_min * MINUTE,
+            low: 40.0,
+            high: (top / 50.0).ceil() * 50.0,
+            width: Self::WIDTH,
+            height: Self::HEIGHT,
+        }
+    }
+
+    /// x of an instant.
+    pub fn x(&self, at: UtcTime) -> f64 {
+        let span = self.to.secs_since(self.from).max(1) as f64;
+        at.secs_since(self.from) as f64 / span * self.width
+    }
+
+    /// y of a value (clamped to the drawing).
+    pub fn y(&self, mgdl: f64) -> f64 {
+        let clamped = mgdl.clamp(self.low, self.high);
+        self.height - (clamped - self.low) / (self.high - self.low) * self.height
+    }
+
+    /// The instant at x (for the read-out under a finger).
+    pub fn at(&self, x: f64) -> UtcTime {
+        let span = self.to.secs_since(self.from) as f64;
+        self.from + (x / self.width * span).round() as i64
+    }
+}
+
+/// The SVG path of `readings` on `scale`: one `M` per run, a new run after every gap longer than [`GAP_AFTER`], so
+/// missing data is drawn as missing. Coordinates have one decimal.
+pub fn glucose_path(readings: &[Reading], scale: &Scale) -> String {
+    let mut path = String::new();
+    let mut previous: Option<UtcTime> = None;
+    let mut run_len = 0;
+    for reading in readings.iter().filter(|r| r.at >= scale.from && r.at <= scale.to) {
+        let joined = previous.is_some_and(|p| reading.at.secs_since(p) <= GAP_AFTER);
+        if !joined && run_len == 1 {
+            path.push_str(" h0");
+        }
+        if !path.is_empty() {
+            path.push(' ');
+        }
+        let command = if joined { 'L' } else { 'M' };
+        path.push_str(&format!("{command}{:.1},{:.1}", scale.x(reading.at), scale.y(reading.value())));
+        run_len = if joined { run_len + 1 } else { 1 };
+        previous = Some(reading.at);
+    }
+    if run_len == 1 {
+        // A reading alone between gaps: a zero-length segment, drawn as a dot by the round line cap.
+        path.push_str(" h0");
+    }
+    path
+}
+
+/// The forecast cone as SVG polygon points (upper edge forward, lower edge back), for the points up to `until`.
+/// Empty when the forecast does not start inside the drawing.
+pub fn cone_points(forecast: &Forecast, scale: &Scale, until: UtcTime) -> String {
+    let shown: Vec<&ForecastPoint> = forecast.points.iter().filter(|p| p.at <= until).collect();
+    if shown.len() < 2 {
+        return String::new();
+    }
+    let upper = shown.iter().map(|p| (p.at, p.high));
+    let lower = shown.iter().rev().map(|p| (p.at, p.low));
+    upper
+        .chain(lower)
+        .map(|(at, v)| format!("{:.1},{:.1}", scale.x(at), scale.y(f64::from(v))))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The forecast's centre line from the newest reading, as an SVG path.
+pub fn forecast_path(newest: &Reading, forecast: &Forecast, scale: &Scale, until: UtcTime) -> String {
+    let mut path = format!("M{:.1},{:.1}", scale.x(newest.at), scale.y(newest.value()));
+    for p in forecast.points.iter().filter(|p| p.at <= until) {
+        path.push_str(&format!(" L{:.1},{:.1}", scale.x(p.at), scale.y(f64::from(p.mgdl))));
+    }
+    path
+}
+
+/// The reading nearest to `at` within 10 minutes, for the tap/hover read-out.
+pub fn nearest(readings: &[Reading], at: UtcTime) -> Option<&Reading> {
+    readings.iter().filter(|r| r.at.secs_since(at).abs() <= 10 * MINUTE).min_by_key(|r| r.at.secs_since(at).abs())
+}
+
+/// `at` as the follower's wall-clock time "14:05", `offset_min` being this device's UTC offset.
+pub fn clock(at: UtcTime, offset_min: i32) -> String {
+    let local = (at + i64::from(offset_min) * MINUTE).unix_secs().rem_euclid(DAY);
+    format!("{:02}:{:02}", local / HOUR, local % HOUR / MINUTE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::units::MgDl;
+
+    fn at(min: i64) -> UtcTime {
+        UtcTime::from_unix_secs(1_700_000_000 + min * MINUTE)
+    }
+
+    fn series(points: &[(i64, u16)]) -> Series {
+        Series::from_readings(points.iter().map(|&(m, v)| Reading::new(at(m), MgDl::new(v))))
+    }
+
+    #[test]
+    fn glance_states_follow_the_age_of_the_newest_reading() {
+        let s = series(&[(0, 100), (5, 104), (10, 108)]);
+        let cases = [
+            (10, Freshness::Current, Tone::InRange, "just now"),
+            (16, Freshness::SignalLoss, Tone::InRange, "6 min ago"),
+            (25, Freshness::Stale, Tone::Stale, "15 min ago"),
+        ];
+        for (now, freshness, tone, age) in cases {
+            let g = glance(&s, at(now), GlucoseUnit::MgDl);
+            assert_eq!((g.freshness, g.tone, g.age.as_str()), (freshness, tone, age), "now = {now}");
+            assert_eq!(g.value, "108");
+        }
+        let stale = glance(&s, at(25), GlucoseUnit::MgDl);
+        assert_eq!(stale.arrow, "", "a stale value shows no trend");
+        assert!(stale.delta.is_none());
+        assert!(stale.spoken.contains("Stale"));
+    }
+
+    #[test]
+    fn glance_in_mmol_has_one_decimal_and_a_delta() {
+        let g = glance(&series(&[(0, 100), (5, 110)]), at(5), GlucoseUnit::MmolL);
+        assert_eq!((g.value.as_str(), g.unit), ("6.1", "mmol/L"));
+        assert_eq!(g.delta.as_deref(), Some("+0.6 mmol/L / 5 min"));
+    }
+
+    #[test]
+    fn no_data_is_said_plainly() {
+        let g = glance(&Series::default(), at(0), GlucoseUnit::MgDl);
+        assert_eq!((g.value.as_str(), g.freshness, g.tone), ("---", Freshness::NoData, Tone::Stale));
+    }
+
+    #[test]
+    fn a_gap_starts_a_new_run_in_the_path() {
+        let s = series(&[(0, 100), (5, 120), (40, 140), (60, 90), (65, 80)]);
+        let scale = Scale { from: at(0), to: at(60), low: 40.0, high: 240.0, width: 360.0, height: 200.0 };
+        assert_eq!(glucose_path(s.as_slice(), &scale), "M0.0,140.0 L30.0,120.0 M240.0,100.0 h0 M360.0,150.0 h0");
+    }
+
+    #[test]
+    fn scale_round_trips_and_clamps() {
+        let scale = Scale::new(at(0), 3, 30, &[]);
+        assert_eq!(scale.high, 300.0);
+        assert_eq!(scale.at(scale.x(at(-60))), at(-60));
+        assert_eq!(scale.y(20.0), scale.height);
+        assert_eq!(scale.y(900.0), 0.0);
+    }
+
+    #[test]
+    fn clock_uses_the_device_offset() {
+        let t = UtcTime::from_unix_secs(0);
+        assert_eq!(clock(t, 0), "00:00");
+        assert_eq!(clock(t, 90), "01:30");
+        assert_eq!(clock(t, -60), "23:00");
+    }
+}

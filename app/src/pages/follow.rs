@@ -1,0 +1,363 @@
+//! Following a patient: the glance, the graph, the sensor and the statistics, refreshed every minute while
+//! visible; the alarms evaluated on every refresh and every clock tick; the last data kept on the device and shown,
+//! marked offline, when the server cannot be reached.
+
+use leptos::prelude::*;
+use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Level};
+use shared::reading::Series;
+use shared::time::{MINUTE, UtcTime};
+use shared::units::MgDl;
+
+use crate::api::{self, ApiError};
+use crate::components::{
+    alarms::AlarmBanner, bedside::Bedside, glance::Glance, graph::Graph, picker::Picker, sensor::SensorCard,
+    settings::Settings, stats::Stats,
+};
+use crate::model::{self, PatientData, PatientRef};
+use crate::pages::signin::ErrorNote;
+use crate::store::{self, Snapshot};
+use crate::{AppState, Screen, platform};
+
+/// What the page shows for the selected patient.
+#[derive(Clone, PartialEq, Debug)]
+struct Shown {
+    /// The data.
+    data: PatientData,
+    /// When the newest answer arrived.
+    fetched_at: UtcTime,
+    /// The newest attempt failed: this is the device's copy.
+    offline: bool,
+}
+
+/// The follow page.
+#[component]
+pub fn Follow() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let connections = LocalResource::new(move || {
+        state.refresh.track();
+        async move { api::connections().await }
+    });
+    let patients = Memo::new(move |_| match connections.get() {
+        Some(Ok(list)) => list.iter().map(PatientRef::of).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    });
+    // The remembered patient while the list loads, then the remembered one if still followed, else the first.
+    let selected = Memo::new(move |_| {
+        let remembered = state.prefs.with(|p| p.patient_id.clone());
+        let list = patients.get();
+        if list.is_empty() {
+            return remembered;
+        }
+        match remembered {
+            Some(id) if list.iter().any(|p| p.id == id) => Some(id),
+            _ => list.first().map(|p| p.id.clone()),
+        }
+    });
+    let graph = LocalResource::new(move || {
+        state.refresh.track();
+        let id = selected.get();
+        async move {
+            match id {
+                Some(id) => Some((id.clone(), api::graph(&id).await)),
+                None => None,
+            }
+        }
+    });
+    let shown = RwSignal::new(None::<Shown>);
+    let error = RwSignal::new(None::<ApiError>);
+    // Storage is the outside world: merge each answer into the device's history and keep a copy for offline use.
+    Effect::new(move |_| {
+        let Some(Some((id, answer))) = graph.get() else { return };
+        let now = platform::now();
+        match answer {
+            Ok(graph) => {
+                let data = PatientData::from_graph(&graph, store::history(&id), now);
+                store::save_history(&id, &data.series);
+                store::save_snapshot(&id, &Snapshot { graph, fetched_at: now.unix_secs() });
+                error.set(None);
+                shown.set(Some(Shown { data, fetched_at: now, offline: false }));
+            }
+            Err(e) if e.needs_sign_in() => state.screen.set(Screen::SignIn),
+            Err(e) => {
+                let keep = shown.with_untracked(|s| s.as_ref().is_some_and(|s| s.data.patient.id == id));
+                if keep {
+                    shown.update(|s| {
+                        if let Some(s) = s {
+                            s.offline = true;
+                        }
+                    });
+                } else if let Some(snapshot) = store::snapshot(&id) {
+                    let data = PatientData::from_graph(&snapshot.graph, store::history(&id), now);
+                    let fetched_at = UtcTime::from_unix_secs(snapshot.fetched_at);
+                    shown.set(Some(Shown { data, fetched_at, offline: true }));
+                }
+                error.set(Some(e));
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Err(e)) = connections.get()
+            && e.needs_sign_in()
+        {
+            state.screen.set(Screen::SignIn);
+        }
+    });
+    let current = Memo::new(move |_| {
+        let id = selected.get();
+        shown.get().filter(|s| Some(&s.data.patient.id) == id.as_ref())
+    });
+    let series = Memo::new(move |_| current.with(|c| c.as_ref().map(|c| c.data.series.clone()).unwrap_or_default()));
+    let unit = Signal::derive(move || state.prefs.with(|p| p.unit));
+    let now = Signal::derive(move || state.now.get());
+    let glance = Signal::derive(move || series.with(|s| model::glance(s, state.now.get(), unit.get())));
+    let offline = Signal::derive(move || current.with(|c| c.as_ref().is_some_and(|c| c.offline)));
+    let hours = RwSignal::new(state.prefs.with_untracked(|p| p.window_hours));
+    Effect::new(move |_| {
+        let h = hours.get();
+        state.prefs.update(|p| {
+            if p.window_hours != h {
+                p.window_hours = h;
+            }
+        });
+    });
+
+    let alarms = Alarms::new(state, selected, current, series);
+    let show_settings = RwSignal::new(false);
+    let bedside = RwSignal::new(false);
+    let sign_out = Action::new_local(|_: &()| async { api::logout().await });
+    Effect::new(move |_| {
+        if sign_out.value().get().is_some() {
+            store::forget_patients();
+            state.screen.set(Screen::SignIn);
+        }
+    });
+    let pick = Callback::new(move |id: String| state.prefs.update(|p| p.patient_id = Some(id)));
+
+    view! {
+        <main class="follow">
+            <header class="topbar">
+                <Picker patients=patients selected=selected on_pick=pick />
+                <div class="actions">
+                    <button class="icon" aria-label="Bedside mode" title="Bedside mode" on:click=move |_| bedside.set(true)>
+                        "☾"
+                    </button>
+                    <button class="icon" aria-label="Settings" title="Settings" on:click=move |_| show_settings.set(true)>
+                        "⚙"
+                    </button>
+                </div>
+            </header>
+            <ErrorNote error=Signal::derive(move || error.get()) />
+            {move || {
+                matches!(connections.get(), Some(Ok(ref list)) if list.is_empty())
+                    .then(|| {
+                        view! {
+                            <p class="card hint">
+                                "This LibreLinkUp account does not follow anyone yet. Accept the invitation in the \
+                                 LibreLinkUp app first."
+                            </p>
+                        }
+                    })
+            }}
+            <AlarmBanner
+                active=alarms.active
+                now=now
+                on_ack=Callback::new(move |kind| alarms.acknowledge(kind))
+                on_snooze=Callback::new(move |(kind, minutes)| alarms.snooze(kind, minutes))
+            />
+            <Show
+                when=move || current.with(Option::is_some)
+                fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }
+            >
+                <Glance glance=glance offline=offline />
+                <Graph
+                    series=series
+                    targets=Signal::derive(move || {
+                        current.with(|c| c.as_ref().map(|c| c.data.targets()))
+                            .unwrap_or((MgDl::new(70), MgDl::new(180)))
+                    })
+                    lines=Signal::derive(move || {
+                        alarms.config.with(|c| {
+                            let (p, _) = c.profile_at(state.now.get());
+                            (p.low, p.high)
+                        })
+                    })
+                    now=now
+                    hours=hours
+                    unit=unit
+                />
+                <SensorCard
+                    status=Signal::derive(move || {
+                        current.with(|c| c.as_ref().and_then(|c| c.data.sensor_status(state.now.get())))
+                    })
+                    now=now
+                />
+                <Stats series=series now=now hours=hours unit=unit />
+                {move || {
+                    current
+                        .with(|c| c.as_ref().map(|c| c.data.rejected).filter(|&n| n > 0))
+                        .map(|n| {
+                            view! {
+                                <p class="hint">{format!("{n} readings from LibreLinkUp could not be read and are not shown.")}</p>
+                            }
+                        })
+                }}
+            </Show>
+            <p class="note footer-note">
+                "Alarms sound only while Tidewatch is open. Background alarms need push notifications (not yet \
+                 available)."
+            </p>
+            <Show when=move || show_settings.get()>
+                <Settings
+                    config=alarms.config
+                    on_reset=Callback::new(move |_| alarms.reset())
+                    on_sign_out=Callback::new(move |_| {
+                        sign_out.dispatch(());
+                    })
+                    on_close=Callback::new(move |_| show_settings.set(false))
+                />
+            </Show>
+            <Show when=move || bedside.get()>
+                <Bedside glance=glance on_exit=Callback::new(move |_| bedside.set(false)) />
+            </Show>
+        </main>
+    }
+}
+
+/// The in-page alarm engine for the selected patient: `shared::alarm::step` on every new answer and clock tick,
+/// its state kept on the device, and sound, vibration and a system notification for each alarm that fires.
+#[derive(Clone, Copy)]
+struct Alarms {
+    patient: Memo<Option<String>>,
+    config: RwSignal<AlarmConfig>,
+    state: RwSignal<AlarmState>,
+    active: Signal<Vec<alarm::ActiveAlarm>>,
+    defaults: Memo<Option<AlarmConfig>>,
+    customised: RwSignal<bool>,
+}
+
+impl Alarms {
+    fn new(app: AppState, patient: Memo<Option<String>>, current: Memo<Option<Shown>>, series: Memo<Series>) -> Alarms {
+        let config = RwSignal::new(AlarmConfig::default());
+        let state = RwSignal::new(AlarmState::new());
+        let customised = RwSignal::new(false);
+        let defaults = Memo::new(move |_| current.with(|c| c.as_ref().map(|c| c.data.connection.alarm_defaults())));
+        // Load the stored settings and state when the patient changes.
+        Effect::new(move |_| {
+            let Some(id) = patient.get() else { return };
+            let stored = store::alarms(&id);
+            customised.set(stored.config.is_some());
+            config.set(stored.config.unwrap_or_else(|| defaults.get_untracked().unwrap_or_default()));
+            state.set(stored.state);
+        });
+        // Until the person changes something, follow LibreLinkUp's settings as they arrive.
+        Effect::new(move |_| {
+            if let Some(d) = defaults.get()
+                && !customised.get_untracked()
+            {
+                config.set(d);
+            }
+        });
+        let active = Signal::derive(move || state.with(AlarmState::active));
+        let alarms = Alarms { patient, config, state, active, defaults, customised };
+        // One step per clock tick and per new answer.
+        Effect::new(move |_| {
+            let now = app.now.get();
+            let Some(id) = patient.get() else { return };
+            if current.with(Option::is_none) {
+                return;
+            }
+            let mut cfg = config.get();
+            cfg.utc_offset_min = i16::try_from(platform::utc_offset_min()).unwrap_or(0);
+            cfg.sensor_ends_at =
+                current.with(|c| c.as_ref().and_then(|c| c.data.sensor_status(now)).map(|s| s.ends_at));
+            let previous = state.get_untracked();
+            let (events, next) = series.with(|s| alarm::step(now, s.as_slice(), &cfg, &previous));
+            if next != previous {
+                state.set(next);
+                alarms.save(&id);
+            }
+            let prefs = app.prefs.get_untracked();
+            for event in events {
+                if let AlarmEvent::Fired(alert) = event {
+                    let urgent = alert.level == Level::Urgent;
+                    if prefs.sound && alert.level > Level::Info {
+                        platform::beep(urgent, if urgent { 4 } else { 2 });
+                    }
+                    if prefs.vibrate && alert.level > Level::Info {
+                        platform::vibrate(if urgent { &[400, 200, 400, 200, 400] } else { &[300, 150, 300] });
+                    }
+                    let body = alert
+                        .value
+                        .map(|v| format!("{} {}", prefs.unit.format(v.as_f64()), prefs.unit.label()))
+                        .unwrap_or_default();
+                    let title = alert.kind.label().to_owned();
+                    let tag = format!("{:?}", alert.kind);
+                    leptos::task::spawn_local(async move { platform::notify(&title, &body, &tag, urgent).await });
+                }
+            }
+        });
+        // Urgent alarms keep ringing every 5 s until someone acknowledges or snoozes them.
+        let ringing = Memo::new(move |_| {
+            let now = app.now.get();
+            state.with(|s| {
+                s.active().iter().any(|a| {
+                    a.level == Some(Level::Urgent) && !a.acknowledged && a.snoozed_until.is_none_or(|u| u <= now)
+                })
+            })
+        });
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if ringing.get_untracked() && app.prefs.with_untracked(|p| p.sound) {
+                    platform::beep(true, 3);
+                }
+            },
+            std::time::Duration::from_secs(5),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+        // The person changed a setting: keep it for this patient.
+        Effect::new(move |prev: Option<AlarmConfig>| {
+            let now = config.get();
+            if prev.as_ref().is_some_and(|p| *p != now) && Some(&now) != defaults.get_untracked().as_ref() {
+                customised.set(true);
+                if let Some(id) = patient.get_untracked() {
+                    alarms.save(&id);
+                }
+            }
+            now
+        });
+        alarms
+    }
+
+    fn save(&self, id: &str) {
+        let config = self.customised.get_untracked().then(|| self.config.get_untracked());
+        store::save_alarms(id, &store::Alarms { config, state: self.state.get_untracked() });
+    }
+
+    fn acknowledge(&self, kind: AlarmKind) {
+        self.state.update(|s| {
+            s.acknowledge(kind, platform::now());
+        });
+        if let Some(id) = self.patient.get_untracked() {
+            self.save(&id);
+        }
+    }
+
+    fn snooze(&self, kind: AlarmKind, minutes: i64) {
+        let now = platform::now();
+        self.state.update(|s| {
+            s.snooze(kind, now, now + minutes * MINUTE);
+        });
+        if let Some(id) = self.patient.get_untracked() {
+            self.save(&id);
+        }
+    }
+
+    fn reset(&self) {
+        self.customised.set(false);
+        self.config.set(self.defaults.get_untracked().unwrap_or_default());
+        if let Some(id) = self.patient.get_untracked() {
+            self.save(&id);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The browser around the app: the clock, page visibility, sound, vibration, system notifications, the screen wake
+//! lock and the service worker. Every call degrades quietly where the browser lacks the feature.
+
+use std::cell::RefCell;
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AudioContext, NotificationOptions, NotificationPermission, OscillatorType, ServiceWorkerRegistration};
+
+use shared::time::UtcTime;
+
+/// Now, from the device clock.
+pub fn now() -> UtcTime {
+    UtcTime::from_unix_millis(js_sys::Date::now() as i64)
+}
+
+/// This device's UTC offset in minutes (east positive), for wall-clock labels.
+pub fn utc_offset_min() -> i32 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+}
+
+/// Whether the page is visible.
+pub fn visible() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+}
+
+/// Calls `f` on every visibility change and on `online`, for the life of the page.
+pub fn on_wake(f: impl Fn() + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    let closure = Closure::<dyn Fn()>::new(f);
+    if let Some(document) = window.document() {
+        let _ = document.add_event_listener_with_callback("visibilitychange", closure.as_ref().unchecked_ref());
+    }
+    let _ = window.add_event_listener_with_callback("online", closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+thread_local! {
+    static AUDIO: RefCell<Option<AudioContext>> = const { RefCell::new(None) };
+}
+
+/// Creates or resumes the audio context. Browsers only allow sound after a tap, so every tap calls this.
+pub fn unlock_audio() {
+    AUDIO.with(|audio| {
+        let mut audio = audio.borrow_mut();
+        if audio.is_none() {
+            *audio = AudioContext::new().ok();
+        }
+        if let Some(context) = audio.as_ref() {
+            let _ = context.resume();
+        }
+    });
+}
+
+/// Plays `count` tones; urgent alarms use a lower, harsher tone. Silent until [`unlock_audio`] has run.
+pub fn beep(urgent: bool, count: u32) {
+    AUDIO.with(|audio| {
+        let audio = audio.borrow();
+        let Some(context) = audio.as_ref() else { return };
+        let start = context.current_time();
+        for i in 0..count {
+            let at = start + f64::from(i) * 0.45;
+            let (Ok(osc), Ok(gain)) = (context.create_oscillator(), context.create_gain()) else { return };
+            osc.set_type(if urgent { OscillatorType::Square } else { OscillatorType::Sine });
+            osc.frequency().set_value(if urgent { 660.0 } else { 880.0 });
+            gain.gain().set_value(0.0);
+            let _ = gain.gain().linear_ramp_to_value_at_time(0.4, at + 0.02);
+            let _ = gain.gain().linear_ramp_to_value_at_time(0.0, at + 0.3);
+            let _ = osc.connect_with_audio_node(&gain);
+            let _ = gain.connect_with_audio_node(&context.destination());
+            let _ = osc.start_with_when(at);
+            let _ = osc.stop_with_when(at + 0.32);
+        }
+    });
+}
+
+/// Vibrates with `pattern` (milliseconds on/off) where the device can.
+pub fn vibrate(pattern: &[u32]) {
+    if let Some(window) = web_sys::window() {
+        let array: js_sys::Array = pattern.iter().map(|&ms| JsValue::from(ms)).collect();
+        let _ = window.navigator().vibrate_with_pattern(&array);
+    }
+}
+
+/// The notification permission: "granted", "denied" or "default" ("unsupported" without the API).
+pub fn notification_permission() -> &'static str {
+    if !Reflect::has(&js_sys::global(), &"Notification".into()).unwrap_or(false) {
+        return "unsupported";
+    }
+    match web_sys::Notification::permission() {
+        NotificationPermission::Granted => "granted",
+        NotificationPermission::Denied => "denied",
+        _ => "default",
+    }
+}
+
+/// Asks for notification permission (call from a tap) and returns the answer.
+pub async fn request_notifications() -> &'static str {
+    if notification_permission() == "unsupported" {
+        return "unsupported";
+    }
+    if let Ok(promise) = web_sys::Notification::request_permission() {
+        let _ = JsFuture::from(promise).await;
+    }
+    notification_permission()
+}
+
+/// The service worker's registration, once it is active.
+async fn registration() -> Option<ServiceWorkerRegistration> {
+    let container = web_sys::window()?.navigator().service_worker();
+    let ready = container.ready().ok()?;
+    JsFuture::from(ready).await.ok()?.dyn_into().ok()
+}
+
+/// Shows a system notification through the service worker (so it works on phones and from an installed app).
+/// `tag` replaces an earlier notification of the same alarm; `urgent` keeps it on screen until dismissed.
+pub async fn notify(title: &str, body: &str, tag: &str, urgent: bool) {
+    if notification_permission() != "granted" {
+        return;
+    }
+    let Some(registration) = registration().await else { return };
+    let options = NotificationOptions::new();
+    options.set_body(body);
+    options.set_tag(tag);
+    options.set_require_interaction(urgent);
+    options.set_icon("/icons/icon-192.png");
+    let _ = Reflect::set(&options, &"renotify".into(), &JsValue::TRUE);
+    if let Ok(promise) = registration.show_notification_with_options(title, &options) {
+        let _ = JsFuture::from(promise).await;
+    }
+}
+
+thread_local! {
+    static WAKE_LOCK: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+/// Keeps the screen on (Screen Wake Lock API) until [`release_wake_lock`]. Returns whether it was granted.
+pub async fn keep_awake() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let Ok(wake_lock) = Reflect::get(&window.navigator(), &"wakeLock".into()) else { return false };
+    let Ok(request) = Reflect::get(&wake_lock, &"request".into()).and_then(|f| f.dyn_into::<Function>()) else {
+        return false;
+    };
+    let Ok(promise) = request.call1(&wake_lock, &"screen".into()).and_then(|p| p.dyn_into::<Promise>()) else {
+        return false;
+    };
+    match JsFuture::from(promise).await {
+        Ok(sentinel) => {
+            WAKE_LOCK.with(|lock| *lock.borrow_mut() = Some(sentinel));
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Lets the screen sleep again.
+pub fn release_wake_lock() {
+    if let Some(sentinel) = WAKE_LOCK.with(|lock| lock.borrow_mut().take())
+        && let Ok(release) = Reflect::get(&sentinel, &"release".into()).and_then(|f| f.dyn_into::<Function>())
+    {
+        let _ = release.call0(&sentinel);
+    }
+}
+
+/// Enters or leaves full screen (best effort: iOS has none).
+pub fn full_screen(on: bool) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    if on {
+        if let Some(root) = document.document_element() {
+            let _ = root.request_fullscreen();
+        }
+    } else if document.fullscreen_element().is_some() {
+        document.exit_fullscreen();
+    }
+}
+
+/// Registers the service worker and calls `on_update` when a new version is installed and waiting.
+pub fn register_service_worker(on_update: impl Fn() + 'static) {
+    let Some(window) = web_sys::window() else { return };
+    if !Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
+        return;
+    }
+    let container = window.navigator().service_worker();
+    let promise = container.register("/sw.js");
+    let on_update = std::rc::Rc::new(on_update);
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(registration) = JsFuture::from(promise).await else { return };
+        let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else { return };
+        let has_controller =
+            || web_sys::window().is_some_and(|w| w.navigator().service_worker().controller().is_some());
+        if registration.waiting().is_some() && has_controller() {
+            on_update();
+        }
+        let reg = registration.clone();
+        let found = Closure::<dyn Fn()>::new(move || {
+            let Some(worker) = reg.installing() else { return };
+            let on_update = on_update.clone();
+            let worker_for_state = worker.clone();
+            let changed = Closure::<dyn Fn()>::new(move || {
+                if worker_for_state.state() == web_sys::ServiceWorkerState::Installed && has_controller() {
+                    on_update();
+                }
+            });
+            worker.set_onstatechange(Some(changed.as_ref().unchecked_ref()));
+            changed.forget();
+        });
+        registration.set_onupdatefound(Some(found.as_ref().unchecked_ref()));
+        found.forget();
+    });
+}
+
+/// Tells the waiting service worker to take over, then reloads when it has.
+pub fn apply_update() {
+    let Some(window) = web_sys::window() else { return };
+    let container = window.navigator().service_worker();
+    let reload = Closure::<dyn Fn()>::new(|| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+    });
+    container.set_oncontrollerchange(Some(reload.as_ref().unchecked_ref()));
+    reload.forget();
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(registration) = JsFuture::from(container.get_registration()).await else { return };
+        let Ok(registration) = registration.dyn_into::<ServiceWorkerRegistration>() else { return };
+        match registration.waiting() {
+            Some(waiting) => {
+                let _ = waiting.post_message(&"skip-waiting".into());
+            }
+            None => {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().reload();
+                }
+            }
+        }
+    });
+}
+
+/// Whether this is an iPhone/iPad (for the "add to home screen" hint: iOS allows push only there).
+pub fn is_ios() -> bool {
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .is_some_and(|ua| ua.contains("iPhone") || ua.contains("iPad"))
+}
