@@ -22,9 +22,9 @@ pub fn Picker(
             when=move || patients.with(|p| p.len() > 1)
             fallback=move || {
                 view! {
-                    <h1 class="patient-name">
+                    <h2 class="patient-name">
                         {move || patients.with(|p| p.first().map(|p| p.name.clone()).unwrap_or_default())}
-                    </h1>
+                    </h2>
                 }
             }
         >

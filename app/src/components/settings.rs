@@ -67,7 +67,7 @@ pub fn Settings(
             <div class="sheet-body">
                 <header class="sheet-head">
                     <h2 id="settings-title">"Settings"</h2>
-                    <button class="close" aria-label="Close settings" on:click=move |_| on_close.run(())>
+                    <button class="close" on:click=move |_| on_close.run(())>
                         "Done"
                     </button>
                 </header>

@@ -37,9 +37,11 @@ pub fn Follow() -> impl IntoView {
         state.refresh.track();
         async move { api::connections().await }
     });
+    let shown = RwSignal::new(None::<Shown>);
+    // Offline, the list cannot load: the patient on screen still has a name.
     let patients = Memo::new(move |_| match connections.get() {
         Some(Ok(list)) => list.iter().map(PatientRef::of).collect::<Vec<_>>(),
-        _ => Vec::new(),
+        _ => shown.with(|s| s.as_ref().map(|s| vec![s.data.patient.clone()]).unwrap_or_default()),
     });
     // The remembered patient while the list loads, then the remembered one if still followed, else the first.
     let selected = Memo::new(move |_| {
@@ -63,7 +65,6 @@ pub fn Follow() -> impl IntoView {
             }
         }
     });
-    let shown = RwSignal::new(None::<Shown>);
     let error = RwSignal::new(None::<ApiError>);
     // Storage is the outside world: merge each answer into the device's history and keep a copy for offline use.
     Effect::new(move |_| {
@@ -135,6 +136,7 @@ pub fn Follow() -> impl IntoView {
 
     view! {
         <main class="follow">
+            <h1 class="sr-only">"Tidewatch"</h1>
             <header class="topbar">
                 <Picker patients=patients selected=selected on_pick=pick />
                 <div class="actions">
@@ -158,17 +160,17 @@ pub fn Follow() -> impl IntoView {
                         }
                     })
             }}
-            <AlarmBanner
-                active=alarms.active
-                now=now
-                on_ack=Callback::new(move |kind| alarms.acknowledge(kind))
-                on_snooze=Callback::new(move |(kind, minutes)| alarms.snooze(kind, minutes))
-            />
             <Show
                 when=move || current.with(Option::is_some)
                 fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }
             >
                 <Glance glance=glance offline=offline />
+            <AlarmBanner
+                    active=alarms.active
+                    now=now
+                    on_ack=Callback::new(move |kind| alarms.acknowledge(kind))
+                    on_snooze=Callback::new(move |(kind, minutes)| alarms.snooze(kind, minutes))
+                />
                 <Graph
                     series=series
                     targets=Signal::derive(move || {

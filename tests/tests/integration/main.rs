@@ -3,6 +3,8 @@
 // Test helpers outside #[test] functions may fail loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+/// The app in Chromium against the worker and the fake.
+mod app;
 /// Real LibreLinkUp clients from PyPI, through the worker.
 mod clients;
 /// The fake LibreLinkUp server, driven directly.

@@ -1,0 +1,29 @@
+//! The app end to end: `tests/e2e/app.mjs` drives the built app (`dist/`) in Chromium (Playwright) against the
+//! real worker in workerd and the fake LibreLinkUp, and keeps its screenshots in `target/e2e/`.
+
+use std::process::Command;
+
+use tidewatch_tests::stack::{Stack, root};
+
+#[test]
+fn the_app_end_to_end_in_chromium() {
+    let root = root();
+    assert!(root.join("dist/index.html").exists(), "the app is not built: run `cargo xtask build` first");
+    // Its own stack: the proxy tests switch failure modes on the shared fake.
+    let stack = Stack::start(&[]).expect("the test stack starts");
+    stack.fake.seed_defaults();
+    let shots = root.join("target/e2e");
+    // Bounded: every browser action has its own 30 s limit, the whole run 10 minutes.
+    let output = Command::new("timeout")
+        .args(["600", "node"])
+        .arg(root.join("tests/e2e/app.mjs"))
+        .arg(&stack.worker)
+        .arg(&shots)
+        .current_dir(&root)
+        .output()
+        .expect("node runs");
+    let log = String::from_utf8_lossy(&output.stdout);
+    println!("{log}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the end-to-end run failed (screenshots in {}):\n{log}", shots.display());
+    assert!(!log.contains("FAIL"));
+}
