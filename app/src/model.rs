@@ -2,7 +2,7 @@
 //! no clock (`now` is a parameter), so it is tested natively and the components only render its output.
 
 use serde::{Deserialize, Serialize};
-use shared::forecast::{Forecast, ForecastPoint};
+use shared::forecast::{self, Forecast, ForecastPoint};
 use shared::llu::wire::{Connection, GraphData};
 use shared::reading::{Freshness, Reading, SensorRange, Series, format_age};
 use shared::sensor::{Sensor, SensorStatus};
@@ -298,6 +298,35 @@ pub fn glucose_path(readings: &[Reading], scale: &Scale) -> String {
     path
 }
 
+/// The newest reading and its AR2 forecast, only while that reading is current: a forecast from stale data would
+/// look like data.
+pub fn forecast_now(series: &Series, now: UtcTime) -> Option<(Reading, Forecast)> {
+    if series.freshness_at(now) != Freshness::Current {
+        return None;
+    }
+    let newest = *series.newest()?;
+    let forecast = forecast::ar2(series.since(newest.at - 25 * MINUTE))?;
+    Some((newest, forecast))
+}
+
+/// Wall-clock ticks along the bottom of the graph (every 30 min for 3 h, 1 h for 6 h, 2 h for 12 h, 4 h for
+/// 24 h), in the device's local time: `(x, "14:00")`.
+pub fn hour_ticks(scale: &Scale, hours: i64, offset_min: i32) -> Vec<(f64, String)> {
+    let step = match hours {
+        3 => HOUR / 2,
+        6 => HOUR,
+        12 => 2 * HOUR,
+        _ => 4 * HOUR,
+    };
+    let offset = i64::from(offset_min) * MINUTE;
+    let first = ((scale.from.unix_secs() + offset).div_euclid(step) + 1) * step - offset;
+    (0..)
+        .map(|i| UtcTime::from_unix_secs(first + i * step))
+        .take_while(|t| *t <= scale.to)
+        .map(|t| (scale.x(t), clock(t, offset_min)))
+        .collect()
+}
+
 /// The forecast cone as SVG polygon points (upper edge forward, lower edge back), for the points up to `until`.
 /// Empty when the forecast does not start inside the drawing.
 pub fn cone_points(forecast: &Forecast, scale: &Scale, until: UtcTime) -> String {
@@ -393,6 +422,22 @@ mod tests {
         assert_eq!(scale.at(scale.x(at(-60))), at(-60));
         assert_eq!(scale.y(20.0), scale.height);
         assert_eq!(scale.y(900.0), 0.0);
+    }
+
+    #[test]
+    fn ticks_fall_on_local_whole_hours() {
+        // 10:20 UTC now, 6 h window, device at UTC+1: ticks at 05:00 … 11:00 local.
+        let now = UtcTime::from_unix_secs(10 * HOUR + 20 * MINUTE);
+        let scale = Scale::new(now, 6, 30, &[]);
+        let labels: Vec<String> = hour_ticks(&scale, 6, 60).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["06:00", "07:00", "08:00", "09:00", "10:00", "11:00"]);
+    }
+
+    #[test]
+    fn no_forecast_from_a_value_that_is_not_current() {
+        let s = series(&[(0, 100), (5, 110)]);
+        assert!(forecast_now(&s, at(5)).is_some());
+        assert!(forecast_now(&s, at(11)).is_none());
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub const KEY_BYTES: usize = 32;
 /// Bytes in an AES-GCM nonce (fresh and random for every seal).
 pub const NONCE_BYTES: usize = 12;
 /// The format tag every sealed token starts with.
-const VERSION: &str = "tw1";
+pub const VERSION: &str = "tw1";
 /// Longest sealed token accepted (an LLU JWT is ~500 bytes; this leaves room and refuses junk cheaply).
 const MAX_TOKEN_CHARS: usize = 4096;
 
@@ -144,18 +144,7 @@ impl SessionKey {
 
     /// Opens a token sealed by [`SessionKey::seal`] and checks it has not expired at `now` (Unix seconds).
     pub fn open(&self, token: &str, now: i64) -> Result<Session, SealError> {
-        if token.len() > MAX_TOKEN_CHARS {
-            return Err(SealError::Malformed);
-        }
-        let mut parts = token.split('.');
-        let (Some(VERSION), Some(key_id), Some(body), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(SealError::Malformed);
-        };
-        let sealed = URL_SAFE_NO_PAD.decode(body).map_err(|_| SealError::Malformed)?;
-        if sealed.len() < NONCE_BYTES + 16 {
-            return Err(SealError::Malformed);
-        }
+        let (key_id, sealed) = unpack(token)?;
         if key_id != self.id {
             return Err(SealError::ForeignKey);
         }
@@ -180,6 +169,24 @@ impl SessionKey {
 /// Lower-case hex SHA-256 of `text`: LLU's `account-id` for a user id, and how e-mails are keyed.
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Splits a sealed token `tw1.<key id>.<b64url(nonce‖ciphertext)>` into its key id and bytes. Anything else (too
+/// long, another shape, bad base64, shorter than a nonce and a tag) is [`SealError::Malformed`].
+pub fn unpack(token: &str) -> Result<(&str, Vec<u8>), SealError> {
+    if token.len() > MAX_TOKEN_CHARS {
+        return Err(SealError::Malformed);
+    }
+    let mut parts = token.split('.');
+    let (Some(VERSION), Some(key_id), Some(body), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(SealError::Malformed);
+    };
+    let sealed = URL_SAFE_NO_PAD.decode(body).map_err(|_| SealError::Malformed)?;
+    if sealed.len() < NONCE_BYTES + 16 {
+        return Err(SealError::Malformed);
+    }
+    Ok((key_id, sealed))
 }
 
 /// A fresh random nonce (WebCrypto's `getRandomValues` inside a Worker).

@@ -32,7 +32,9 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{AesGcmParams, CryptoKey, Performance, SubtleCrypto};
 
-use crate::seal::{KEY_BYTES, Kind, NONCE_BYTES, SealError, Session, SessionKey, random_nonce, sha256_hex};
+use crate::seal::{
+    KEY_BYTES, Kind, NONCE_BYTES, SealError, Session, SessionKey, VERSION, random_nonce, sha256_hex, unpack,
+};
 
 /// The worker's sealed sessions, exactly as `proxy/src/seal.rs` (secret parsing and other kinds are unused here).
 #[path = "../src/seal.rs"]
@@ -51,10 +53,6 @@ const WARM_UP: usize = 200;
 const ROUNDS: usize = 10;
 /// Operations per round: `ROUNDS * PER_ROUND` = 2,000 timed operations, ≥ 2 ms per round.
 const PER_ROUND: usize = 200;
-/// The format tag of a sealed token (`seal.rs`).
-const VERSION: &str = "tw1";
-/// Longest sealed token accepted (`seal.rs`).
-const MAX_TOKEN_CHARS: usize = 4096;
 
 /// A session as login seals it: a real-sized LLU JWT (475 characters), a region, a 64-hex account id.
 fn session() -> Session {
@@ -145,18 +143,7 @@ impl WebKey {
 
     /// `SessionKey::open` on WebCrypto, with the same checks in the same order.
     async fn open(&self, token: &str, now: i64) -> Result<Session, SealError> {
-        if token.len() > MAX_TOKEN_CHARS {
-            return Err(SealError::Malformed);
-        }
-        let mut parts = token.split('.');
-        let (Some(VERSION), Some(key_id), Some(body), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(SealError::Malformed);
-        };
-        let sealed = URL_SAFE_NO_PAD.decode(body).map_err(|_| SealError::Malformed)?;
-        if sealed.len() < NONCE_BYTES + 16 {
-            return Err(SealError::Malformed);
-        }
+        let (key_id, sealed) = unpack(token)?;
         if self.aad.strip_prefix("tw1.") != Some(key_id) {
             return Err(SealError::ForeignKey);
         }

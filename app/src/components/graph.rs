@@ -3,8 +3,7 @@
 //! or the pointer.
 
 use leptos::prelude::*;
-use shared::forecast;
-use shared::reading::{Freshness, Series};
+use shared::reading::Series;
 use shared::time::{HOUR, UtcTime};
 use shared::units::{GlucoseUnit, MgDl};
 
@@ -44,18 +43,7 @@ pub fn Graph(
         let scale = scale.get();
         series.with(|s| model::glucose_path(s.since(scale.from), &scale))
     });
-    // The forecast only from a current value: a forecast from stale data would look like data.
-    let forecast = Memo::new(move |_| {
-        let now = now.get();
-        series.with(|s| {
-            if s.freshness_at(now) != Freshness::Current {
-                return None;
-            }
-            let newest = *s.newest()?;
-            let f = forecast::ar2(s.since(newest.at - 25 * 60))?;
-            Some((newest, f))
-        })
-    });
+    let forecast = Memo::new(move |_| series.with(|s| model::forecast_now(s, now.get())));
     let cone = move || {
         let scale = scale.get();
         forecast.get().map(|(_, f)| model::cone_points(&f, &scale, scale.to)).unwrap_or_default()
@@ -73,23 +61,7 @@ pub fn Graph(
         let (lo, hi) = lines.get();
         scale.get().y(if high { hi.as_f64() } else { lo.as_f64() })
     };
-    // Hour ticks along the bottom, in this device's local time.
-    let ticks = move || {
-        let s = scale.get();
-        let step = match hours.get() {
-            3 => HOUR / 2,
-            6 => HOUR,
-            12 => 2 * HOUR,
-            _ => 4 * HOUR,
-        };
-        let offset = i64::from(platform::utc_offset_min()) * 60;
-        let first = ((s.from.unix_secs() + offset).div_euclid(step) + 1) * step - offset;
-        (0..)
-            .map(|i| UtcTime::from_unix_secs(first + i * step))
-            .take_while(|t| *t <= s.to)
-            .map(|t| (s.x(t), model::clock(t, platform::utc_offset_min())))
-            .collect::<Vec<_>>()
-    };
+    let ticks = move || model::hour_ticks(&scale.get(), hours.get(), platform::utc_offset_min());
     let value_labels = move || {
         let s = scale.get();
         let unit = unit.get();

@@ -322,13 +322,18 @@ impl Alarms {
             let now = config.get();
             if prev.as_ref().is_some_and(|p| *p != now) && Some(&now) != defaults.get_untracked().as_ref() {
                 customised.set(true);
-                if let Some(id) = patient.get_untracked() {
-                    alarms.save(&id);
-                }
+                alarms.save_current();
             }
             now
         });
         alarms
+    }
+
+    /// Stores the selected patient's alarm settings and state.
+    fn save_current(&self) {
+        if let Some(id) = self.patient.get_untracked() {
+            self.save(&id);
+        }
     }
 
     fn save(&self, id: &str) {
@@ -340,9 +345,7 @@ impl Alarms {
         self.state.update(|s| {
             s.acknowledge(kind, platform::now());
         });
-        if let Some(id) = self.patient.get_untracked() {
-            self.save(&id);
-        }
+        self.save_current();
     }
 
     fn snooze(&self, kind: AlarmKind, minutes: i64) {
@@ -350,16 +353,12 @@ impl Alarms {
         self.state.update(|s| {
             s.snooze(kind, now, now + minutes * MINUTE);
         });
-        if let Some(id) = self.patient.get_untracked() {
-            self.save(&id);
-        }
+        self.save_current();
     }
 
     fn reset(&self) {
         self.customised.set(false);
         self.config.set(self.defaults.get_untracked().unwrap_or_default());
-        if let Some(id) = self.patient.get_untracked() {
-            self.save(&id);
-        }
+        self.save_current();
     }
 }
