@@ -22,6 +22,7 @@
 
 use core::f64::consts::PI;
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::reading::{Origin, Reading, SensorRange};
@@ -92,6 +93,18 @@ pub struct Patient {
     pub sensor_anchor: UtcTime,
     /// Whether `connection.sensor` is `null` (it happens in real answers; `activeSensors` still has it).
     pub sensor_null: bool,
+    /// Levels that override the simulated day from an instant on (tests make a patient go low with it);
+    /// empty for the demo. The latest hold at or before an instant wins.
+    pub script: Vec<Hold>,
+}
+
+/// From `from` on, the glucose is `level` (until a later [`Hold`] takes over).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Hold {
+    /// The instant the hold starts.
+    pub from: UtcTime,
+    /// The glucose it holds.
+    pub level: MgDl,
 }
 
 impl Patient {
@@ -111,6 +124,7 @@ impl Patient {
             sensor_model: SensorModel::Libre3,
             sensor_anchor: UtcTime::from_unix_secs(1_700_000_000),
             sensor_null: false,
+            script: Vec::new(),
         }
     }
 
@@ -130,6 +144,7 @@ impl Patient {
             sensor_model: SensorModel::Libre2,
             sensor_anchor: UtcTime::from_unix_secs(1_700_500_000),
             sensor_null: true,
+            script: Vec::new(),
         }
     }
 
@@ -396,6 +411,9 @@ fn in_gap(seed: u64, slot: i64) -> bool {
 
 /// The patient's (unrounded) glucose at any instant, mg/dL, within 40–400. Defined everywhere, gaps included.
 pub fn glucose(patient: &Patient, at: UtcTime) -> f64 {
+    if let Some(hold) = patient.script.iter().filter(|h| h.from <= at).max_by_key(|h| h.from) {
+        return f64::from(hold.level.get()).clamp(FLOOR, CEILING);
+    }
     let seed = patient.seed;
     let l = patient.local_secs(at);
     let value = baseline(seed, l) + dawn(l) + meals(seed, l) - night_dip(seed, l) + noise(seed, l);
@@ -1048,6 +1066,20 @@ mod tests {
         shape_diff(ours, fixture, "", &mut diff);
         diff.retain(|d| !allowed.iter().any(|a| d.starts_with(a)));
         assert!(diff.is_empty(), "{diff:#?}");
+    }
+
+    #[test]
+    fn a_script_overrides_the_day_from_each_hold_on() {
+        let t = |m: i64| now() + m * MINUTE;
+        let hold = |m: i64, level: u16| Hold { from: t(m), level: MgDl::new(level) };
+        let patient = Patient { script: vec![hold(10, 45), hold(0, 62)], ..Patient::demo() };
+        assert_eq!(glucose(&patient, t(-1)), glucose(&Patient::demo(), t(-1)));
+        assert_eq!(glucose(&patient, t(0)), 62.0);
+        assert_eq!(glucose(&patient, t(9)), 62.0);
+        assert_eq!(glucose(&patient, t(10)), 45.0);
+        assert_eq!(glucose(&patient, t(600)), 45.0);
+        let current = current(&patient, t(12) + 30).map(|r| r.mgdl);
+        assert!(matches!(current, Some(v) if v == MgDl::new(45)) || current.is_none(), "{current:?}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 // End-to-end: the built app (dist/) served by the real worker in workerd, in front of the fake LibreLinkUp, driven
 // in Chromium like a person would. Run by `tests/tests/integration/app.rs`:
-//   node tests/e2e/app.mjs <worker url> <screenshot dir>
+//   node tests/e2e/app.mjs <worker url> <screenshot dir> <fake LibreLinkUp url> <the app files the worker serves>
 // Every check throws on failure; the process exits non-zero with the failing step's name.
 import { chromium } from "playwright-core";
 import fs from "node:fs";
@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 
-const [base, shots] = process.argv.slice(2);
+const [base, shots, fake, assets] = process.argv.slice(2);
 fs.mkdirSync(shots, { recursive: true });
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -17,7 +17,7 @@ const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run
   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
 
 /** A fresh browser profile at phone size. */
-async function phone(colorScheme = "light") {
+async function phone(colorScheme = "light", permissions = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tw-e2e-"));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -26,6 +26,7 @@ async function phone(colorScheme = "light") {
     viewport: { width: 390, height: 844 },
     colorScheme,
     serviceWorkers: "allow",
+    permissions,
   });
   const page = context.pages()[0] || (await context.newPage());
   page.on("pageerror", (e) => console.log(`pageerror: ${e.message}`));
@@ -56,6 +57,27 @@ async function signIn(page, email, password) {
 }
 
 const value = (page) => page.getByTestId("value");
+
+/** Counts the alarm tones the page starts (every tone is one WebAudio oscillator). */
+function countTones() {
+  window.__tones = 0;
+  const create = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    window.__tones += 1;
+    return create.call(this);
+  };
+}
+const tones = (page) => page.evaluate(() => window.__tones);
+
+/** The tags of the notifications the service worker is showing. */
+const notifications = (page) =>
+  page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => n.tag));
+
+/** Posts an account to the fake LibreLinkUp's control API. */
+async function fakeAccount(account) {
+  const res = await fetch(`${fake}/__fake/accounts`, { method: "POST", body: JSON.stringify(account) });
+  check(res.ok, `fake account: ${res.status} ${await res.text()}`);
+}
 
 async function axe(page, view) {
   await page.evaluate(axeSource);
@@ -154,6 +176,25 @@ try {
     await page.screenshot({ path: `${shots}/offline-light.png` });
     await context.setOffline(false);
   });
+
+  await step("a new version: the page offers to reload, and the reload runs it", async () => {
+    // The next deploy, as the browser sees it: the same service worker script with another build id.
+    const swPath = path.join(assets, "sw.js");
+    const current = fs.readFileSync(swPath, "utf8");
+    const build = /const BUILD = "([0-9a-f]{16})"/.exec(current);
+    check(build, "sw.js carries a build id");
+    fs.writeFileSync(swPath, current.replace(build[0], 'const BUILD = "e2e0next0version"'));
+    await page.waitForFunction(async () => (await fetch("/sw.js", { cache: "no-store" })).text().then((t) => t.includes("e2e0next0version")), null, { timeout: 30_000 });
+    await page.reload();
+    const banner = page.getByRole("status").filter({ hasText: "A new version of Tidewatch is ready" });
+    await banner.waitFor();
+    await value(page).waitFor();
+    await page.screenshot({ path: `${shots}/update-light.png` });
+    await banner.getByRole("button", { name: "Reload" }).click();
+    await page.waitForFunction(async () => (await caches.keys()).join() === "tidewatch-e2e0next0version", null, { timeout: 30_000 });
+    await value(page).waitFor();
+    check(!(await banner.count()), "no banner once the new version runs");
+  });
   await context.close();
 
   await step("a stale upstream shows \"stale\", greyed (dark mode)", async () => {
@@ -163,6 +204,52 @@ try {
     check((await page.getByTestId("state").innerText()) === "Stale: not the current value", "stale state");
     check((await page.locator("section.glance").getAttribute("data-freshness")) === "stale", "freshness");
     await page.screenshot({ path: `${shots}/stale-dark.png` });
+    await context.close();
+  });
+
+  await step("a patient going low: low alarm, snooze, then urgent low still fires until acknowledged", async () => {
+    // The wearer has been at 62 mg/dL for an hour: low, not urgent.
+    const lee = (script) => ({ email: "low@tidewatch.test", password: "low123", patients: [{ first_name: "Lee", last_name: "Low", script }] });
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    await fakeAccount(lee([{ from: hourAgo, level: 62 }]));
+    const { context, page } = await phone("light", ["notifications"]);
+    await page.addInitScript(countTones);
+    await signIn(page, "low@tidewatch.test", "low123");
+    const low = page.locator(".alarm[data-kind=Low]");
+    await low.waitFor();
+    check((await value(page).innerText()) === "62", "the low value");
+    check((await low.getAttribute("class")).includes("warning"), "low is a warning");
+    await page.waitForFunction(() => window.__tones > 0, null, { timeout: 10_000 });
+    await page.waitForFunction(async () => (await (await navigator.serviceWorker.ready).getNotifications()).some((n) => n.tag === "Low"), null, { timeout: 10_000 });
+    await page.screenshot({ path: `${shots}/alarm-low-light.png` });
+
+    await low.getByRole("button", { name: "15 min" }).click();
+    await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed for 15 min" }).waitFor();
+    const afterSnooze = await tones(page);
+
+    // Now they drop to 45 (urgent low). The worker's shared cache keeps the first answer for 60 s; the app
+    // refetches on "online" as on any wake-up, and the first fetch after that brings the urgent low.
+    await fakeAccount(lee([{ from: hourAgo, level: 62 }, { from: Math.floor(Date.now() / 1000) - 120, level: 45 }]));
+    const urgent = page.locator(".alarm[data-kind=UrgentLow]");
+    for (let i = 0; i < 30 && !(await urgent.count()); i++) {
+      await page.evaluate(() => window.dispatchEvent(new Event("online")));
+      await page.waitForTimeout(4000);
+    }
+    await urgent.waitFor({ timeout: 5000 });
+    check((await value(page).innerText()) === "45", "the urgent-low value");
+    check((await urgent.getAttribute("class")).includes("urgent"), "urgent level");
+    check((await notifications(page)).includes("UrgentLow"), "an urgent-low notification");
+    check(await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed" }).count() === 1, "low stays snoozed");
+    // It keeps ringing (every 5 s) until someone says "I'm on it".
+    const fired = await tones(page);
+    check(fired > afterSnooze, "the urgent low sounded");
+    await page.waitForFunction((n) => window.__tones > n, fired, { timeout: 12_000 });
+    await page.screenshot({ path: `${shots}/alarm-urgent-light.png` });
+    await urgent.getByRole("button", { name: "I'm on it" }).click();
+    await page.locator(".alarm[data-kind=UrgentLow] .alarm-title", { hasText: "acknowledged" }).waitFor();
+    const acknowledged = await tones(page);
+    await page.waitForTimeout(11_000);
+    check((await tones(page)) === acknowledged, `silent after "I'm on it" (${acknowledged} → ${await tones(page)})`);
     await context.close();
   });
 

@@ -49,8 +49,14 @@ impl Stack {
         })
     }
 
-    /// Starts a fake and a worker with `vars` added to (or overriding) `wrangler.toml`'s.
+    /// Starts a fake and a worker with `vars` added to (or overriding) `wrangler.toml`'s, serving the app from
+    /// `dist/`.
     pub fn start(vars: &[(&str, &str)]) -> io::Result<Stack> {
+        Stack::start_serving(vars, &root().join("dist"))
+    }
+
+    /// [`Stack::start`], with the app's files served from `assets` (a test that changes them uses a copy).
+    pub fn start_serving(vars: &[(&str, &str)], assets: &Path) -> io::Result<Stack> {
         let fake = FakeLlu::spawn(0)?;
         let root = root();
         if !root.join("proxy/build/index.js").exists() {
@@ -61,7 +67,7 @@ impl Stack {
         let dir = root.join("target/wrangler-test").join(format!("{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let config = dir.join("wrangler.toml");
-        std::fs::write(&config, test_config(&std::fs::read_to_string(root.join("wrangler.toml"))?))?;
+        std::fs::write(&config, test_config(&std::fs::read_to_string(root.join("wrangler.toml"))?, assets))?;
         let log = dir.join("wrangler.log");
         let mut args: Vec<String> = [
             "dev",
@@ -135,8 +141,10 @@ impl Drop for Stack {
     }
 }
 
-/// `wrangler.toml` for tests: no build command (the test runner built the worker), paths from `target/...`.
-pub fn test_config(original: &str) -> String {
+/// `wrangler.toml` for tests: no build command (the test runner built the worker), the worker's path from
+/// `target/...`, and the app's files from `assets`.
+pub fn test_config(original: &str, assets: &Path) -> String {
+    let assets = format!("directory = {:?}", assets.to_string_lossy());
     let mut out = String::new();
     let mut in_build = false;
     for line in original.lines() {
@@ -149,7 +157,7 @@ pub fn test_config(original: &str) -> String {
         }
         let line = line
             .replace("\"proxy/build/index.js\"", "\"../../../proxy/build/index.js\"")
-            .replace("directory = \"dist\"", "directory = \"../../../dist\"");
+            .replace("directory = \"dist\"", &assets);
         out.push_str(&line);
         out.push('\n');
     }
@@ -178,10 +186,11 @@ mod tests {
 
     #[test]
     fn the_test_config_drops_the_build_and_reaches_back_to_the_root() {
-        let config = test_config(&std::fs::read_to_string(root().join("wrangler.toml")).unwrap());
+        let config =
+            test_config(&std::fs::read_to_string(root().join("wrangler.toml")).unwrap(), Path::new("/work/x/dist"));
         assert!(!config.contains("[build]") && !config.contains("command ="), "{config}");
         assert!(config.contains("main = \"../../../proxy/build/index.js\""));
-        assert!(config.contains("directory = \"../../../dist\""));
+        assert!(config.contains("directory = \"/work/x/dist\""));
         assert!(config.contains("class_name = \"Hub\""));
         assert!(root().join("target/wrangler-test/x/y").join("../../../proxy").ends_with("proxy"));
     }

@@ -12,6 +12,27 @@ use crate::{Result, root, run, say, tools};
 /// Trunk 0.21.14: 0.22 needs a newer rustc (toolchain.md).
 const TRUNK_VERSION: &str = "0.21.14";
 
+/// Lighthouse 12: 13 needs Node 22.19, and the pinned wrangler runs on Node 20 (toolchain.md).
+const LIGHTHOUSE_VERSION: &str = "12.8.2";
+
+/// Lighthouse's CLI, installed from npm into `target/lighthouse` when missing (a benchmark tool, so not in
+/// package.json: CI does not download it).
+pub fn lighthouse() -> Result<PathBuf> {
+    let prefix = root().join("target/lighthouse");
+    let cli = prefix.join("node_modules/lighthouse/cli/index.js");
+    let manifest = prefix.join("node_modules/lighthouse/package.json");
+    let wanted = format!("\"version\": \"{LIGHTHOUSE_VERSION}\"");
+    if !fs::read_to_string(&manifest).is_ok_and(|m| m.contains(&wanted)) {
+        say(&format!("installing lighthouse {LIGHTHOUSE_VERSION} into target/lighthouse (npm)"));
+        fs::create_dir_all(&prefix).map_err(|e| e.to_string())?;
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(format!("lighthouse@{LIGHTHOUSE_VERSION}")))?;
+    }
+    Ok(cli)
+}
+
 /// `dist/`, Trunk's output and wrangler's assets directory.
 pub fn dist() -> PathBuf {
     root().join("dist")

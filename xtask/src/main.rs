@@ -162,6 +162,7 @@ fn test() -> Result<()> {
     tally.run(cargo(&["test", "--workspace", "--all-targets"]).env("TIDEWATCH_PYTHON", &python))?;
     say("the app's components in headless Chromium (wasm-bindgen-test)");
     tally.run(&mut chromium_test("tidewatch-app", "components", false)?)?;
+    tally.run(&mut chromium_test("tidewatch-app", "graph_bench", false)?)?;
     say("doc tests");
     tally.run(&mut cargo(&["test", "--workspace", "--doc"]))?;
     say("shared builds for wasm32-unknown-unknown (release profile, as the PWA ships it)");
@@ -191,10 +192,16 @@ fn bench() -> Result<()> {
     say("the same workload as wasm in headless Chromium");
     let in_chromium = |package: &str, test: &str| run(&mut chromium_test(package, test, true)?);
     in_chromium("tidewatch-shared", "wasm_bench")?;
+    say("the app's graph and statistics with 14 days of 1-minute data in headless Chromium");
+    in_chromium("tidewatch-app", "graph_bench")?;
     say("sealed sessions: RustCrypto against WebCrypto in headless Chromium");
     in_chromium("tidewatch-proxy", "seal_bench")?;
     say("the proxy in workerd against the fake LibreLinkUp: added latency, req/s, upstream calls per minute");
-    proxy_bench::proxy_bench()
+    proxy_bench::proxy_bench()?;
+    say("Lighthouse (mobile: simulated slow 4G, 4x CPU) on the app served by the worker");
+    app::build_app()?;
+    let cli = app::lighthouse()?;
+    run(cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "lighthouse"]).env("LIGHTHOUSE", cli))
 }
 
 /// `cargo test` of one wasm32 test target in headless Chromium (wasm-bindgen-test-runner and chromedriver,

@@ -4,12 +4,13 @@
 //! required when posting an account; every other field defaults as in [`Account::new`]. `patients` is a list
 //! whose items are `"demo"` ([`Patient::demo`]), `"second"` ([`Patient::second`]) or an object with any of the
 //! simulator's fields (`{"seed": 7}` is the demo profile with another seed); accounts serialise their patients
-//! the same way, by name when they are one of the two stock patients.
+//! the same way, by name when they are one of the two stock patients. A patient's `script`
+//! (`[{"from": <unix secs>, "level": <mg/dL>}]`) makes it go low or high on cue.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 use shared::llu::{Region, StepKind};
-use shared::simulate::{Patient, SensorModel};
+use shared::simulate::{Hold, Patient, SensorModel};
 use shared::time::UtcTime;
 use shared::units::{GlucoseUnit, MgDl};
 
@@ -260,6 +261,7 @@ struct PatientFields {
     sensor_model: SensorModel,
     sensor_anchor: UtcTime,
     sensor_null: bool,
+    script: Vec<Hold>,
 }
 
 impl Default for PatientFields {
@@ -284,6 +286,7 @@ impl From<Patient> for PatientFields {
             sensor_model: p.sensor_model,
             sensor_anchor: p.sensor_anchor,
             sensor_null: p.sensor_null,
+            script: p.script,
         }
     }
 }
@@ -304,6 +307,7 @@ impl From<PatientFields> for Patient {
             sensor_model: f.sensor_model,
             sensor_anchor: f.sensor_anchor,
             sensor_null: f.sensor_null,
+            script: f.script,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The app end to end: `tests/e2e/app.mjs` drives the built app (`dist/`) in Chromium (Playwright) against the
 //! real worker in workerd and the fake LibreLinkUp, and keeps its screenshots in `target/e2e/`.
 
+use std::path::Path;
 use std::process::Command;
 
 use tidewatch_tests::stack::{Stack, root};
@@ -9,8 +10,12 @@ use tidewatch_tests::stack::{Stack, root};
 fn the_app_end_to_end_in_chromium() {
     let root = root();
     assert!(root.join("dist/index.html").exists(), "the app is not built: run `cargo xtask build` first");
-    // Its own stack: the proxy tests switch failure modes on the shared fake.
-    let stack = Stack::start(&[]).expect("the test stack starts");
+    // Its own copy of the app's files (the run deploys a "new version" of the service worker into it) and its own
+    // stack (the proxy tests switch failure modes on the shared fake).
+    let assets = root.join("target/e2e-dist");
+    let _ = std::fs::remove_dir_all(&assets);
+    copy_dir(&root.join("dist"), &assets).expect("dist/ copies");
+    let stack = Stack::start_serving(&[], &assets).expect("the test stack starts");
     stack.fake.seed_defaults();
     let shots = root.join("target/e2e");
     // Bounded: every browser action has its own 30 s limit, the whole run 10 minutes.
@@ -19,6 +24,8 @@ fn the_app_end_to_end_in_chromium() {
         .arg(root.join("tests/e2e/app.mjs"))
         .arg(&stack.worker)
         .arg(&shots)
+        .arg(stack.fake.base_url())
+        .arg(&assets)
         .current_dir(&root)
         .output()
         .expect("node runs");
@@ -26,4 +33,18 @@ fn the_app_end_to_end_in_chromium() {
     println!("{log}{}", String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "the end-to-end run failed (screenshots in {}):\n{log}", shots.display());
     assert!(!log.contains("FAIL"));
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }

@@ -642,4 +642,16 @@ async fn security_headers_on_worker_answers_and_static_assets() {
     assert!(spa.text.contains("<html"), "{}", spa.text);
     let wrong = send(Method::GET, "/api/demo", &[], None).await;
     assert_eq!((wrong.status, wrong.code()), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+    // Hashed files may be kept for a year; the service worker and the page are checked on every visit.
+    let wasm = std::fs::read_dir(tidewatch_tests::stack::root().join("dist"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find(|name| name.ends_with("_bg.wasm"))
+        .expect("a built app");
+    let hashed = send(Method::GET, &format!("/{wasm}"), &[], None).await;
+    assert_eq!(hashed.status, StatusCode::OK);
+    assert_eq!(hashed.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    let sw = send(Method::GET, "/sw.js", &[], None).await;
+    assert_eq!(sw.header("cache-control"), Some("no-cache"));
+    assert!(sw.header("content-security-policy").is_some());
 }
