@@ -177,6 +177,23 @@ try {
     await context.setOffline(false);
   });
 
+  await step("opening shows the device's last data at once, before the first answer arrives", async () => {
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    const graph = "**/llu/connections/*/graph";
+    await page.route(graph, async (route) => {
+      await held;
+      await route.continue().catch(() => {});
+    });
+    const answered = page.waitForResponse((r) => /\/llu\/connections\/[^/]+\/graph$/.test(new URL(r.url()).pathname));
+    await page.reload();
+    await value(page).waitFor({ timeout: 10_000 });
+    check(!(await page.locator(".badge.offline").count()), "not marked offline while the answer is on its way");
+    release();
+    await answered;
+    await page.unroute(graph);
+  });
+
   await step("a new version: the page offers to reload, and the reload runs it", async () => {
     // The next deploy, as the browser sees it: the same service worker script with another build id.
     const swPath = path.join(assets, "sw.js");

@@ -27,6 +27,16 @@ struct Shown {
     fetched_at: UtcTime,
     /// The newest attempt failed: this is the device's copy.
     offline: bool,
+    /// The device's copy shown on opening, before the first attempt has ended: alarms wait for that attempt, so
+    /// hours-old data on opening never rings a "no data" alarm the next answer would clear.
+    pending: bool,
+}
+
+/// What this device last saw for patient `id` (its stored answer and history), if anything.
+fn last_seen(id: &str) -> Option<Shown> {
+    let snapshot = store::snapshot(id)?;
+    let data = PatientData::from_graph(&snapshot.graph, store::history(id), platform::now());
+    Some(Shown { data, fetched_at: UtcTime::from_unix_secs(snapshot.fetched_at), offline: false, pending: true })
 }
 
 /// The follow page.
@@ -37,7 +47,9 @@ pub fn Follow() -> impl IntoView {
         state.refresh.track();
         async move { api::connections().await }
     });
-    let shown = RwSignal::new(None::<Shown>);
+    // The last data this device saw for the remembered patient, shown at once (its age and freshness say how old
+    // it is) while the first answer is on its way; replaced by that answer, or marked offline if it fails.
+    let shown = RwSignal::new(state.prefs.with_untracked(|p| p.patient_id.clone()).and_then(|id| last_seen(&id)));
     // Offline, the list cannot load: the patient on screen still has a name.
     let patients = Memo::new(move |_| match connections.get() {
         Some(Ok(list)) => list.iter().map(PatientRef::of).collect::<Vec<_>>(),
@@ -76,7 +88,7 @@ pub fn Follow() -> impl IntoView {
                 store::save_history(&id, &data.series);
                 store::save_snapshot(&id, &Snapshot { graph, fetched_at: now.unix_secs() });
                 error.set(None);
-                shown.set(Some(Shown { data, fetched_at: now, offline: false }));
+                shown.set(Some(Shown { data, fetched_at: now, offline: false, pending: false }));
             }
             Err(e) if e.needs_sign_in() => state.screen.set(Screen::SignIn),
             Err(e) => {
@@ -85,12 +97,11 @@ pub fn Follow() -> impl IntoView {
                     shown.update(|s| {
                         if let Some(s) = s {
                             s.offline = true;
+                            s.pending = false;
                         }
                     });
-                } else if let Some(snapshot) = store::snapshot(&id) {
-                    let data = PatientData::from_graph(&snapshot.graph, store::history(&id), now);
-                    let fetched_at = UtcTime::from_unix_secs(snapshot.fetched_at);
-                    shown.set(Some(Shown { data, fetched_at, offline: true }));
+                } else if let Some(last) = last_seen(&id) {
+                    shown.set(Some(Shown { offline: true, pending: false, ..last }));
                 }
                 error.set(Some(e));
             }
@@ -265,7 +276,7 @@ impl Alarms {
         Effect::new(move |_| {
             let now = app.now.get();
             let Some(id) = patient.get() else { return };
-            if current.with(Option::is_none) {
+            if current.with(|c| c.as_ref().is_none_or(|c| c.pending)) {
                 return;
             }
             let mut cfg = config.get();
