@@ -2,7 +2,8 @@
 //! token replaced by the sealed session everywhere it appears; the demo session answers from the simulator.
 
 use futures::StreamExt as _;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::llu::{Endpoint, Outcome, Region, StepKind};
 use shared::time::{DAY, UtcTime};
@@ -53,7 +54,7 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         return start_demo(ctx);
     }
     let request = HubRequest::Login { email: email.clone(), password };
-    signed_in(ctx, ask_hub(&ctx.env, &hub::login_object(&email), &request).await?)
+    signed_in(ctx, ask_hub(&ctx.env, &hub::login_object(&email), &request).await?).await
 }
 
 /// `POST /auth/continue/{tou|pp}` with a step session: accepts one document, on the user's explicit request.
@@ -63,14 +64,24 @@ pub async fn accept(ctx: &Ctx, req: &Request, document: Document) -> ApiResult<R
         return Err(ApiError::wrong_session("Only a sign-in that is waiting for a document can accept it."));
     }
     let end = upstream::accept(&ctx.config, session.region, document.as_str(), &session.llu_token).await;
-    signed_in(ctx, HubAnswer::from(end))
+    signed_in(ctx, HubAnswer::from(end)).await
 }
 
 /// `GET /llu/connections`, `.../graph`, `.../logbook`: through the account's hub (shared cache), or the demo.
 pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
     let (session, token) = session(ctx, req)?;
-    let (mut body, age_secs) = match session.kind {
-        Kind::Demo => (demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0),
+    let (mut body, age_secs) = read_data(ctx, &session, data).await?;
+    if let Some(envelope) = body.as_object_mut() {
+        envelope.insert("ticket".into(), ticket(&token, session.expires, ctx.now));
+    }
+    Ok(Reply::json(body).with_header("age", age_secs.to_string()))
+}
+
+/// `data` for `session`: through the account's hub (shared cache), or the demo. LLU's envelope without its
+/// `ticket`, and its age in seconds.
+pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32)> {
+    match session.kind {
+        Kind::Demo => Ok((demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0)),
         Kind::Full => {
             let request = HubRequest::Read {
                 data,
@@ -79,19 +90,15 @@ pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
                 account_id: session.account_id.clone(),
             };
             match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
-                HubAnswer::Data { body, age_secs } => (body, age_secs),
-                HubAnswer::Error(error) => return Err(error),
-                _ => return Err(ApiError::internal()),
+                HubAnswer::Data { body, age_secs } => Ok((body, age_secs)),
+                HubAnswer::Error(error) => Err(error),
+                _ => Err(ApiError::internal()),
             }
         }
         Kind::Tou | Kind::Pp => {
-            return Err(ApiError::wrong_session("Accept LibreLinkUp's documents first (POST /auth/continue/…)."));
+            Err(ApiError::wrong_session("Accept LibreLinkUp's documents first (POST /auth/continue/…)."))
         }
-    };
-    if let Some(envelope) = body.as_object_mut() {
-        envelope.insert("ticket".into(), ticket(&token, session.expires, ctx.now));
     }
-    Ok(Reply::json(body).with_header("age", age_secs.to_string()))
 }
 
 /// `GET /llu/config/country?country=XX[&version=…]`, with `regionalMap` pointing back at this server.
@@ -136,7 +143,8 @@ pub fn logout() -> Reply {
 }
 
 /// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.
-fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
+/// A full sign-in also renews the sessions of the account's share links.
+async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
     match answer {
         HubAnswer::SignIn(SignIn::Success { region, user_id, ticket, body }) => {
             let session = Session {
@@ -146,7 +154,9 @@ fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
                 expires: ticket.expires.min(ctx.now + MAX_SESSION_SECS),
                 kind: Kind::Full,
             };
-            Ok(with_session(ctx, body, &session))
+            let sealed = ctx.config.key.seal(&session, random_nonce());
+            crate::sharing::renew(ctx, &session.account_id, &sealed).await;
+            Ok(with_sealed(ctx, body, &session, &sealed))
         }
         HubAnswer::SignIn(SignIn::Step { region, kind, ticket, mut body }) => {
             let kind = match kind {
@@ -181,15 +191,19 @@ fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
 }
 
 /// LLU's login body with `data.authTicket` replaced by the sealed session, and the cookie set.
-fn with_session(ctx: &Ctx, mut body: Value, session: &Session) -> Reply {
-    let sealed = ctx.config.key.seal(session, random_nonce());
+fn with_session(ctx: &Ctx, body: Value, session: &Session) -> Reply {
+    with_sealed(ctx, body, session, &ctx.config.key.seal(session, random_nonce()))
+}
+
+/// [`with_session`] with the session already sealed.
+fn with_sealed(ctx: &Ctx, mut body: Value, session: &Session, sealed: &str) -> Reply {
     if let Some(envelope) = body.as_object_mut() {
         envelope.remove("ticket");
         if let Some(data) = envelope.get_mut("data").and_then(Value::as_object_mut) {
-            data.insert("authTicket".into(), ticket(&sealed, session.expires, ctx.now));
+            data.insert("authTicket".into(), ticket(sealed, session.expires, ctx.now));
         }
     }
-    Reply::json(body).with_header("set-cookie", policy::session_cookie(&sealed, session.expires - ctx.now))
+    Reply::json(body).with_header("set-cookie", policy::session_cookie(sealed, session.expires - ctx.now))
 }
 
 /// LLU's ticket shape around a sealed token.
@@ -198,7 +212,7 @@ fn ticket(sealed: &str, expires: i64, now: i64) -> Value {
 }
 
 /// The session a request carries, opened.
-fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
+pub fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let token = policy::session_token(header("authorization").as_deref(), header("cookie").as_deref())
         .ok_or_else(ApiError::no_session)?;
@@ -230,7 +244,7 @@ pub fn point_back(mut body: Value, origin: &str) -> Value {
 }
 
 /// Reads a request body of at most [`MAX_REQUEST_BYTES`].
-async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
+pub async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
         return Err(ApiError::payload_too_large(MAX_REQUEST_BYTES));
@@ -252,19 +266,29 @@ async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
 
 /// Sends `request` to the hub object `name` and reads its answer.
 async fn ask_hub(env: &Env, name: &str, request: &HubRequest) -> ApiResult<HubAnswer> {
+    ask_object(env, "HUB", name, request).await
+}
+
+/// Sends `request` as JSON to the Durable Object `name` of namespace `binding` and reads its JSON answer.
+pub async fn ask_object<Q: Serialize, A: DeserializeOwned>(
+    env: &Env,
+    binding: &str,
+    name: &str,
+    request: &Q,
+) -> ApiResult<A> {
     let namespace = env
-        .durable_object("HUB")
-        .map_err(|_| ApiError::not_configured("The HUB Durable Object binding is missing."))?;
+        .durable_object(binding)
+        .map_err(|_| ApiError::not_configured(&format!("The {binding} Durable Object binding is missing.")))?;
     let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| ApiError::internal())?;
     let body = serde_json::to_string(request).map_err(|_| ApiError::internal())?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());
-    let internal = web_sys::Request::new_with_str_and_init("https://hub.internal/", &init)
+    let internal = web_sys::Request::new_with_str_and_init("https://object.internal/", &init)
         .map(Request::from)
         .map_err(|_| ApiError::internal())?;
     let mut response = stub.fetch_with_request(internal).await.map_err(|_| ApiError::internal())?;
-    response.json::<HubAnswer>().await.map_err(|_| ApiError::internal())
+    response.json::<A>().await.map_err(|_| ApiError::internal())
 }
 
 #[cfg(test)]

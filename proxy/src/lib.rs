@@ -23,6 +23,11 @@ pub mod policy;
 pub mod reply;
 /// Sealed sessions.
 pub mod seal;
+/// The `Shares` Durable Object: the share book.
+#[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
+pub mod shares;
+/// Share links over HTTP and the Nightscout-compatible read API.
+pub mod sharing;
 /// The LLU adapter.
 pub mod upstream;
 
@@ -34,6 +39,7 @@ use crate::facade::Ctx;
 use crate::hub::Data;
 use crate::policy::{OriginCheck, Route};
 use crate::reply::Reply;
+use crate::sharing::Nightscout;
 
 /// Reads the configuration from the worker's vars and secrets.
 pub fn config_from_env(env: &Env) -> ApiResult<Config> {
@@ -75,5 +81,14 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::CountryConfig => facade::country(ctx, &req).await,
         Route::Demo => facade::start_demo(ctx),
         Route::Logout => Ok(facade::logout()),
+        Route::CreateShare => sharing::create(ctx, &mut req).await,
+        Route::ListShares => sharing::list(ctx, &req).await,
+        Route::RevokeShare(id) => sharing::revoke(ctx, &req, id).await,
+        Route::ShareGraph => sharing::view(ctx, &req, false).await,
+        Route::ShareLogbook => sharing::view(ctx, &req, true).await,
+        Route::NightscoutEntries => sharing::nightscout(ctx, &req, Nightscout::Entries).await,
+        Route::NightscoutCurrent => sharing::nightscout(ctx, &req, Nightscout::Current).await,
+        Route::NightscoutStatus => sharing::nightscout(ctx, &req, Nightscout::Status).await,
+        Route::Pebble => sharing::nightscout(ctx, &req, Nightscout::Pebble).await,
     }
 }

@@ -8,6 +8,8 @@ pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
 
 /// The path prefixes the worker owns (`run_worker_first` in `wrangler.toml`); everything else is a static asset.
 pub const WORKER_PREFIXES: [&str; 3] = ["/llu/", "/auth/", "/api/"];
+/// Single paths the worker owns besides its prefixes (Nightscout's `/pebble`).
+pub const WORKER_PATHS: [&str; 1] = ["/pebble"];
 
 /// Which document `/auth/continue/{type}` accepts.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -47,6 +49,24 @@ pub enum Route {
     Demo,
     /// `POST /api/logout`: forget the session cookie.
     Logout,
+    /// `POST /api/shares`: the owner creates a share link.
+    CreateShare,
+    /// `GET /api/shares`: the owner's shares.
+    ListShares,
+    /// `DELETE /api/shares/{id}`: the owner revokes one.
+    RevokeShare(String),
+    /// `GET /api/share/graph` (`Authorization: Share <secret>`): the shared patient's graph.
+    ShareGraph,
+    /// `GET /api/share/logbook`: the shared patient's logbook.
+    ShareLogbook,
+    /// Nightscout's `GET /api/v1/entries[.json]` and `/api/v1/entries/sgv[.json]`.
+    NightscoutEntries,
+    /// Nightscout's `GET /api/v1/entries/current[.json]`.
+    NightscoutCurrent,
+    /// Nightscout's `GET /api/v1/status[.json]`.
+    NightscoutStatus,
+    /// Nightscout's `GET /pebble`.
+    Pebble,
 }
 
 /// The route for `method` and `path` (still percent-encoded, as it came in). Only exact, known paths match: a
@@ -67,6 +87,17 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["llu", "config", "country"] => (Route::CountryConfig, "GET"),
         ["api", "demo"] => (Route::Demo, "POST"),
         ["api", "logout"] => (Route::Logout, "POST"),
+        ["api", "shares"] if method == "POST" => (Route::CreateShare, "POST"),
+        ["api", "shares"] => (Route::ListShares, "GET"),
+        ["api", "shares", id] if is_share_id(id) => (Route::RevokeShare((*id).to_owned()), "DELETE"),
+        ["api", "share", "graph"] => (Route::ShareGraph, "GET"),
+        ["api", "share", "logbook"] => (Route::ShareLogbook, "GET"),
+        ["api", "v1", "entries" | "entries.json"] | ["api", "v1", "entries", "sgv" | "sgv.json"] => {
+            (Route::NightscoutEntries, "GET")
+        }
+        ["api", "v1", "entries", "current" | "current.json"] => (Route::NightscoutCurrent, "GET"),
+        ["api", "v1", "status" | "status.json"] => (Route::NightscoutStatus, "GET"),
+        ["pebble"] => (Route::Pebble, "GET"),
         _ => return Err(ApiError::not_found()),
     };
     if method == allowed || (allowed == "GET" && method == "HEAD") {
@@ -74,6 +105,11 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
     } else {
         Err(ApiError::method_not_allowed())
     }
+}
+
+/// Whether `text` is a share id as the worker issues them: 16 lower-case hex digits.
+pub fn is_share_id(text: &str) -> bool {
+    text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Whether `text` is a patient id as LLU issues them: a UUID (8-4-4-4-12 hex digits).
@@ -162,7 +198,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      form-action 'self'";
 
 /// Security headers on every answer of the worker (the static assets get the same from `_headers`).
-pub const SECURITY_HEADERS: [(&str, &str); 6] = [
+pub const SECURITY_HEADERS: [(&str, &str); 7] = [
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("strict-transport-security", "max-age=63072000; includeSubDomains"),
     ("x-content-type-options", "nosniff"),
@@ -172,6 +208,8 @@ pub const SECURITY_HEADERS: [(&str, &str); 6] = [
         "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), screen-wake-lock=(self)",
     ),
     ("x-frame-options", "DENY"),
+    // Every page is someone's private data or a share link's viewer: never indexed.
+    ("x-robots-tag", "noindex, nofollow"),
 ];
 
 /// The session cookie's name.
@@ -295,9 +333,16 @@ mod tests {
         for prefix in WORKER_PREFIXES {
             assert!(line.contains(&format!("\"{prefix}*\"")), "{prefix} is missing from {line}");
         }
-        for path in ["/llu/auth/login", "/auth/continue/tou", "/llu/connections", "/api/demo", "/api/logout"] {
+        for path in WORKER_PATHS {
+            assert!(line.contains(&format!("\"{path}\"")), "{path} is missing from {line}");
+        }
+        let paths = ["/llu/auth/login", "/auth/continue/tou", "/llu/connections", "/api/demo", "/api/logout"];
+        for path in paths.into_iter().chain(["/api/shares", "/api/share/graph", "/api/v1/entries.json", "/pebble"]) {
             assert!(route("POST", path).is_ok() || route("GET", path).is_ok());
-            assert!(WORKER_PREFIXES.iter().any(|p| path.starts_with(p)), "{path} would be served as an asset");
+            assert!(
+                WORKER_PREFIXES.iter().any(|p| path.starts_with(p)) || WORKER_PATHS.contains(&path),
+                "{path} would be served as an asset"
+            );
         }
     }
 

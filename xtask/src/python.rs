@@ -8,7 +8,8 @@ use crate::tools::output;
 use crate::{Result, root, run, say};
 
 /// The PyPI packages and the versions the client scripts were written against.
-pub const PACKAGES: [(&str, &str); 2] = [("pylibrelinkup", "0.11.2"), ("libre-linkup-py", "0.2.5")];
+pub const PACKAGES: [(&str, &str); 3] =
+    [("pylibrelinkup", "0.11.2"), ("libre-linkup-py", "0.2.5"), ("py-nightscout", "1.3.3")];
 
 /// Where the virtual environment lives, relative to the workspace root.
 const VENV: &str = "target/pyclients-venv";

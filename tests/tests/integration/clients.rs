@@ -78,15 +78,20 @@ struct ClientRun {
 /// Runs `tests/clients/{script}` against the worker for `account`, with no proxy variables, so the only
 /// address it can reach is the worker's.
 fn run_client(stack: &Stack, python: &Path, script: &str, account: &Account) -> ClientRun {
+    let stem = account.email.replace(['@', '.'], "_");
+    run_script(python, script, &stem, &[stack.worker.as_str(), account.email.as_str(), account.password.as_str()])
+}
+
+/// Runs `tests/clients/{script} {args}`, its output kept as `target/pyclients-out/{stem}.{out,err}`.
+fn run_script(python: &Path, script: &str, stem: &str, args: &[&str]) -> ClientRun {
     let path = root().join("tests/clients").join(script);
     let outputs = root().join("target/pyclients-out");
     std::fs::create_dir_all(&outputs).unwrap();
-    let stem = account.email.replace(['@', '.'], "_");
     let (stdout_path, stderr_path) = (outputs.join(format!("{stem}.out")), outputs.join(format!("{stem}.err")));
     let mut command = Command::new(python);
     command
         .arg(&path)
-        .args([stack.worker.as_str(), account.email.as_str(), account.password.as_str()])
+        .args(args)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONIOENCODING", "utf-8")
         .env("NO_PROXY", "*")
@@ -382,4 +387,52 @@ fn the_london_offset_matches_pytz_at_the_2026_changes() {
     ] {
         assert_eq!(london_offset_for_wall_clock(wall(text)), offset, "{text}");
     }
+}
+
+/// A share link made through the worker's API for `account`'s first patient; returns its secret.
+fn share_secret(stack: &Stack, account: &Account) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let login = json!({"email": account.email, "password": account.password});
+        let answer: Value =
+            http.post(stack.url("/llu/auth/login")).json(&login).send().await.unwrap().json().await.unwrap();
+        let bearer = format!("Bearer {}", answer["data"]["authTicket"]["token"].as_str().unwrap());
+        let share = json!({"patientId": account.patients[0].patient_id(), "label": "Nightscout watch"});
+        let created =
+            http.post(stack.url("/api/shares")).header("authorization", bearer).json(&share).send().await.unwrap();
+        let created: Value = created.json().await.unwrap();
+        created["secret"].as_str().unwrap_or_else(|| panic!("no share: {created}")).to_owned()
+    })
+}
+
+#[test]
+fn py_nightscout_reads_a_share_through_the_worker_what_the_fake_served() {
+    let python = python();
+    let stack = Stack::shared();
+    let account = fresh_account(stack, "ns");
+    let secret = share_secret(stack, &account);
+    let run =
+        run_script(&python, "py_nightscout_read.py", &format!("ns-{}", std::process::id()), &[&stack.worker, &secret]);
+    let out = &run.out;
+    assert_eq!(
+        (out["version"].as_str(), out["status"].as_str(), out["name"].as_str()),
+        (Some("1.3.3"), Some("ok"), Some("Tidewatch"))
+    );
+    let sgvs = out["sgvs"].as_array().unwrap();
+    assert_eq!(sgvs.len(), 10, "Nightscout's default count");
+    // What the fake served, turned into Nightscout entries the way the worker does, at some second of the run.
+    let patient = &account.patients[0];
+    let served = served_in(run.window, &out["sgvs"], "py-nightscout's entries", |t| {
+        let graph = simulate::graph_json(patient, t, "");
+        let series = tidewatch_proxy::sharing::graph_series(&graph);
+        let entries = shared::nightscout::entries(series.as_slice(), None, 10, "tidewatch");
+        json!(entries.iter().map(|e| json!({"sgv": e.sgv, "unix_ms": e.date, "direction": e.direction, "delta": e.delta, "device": e.device})).collect::<Vec<_>>())
+    });
+    // The newest entry is LibreLinkUp's current value, with LibreLinkUp's own trend arrow as its direction.
+    let current = simulate::current(patient, served).unwrap();
+    assert_eq!(sgvs[0]["sgv"].as_u64(), Some(u64::from(current.mgdl.get())));
+    let arrow = current.arrow.unwrap();
+    assert_eq!(sgvs[0]["direction"].as_str(), Some(shared::nightscout::direction_name(arrow)));
+    assert_eq!(stack.fake.count(&account.email, CallKind::Graph), 1, "one upstream graph call for status and entries");
 }

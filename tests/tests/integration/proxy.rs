@@ -655,3 +655,262 @@ async fn security_headers_on_worker_answers_and_static_assets() {
     assert_eq!(sw.header("cache-control"), Some("no-cache"));
     assert!(sw.header("content-security-policy").is_some());
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Share links (issue 5) and the Nightscout-compatible read API.
+
+/// Creates a share of `patient` as the owner with sealed `token`; returns the answer's body.
+async fn create_share(token: &str, patient: &str, label: &str) -> Value {
+    let body = json!({"patientId": patient, "label": label, "alarms": true, "from": "Alex"}).to_string();
+    let answer = send(Method::POST, "/api/shares", &[("authorization", &format!("Bearer {token}"))], Some(body)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.body
+}
+
+/// A fresh account, signed in, sharing its first patient as `label`: (e-mail, sealed token, patient, secret).
+async fn shared_patient(what: &str, label: &str) -> (String, String, String, String) {
+    let email = account(what, Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let patient = first_patient(&get("/llu/connections", &token).await);
+    let secret = create_share(&token, &patient, label).await["secret"].as_str().unwrap().to_owned();
+    (email, token, patient, secret)
+}
+
+async fn share_get(path: &str, secret: &str) -> Answer {
+    send(Method::GET, path, &[("authorization", &format!("Share {secret}"))], None).await
+}
+
+/// Nothing a share answers may carry the owner's LLU token, account id, user id or e-mail.
+fn assert_no_owner_secrets(answer: &Answer, email: &str) {
+    assert_no_llu_token(answer);
+    let user_id = user_id_for(email);
+    for secret in [email, &user_id, &sha256_hex(&user_id)] {
+        assert!(!answer.text.to_lowercase().contains(&secret.to_lowercase()), "{secret} leaked: {}", answer.text);
+    }
+}
+
+#[tokio::test]
+async fn a_share_reads_one_patient_and_revocation_holds_at_once() {
+    let email = account("share", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let connections = get("/llu/connections", &token).await;
+    let patient = first_patient(&connections);
+    let created = create_share(&token, &patient, "Grandma").await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(created["url"].as_str().unwrap().ends_with(&format!("/#/s/{secret}")), "{created}");
+    assert!(created["expiresAt"].as_str().unwrap().ends_with('Z'));
+
+    let graph = share_get("/api/share/graph", &secret).await;
+    assert_eq!(graph.status, StatusCode::OK, "{}", graph.text);
+    assert_eq!(graph.body["data"]["connection"]["patientId"], patient.as_str());
+    assert_eq!(graph.body["share"]["label"], "Grandma");
+    assert!(graph.body.get("ticket").is_none(), "no ticket for a viewer");
+    assert_no_owner_secrets(&graph, &email);
+    let logbook = share_get("/api/share/logbook", &secret).await;
+    assert_eq!(logbook.status, StatusCode::OK, "{}", logbook.text);
+    assert_no_owner_secrets(&logbook, &email);
+
+    let list = get("/api/shares", &token).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let listed = &list.body["shares"][0];
+    assert_eq!(
+        (listed["id"].as_str(), listed["label"].as_str(), listed["state"].as_str()),
+        (Some(id.as_str()), Some("Grandma"), Some("active"))
+    );
+    assert!(listed["lastUsed"].as_i64().is_some(), "{listed}");
+    assert!(!list.text.contains(&secret) && !list.text.contains(&sha256_hex(&secret)), "the list shows no secret");
+
+    let revoked =
+        send(Method::DELETE, &format!("/api/shares/{id}"), &[("authorization", &format!("Bearer {token}"))], None)
+            .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
+    // The very next request is refused (strongly consistent book: the guaranteed revocation delay is zero).
+    let after = share_get("/api/share/graph", &secret).await;
+    assert_eq!((after.status, after.code()), (StatusCode::GONE, "share_gone"), "{}", after.text);
+    assert_eq!(get("/api/shares", &token).await.body["shares"][0]["state"], "revoked");
+    // Unknown answers exactly like revoked.
+    let unknown = share_get("/api/share/graph", "AAAAAAAAAAAAAAAAAAAAAA").await;
+    assert_eq!((unknown.status, &unknown.body), (after.status, &after.body));
+}
+
+#[tokio::test]
+async fn share_secrets_are_128_random_bits_and_open_nothing_else() {
+    let email = account("share-scope", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let patient = first_patient(&get("/llu/connections", &token).await);
+    let mut secrets = std::collections::HashSet::new();
+    for i in 0..5 {
+        let created = create_share(&token, &patient, &format!("Viewer {i}")).await;
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        assert_eq!(secret.len(), 22, "{secret}");
+        assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{secret}");
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(&secret).unwrap();
+        assert_eq!(bytes.len(), 16);
+        assert!(secrets.insert(secret));
+    }
+    let secret = secrets.iter().next().unwrap().clone();
+    let share_id = get("/api/shares", &token).await.body["shares"][0]["id"].as_str().unwrap().to_owned();
+    let graph = format!("/llu/connections/{patient}/graph");
+    for scheme in ["Share", "Bearer"] {
+        let auth = format!("{scheme} {secret}");
+        for (method, path) in [
+            (Method::GET, "/llu/connections"),
+            (Method::GET, graph.as_str()),
+            (Method::GET, "/api/shares"),
+            (Method::POST, "/api/shares"),
+            (Method::DELETE, &format!("/api/shares/{share_id}")),
+        ] {
+            let body = (method == Method::POST).then(|| json!({"patientId": patient, "label": "x"}).to_string());
+            let answer = send(method.clone(), path, &[("authorization", &auth)], body).await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{scheme} on {method} {path}: {}", answer.text);
+        }
+    }
+    assert_eq!(get("/api/shares", &token).await.body["shares"].as_array().unwrap().len(), 5, "nothing was revoked");
+    // Bad requests: a patient the account does not follow, lifetimes outside 1–365 days.
+    let owner = format!("Bearer {token}");
+    for body in [
+        json!({"patientId": "00000000-0000-4000-8000-000000000000", "label": "x"}),
+        json!({"patientId": patient, "label": "x", "expiresInDays": 0}),
+        json!({"patientId": patient, "label": "x", "expiresInDays": 366}),
+        json!({"patientId": patient, "label": ""}),
+    ] {
+        let answer = send(Method::POST, "/api/shares", &[("authorization", &owner)], Some(body.to_string())).await;
+        assert!(answer.status.is_client_error(), "{body}: {}", answer.text);
+    }
+}
+
+#[tokio::test]
+async fn twenty_viewers_of_a_share_cost_one_upstream_call() {
+    let (email, _, _, secret) = shared_patient("share-load", "Family").await;
+    let viewers = (0..20).map(|_| share_get("/api/share/graph", &secret));
+    for answer in futures::future::join_all(viewers).await {
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    }
+    assert_eq!(stack().fake.count(&email, CallKind::Graph), 1);
+}
+
+#[tokio::test]
+async fn nightscout_clients_read_a_share() {
+    let (email, _, _, secret) = shared_patient("share-ns", "Watch").await;
+    let graph = share_get("/api/share/graph", &secret).await;
+    let current = graph.body["data"]["connection"]["glucoseMeasurement"]["ValueInMgPerDl"].as_i64().unwrap();
+
+    let entries = send(Method::GET, &format!("/api/v1/entries.json?count=5&token={secret}"), &[], None).await;
+    assert_eq!(entries.status, StatusCode::OK, "{}", entries.text);
+    let list = entries.body.as_array().unwrap();
+    assert_eq!(list.len(), 5);
+    assert_eq!(list[0]["sgv"].as_i64(), Some(current), "the newest entry is the current value");
+    let dates: Vec<i64> = list.iter().map(|e| e["date"].as_i64().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] > w[1]), "newest first: {dates:?}");
+    for e in list {
+        assert_eq!(e["type"], "sgv");
+        assert!(e["dateString"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(e["device"], "tidewatch");
+        let directions = [
+            "DoubleUp",
+            "SingleUp",
+            "FortyFiveUp",
+            "Flat",
+            "FortyFiveDown",
+            "SingleDown",
+            "DoubleDown",
+            "NOT COMPUTABLE",
+        ];
+        assert!(directions.contains(&e["direction"].as_str().unwrap()), "{e}");
+    }
+    assert_no_owner_secrets(&entries, &email);
+    // `api-secret` as the SHA-1 of the secret; a date filter; current; pebble in mmol/L; status.
+    let sha1 = tidewatch_proxy::sharing::sha1_hex(&secret);
+    let since = dates[2];
+    let filtered = send(
+        Method::GET,
+        &format!("/api/v1/entries/sgv.json?find%5Bdate%5D%5B%24gte%5D={since}"),
+        &[("api-secret", &sha1)],
+        None,
+    )
+    .await;
+    assert_eq!(filtered.status, StatusCode::OK, "{}", filtered.text);
+    assert_eq!(filtered.body.as_array().unwrap().len(), 3);
+    let now = send(Method::GET, &format!("/api/v1/entries/current.json?token={secret}"), &[], None).await;
+    assert_eq!(now.body[0]["sgv"].as_i64(), Some(current));
+    let pebble = send(Method::GET, &format!("/pebble?count=2&units=mmol&token={secret}"), &[], None).await;
+    assert_eq!(pebble.status, StatusCode::OK, "{}", pebble.text);
+    assert!(pebble.body["bgs"][0]["sgv"].as_str().unwrap().contains('.'), "{}", pebble.text);
+    let status = send(Method::GET, &format!("/api/v1/status.json?token={secret}"), &[], None).await;
+    assert_eq!((status.status, status.body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    // No secret, or a wrong one.
+    assert_eq!(send(Method::GET, "/api/v1/entries.json", &[], None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(send(Method::GET, "/pebble?token=nope", &[], None).await.status, StatusCode::GONE);
+    // One upstream graph call served all of it.
+    assert_eq!(stack().fake.count(&email, CallKind::Graph), 1);
+}
+
+#[tokio::test]
+async fn viewers_are_told_when_the_owner_must_sign_in_again() {
+    let (email, _, _, secret) = shared_patient("share-dead", "Grandma").await;
+    // LibreLinkUp ends the owner's session; the logbook is not cached yet, so the next read reaches it.
+    stack().fake.revoke_tokens(&email);
+    let dead = share_get("/api/share/logbook", &secret).await;
+    assert_eq!((dead.status, dead.code()), (StatusCode::SERVICE_UNAVAILABLE, "owner_signed_out"), "{}", dead.text);
+    assert!(dead.body["error"]["message"].as_str().unwrap().contains("Ask Alex"), "{}", dead.text);
+    let again = share_get("/api/share/graph", &secret).await;
+    assert_eq!(again.code(), "owner_signed_out", "every read says so, without calling LibreLinkUp");
+    // The owner signs in again: the link works again.
+    let token = signed_in(&email).await;
+    assert_eq!(get("/api/shares", &token).await.body["shares"][0]["state"], "active");
+    let back = share_get("/api/share/logbook", &secret).await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.text);
+}
+
+#[tokio::test]
+async fn guessing_share_secrets_is_rate_limited_per_ip() {
+    // Its own stack: the limit is per IP, and every test here comes from 127.0.0.1.
+    let own = Stack::start(&[]).expect("a second stack");
+    let email = format!("guess-{}@proxy.test", std::process::id());
+    own.fake.add_account(Account::new(&email, "right-password"));
+    let http = client();
+    let login = http
+        .post(own.url("/llu/auth/login"))
+        .json(&json!({"email": email, "password": "right-password"}))
+        .send()
+        .await
+        .unwrap();
+    let token = login.json::<Value>().await.unwrap()["data"]["authTicket"]["token"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {token}");
+    let connections: Value = http
+        .get(own.url("/llu/connections"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let patient = connections["data"][0]["patientId"].as_str().unwrap();
+    let created: Value = http
+        .post(own.url("/api/shares"))
+        .header("authorization", &bearer)
+        .json(&json!({"patientId": patient, "label": "x"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = created["secret"].as_str().unwrap();
+    let view = |secret: String| {
+        let http = http.clone();
+        let url = own.url("/api/share/graph");
+        async move { http.get(url).header("authorization", format!("Share {secret}")).send().await.unwrap() }
+    };
+    assert_eq!(view(secret.to_owned()).await.status(), StatusCode::OK);
+    for i in 0..tidewatch_proxy::shares::FAILURES_PER_WINDOW {
+        assert_eq!(view(format!("wrong-guess-{i}")).await.status(), StatusCode::GONE);
+    }
+    let limited = view("one-more-guess".into()).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().get("retry-after").is_some());
+    assert_eq!(view(secret.to_owned()).await.status(), StatusCode::TOO_MANY_REQUESTS, "refused until the window ends");
+}

@@ -1,0 +1,509 @@
+//! Family share links (capability URLs): the `Shares` Durable Object and the pure share book it keeps.
+//!
+//! A share lets someone without a LibreLinkUp account read one patient through the owner's sealed session. The
+//! secret (128 random bits, base64url) lives only in the link's fragment and in the viewer's requests; the book
+//! stores its SHA-256 (and its SHA-1, which Nightscout clients send as `api-secret`), compared in constant time
+//! against every share so that unknown, expired and revoked secrets cost the same work and get the same answer.
+//!
+//! One Durable Object for the whole server rather than KV: it is strongly consistent, so a revocation holds for
+//! the very next request everywhere (the guaranteed delay is zero), and a family-sized server has a few dozen
+//! shares. Its book is persisted in the object's storage after every change; the per-IP failure counts that
+//! rate-limit guessing are kept in memory (an eviction forgets them, which only restarts a window).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use worker::{DurableObject, Env, Request, Response, State, durable_object};
+
+use crate::error::ApiError;
+
+/// The default lifetime of a share, days.
+pub const DEFAULT_DAYS: i64 = 30;
+/// The longest lifetime of a share, days.
+pub const MAX_DAYS: i64 = 365;
+/// The longest label, characters.
+pub const MAX_LABEL_CHARS: usize = 60;
+/// Shares one owner may have that are neither revoked nor expired.
+pub const MAX_LIVE_SHARES: usize = 50;
+/// Revoked and expired shares stay listed (so the owner sees what ended) for this long, seconds.
+pub const KEEP_ENDED_SECS: i64 = 30 * 86_400;
+/// Failed lookups one IP may make per window before its lookups are refused for the rest of the window.
+pub const FAILURES_PER_WINDOW: u32 = 10;
+/// The failure window, seconds.
+pub const WINDOW_SECS: i64 = 60;
+/// `last_used` is written at most this often per share, seconds (each write is a storage write).
+pub const LAST_USED_EVERY_SECS: i64 = 60;
+
+/// One share as the book keeps it. The secret itself is never stored.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Share {
+    /// Public id (for listing and revoking), 16 hex digits.
+    pub id: String,
+    /// Lower-case hex SHA-256 of the secret.
+    pub sha256: String,
+    /// Lower-case hex SHA-1 of the secret (Nightscout's `api-secret`).
+    pub sha1: String,
+    /// The owner's account id (the `account-id` of their sealed session).
+    pub owner: String,
+    /// The owner's sealed session (a token only this server can open).
+    pub session: String,
+    /// The one patient the share reads.
+    pub patient_id: String,
+    /// Who it is for ("Grandma").
+    pub label: String,
+    /// Who shared it, as the owner wants it shown ("Alex").
+    pub from: String,
+    /// Whether the viewer may see alarms.
+    pub alarms: bool,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds; the share ends at this instant.
+    pub expires: i64,
+    /// When it was revoked, Unix seconds.
+    pub revoked: Option<i64>,
+    /// When a viewer last read through it, Unix seconds (to [`LAST_USED_EVERY_SECS`]).
+    pub last_used: Option<i64>,
+    /// LibreLinkUp refused the owner's session: viewers are told to ask the owner to sign in again.
+    pub owner_signed_out: bool,
+}
+
+/// A share's state for its owner.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareState {
+    /// Viewers can read.
+    Active,
+    /// The owner's LibreLinkUp session ended: viewers see "ask … to sign in again".
+    OwnerSignedOut,
+    /// Revoked by the owner.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
+/// What the owner's list shows of a share: never its secret or hashes.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareInfo {
+    /// Public id.
+    pub id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// Who it is for.
+    pub label: String,
+    /// Who shared it.
+    pub from: String,
+    /// Whether alarms are shown to the viewer.
+    pub alarms: bool,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds.
+    pub expires: i64,
+    /// Unix seconds, if ever used.
+    pub last_used: Option<i64>,
+    /// Its state now.
+    pub state: ShareState,
+}
+
+impl Share {
+    /// The state at `now`.
+    pub fn state(&self, now: i64) -> ShareState {
+        if self.revoked.is_some() {
+            ShareState::Revoked
+        } else if now >= self.expires {
+            ShareState::Expired
+        } else if self.owner_signed_out {
+            ShareState::OwnerSignedOut
+        } else {
+            ShareState::Active
+        }
+    }
+
+    fn info(&self, now: i64) -> ShareInfo {
+        ShareInfo {
+            id: self.id.clone(),
+            patient_id: self.patient_id.clone(),
+            label: self.label.clone(),
+            from: self.from.clone(),
+            alarms: self.alarms,
+            created: self.created,
+            expires: self.expires,
+            last_used: self.last_used,
+            state: self.state(now),
+        }
+    }
+
+    fn ended_long_ago(&self, now: i64) -> bool {
+        let ended = self.revoked.unwrap_or(self.expires).min(self.expires);
+        self.state(now) != ShareState::Active && now - ended > KEEP_ENDED_SECS
+    }
+}
+
+/// How a viewer presents a secret.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Key {
+    /// SHA-256 of the secret (from `Authorization: Share <secret>` or Nightscout's `?token=`).
+    Sha256(String),
+    /// SHA-1 of the secret (Nightscout's `api-secret` header).
+    Sha1(String),
+}
+
+/// Every share of the server, and the per-IP lookup failures.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Book {
+    /// The shares.
+    pub shares: Vec<Share>,
+    /// Per IP: (window start, failures in it). Not persisted.
+    #[serde(skip)]
+    pub failures: HashMap<String, (i64, u32)>,
+}
+
+impl Book {
+    /// Adds a share, after dropping shares that ended more than [`KEEP_ENDED_SECS`] ago.
+    pub fn create(&mut self, share: Share, now: i64) -> Result<(), ApiError> {
+        self.shares.retain(|s| !s.ended_long_ago(now));
+        let live = self.shares.iter().filter(|s| s.owner == share.owner && s.state(now) == ShareState::Active).count();
+        if live >= MAX_LIVE_SHARES {
+            return Err(ApiError::new(409, "too_many_shares", "Revoke a share before creating another."));
+        }
+        self.shares.push(share);
+        Ok(())
+    }
+
+    /// The owner's shares, newest first.
+    pub fn list(&self, owner: &str, now: i64) -> Vec<ShareInfo> {
+        let mut list: Vec<ShareInfo> = self.shares.iter().filter(|s| s.owner == owner).map(|s| s.info(now)).collect();
+        list.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        list
+    }
+
+    /// Revokes the owner's share `id` (another owner's share is "not found").
+    pub fn revoke(&mut self, owner: &str, id: &str, now: i64) -> Result<(), ApiError> {
+        let share = self.shares.iter_mut().find(|s| s.owner == owner && s.id == id).ok_or_else(share_not_found)?;
+        share.revoked.get_or_insert(now);
+        Ok(())
+    }
+
+    /// The live share for `key` from `ip`, with its `last_used` noted. Every share is compared in constant time
+    /// and every miss (unknown, revoked, expired) gives the same error after the same work; an IP that missed
+    /// [`FAILURES_PER_WINDOW`] times in the window is refused without a lookup until the window ends.
+    pub fn open(&mut self, key: &Key, ip: &str, now: i64) -> Result<(Share, bool), ApiError> {
+        if let Some(&(start, failures)) = self.failures.get(ip)
+            && now - start < WINDOW_SECS
+            && failures >= FAILURES_PER_WINDOW
+        {
+            let left = u32::try_from(WINDOW_SECS - (now - start)).unwrap_or(1).max(1);
+            return Err(ApiError::new(429, "share_rate_limited", "Too many wrong links from here. Wait a minute.")
+                .retry_after(left));
+        }
+        let wanted = match key {
+            Key::Sha256(hex) | Key::Sha1(hex) => hex.to_ascii_lowercase(),
+        };
+        let mut found = None;
+        for (index, share) in self.shares.iter().enumerate() {
+            let stored = match key {
+                Key::Sha256(_) => &share.sha256,
+                Key::Sha1(_) => &share.sha1,
+            };
+            let live = share.state(now) == ShareState::Active || share.state(now) == ShareState::OwnerSignedOut;
+            if constant_time_eq(stored.as_bytes(), wanted.as_bytes()) & live {
+                found = Some(index);
+            }
+        }
+        let Some(share) = found.and_then(|i| self.shares.get_mut(i)) else {
+            self.failures.retain(|_, (start, _)| now - *start < WINDOW_SECS);
+            let entry = self.failures.entry(ip.to_owned()).or_insert((now, 0));
+            entry.1 += 1;
+            return Err(share_gone());
+        };
+        let touched = share.last_used.is_none_or(|t| now - t >= LAST_USED_EVERY_SECS);
+        if touched {
+            share.last_used = Some(now);
+        }
+        Ok((share.clone(), touched))
+    }
+
+    /// The owner signed in again: every share of theirs reads through the new session.
+    pub fn renew(&mut self, owner: &str, session: &str) -> bool {
+        let mut changed = false;
+        for share in self.shares.iter_mut().filter(|s| s.owner == owner) {
+            share.session = session.to_owned();
+            share.owner_signed_out = false;
+            changed = true;
+        }
+        changed
+    }
+
+    /// LibreLinkUp refused the session share `id` reads through (and so every share on that session).
+    pub fn signed_out(&mut self, id: &str) -> bool {
+        let Some(session) = self.shares.iter().find(|s| s.id == id).map(|s| s.session.clone()) else {
+            return false;
+        };
+        let mut changed = false;
+        for share in self.shares.iter_mut().filter(|s| s.session == session && !s.owner_signed_out) {
+            share.owner_signed_out = true;
+            changed = true;
+        }
+        changed
+    }
+}
+
+/// Equal length and bytes, without an early exit on the first difference.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The one answer for an unknown, revoked or expired secret.
+pub fn share_gone() -> ApiError {
+    ApiError::new(410, "share_gone", "This link was revoked or has expired. Ask the person who sent it for a new one.")
+}
+
+fn share_not_found() -> ApiError {
+    ApiError::new(404, "share_not_found", "There is no such share.")
+}
+
+/// What the worker asks the `Shares` object.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareRequest {
+    /// Store a new share.
+    Create(Share),
+    /// The owner's shares.
+    List {
+        /// Account id.
+        owner: String,
+    },
+    /// Revoke one of the owner's shares.
+    Revoke {
+        /// Account id.
+        owner: String,
+        /// Share id.
+        id: String,
+    },
+    /// A viewer's request.
+    Open {
+        /// The presented secret, hashed.
+        key: Key,
+        /// The viewer's IP (for the rate limit).
+        ip: String,
+    },
+    /// The owner signed in again.
+    Renew {
+        /// Account id.
+        owner: String,
+        /// The new sealed session.
+        session: String,
+    },
+    /// LibreLinkUp refused the session of share `id`.
+    SignedOut {
+        /// Share id.
+        id: String,
+    },
+}
+
+/// What the `Shares` object answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareAnswer {
+    /// Done.
+    Done,
+    /// The owner's shares.
+    List(Vec<ShareInfo>),
+    /// The share a viewer opened.
+    Opened(Share),
+    /// It failed.
+    Error(ApiError),
+}
+
+/// The one object that keeps the book (`SHARES` binding, object name [`BOOK`]).
+pub const BOOK: &str = "book";
+/// The storage key of the book.
+const STORAGE_KEY: &str = "book";
+
+/// The `Shares` Durable Object.
+#[durable_object]
+pub struct Shares {
+    state: State,
+    book: RefCell<Option<Book>>,
+}
+
+impl DurableObject for Shares {
+    fn new(state: State, _env: Env) -> Self {
+        Shares { state, book: RefCell::new(None) }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let answer = match req.json::<ShareRequest>().await {
+            Ok(request) => self.answer(request).await,
+            Err(_) => ShareAnswer::Error(ApiError::internal()),
+        };
+        Response::from_json(&answer)
+    }
+}
+
+impl Shares {
+    async fn answer(&self, request: ShareRequest) -> ShareAnswer {
+        if self.book.borrow().is_none() {
+            let stored = self.state.storage().get::<Book>(STORAGE_KEY).await.ok().flatten().unwrap_or_default();
+            *self.book.borrow_mut() = Some(stored);
+        }
+        let now = worker::Date::now().as_millis() as i64 / 1000;
+        let (answer, changed) = {
+            let mut guard = self.book.borrow_mut();
+            let Some(book) = guard.as_mut() else { return ShareAnswer::Error(ApiError::internal()) };
+            match request {
+                ShareRequest::Create(share) => match book.create(share, now) {
+                    Ok(()) => (ShareAnswer::Done, true),
+                    Err(e) => (ShareAnswer::Error(e), false),
+                },
+                ShareRequest::List { owner } => (ShareAnswer::List(book.list(&owner, now)), false),
+                ShareRequest::Revoke { owner, id } => match book.revoke(&owner, &id, now) {
+                    Ok(()) => (ShareAnswer::Done, true),
+                    Err(e) => (ShareAnswer::Error(e), false),
+                },
+                ShareRequest::Open { key, ip } => match book.open(&key, &ip, now) {
+                    Ok((share, touched)) => (ShareAnswer::Opened(share), touched),
+                    Err(e) => (ShareAnswer::Error(e), false),
+                },
+                ShareRequest::Renew { owner, session } => (ShareAnswer::Done, book.renew(&owner, &session)),
+                ShareRequest::SignedOut { id } => (ShareAnswer::Done, book.signed_out(&id)),
+            }
+        };
+        if changed {
+            let book = self.book.borrow().clone().unwrap_or_default();
+            if self.state.storage().put(STORAGE_KEY, &book).await.is_err() {
+                return ShareAnswer::Error(ApiError::internal());
+            }
+        }
+        answer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn share(id: &str, owner: &str, secret_hash: &str) -> Share {
+        Share {
+            id: id.into(),
+            sha256: secret_hash.into(),
+            sha1: format!("sha1-{secret_hash}"),
+            owner: owner.into(),
+            session: format!("sealed-{owner}"),
+            patient_id: "p".into(),
+            label: "Grandma".into(),
+            from: "Alex".into(),
+            alarms: true,
+            created: NOW,
+            expires: NOW + DEFAULT_DAYS * 86_400,
+            revoked: None,
+            last_used: None,
+            owner_signed_out: false,
+        }
+    }
+
+    fn book() -> Book {
+        let mut book = Book::default();
+        book.create(share("a1", "owner-a", "aaaa"), NOW).unwrap();
+        book.create(share("b1", "owner-b", "bbbb"), NOW).unwrap();
+        book
+    }
+
+    #[test]
+    fn opens_by_either_hash_and_notes_last_use_once_a_minute() {
+        let mut book = book();
+        let (opened, touched) = book.open(&Key::Sha256("AAAA".into()), "ip", NOW + 5).unwrap();
+        assert_eq!((opened.id.as_str(), touched, opened.last_used), ("a1", true, Some(NOW + 5)));
+        assert!(!book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 30).unwrap().1);
+        assert!(book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 65).unwrap().1);
+        assert_eq!(book.open(&Key::Sha1("sha1-bbbb".into()), "ip", NOW).unwrap().0.id, "b1");
+    }
+
+    #[test]
+    fn unknown_revoked_and_expired_answer_the_same() {
+        let mut book = book();
+        book.revoke("owner-a", "a1", NOW + 1).unwrap();
+        let revoked = book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 2).unwrap_err();
+        let unknown = book.open(&Key::Sha256("cccc".into()), "ip", NOW + 2).unwrap_err();
+        let expires = NOW + DEFAULT_DAYS * 86_400;
+        assert!(book.open(&Key::Sha256("bbbb".into()), "ip", expires - 1).is_ok());
+        let expired = book.open(&Key::Sha256("bbbb".into()), "ip", expires).unwrap_err();
+        assert_eq!(revoked, unknown);
+        assert_eq!(expired, unknown);
+        assert_eq!((unknown.http, unknown.code.as_str()), (410, "share_gone"));
+        let states: Vec<ShareState> = book.list("owner-a", expires).iter().map(|s| s.state).collect();
+        assert_eq!(states, [ShareState::Revoked]);
+        assert_eq!(book.list("owner-b", expires)[0].state, ShareState::Expired);
+    }
+
+    #[test]
+    fn only_the_owner_revokes_and_lists() {
+        let mut book = book();
+        assert_eq!(book.revoke("owner-b", "a1", NOW).unwrap_err().code, "share_not_found");
+        assert!(book.list("owner-b", NOW).iter().all(|s| s.id == "b1"));
+        let listed = serde_json::to_string(&book.list("owner-a", NOW)).unwrap();
+        assert!(!listed.contains("aaaa") && !listed.contains("sealed"), "{listed}");
+    }
+
+    #[test]
+    fn guessing_is_rate_limited_per_ip_for_the_window() {
+        let mut book = book();
+        for i in 0..FAILURES_PER_WINDOW {
+            let e = book.open(&Key::Sha256(format!("guess{i}")), "1.2.3.4", NOW).unwrap_err();
+            assert_eq!(e.code, "share_gone");
+        }
+        let limited = book.open(&Key::Sha256("aaaa".into()), "1.2.3.4", NOW + 10).unwrap_err();
+        assert_eq!(
+            (limited.http, limited.code.as_str(), limited.retry_after_secs),
+            (429, "share_rate_limited", Some(50))
+        );
+        assert!(book.open(&Key::Sha256("aaaa".into()), "5.6.7.8", NOW + 10).is_ok(), "other IPs are not affected");
+        assert!(book.open(&Key::Sha256("aaaa".into()), "1.2.3.4", NOW + WINDOW_SECS).is_ok(), "the window ends");
+    }
+
+    #[test]
+    fn a_refused_session_marks_its_shares_until_the_owner_signs_in_again() {
+        let mut book = book();
+        book.create(share("a2", "owner-a", "dddd"), NOW).unwrap();
+        assert!(book.signed_out("a1"));
+        let states: Vec<ShareState> = book.list("owner-a", NOW).iter().map(|s| s.state).collect();
+        assert_eq!(states, [ShareState::OwnerSignedOut, ShareState::OwnerSignedOut]);
+        assert_eq!(book.list("owner-b", NOW)[0].state, ShareState::Active);
+        let (opened, _) = book.open(&Key::Sha256("aaaa".into()), "ip", NOW).unwrap();
+        assert!(opened.owner_signed_out, "the viewer is told to ask the owner");
+        assert!(book.renew("owner-a", "sealed-new"));
+        assert!(
+            book.shares
+                .iter()
+                .filter(|s| s.owner == "owner-a")
+                .all(|s| s.session == "sealed-new" && !s.owner_signed_out)
+        );
+    }
+
+    #[test]
+    fn live_shares_are_capped_and_old_ended_ones_pruned() {
+        let mut book = Book::default();
+        for i in 0..MAX_LIVE_SHARES {
+            book.create(share(&format!("s{i}"), "o", &format!("h{i}")), NOW).unwrap();
+        }
+        assert_eq!(book.create(share("x", "o", "hx"), NOW).unwrap_err().code, "too_many_shares");
+        book.revoke("o", "s0", NOW).unwrap();
+        book.create(share("x", "o", "hx"), NOW).unwrap();
+        book.create(share("y", "other", "hy"), NOW + KEEP_ENDED_SECS + 1).unwrap();
+        assert!(!book.shares.iter().any(|s| s.id == "s0"), "revoked more than 30 days ago: dropped");
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_slices() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

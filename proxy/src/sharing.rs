@@ -1,0 +1,369 @@
+//! Share links over HTTP: the owner's API (`/api/shares`), the viewer's reads (`/api/share/…` with
+//! `Authorization: Share <secret>`) and the Nightscout-compatible read API (`?token=<secret>` or `api-secret`).
+//! Every read goes through the owner's account hub, so viewers share the owner's 60-second cache; a share never
+//! reaches the LLU facade, and its answers carry neither the LLU token, the account id nor the owner's e-mail.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha1::{Digest as _, Sha1};
+use shared::llu::wire::GlucoseItem;
+use shared::nightscout;
+use shared::reading::{Origin, Series};
+use shared::time::{DAY, UtcTime};
+use shared::units::GlucoseUnit;
+use worker::Request;
+
+use crate::error::{ApiError, ApiResult};
+use crate::facade::{self, Ctx};
+use crate::hub::Data;
+use crate::policy;
+use crate::reply::Reply;
+use crate::seal::{Kind, Session, random_bytes, sha256_hex};
+use crate::shares::{self, Key, Share, ShareAnswer, ShareRequest};
+
+/// Bytes of randomness in a secret (128 bits: 22 base64url characters).
+pub const SECRET_BYTES: usize = 16;
+/// Nightscout's default and largest `count`.
+const NS_DEFAULT_COUNT: usize = 10;
+const NS_MAX_COUNT: usize = 1000;
+/// The device name Nightscout entries carry.
+const NS_DEVICE: &str = "tidewatch";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct NewShare {
+    patient_id: String,
+    label: String,
+    #[serde(default)]
+    expires_in_days: Option<i64>,
+    #[serde(default)]
+    alarms: Option<bool>,
+    #[serde(default)]
+    from: Option<String>,
+}
+
+/// `POST /api/shares`: a new share of one of the owner's patients.
+pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
+    let (session, token) = owner(ctx, req)?;
+    let body = facade::read_body(req).await?;
+    let new: NewShare = serde_json::from_slice(&body).map_err(|_| {
+        ApiError::bad_request("Send {\"patientId\", \"label\", \"expiresInDays\", \"alarms\"} as JSON.")
+    })?;
+    let label = new.label.trim().to_owned();
+    let from = new.from.as_deref().map(str::trim).filter(|f| !f.is_empty()).unwrap_or("the person who shared it");
+    if label.is_empty() || label.chars().count() > shares::MAX_LABEL_CHARS || from.chars().count() > 60 {
+        return Err(ApiError::bad_request("Give the share a name of 1 to 60 characters (for example \"Grandma\")."));
+    }
+    let days = new.expires_in_days.unwrap_or(shares::DEFAULT_DAYS);
+    if !(1..=shares::MAX_DAYS).contains(&days) {
+        return Err(ApiError::bad_request("A share lasts 1 to 365 days."));
+    }
+    let patient_id = new.patient_id.to_ascii_lowercase();
+    if !policy::is_patient_id(&patient_id) || !follows(ctx, &session, &patient_id).await? {
+        return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
+    }
+    let mut secret_bytes = [0_u8; SECRET_BYTES];
+    random_bytes(&mut secret_bytes);
+    let secret = URL_SAFE_NO_PAD.encode(secret_bytes);
+    let mut id_bytes = [0_u8; 8];
+    random_bytes(&mut id_bytes);
+    let id: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let expires = ctx.now + days * DAY;
+    let share = Share {
+        id: id.clone(),
+        sha256: sha256_hex(&secret),
+        sha1: sha1_hex(&secret),
+        owner: session.account_id.clone(),
+        session: token,
+        patient_id,
+        label,
+        from: from.to_owned(),
+        alarms: new.alarms.unwrap_or(true),
+        created: ctx.now,
+        expires,
+        revoked: None,
+        last_used: None,
+        owner_signed_out: false,
+    };
+    ask(ctx, &ShareRequest::Create(share)).await?;
+    Ok(Reply::json(json!({
+        "id": id,
+        "secret": secret,
+        "url": format!("{}/#/s/{secret}", ctx.origin),
+        "nightscout": format!("{}/api/v1/entries.json?token={secret}", ctx.origin),
+        "expiresAt": UtcTime::from_unix_secs(expires).to_iso8601(),
+    })))
+}
+
+/// `GET /api/shares`: the owner's shares, never their secrets.
+pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
+    let (session, _) = owner(ctx, req)?;
+    match ask(ctx, &ShareRequest::List { owner: session.account_id }).await? {
+        ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": list }))),
+        _ => Err(ApiError::internal()),
+    }
+}
+
+/// `DELETE /api/shares/{id}`: revoked at once, for every viewer.
+pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
+    let (session, _) = owner(ctx, req)?;
+    ask(ctx, &ShareRequest::Revoke { owner: session.account_id, id }).await?;
+    Ok(Reply::json(json!({ "revoked": true })))
+}
+
+/// `GET /api/share/graph` and `/api/share/logbook`: LLU's envelope for the shared patient, plus what the
+/// viewer's page shows about the share.
+pub async fn view(ctx: &Ctx, req: &Request, logbook: bool) -> ApiResult<Reply> {
+    let header = req.headers().get("authorization").ok().flatten().unwrap_or_default();
+    let secret = header
+        .trim()
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("share"))
+        .map(|(_, secret)| secret.trim().to_owned())
+        .ok_or_else(no_share)?;
+    let share = open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
+    let data = if logbook { Data::Logbook(share.patient_id.clone()) } else { Data::Graph(share.patient_id.clone()) };
+    let (mut body, age_secs) = read(ctx, &share, data).await?;
+    if let Some(envelope) = body.as_object_mut() {
+        envelope.remove("ticket");
+        envelope.insert(
+            "share".into(),
+            json!({
+                "label": share.label,
+                "from": share.from,
+                "alarms": share.alarms,
+                "expiresAt": UtcTime::from_unix_secs(share.expires).to_iso8601(),
+            }),
+        );
+    }
+    Ok(Reply::json(body).with_header("age", age_secs.to_string()))
+}
+
+/// Which Nightscout read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Nightscout {
+    /// `/api/v1/entries[.json]`, `/api/v1/entries/sgv[.json]`.
+    Entries,
+    /// `/api/v1/entries/current[.json]`.
+    Current,
+    /// `/api/v1/status[.json]`.
+    Status,
+    /// `/pebble`.
+    Pebble,
+}
+
+/// The Nightscout-compatible reads of one share.
+pub async fn nightscout(ctx: &Ctx, req: &Request, what: Nightscout) -> ApiResult<Reply> {
+    let url = req.inner().url();
+    let (_, query) = policy::origin_and_query(&url);
+    let api_secret = req.headers().get("api-secret").ok().flatten();
+    let key = nightscout_key(query, api_secret.as_deref()).ok_or_else(no_share)?;
+    let share = open(ctx, req, key).await?;
+    let now = UtcTime::from_unix_secs(ctx.now);
+    if what == Nightscout::Status {
+        return Ok(Reply::json(status(&share, now)));
+    }
+    let (body, age_secs) = read(ctx, &share, Data::Graph(share.patient_id.clone())).await?;
+    let series = graph_series(&body);
+    let readings = series.as_slice();
+    let count = |default: usize| {
+        policy::query_value(query, "count")
+            .and_then(|c| c.parse::<usize>().ok())
+            .unwrap_or(default)
+            .clamp(1, NS_MAX_COUNT)
+    };
+    let answer = match what {
+        Nightscout::Entries => {
+            let since = date_filter(query);
+            json!(nightscout::entries(readings, since, count(NS_DEFAULT_COUNT), NS_DEVICE))
+        }
+        Nightscout::Current => json!(nightscout::entries(readings, None, 1, NS_DEVICE)),
+        Nightscout::Pebble | Nightscout::Status => {
+            let unit = match policy::query_value(query, "units") {
+                Some("mmol") => GlucoseUnit::MmolL,
+                _ => GlucoseUnit::MgDl,
+            };
+            json!(nightscout::pebble(readings, now, count(1), unit))
+        }
+    };
+    Ok(Reply::json(answer).with_header("age", age_secs.to_string()))
+}
+
+/// The readings of an LLU graph envelope: its points and the current value, item by item (an item that does not
+/// convert is left out, as the app does). Only the items go through LLU's wire types: deserialising the whole
+/// `GraphData` would add its every type to the worker for nothing Nightscout needs.
+pub fn graph_series(body: &Value) -> Series {
+    let data = body.get("data");
+    let points = data.and_then(|d| d.get("graphData")).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let current = data.and_then(|d| d.get("connection")).and_then(|c| c.get("glucoseMeasurement"));
+    let items = points.iter().map(|item| (item, Origin::Graph)).chain(current.map(|item| (item, Origin::Current)));
+    Series::from_readings(
+        items.filter_map(|(item, origin)| {
+            GlucoseItem::deserialize(item).ok().and_then(|item| item.to_reading(origin).ok())
+        }),
+    )
+}
+
+/// The owner signed in again: their share links read through the new session (best effort: a failure here
+/// never fails the sign-in; the links then say "ask … to sign in again" until the next one).
+pub async fn renew(ctx: &Ctx, owner: &str, sealed: &str) {
+    let request = ShareRequest::Renew { owner: owner.to_owned(), session: sealed.to_owned() };
+    let _ = ask(ctx, &request).await;
+}
+
+/// The signed-in owner of a request (a LibreLinkUp or demo session; never a share).
+fn owner(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
+    let (session, token) = facade::session(ctx, req)?;
+    match session.kind {
+        Kind::Full | Kind::Demo => Ok((session, token)),
+        Kind::Tou | Kind::Pp => Err(ApiError::wrong_session("Accept LibreLinkUp's documents first.")),
+    }
+}
+
+/// Whether the owner's account follows `patient_id` (through the shared cache).
+async fn follows(ctx: &Ctx, session: &Session, patient_id: &str) -> ApiResult<bool> {
+    let (body, _) = facade::read_data(ctx, session, Data::Connections).await?;
+    let list = body.get("data").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    Ok(list
+        .iter()
+        .any(|c| c.get("patientId").and_then(Value::as_str).is_some_and(|id| id.eq_ignore_ascii_case(patient_id))))
+}
+
+/// The live share for `key`, or the one answer for unknown, revoked and expired secrets.
+async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "unknown".to_owned());
+    let share = match ask(ctx, &ShareRequest::Open { key, ip }).await? {
+        ShareAnswer::Opened(share) => share,
+        _ => return Err(ApiError::internal()),
+    };
+    if share.owner_signed_out {
+        return Err(owner_signed_out(&share));
+    }
+    Ok(share)
+}
+
+/// Reads `data` through the owner's session; a session LibreLinkUp (or time) ended marks the share.
+async fn read(ctx: &Ctx, share: &Share, data: Data) -> ApiResult<(Value, u32)> {
+    let session = match ctx.config.key.open(&share.session, ctx.now) {
+        Ok(session) => session,
+        Err(_) => return Err(signed_out(ctx, share).await),
+    };
+    match facade::read_data(ctx, &session, data).await {
+        Err(error) if error.code == "session_expired" => Err(signed_out(ctx, share).await),
+        other => other,
+    }
+}
+
+async fn signed_out(ctx: &Ctx, share: &Share) -> ApiError {
+    let _ = ask(ctx, &ShareRequest::SignedOut { id: share.id.clone() }).await;
+    owner_signed_out(share)
+}
+
+fn owner_signed_out(share: &Share) -> ApiError {
+    let message = format!("Ask {} to sign in to Tidewatch again: their LibreLinkUp session has ended.", share.from);
+    ApiError::new(503, "owner_signed_out", &message)
+}
+
+fn no_share() -> ApiError {
+    ApiError::new(401, "no_share", "This needs a share link's secret.")
+}
+
+/// Sends `request` to the share book; its error answers become errors.
+async fn ask(ctx: &Ctx, request: &ShareRequest) -> ApiResult<ShareAnswer> {
+    match facade::ask_object(&ctx.env, "SHARES", shares::BOOK, request).await? {
+        ShareAnswer::Error(error) => Err(error),
+        answer => Ok(answer),
+    }
+}
+
+/// Lower-case hex SHA-1 (Nightscout's `api-secret`).
+pub fn sha1_hex(text: &str) -> String {
+    Sha1::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The share key a Nightscout client presents: `?token=<secret>`, or `api-secret` as the SHA-1 of the secret
+/// (or, as some clients send it, `token=<secret>`).
+pub fn nightscout_key(query: &str, api_secret: Option<&str>) -> Option<Key> {
+    if let Some(token) = policy::query_value(query, "token").filter(|t| !t.is_empty()) {
+        return Some(Key::Sha256(sha256_hex(token)));
+    }
+    let header = api_secret?.trim();
+    if let Some(token) = header.strip_prefix("token=") {
+        return Some(Key::Sha256(sha256_hex(token)));
+    }
+    (header.len() == 40 && header.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| Key::Sha1(header.to_ascii_lowercase()))
+}
+
+/// `find[date][$gte]` / `$gt` (epoch ms), percent-encoded or not, as an instant.
+pub fn date_filter(query: &str) -> Option<UtcTime> {
+    let names = [
+        ("find[date][$gte]", 0),
+        ("find%5Bdate%5D%5B%24gte%5D", 0),
+        ("find[date][$gt]", 1),
+        ("find%5Bdate%5D%5B%24gt%5D", 1),
+    ];
+    names.iter().find_map(|(name, after)| {
+        let ms = policy::query_value(query, name)?.parse::<i64>().ok()?;
+        // Readings are whole seconds: `$gt` of an instant starts one millisecond later, i.e. at the next second.
+        Some(UtcTime::from_unix_millis(ms + after + 999))
+    })
+}
+
+/// Nightscout's `status.json` for a share: enough for clients to see a live Nightscout-style server.
+fn status(share: &Share, now: UtcTime) -> Value {
+    json!({
+        "status": "ok",
+        "name": "Tidewatch",
+        "version": env!("CARGO_PKG_VERSION"),
+        "serverTime": now.to_iso8601(),
+        "serverTimeEpoch": now.unix_millis(),
+        "apiEnabled": true,
+        "careportalEnabled": false,
+        "boluscalcEnabled": false,
+        "authorized": null,
+        "settings": {
+            "units": "mg/dl",
+            "customTitle": format!("Tidewatch: {}", share.label),
+            "alarmUrgentHigh": share.alarms,
+            "alarmHigh": share.alarms,
+            "alarmLow": share.alarms,
+            "alarmUrgentLow": share.alarms,
+            "thresholds": {"bgHigh": 250, "bgTargetTop": 180, "bgTargetBottom": 70, "bgLow": 55},
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nightscout_clients_present_the_secret_three_ways() {
+        let by_token = Some(Key::Sha256(sha256_hex("s3cret")));
+        assert_eq!(nightscout_key("count=5&token=s3cret", None), by_token);
+        assert_eq!(nightscout_key("", Some("token=s3cret")), by_token);
+        let sha1 = sha1_hex("s3cret");
+        assert_eq!(sha1.len(), 40);
+        assert_eq!(nightscout_key("", Some(&sha1.to_ascii_uppercase())), Some(Key::Sha1(sha1)));
+        assert_eq!(nightscout_key("count=5", None), None);
+        assert_eq!(nightscout_key("", Some("not-a-hash")), None);
+    }
+
+    #[test]
+    fn sha1_matches_the_known_vector() {
+        assert_eq!(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+
+    #[test]
+    fn date_filters_in_either_encoding() {
+        let at = UtcTime::from_unix_secs(1_700_000_000);
+        assert_eq!(date_filter("find[date][$gte]=1700000000000"), Some(at));
+        assert_eq!(date_filter("count=3&find%5Bdate%5D%5B%24gte%5D=1700000000000"), Some(at));
+        assert_eq!(date_filter("find[date][$gte]=1699999999500"), Some(at), "rounded up to whole seconds");
+        assert_eq!(date_filter("find[date][$gt]=1700000000000"), Some(at + 1));
+        assert_eq!(date_filter("count=3"), None);
+    }
+}
