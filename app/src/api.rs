@@ -64,6 +64,11 @@ struct ErrorDetail {
 
 /// Sends `request` and decodes a LibreLinkUp envelope of `T`; any non-2xx answer becomes an [`ApiError`].
 async fn call<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<Envelope<T>, ApiError> {
+    send(request).await
+}
+
+/// Sends `request` and reads a JSON answer of type `T`, or the server's error.
+async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<T, ApiError> {
     let request = request.map_err(|_| ApiError::Malformed)?;
     let response = request.send().await.map_err(|_| ApiError::Network)?;
     let http = response.status();
@@ -138,4 +143,89 @@ pub async fn connections() -> Result<Vec<Connection>, ApiError> {
 pub async fn graph(patient_id: &str) -> Result<GraphData, ApiError> {
     let path = format!("/llu/connections/{patient_id}/graph");
     call::<GraphData>(Request::get(&path).build()).await?.data.ok_or(ApiError::Malformed)
+}
+
+/// A family share link as its owner sees it (never its secret).
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareInfo {
+    /// Its id (to revoke it).
+    pub id: String,
+    /// The patient it shows.
+    pub patient_id: String,
+    /// Who it is for.
+    pub label: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds.
+    pub expires: i64,
+    /// Unix seconds, if a viewer has used it.
+    pub last_used: Option<i64>,
+    /// `active`, `owner_signed_out`, `revoked` or `expired`.
+    pub state: String,
+}
+
+/// A share link just made: the only time its secret is seen.
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+pub struct NewShare {
+    /// The link to send (`https://host/#/s/<secret>`).
+    pub url: String,
+    /// The same share for Nightscout clients.
+    pub nightscout: String,
+}
+
+#[derive(Deserialize)]
+struct ShareList {
+    shares: Vec<ShareInfo>,
+}
+
+/// `GET /api/shares`.
+pub async fn shares() -> Result<Vec<ShareInfo>, ApiError> {
+    send::<ShareList>(Request::get("/api/shares").build()).await.map(|l| l.shares)
+}
+
+/// `POST /api/shares`: a link to `patient_id` for `label`, for `days` days.
+pub async fn create_share(
+    patient_id: &str,
+    label: &str,
+    from: &str,
+    days: i64,
+    alarms: bool,
+) -> Result<NewShare, ApiError> {
+    let body = serde_json::json!({
+        "patientId": patient_id, "label": label, "from": from, "expiresInDays": days, "alarms": alarms
+    });
+    send(Request::post("/api/shares").json(&body)).await
+}
+
+/// `DELETE /api/shares/{id}`.
+pub async fn revoke_share(id: &str) -> Result<(), ApiError> {
+    send::<Value>(RequestBuilder::new(&format!("/api/shares/{id}")).method(gloo_net::http::Method::DELETE).build())
+        .await
+        .map(|_| ())
+}
+
+/// What a viewer's page knows about the share it shows.
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareMeta {
+    /// Who it is for.
+    pub label: String,
+    /// Who shared it.
+    pub from: String,
+    /// Whether the viewer may see alarms.
+    pub alarms: bool,
+}
+
+#[derive(Deserialize)]
+struct SharedGraph {
+    data: Option<GraphData>,
+    share: ShareMeta,
+}
+
+/// `GET /api/share/graph` with the link's secret: the shared patient's graph and the share's details.
+pub async fn share_graph(secret: &str) -> Result<(GraphData, ShareMeta), ApiError> {
+    let request = Request::get("/api/share/graph").header("authorization", &format!("Share {secret}")).build();
+    let answer = send::<SharedGraph>(request).await?;
+    Ok((answer.data.ok_or(ApiError::Malformed)?, answer.share))
 }

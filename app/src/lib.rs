@@ -30,8 +30,10 @@ pub enum Screen {
     SignIn,
     /// LibreLinkUp asks for consent to a document (or an e-mail check) before signing in.
     Step(LoginStep),
-    /// Following: the glance, graph, statistics and alarms.
+    /// Following: the glance, graph, statistics and alarms (an account's patients, or one shared patient).
     Follow,
+    /// The share link this device viewed was revoked or has expired: the sentence to show, and no data.
+    ShareEnded(String),
 }
 
 /// What every page can read and change.
@@ -47,6 +49,8 @@ pub struct AppState {
     pub refresh: RwSignal<u32>,
     /// A new version of the app is installed and waiting.
     pub update_ready: RwSignal<bool>,
+    /// The secret of the share link this device views (read-only, one patient, no account), if it is one.
+    pub viewer: RwSignal<Option<String>>,
 }
 
 /// The whole app: starts on the follow screen, which falls back to sign-in when there is no session.
@@ -58,6 +62,7 @@ pub fn App() -> impl IntoView {
         now: RwSignal::new(platform::now()),
         refresh: RwSignal::new(0),
         update_ready: RwSignal::new(false),
+        viewer: RwSignal::new(viewer_secret()),
     };
     provide_context(state);
     Effect::new(move |_| state.prefs.with(store::save_prefs));
@@ -75,8 +80,24 @@ pub fn App() -> impl IntoView {
                 Screen::SignIn => view! { <pages::signin::SignIn /> }.into_any(),
                 Screen::Step(step) => view! { <pages::signin::Consent step=step /> }.into_any(),
                 Screen::Follow => view! { <pages::follow::Follow /> }.into_any(),
+                Screen::ShareEnded(message) => view! { <pages::signin::ShareEnded message=message /> }.into_any(),
             }}
         </div>
+    }
+}
+
+/// The share link this device views: a link just opened (which replaces any earlier one, and what this device
+/// kept of it), else the one remembered.
+fn viewer_secret() -> Option<String> {
+    match platform::take_share_secret() {
+        Some(secret) => {
+            if store::viewer_secret().as_deref() != Some(secret.as_str()) {
+                store::forget_patients();
+            }
+            store::save_viewer_secret(Some(&secret));
+            Some(secret)
+        }
+        None => store::viewer_secret(),
     }
 }
 

@@ -36,6 +36,12 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
             "This person no longer shares their data with this account (or has not accepted the invitation).".into()
         }
         "unknown_region" => "LibreLinkUp sent this account to a region Tidewatch does not know.".into(),
+        // The server names the person to ask ("Ask Alex to sign in to Tidewatch again …").
+        "owner_signed_out" | "share_gone" | "patient_not_followed" | "too_many_shares" => match error {
+            ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
+            _ => "This shared link cannot show anything right now.".into(),
+        },
+        "share_rate_limited" => again("Too many links that do not work were tried from here."),
         "bad_request" => match error {
             ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
             _ => "Enter the e-mail and password of the LibreLinkUp account.".into(),

@@ -357,6 +357,14 @@ pub fn nearest(readings: &[Reading], at: UtcTime) -> Option<&Reading> {
     readings.iter().filter(|r| r.at.secs_since(at).abs() <= 10 * MINUTE).min_by_key(|r| r.at.secs_since(at).abs())
 }
 
+/// The day of `at` as "21 Nov 2026" on a clock `offset_min` minutes from UTC.
+pub fn date(at: UtcTime, offset_min: i32) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let civil = (at + i64::from(offset_min) * MINUTE).civil();
+    let month = MONTHS.get(usize::from(civil.month.saturating_sub(1))).copied().unwrap_or("");
+    format!("{} {month} {}", civil.day, civil.year)
+}
+
 /// `at` as the follower's wall-clock time "14:05", `offset_min` being this device's UTC offset.
 pub fn clock(at: UtcTime, offset_min: i32) -> String {
     let local = (at + i64::from(offset_min) * MINUTE).unix_secs().rem_euclid(DAY);
@@ -366,6 +374,13 @@ pub fn clock(at: UtcTime, offset_min: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_on_the_followers_clock() {
+        let at = UtcTime::from_unix_secs(1_798_761_600); // 2027-01-01T00:00:00Z
+        assert_eq!(date(at, 0), "1 Jan 2027");
+        assert_eq!(date(at, -60), "31 Dec 2026");
+    }
     use shared::units::MgDl;
 
     fn at(min: i64) -> UtcTime {

@@ -246,3 +246,27 @@ pub fn is_ios() -> bool {
         .and_then(|w| w.navigator().user_agent().ok())
         .is_some_and(|ua| ua.contains("iPhone") || ua.contains("iPad"))
 }
+
+/// Copies `text` to the clipboard where the browser allows it (the link is also shown, selectable, beside it).
+pub fn copy_text(text: &str) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(clipboard) = Reflect::get(&window.navigator(), &"clipboard".into()) else { return };
+    if let Ok(write) = Reflect::get(&clipboard, &"writeText".into()).and_then(|f| f.dyn_into::<Function>()) {
+        let _ = write.call1(&clipboard, &text.into());
+    }
+}
+
+/// The share link's secret when the page was opened from one (`/#/s/<secret>`); the fragment is then removed from
+/// the address bar, so the secret is not left on screen or in the history.
+pub fn take_share_secret() -> Option<String> {
+    let window = web_sys::window()?;
+    let hash = window.location().hash().ok()?;
+    let secret = hash.strip_prefix("#/s/")?.trim_end_matches('/');
+    let valid = (16..=64).contains(&secret.len())
+        && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let secret = valid.then(|| secret.to_owned());
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some("/"));
+    }
+    secret
+}

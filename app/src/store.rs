@@ -58,6 +58,7 @@ const PREFS: &str = "tw.prefs";
 const SNAPSHOT: &str = "tw.snapshot.";
 const HISTORY: &str = "tw.history.";
 const ALARMS: &str = "tw.alarms.";
+const VIEWER: &str = "tw.share";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -115,6 +116,21 @@ pub fn alarms(patient_id: &str) -> Alarms {
 /// Stores the alarm settings and state for `patient_id`.
 pub fn save_alarms(patient_id: &str, alarms: &Alarms) {
     save(&format!("{ALARMS}{patient_id}"), alarms);
+}
+
+/// The share link this device views (its secret), if it is a viewer's device.
+pub fn viewer_secret() -> Option<String> {
+    storage()?.get_item(VIEWER).ok()?
+}
+
+/// Remembers (or, with `None`, forgets) the share link this device views.
+pub fn save_viewer_secret(secret: Option<&str>) {
+    if let Some(storage) = storage() {
+        let _ = match secret {
+            Some(secret) => storage.set_item(VIEWER, secret),
+            None => storage.remove_item(VIEWER),
+        };
+    }
 }
 
 /// Forgets everything about the account's patients (sign-out), keeping the device preferences' unit.

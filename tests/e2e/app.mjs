@@ -150,6 +150,44 @@ try {
     await page.getByRole("button", { name: "Done" }).click();
   });
 
+  await step("a family link: grandma opens it with no account; revoking it ends it at once", async () => {
+    await page.getByRole("button", { name: "Share with family" }).click();
+    await page.getByLabel("Who is it for?").fill("Grandma");
+    await page.getByLabel("Your name, as they will see it").fill("Alex");
+    await page.getByRole("button", { name: "Make a link" }).click();
+    const link = await page.getByLabel("The new link").inputValue();
+    check(/\/#\/s\/[A-Za-z0-9_-]{22}$/.test(link), `a link with a 128-bit secret in its fragment: ${link}`);
+    await page.locator(".shares .share[data-state=active]").waitFor();
+    await axe(page, "family links");
+    await page.screenshot({ path: `${shots}/share-light.png` });
+
+    // Grandma: another browser, no cookies, no account, nothing installed.
+    const grandma = await phone("light");
+    await grandma.page.goto(link);
+    await value(grandma.page).waitFor();
+    check((await grandma.page.locator(".shared-by").innerText()).includes("by Alex"), "who shared it");
+    check(!grandma.page.url().includes("#/s/"), "the secret left the address bar");
+    check(!(await grandma.page.getByRole("button", { name: "Share with family" }).count()), "no link management for a viewer");
+    await axe(grandma.page, "viewer");
+    await grandma.page.screenshot({ path: `${shots}/viewer-light.png` });
+    await grandma.page.reload();
+    await value(grandma.page).waitFor();
+
+    await page.getByRole("button", { name: "Revoke the link for Grandma" }).click();
+    await page.locator(".shares .share[data-state=revoked]").waitFor();
+    await page.getByRole("button", { name: "Done" }).click();
+    // Her next refresh (any wake-up) says so, and shows no data.
+    await grandma.page.evaluate(() => window.dispatchEvent(new Event("online")));
+    await grandma.page.getByRole("heading", { name: "This link no longer works" }).waitFor({ timeout: 15_000 });
+    check((await grandma.page.getByRole("alert").innerText()).includes("revoked"), "says revoked or expired");
+    check(!(await value(grandma.page).count()), "no data after revocation");
+    await grandma.page.screenshot({ path: `${shots}/viewer-revoked-light.png` });
+    await grandma.page.reload();
+    await grandma.page.getByRole("button", { name: "Try the demo" }).waitFor();
+    check(!(await value(grandma.page).count()), "nothing kept after a reload");
+    await grandma.context.close();
+  });
+
   await step("the follow view has no serious accessibility violations; screenshots", async () => {
     await page.getByLabel("Patient").selectOption({ label: "Demo Patient" });
     await page.waitForTimeout(1500);

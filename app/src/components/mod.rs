@@ -14,5 +14,7 @@ pub mod picker;
 pub mod sensor;
 /// Alarm settings and device preferences.
 pub mod settings;
+/// Family links: make, list and revoke read-only share links.
+pub mod share;
 /// Time in range and the other statistics.
 pub mod stats;

@@ -15,7 +15,10 @@ pub fn Settings(
     config: RwSignal<AlarmConfig>,
     /// Puts the settings back to the LibreLinkUp-derived defaults.
     on_reset: Callback<()>,
-    /// Signs out.
+    /// Whether this device views a share link (no account: "Leave" instead of "Sign out").
+    #[prop(into)]
+    viewer: Signal<bool>,
+    /// Signs out (or leaves the shared view).
     on_sign_out: Callback<()>,
     /// Closes the sheet.
     on_close: Callback<()>,
@@ -135,7 +138,9 @@ pub fn Settings(
                     <button class="secondary" on:click=move |_| on_reset.run(())>
                         "Reset to LibreLinkUp's settings"
                     </button>
-                    <button class="danger" on:click=move |_| on_sign_out.run(())>"Sign out"</button>
+                    <button class="danger" on:click=move |_| on_sign_out.run(())>
+                        {move || if viewer.get() { "Stop viewing this link" } else { "Sign out" }}
+                    </button>
                 </div>
             </div>
         </div>

@@ -11,7 +11,7 @@ use shared::units::MgDl;
 use crate::api::{self, ApiError};
 use crate::components::{
     alarms::AlarmBanner, bedside::Bedside, glance::Glance, graph::Graph, picker::Picker, sensor::SensorCard,
-    settings::Settings, stats::Stats,
+    settings::Settings, share::ShareSheet, stats::Stats,
 };
 use crate::model::{self, PatientData, PatientRef};
 use crate::pages::signin::ErrorNote;
@@ -43,16 +43,19 @@ fn last_seen(id: &str) -> Option<Shown> {
 #[component]
 pub fn Follow() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // A share link's viewer has no account: no list, one patient.
     let connections = LocalResource::new(move || {
         state.refresh.track();
-        async move { api::connections().await }
+        let viewer = state.viewer.get().is_some();
+        async move { if viewer { None } else { Some(api::connections().await) } }
     });
+    let share = RwSignal::new(None::<api::ShareMeta>);
     // The last data this device saw for the remembered patient, shown at once (its age and freshness say how old
     // it is) while the first answer is on its way; replaced by that answer, or marked offline if it fails.
     let shown = RwSignal::new(state.prefs.with_untracked(|p| p.patient_id.clone()).and_then(|id| last_seen(&id)));
     // Offline, the list cannot load: the patient on screen still has a name.
     let patients = Memo::new(move |_| match connections.get() {
-        Some(Ok(list)) => list.iter().map(PatientRef::of).collect::<Vec<_>>(),
+        Some(Some(Ok(list))) => list.iter().map(PatientRef::of).collect::<Vec<_>>(),
         _ => shown.with(|s| s.as_ref().map(|s| vec![s.data.patient.clone()]).unwrap_or_default()),
     });
     // The remembered patient while the list loads, then the remembered one if still followed, else the first.
@@ -70,10 +73,25 @@ pub fn Follow() -> impl IntoView {
     let graph = LocalResource::new(move || {
         state.refresh.track();
         let id = selected.get();
+        let viewer = state.viewer.get();
         async move {
-            match id {
-                Some(id) => Some((id.clone(), api::graph(&id).await)),
-                None => None,
+            match (viewer, id) {
+                (Some(secret), id) => {
+                    let answer = api::share_graph(&secret).await;
+                    let id = match &answer {
+                        Ok((graph, _)) => graph.connection.patient_id.clone(),
+                        Err(_) => id.unwrap_or_default(),
+                    };
+                    Some((
+                        id,
+                        answer.map(|(graph, meta)| {
+                            share.set(Some(meta));
+                            graph
+                        }),
+                    ))
+                }
+                (None, Some(id)) => Some((id.clone(), api::graph(&id).await)),
+                (None, None) => None,
             }
         }
     });
@@ -91,6 +109,14 @@ pub fn Follow() -> impl IntoView {
                 shown.set(Some(Shown { data, fetched_at: now, offline: false, pending: false }));
             }
             Err(e) if e.needs_sign_in() => state.screen.set(Screen::SignIn),
+            // A revoked or expired link shows nothing it had: no data, only what happened.
+            Err(e) if e.code() == "share_gone" => {
+                state.viewer.set(None);
+                store::save_viewer_secret(None);
+                store::forget_patients();
+                shown.set(None);
+                state.screen.set(Screen::ShareEnded(crate::messages::explain(&e, None)));
+            }
             Err(e) => {
                 let keep = shown.with_untracked(|s| s.as_ref().is_some_and(|s| s.data.patient.id == id));
                 if keep {
@@ -108,7 +134,7 @@ pub fn Follow() -> impl IntoView {
         }
     });
     Effect::new(move |_| {
-        if let Some(Err(e)) = connections.get()
+        if let Some(Some(Err(e))) = connections.get()
             && e.needs_sign_in()
         {
             state.screen.set(Screen::SignIn);
@@ -133,8 +159,12 @@ pub fn Follow() -> impl IntoView {
         });
     });
 
-    let alarms = Alarms::new(state, selected, current, series);
+    // A viewer sees alarms only when the owner allowed it.
+    let alarms_on =
+        Signal::derive(move || state.viewer.get().is_none() || share.with(|s| s.as_ref().is_some_and(|s| s.alarms)));
+    let alarms = Alarms::new(state, selected, current, series, alarms_on);
     let show_settings = RwSignal::new(false);
+    let show_share = RwSignal::new(false);
     let bedside = RwSignal::new(false);
     let sign_out = Action::new_local(|_: &()| async { api::logout().await });
     Effect::new(move |_| {
@@ -143,6 +173,14 @@ pub fn Follow() -> impl IntoView {
             state.screen.set(Screen::SignIn);
         }
     });
+    // A viewer leaves the shared view: this device forgets the link and what it showed.
+    let leave = move || {
+        state.viewer.set(None);
+        store::save_viewer_secret(None);
+        store::forget_patients();
+        state.screen.set(Screen::SignIn);
+    };
+    let shown_patient = Signal::derive(move || current.with(|c| c.as_ref().map(|c| c.data.patient.clone())));
     let pick = Callback::new(move |id: String| state.prefs.update(|p| p.patient_id = Some(id)));
 
     view! {
@@ -151,6 +189,11 @@ pub fn Follow() -> impl IntoView {
             <header class="topbar">
                 <Picker patients=patients selected=selected on_pick=pick />
                 <div class="actions">
+                    <Show when=move || state.viewer.with(Option::is_none)>
+                        <button class="icon" aria-label="Share with family" title="Share with family" on:click=move |_| show_share.set(true)>
+                            "⇪"
+                        </button>
+                    </Show>
                     <button class="icon" aria-label="Bedside mode" title="Bedside mode" on:click=move |_| bedside.set(true)>
                         "☾"
                     </button>
@@ -159,9 +202,12 @@ pub fn Follow() -> impl IntoView {
                     </button>
                 </div>
             </header>
+            {move || share.get().filter(|_| state.viewer.with(Option::is_some)).map(|meta| view! {
+                <p class="note shared-by">{format!("Shared with {} by {} · read-only", meta.label, meta.from)}</p>
+            })}
             <ErrorNote error=Signal::derive(move || error.get()) />
             {move || {
-                matches!(connections.get(), Some(Ok(ref list)) if list.is_empty())
+                matches!(connections.get(), Some(Some(Ok(ref list))) if list.is_empty())
                     .then(|| {
                         view! {
                             <p class="card hint">
@@ -176,12 +222,14 @@ pub fn Follow() -> impl IntoView {
                 fallback=move || view! { <p class="loading" aria-busy="true">"Loading…"</p> }
             >
                 <Glance glance=glance offline=offline />
-            <AlarmBanner
-                    active=alarms.active
-                    now=now
-                    on_ack=Callback::new(move |kind| alarms.acknowledge(kind))
-                    on_snooze=Callback::new(move |(kind, minutes)| alarms.snooze(kind, minutes))
-                />
+                <Show when=move || alarms_on.get()>
+                    <AlarmBanner
+                        active=alarms.active
+                        now=now
+                        on_ack=Callback::new(move |kind| alarms.acknowledge(kind))
+                        on_snooze=Callback::new(move |(kind, minutes)| alarms.snooze(kind, minutes))
+                    />
+                </Show>
                 <Graph
                     series=series
                     targets=Signal::derive(move || {
@@ -223,11 +271,19 @@ pub fn Follow() -> impl IntoView {
                 <Settings
                     config=alarms.config
                     on_reset=Callback::new(move |_| alarms.reset())
+                    viewer=Signal::derive(move || state.viewer.with(Option::is_some))
                     on_sign_out=Callback::new(move |_| {
-                        sign_out.dispatch(());
+                        if state.viewer.with_untracked(Option::is_some) {
+                            leave();
+                        } else {
+                            sign_out.dispatch(());
+                        }
                     })
                     on_close=Callback::new(move |_| show_settings.set(false))
                 />
+            </Show>
+            <Show when=move || show_share.get()>
+                <ShareSheet patient=shown_patient on_close=Callback::new(move |_| show_share.set(false)) />
             </Show>
             <Show when=move || bedside.get()>
                 <Bedside glance=glance on_exit=Callback::new(move |_| bedside.set(false)) />
@@ -249,7 +305,13 @@ struct Alarms {
 }
 
 impl Alarms {
-    fn new(app: AppState, patient: Memo<Option<String>>, current: Memo<Option<Shown>>, series: Memo<Series>) -> Alarms {
+    fn new(
+        app: AppState,
+        patient: Memo<Option<String>>,
+        current: Memo<Option<Shown>>,
+        series: Memo<Series>,
+        enabled: Signal<bool>,
+    ) -> Alarms {
         let config = RwSignal::new(AlarmConfig::default());
         let state = RwSignal::new(AlarmState::new());
         let customised = RwSignal::new(false);
@@ -276,7 +338,7 @@ impl Alarms {
         Effect::new(move |_| {
             let now = app.now.get();
             let Some(id) = patient.get() else { return };
-            if current.with(|c| c.as_ref().is_none_or(|c| c.pending)) {
+            if !enabled.get() || current.with(|c| c.as_ref().is_none_or(|c| c.pending)) {
                 return;
             }
             let mut cfg = config.get();

@@ -17,7 +17,15 @@ struct Credentials {
 /// Goes where a sign-in answer leads.
 fn follow_answer(state: AppState, answer: &Result<Answer, ApiError>) {
     match answer {
-        Ok(Answer::Done) => state.screen.set(Screen::Follow),
+        Ok(Answer::Done) => {
+            // Signed in to an account: this device is no longer a share link's viewer.
+            if state.viewer.get_untracked().is_some() {
+                state.viewer.set(None);
+                store::save_viewer_secret(None);
+                store::forget_patients();
+            }
+            state.screen.set(Screen::Follow);
+        }
         Ok(Answer::Step(step)) => state.screen.set(Screen::Step(step.clone())),
         Err(_) => {}
     }
@@ -201,6 +209,24 @@ pub fn Consent(
                     "Back to sign-in"
                 </button>
             </section>
+        </main>
+    }
+}
+
+/// A share link that no longer works: what happened, no data, and the way to sign in instead.
+#[component]
+pub fn ShareEnded(
+    /// The server's sentence.
+    message: String,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <main class="signin">
+            <h1>"This link no longer works"</h1>
+            <p class="card" role="alert" data-code="share_gone">{message}</p>
+            <button class="secondary" on:click=move |_| state.screen.set(Screen::SignIn)>
+                "Sign in with a LibreLinkUp account instead"
+            </button>
         </main>
     }
 }
