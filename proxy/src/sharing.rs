@@ -75,7 +75,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         id: id.clone(),
         sha256: sha256_hex(&secret),
         sha1: sha1_hex(&secret),
-        owner: session.account_id.clone(),
+        owner: owner_id(&session, &token),
         session: token,
         patient_id,
         label,
@@ -99,8 +99,8 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 
 /// `GET /api/shares`: the owner's shares, never their secrets.
 pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
-    let (session, _) = owner(ctx, req)?;
-    match ask(ctx, &ShareRequest::List { owner: session.account_id }).await? {
+    let (session, token) = owner(ctx, req)?;
+    match ask(ctx, &ShareRequest::List { owner: owner_id(&session, &token) }).await? {
         ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": list }))),
         _ => Err(ApiError::internal()),
     }
@@ -108,8 +108,8 @@ pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 
 /// `DELETE /api/shares/{id}`: revoked at once, for every viewer.
 pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
-    let (session, _) = owner(ctx, req)?;
-    ask(ctx, &ShareRequest::Revoke { owner: session.account_id, id }).await?;
+    let (session, token) = owner(ctx, req)?;
+    ask(ctx, &ShareRequest::Revoke { owner: owner_id(&session, &token), id }).await?;
     Ok(Reply::json(json!({ "revoked": true })))
 }
 
@@ -219,6 +219,15 @@ fn owner(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
     match session.kind {
         Kind::Full | Kind::Demo => Ok((session, token)),
         Kind::Tou | Kind::Pp => Err(ApiError::wrong_session("Accept LibreLinkUp's documents first.")),
+    }
+}
+
+/// Who owns the shares a session makes: the LibreLinkUp account, or for the demo (one account id for everyone)
+/// that one demo session, so demo visitors never see or revoke each other's links.
+fn owner_id(session: &Session, token: &str) -> String {
+    match session.kind {
+        Kind::Demo => format!("demo:{}", sha256_hex(token)),
+        _ => session.account_id.clone(),
     }
 }
 

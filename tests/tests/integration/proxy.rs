@@ -914,3 +914,25 @@ async fn guessing_share_secrets_is_rate_limited_per_ip() {
     assert!(limited.headers().get("retry-after").is_some());
     assert_eq!(view(secret.to_owned()).await.status(), StatusCode::TOO_MANY_REQUESTS, "refused until the window ends");
 }
+
+#[tokio::test]
+async fn demo_visitors_share_the_demo_but_not_each_others_links() {
+    let demo = |()| async {
+        let answer = send(Method::POST, "/api/demo", &[], None).await;
+        format!("Bearer {}", answer.token())
+    };
+    let (first, second) = (demo(()).await, demo(()).await);
+    let connections = send(Method::GET, "/llu/connections", &[("authorization", &first)], None).await;
+    let patient = first_patient(&connections);
+    let body = json!({"patientId": patient, "label": "Demo viewer"}).to_string();
+    let created = send(Method::POST, "/api/shares", &[("authorization", &first)], Some(body)).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert_eq!(share_get("/api/share/graph", &secret).await.status, StatusCode::OK);
+    let theirs = send(Method::GET, "/api/shares", &[("authorization", &second)], None).await;
+    assert_eq!(theirs.body["shares"].as_array().map(Vec::len), Some(0), "{}", theirs.text);
+    let id = created.body["id"].as_str().unwrap();
+    let revoke = send(Method::DELETE, &format!("/api/shares/{id}"), &[("authorization", &second)], None).await;
+    assert_eq!(revoke.status, StatusCode::NOT_FOUND, "{}", revoke.text);
+    assert_eq!(share_get("/api/share/graph", &secret).await.status, StatusCode::OK);
+}
