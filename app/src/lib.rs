@@ -53,6 +53,15 @@ pub struct AppState {
     pub viewer: RwSignal<Option<String>>,
 }
 
+impl AppState {
+    /// This device stops viewing a share link: it forgets the link and everything the link showed.
+    pub fn stop_viewing(&self) {
+        self.viewer.set(None);
+        store::save_viewer_secret(None);
+        store::forget_patients();
+    }
+}
+
 /// The whole app: starts on the follow screen, which falls back to sign-in when there is no session.
 #[component]
 pub fn App() -> impl IntoView {

@@ -130,6 +130,37 @@ impl Stack {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.worker)
     }
+
+    /// Signs `email` in through the worker and makes a share link (`label`) of its first patient, as an owner's
+    /// app does; returns the link's secret.
+    pub async fn share_first_patient(&self, email: &str, password: &str, label: &str) -> Result<String, String> {
+        let http = reqwest::Client::new();
+        let json = |response: reqwest::Response| async move {
+            response.json::<serde_json::Value>().await.map_err(|e| e.to_string())
+        };
+        let login = serde_json::json!({"email": email, "password": password});
+        let signed_in = http.post(self.url("/llu/auth/login")).json(&login).send().await.map_err(|e| e.to_string())?;
+        let signed_in = json(signed_in).await?;
+        let token = signed_in
+            .pointer("/data/authTicket/token")
+            .and_then(serde_json::Value::as_str)
+            .ok_or(format!("no session: {signed_in}"))?;
+        let bearer = format!("Bearer {token}");
+        let list = http.get(self.url("/llu/connections")).header("authorization", &bearer).send().await;
+        let list = json(list.map_err(|e| e.to_string())?).await?;
+        let patient = list
+            .pointer("/data/0/patientId")
+            .and_then(serde_json::Value::as_str)
+            .ok_or(format!("no patient: {list}"))?;
+        let share = serde_json::json!({"patientId": patient, "label": label});
+        let created = http.post(self.url("/api/shares")).header("authorization", &bearer).json(&share).send().await;
+        let created = json(created.map_err(|e| e.to_string())?).await?;
+        created
+            .get("secret")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or(format!("no share: {created}"))
+    }
 }
 
 impl Drop for Stack {

@@ -111,9 +111,7 @@ pub fn Follow() -> impl IntoView {
             Err(e) if e.needs_sign_in() => state.screen.set(Screen::SignIn),
             // A revoked or expired link shows nothing it had: no data, only what happened.
             Err(e) if e.code() == "share_gone" => {
-                state.viewer.set(None);
-                store::save_viewer_secret(None);
-                store::forget_patients();
+                state.stop_viewing();
                 shown.set(None);
                 state.screen.set(Screen::ShareEnded(crate::messages::explain(&e, None)));
             }
@@ -175,9 +173,7 @@ pub fn Follow() -> impl IntoView {
     });
     // A viewer leaves the shared view: this device forgets the link and what it showed.
     let leave = move || {
-        state.viewer.set(None);
-        store::save_viewer_secret(None);
-        store::forget_patients();
+        state.stop_viewing();
         state.screen.set(Screen::SignIn);
     };
     let shown_patient = Signal::derive(move || current.with(|c| c.as_ref().map(|c| c.data.patient.clone())));

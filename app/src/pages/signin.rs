@@ -20,9 +20,7 @@ fn follow_answer(state: AppState, answer: &Result<Answer, ApiError>) {
         Ok(Answer::Done) => {
             // Signed in to an account: this device is no longer a share link's viewer.
             if state.viewer.get_untracked().is_some() {
-                state.viewer.set(None);
-                store::save_viewer_secret(None);
-                store::forget_patients();
+                state.stop_viewing();
             }
             state.screen.set(Screen::Follow);
         }

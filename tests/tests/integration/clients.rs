@@ -392,18 +392,7 @@ fn the_london_offset_matches_pytz_at_the_2026_changes() {
 /// A share link made through the worker's API for `account`'s first patient; returns its secret.
 fn share_secret(stack: &Stack, account: &Account) -> String {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let http = reqwest::Client::new();
-        let login = json!({"email": account.email, "password": account.password});
-        let answer: Value =
-            http.post(stack.url("/llu/auth/login")).json(&login).send().await.unwrap().json().await.unwrap();
-        let bearer = format!("Bearer {}", answer["data"]["authTicket"]["token"].as_str().unwrap());
-        let share = json!({"patientId": account.patients[0].patient_id(), "label": "Nightscout watch"});
-        let created =
-            http.post(stack.url("/api/shares")).header("authorization", bearer).json(&share).send().await.unwrap();
-        let created: Value = created.json().await.unwrap();
-        created["secret"].as_str().unwrap_or_else(|| panic!("no share: {created}")).to_owned()
-    })
+    runtime.block_on(stack.share_first_patient(&account.email, &account.password, "Nightscout watch")).unwrap()
 }
 
 /// A patient and a data delay with which the 10 newest Nightscout entries all have a delta for the next minute.

@@ -871,35 +871,8 @@ async fn guessing_share_secrets_is_rate_limited_per_ip() {
     let email = format!("guess-{}@proxy.test", std::process::id());
     own.fake.add_account(Account::new(&email, "right-password"));
     let http = client();
-    let login = http
-        .post(own.url("/llu/auth/login"))
-        .json(&json!({"email": email, "password": "right-password"}))
-        .send()
-        .await
-        .unwrap();
-    let token = login.json::<Value>().await.unwrap()["data"]["authTicket"]["token"].as_str().unwrap().to_owned();
-    let bearer = format!("Bearer {token}");
-    let connections: Value = http
-        .get(own.url("/llu/connections"))
-        .header("authorization", &bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let patient = connections["data"][0]["patientId"].as_str().unwrap();
-    let created: Value = http
-        .post(own.url("/api/shares"))
-        .header("authorization", &bearer)
-        .json(&json!({"patientId": patient, "label": "x"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let secret = created["secret"].as_str().unwrap();
+    let secret = own.share_first_patient(&email, "right-password", "x").await.unwrap();
+    let secret = secret.as_str();
     let view = |secret: String| {
         let http = http.clone();
         let url = own.url("/api/share/graph");
