@@ -23,7 +23,36 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// `SESSION_KEY` (secret).
     pub key: SessionKey,
+    /// Web Push: `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY` (secret), `VAPID_SUBJECT`, `PUSH_ORIGINS`.
+    pub push: PushConfig,
 }
+
+/// Web Push settings. Push is off (the app says so) until both VAPID keys are set.
+#[derive(Clone, Default)]
+pub struct PushConfig {
+    /// `VAPID_PUBLIC_KEY`: base64url uncompressed P-256 point (what browsers subscribe with).
+    pub public_key: Option<String>,
+    /// `VAPID_PRIVATE_KEY` (secret): base64url P-256 scalar.
+    pub private_key: Option<String>,
+    /// `VAPID_SUBJECT`: the contact push services see (`mailto:` or `https:`).
+    pub subject: String,
+    /// `PUSH_ORIGINS`: push service origins accepted besides the browsers' own (for a test push service).
+    pub extra_origins: Vec<String>,
+}
+
+impl core::fmt::Debug for PushConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PushConfig")
+            .field("public_key", &self.public_key)
+            .field("private_key", &self.private_key.as_ref().map(|_| "…"))
+            .field("subject", &self.subject)
+            .field("extra_origins", &self.extra_origins)
+            .finish()
+    }
+}
+
+/// The subject sent when `VAPID_SUBJECT` is unset.
+pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:tidewatch@example.invalid";
 
 impl Config {
     /// Reads the configuration through `var` (a var or secret by name). A missing or malformed `SESSION_KEY`, a
@@ -43,14 +72,25 @@ impl Config {
         if !product.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
             return Err(ApiError::not_configured("LLU_PRODUCT must be a plain name such as llu.android."));
         }
-        let allowed_origins = var("ALLOWED_ORIGINS")
-            .unwrap_or_default()
-            .split([',', ' ', '\n'])
-            .map(|o| o.trim().trim_end_matches('/').to_owned())
-            .filter(|o| !o.is_empty())
-            .collect();
-        Ok(Config { upstream, version, product, allowed_origins, key })
+        let allowed_origins = origins(var("ALLOWED_ORIGINS"));
+        let push = PushConfig {
+            public_key: non_empty(var("VAPID_PUBLIC_KEY")),
+            private_key: non_empty(var("VAPID_PRIVATE_KEY")),
+            subject: non_empty(var("VAPID_SUBJECT")).unwrap_or_else(|| DEFAULT_VAPID_SUBJECT.to_owned()),
+            extra_origins: origins(var("PUSH_ORIGINS")),
+        };
+        Ok(Config { upstream, version, product, allowed_origins, key, push })
     }
+}
+
+/// A list of origins (comma-, space- or line-separated), without trailing slashes.
+fn origins(value: Option<String>) -> Vec<String> {
+    value
+        .unwrap_or_default()
+        .split([',', ' ', '\n'])
+        .map(|o| o.trim().trim_end_matches('/').to_owned())
+        .filter(|o| !o.is_empty())
+        .collect()
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -81,6 +121,8 @@ mod tests {
         assert_eq!((config.version.as_str(), config.product.as_str()), (DEFAULT_VERSION, DEFAULT_PRODUCT));
         assert!(config.allowed_origins.is_empty());
         assert!(!format!("{config:?}").contains(KEY));
+        assert_eq!((config.push.public_key, config.push.private_key), (None, None));
+        assert_eq!(config.push.subject, DEFAULT_VAPID_SUBJECT);
     }
 
     #[test]
@@ -91,8 +133,16 @@ mod tests {
             ("LLU_VERSION", "4.18.0"),
             ("LLU_PRODUCT", "llu.ios"),
             ("ALLOWED_ORIGINS", "https://a.example, https://b.example/"),
+            ("VAPID_PUBLIC_KEY", "BPUB"),
+            ("VAPID_PRIVATE_KEY", "private-scalar"),
+            ("VAPID_SUBJECT", "mailto:ops@example.org"),
+            ("PUSH_ORIGINS", "http://127.0.0.1:9100/"),
         ])
         .unwrap();
+        assert_eq!(config.push.public_key.as_deref(), Some("BPUB"));
+        assert_eq!(config.push.subject, "mailto:ops@example.org");
+        assert_eq!(config.push.extra_origins, ["http://127.0.0.1:9100"]);
+        assert!(!format!("{config:?}").contains("private-scalar"));
         assert_eq!(config.upstream, Upstream::Base("http://127.0.0.1:9000".into()));
         assert_eq!((config.version.as_str(), config.product.as_str()), ("4.18.0", "llu.ios"));
         assert_eq!(config.allowed_origins, ["https://a.example", "https://b.example"]);

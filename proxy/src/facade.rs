@@ -88,6 +88,7 @@ pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(V
                 token: session.llu_token.clone(),
                 region: session.region,
                 account_id: session.account_id.clone(),
+                at_ms: Some(ctx.now as f64 * 1000.0),
             };
             match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
                 HubAnswer::Data { body, age_secs } => Ok((body, age_secs)),

@@ -84,6 +84,10 @@ pub enum HubRequest {
         region: Region,
         /// The `account-id`.
         account_id: String,
+        /// The caller's clock, Unix ms, when it is ahead of this object's (the Cron Trigger's scheduled minute): a
+        /// cached answer older than [`CACHE_SECS`] on that clock is not served.
+        #[serde(default)]
+        at_ms: Option<f64>,
     },
 }
 
@@ -195,8 +199,8 @@ impl Hub {
     async fn answer(&self, config: Config, request: HubRequest) -> HubAnswer {
         match request {
             HubRequest::Login { email, password } => self.login(config, &email, &password).await,
-            HubRequest::Read { data, token, region, account_id } => {
-                self.read(config, data, token, region, account_id).await
+            HubRequest::Read { data, token, region, account_id, at_ms } => {
+                self.read(config, data, token, region, account_id, at_ms.unwrap_or(0.0)).await
             }
         }
     }
@@ -226,8 +230,16 @@ impl Hub {
         answer
     }
 
-    async fn read(&self, config: Config, data: Data, token: String, region: Region, account_id: String) -> HubAnswer {
-        let now = now_ms();
+    async fn read(
+        &self,
+        config: Config,
+        data: Data,
+        token: String,
+        region: Region,
+        account_id: String,
+        at_ms: f64,
+    ) -> HubAnswer {
+        let now = now_ms().max(at_ms);
         let token_hash = sha256_hex(&token);
         if self.dead_tokens.borrow().contains(&token_hash) {
             return HubAnswer::Error(ApiError::from_outcome(&Outcome::InvalidToken));
@@ -251,7 +263,7 @@ impl Hub {
             }
         };
         let answer = pending.await;
-        let now = now_ms();
+        let now = now_ms().max(at_ms);
         let mut slots = self.slots.borrow_mut();
         match &answer {
             HubAnswer::Data { body, .. } => {
@@ -342,6 +354,7 @@ mod tests {
             token: "t".into(),
             region: Region::Eu2,
             account_id: "a".into(),
+            at_ms: Some(1.0),
         };
         let text = serde_json::to_string(&request).unwrap();
         assert!(

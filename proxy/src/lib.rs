@@ -6,6 +6,9 @@
 //!
 //! This file holds the entry point and the router, nothing else.
 
+/// Background alarms: the push API, the Cron Trigger and the `Watcher` Durable Object.
+#[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
+pub mod alarms;
 /// Configuration from vars and secrets.
 pub mod config;
 /// The demo patient's facade answers.
@@ -30,9 +33,12 @@ pub mod shares;
 pub mod sharing;
 /// The LLU adapter.
 pub mod upstream;
+/// The watch book: subscriptions, alarm states, the push outbox and the watchdog.
+pub mod watch;
 
-use worker::{Context, Env, Method, Request, Response, event};
+use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 
+use crate::alarms::Presenting;
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::facade::Ctx;
@@ -90,5 +96,22 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::NightscoutCurrent => sharing::nightscout(ctx, &req, Nightscout::Current).await,
         Route::NightscoutStatus => sharing::nightscout(ctx, &req, Nightscout::Status).await,
         Route::Pebble => sharing::nightscout(ctx, &req, Nightscout::Pebble).await,
+        Route::PushKey => alarms::key(ctx),
+        Route::PushSubscribe => alarms::subscribe(ctx, &mut req).await,
+        Route::PushUnsubscribe => alarms::presented(ctx, &mut req, Presenting::Unsubscribe).await,
+        Route::PushTest => alarms::presented(ctx, &mut req, Presenting::Test).await,
+        Route::PushAck => alarms::presented(ctx, &mut req, Presenting::Act).await,
+    }
+}
+
+/// The Cron Trigger (every minute): the `Watcher` steps every phone's alarms and sends the pushes.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    match alarms::tick(&env, event.schedule()).await {
+        Ok(alarms::WatchAnswer::Ticked { ran, groups, subs, sent }) => {
+            worker::console_log!("alarm tick: ran {ran}, {groups} patients, {subs} phones, {sent} pushes accepted");
+        }
+        Ok(_) => {}
+        Err(error) => worker::console_error!("alarm tick failed: {} ({})", error.code, error.message),
     }
 }

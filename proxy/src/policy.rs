@@ -67,6 +67,16 @@ pub enum Route {
     NightscoutStatus,
     /// Nightscout's `GET /pebble`.
     Pebble,
+    /// `GET /api/push/key`: the VAPID public key.
+    PushKey,
+    /// `POST /api/push/subscribe`: background alarms on this phone.
+    PushSubscribe,
+    /// `POST /api/push/unsubscribe`.
+    PushUnsubscribe,
+    /// `POST /api/push/test`: a test alarm now.
+    PushTest,
+    /// `POST /api/push/ack`: "I'm on it" or "Snooze" from a notification.
+    PushAck,
 }
 
 /// The route for `method` and `path` (still percent-encoded, as it came in). Only exact, known paths match: a
@@ -98,6 +108,11 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "v1", "entries", "current" | "current.json"] => (Route::NightscoutCurrent, "GET"),
         ["api", "v1", "status" | "status.json"] => (Route::NightscoutStatus, "GET"),
         ["pebble"] => (Route::Pebble, "GET"),
+        ["api", "push", "key"] => (Route::PushKey, "GET"),
+        ["api", "push", "subscribe"] => (Route::PushSubscribe, "POST"),
+        ["api", "push", "unsubscribe"] => (Route::PushUnsubscribe, "POST"),
+        ["api", "push", "test"] => (Route::PushTest, "POST"),
+        ["api", "push", "ack"] => (Route::PushAck, "POST"),
         _ => return Err(ApiError::not_found()),
     };
     if method == allowed || (allowed == "GET" && method == "HEAD") {

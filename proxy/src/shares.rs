@@ -250,6 +250,18 @@ impl Book {
     }
 }
 
+impl Book {
+    /// For each of `ids`: the share's sealed session and alarms flag while it is active.
+    pub fn sessions(&self, ids: &[String], now: i64) -> Vec<(String, Option<(String, bool)>)> {
+        ids.iter()
+            .map(|id| {
+                let live = self.shares.iter().find(|s| &s.id == id && s.state(now) == ShareState::Active);
+                (id.clone(), live.map(|s| (s.session.clone(), s.alarms)))
+            })
+            .collect()
+    }
+}
+
 /// Equal length and bytes, without an early exit on the first difference.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -304,6 +316,11 @@ pub enum ShareRequest {
         /// Share id.
         id: String,
     },
+    /// The watcher's minute: for each share id, its sealed session and alarms flag if it is live.
+    Sessions {
+        /// Share ids.
+        ids: Vec<String>,
+    },
 }
 
 /// What the `Shares` object answers.
@@ -316,6 +333,8 @@ pub enum ShareAnswer {
     List(Vec<ShareInfo>),
     /// The share a viewer opened.
     Opened(Share),
+    /// Per share id: `(sealed session, alarms allowed)` while it is live (not revoked, expired or signed out).
+    Sessions(Vec<(String, Option<(String, bool)>)>),
     /// It failed.
     Error(ApiError),
 }
@@ -372,6 +391,7 @@ impl Shares {
                 },
                 ShareRequest::Renew { owner, session } => (ShareAnswer::Done, book.renew(&owner, &session)),
                 ShareRequest::SignedOut { id } => (ShareAnswer::Done, book.signed_out(&id)),
+                ShareRequest::Sessions { ids } => (ShareAnswer::Sessions(book.sessions(&ids, now)), false),
             }
         };
         if changed {

@@ -232,7 +232,7 @@ fn owner_id(session: &Session, token: &str) -> String {
 }
 
 /// Whether the owner's account follows `patient_id` (through the shared cache).
-async fn follows(ctx: &Ctx, session: &Session, patient_id: &str) -> ApiResult<bool> {
+pub async fn follows(ctx: &Ctx, session: &Session, patient_id: &str) -> ApiResult<bool> {
     let (body, _) = facade::read_data(ctx, session, Data::Connections).await?;
     let list = body.get("data").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     Ok(list

@@ -7,6 +7,8 @@
 
 /// The fake LibreLinkUp server: accounts, tokens, failures, recorded calls, and its HTTP control API.
 pub mod fake;
+/// A fake Web Push service: records what the worker POSTs, answers what a test asks.
+pub mod push_service;
 /// The fake and the real worker (`wrangler dev`) started together for integration tests.
 pub mod stack;
 

@@ -13,9 +13,19 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::fake::FakeLlu;
+use crate::push_service::FakePush;
 
 /// The session key every test stack runs with (tests seal tokens with it and with others).
 pub const TEST_SESSION_KEY: &str = "7465737420736573736e206b65792031207465737420736573736e206b657931";
+
+/// The VAPID key pair every test stack runs with (generated once with Node's WebCrypto; tests verify the
+/// worker's tokens against the public half).
+pub const TEST_VAPID_PRIVATE: &str = "xKafvVDPbs7W8QPxjiKur0sgUFzsOPj0ml8_lwewi_s";
+/// The public half of [`TEST_VAPID_PRIVATE`].
+pub const TEST_VAPID_PUBLIC: &str =
+    "BLrSPLjYuG8KEsNVGsS26UV45zatcTCJO2AAG5uBYiEpapWQnmCCUXpOGWVfTBQKiR28kZk0pqsw3NrOTZo6kPA";
+/// The VAPID subject of test stacks.
+pub const TEST_VAPID_SUBJECT: &str = "mailto:alarms@tidewatch.test";
 
 /// How long wrangler may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -24,6 +34,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 pub struct Stack {
     /// The fake LibreLinkUp.
     pub fake: FakeLlu,
+    /// The fake Web Push service (the worker may send to it: it is in `PUSH_ORIGINS`).
+    pub push: FakePush,
     /// The worker's base URL (`http://127.0.0.1:PORT`, no trailing slash).
     pub worker: String,
     /// The worker's log file.
@@ -55,9 +67,21 @@ impl Stack {
         Stack::start_serving(vars, &root().join("dist"))
     }
 
+    /// [`Stack::start`] without the app's files: the worker alone, so that Miniflare's
+    /// `/cdn-cgi/handler/scheduled?time=…` reaches its Cron Trigger at a chosen instant ([`Stack::cron_at`]);
+    /// with Workers assets in front, only wrangler's `/__scheduled` (always the real clock) does.
+    pub fn start_worker_only(vars: &[(&str, &str)]) -> io::Result<Stack> {
+        Stack::launch(vars, None)
+    }
+
     /// [`Stack::start`], with the app's files served from `assets` (a test that changes them uses a copy).
     pub fn start_serving(vars: &[(&str, &str)], assets: &Path) -> io::Result<Stack> {
+        Stack::launch(vars, Some(assets))
+    }
+
+    fn launch(vars: &[(&str, &str)], assets: Option<&Path>) -> io::Result<Stack> {
         let fake = FakeLlu::spawn(0)?;
+        let push = FakePush::spawn()?;
         let root = root();
         if !root.join("proxy/build/index.js").exists() {
             return Err(io::Error::other("the worker is not built: run `cargo xtask build-worker` first"));
@@ -84,12 +108,22 @@ impl Stack {
             &dir.join("state").to_string_lossy(),
             "--log-level",
             "warn",
+            // `/__scheduled?cron=…&time=<ms>` runs the Cron Trigger at that instant.
+            "--test-scheduled",
         ]
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
         let upstream = fake.base_url();
-        let defaults = [("LLU_UPSTREAM", upstream.as_str()), ("SESSION_KEY", TEST_SESSION_KEY)];
+        let push_origin = push.base_url();
+        let defaults = [
+            ("LLU_UPSTREAM", upstream.as_str()),
+            ("SESSION_KEY", TEST_SESSION_KEY),
+            ("VAPID_PUBLIC_KEY", TEST_VAPID_PUBLIC),
+            ("VAPID_PRIVATE_KEY", TEST_VAPID_PRIVATE),
+            ("VAPID_SUBJECT", TEST_VAPID_SUBJECT),
+            ("PUSH_ORIGINS", push_origin.as_str()),
+        ];
         for (name, value) in defaults.iter().filter(|(n, _)| !vars.iter().any(|(v, _)| v == n)).chain(vars) {
             args.push("--var".into());
             args.push(format!("{name}:{value}"));
@@ -123,12 +157,24 @@ impl Stack {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
-        Ok(Stack { fake, worker, log, wrangler: child })
+        Ok(Stack { fake, push, worker, log, wrangler: child })
     }
 
     /// `path` on the worker.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.worker)
+    }
+
+    /// Runs the Cron Trigger as if scheduled at `unix_secs` (`wrangler dev --test-scheduled`); waits for it.
+    pub async fn cron_at(&self, unix_secs: i64) -> Result<(), String> {
+        // Miniflare's handler takes the instant (`time`, ms); wrangler's `/__scheduled` always uses the real clock.
+        let url = self.url(&format!("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time={}", unix_secs * 1000));
+        let response = reqwest::get(url).await.map_err(|e| e.to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("/__scheduled answered {}: {}", response.status(), response.text().await.unwrap_or_default()))
+        }
     }
 
     /// Signs `email` in through the worker and makes a share link (`label`) of its first patient, as an owner's
@@ -173,22 +219,26 @@ impl Drop for Stack {
 }
 
 /// `wrangler.toml` for tests: no build command (the test runner built the worker), the worker's path from
-/// `target/...`, and the app's files from `assets`.
-pub fn test_config(original: &str, assets: &Path) -> String {
-    let assets = format!("directory = {:?}", assets.to_string_lossy());
+/// `target/...`, and the app's files from `assets` (none: no `[assets]` at all).
+pub fn test_config(original: &str, assets: Option<&Path>) -> String {
+    let directory = format!("directory = {:?}", assets.map(|a| a.to_string_lossy()).unwrap_or_default());
     let mut out = String::new();
-    let mut in_build = false;
+    let mut skipping = false;
     for line in original.lines() {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            in_build = trimmed == "[build]";
+            skipping = trimmed == "[build]" || (assets.is_none() && trimmed == "[assets]");
         }
-        if in_build {
+        if skipping {
             continue;
         }
-        let line = line
+        let mut line = line
             .replace("\"proxy/build/index.js\"", "\"../../../proxy/build/index.js\"")
-            .replace("directory = \"dist\"", &assets);
+            .replace("directory = \"dist\"", &directory);
+        if line.starts_with("run_worker_first") {
+            // `--test-scheduled`'s `/__scheduled` is answered inside the worker: it must not go to the assets.
+            line = line.replacen('[', "[\"/__scheduled\", ", 1);
+        }
         out.push_str(&line);
         out.push('\n');
     }
@@ -217,12 +267,20 @@ mod tests {
 
     #[test]
     fn the_test_config_drops_the_build_and_reaches_back_to_the_root() {
-        let config =
-            test_config(&std::fs::read_to_string(root().join("wrangler.toml")).unwrap(), Path::new("/work/x/dist"));
+        let config = test_config(
+            &std::fs::read_to_string(root().join("wrangler.toml")).unwrap(),
+            Some(Path::new("/work/x/dist")),
+        );
         assert!(!config.contains("[build]") && !config.contains("command ="), "{config}");
         assert!(config.contains("main = \"../../../proxy/build/index.js\""));
         assert!(config.contains("directory = \"/work/x/dist\""));
         assert!(config.contains("class_name = \"Hub\""));
+        assert!(config.contains("run_worker_first = [\"/__scheduled\", \"/llu/*\""), "{config}");
         assert!(root().join("target/wrangler-test/x/y").join("../../../proxy").ends_with("proxy"));
+        let bare = test_config(&std::fs::read_to_string(root().join("wrangler.toml")).unwrap(), None);
+        assert!(
+            !bare.contains("[assets]") && !bare.contains("run_worker_first") && bare.contains("[triggers]"),
+            "{bare}"
+        );
     }
 }

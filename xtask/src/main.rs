@@ -33,7 +33,8 @@ const USAGE: &str = "usage: cargo xtask <command>
                    the benchmarks' code in test mode, and a wasm32 build of `shared`
   bench            criterion benchmarks natively, the same workload and the session seal in headless Chromium
                    (wasm), then the proxy in workerd against the fake LibreLinkUp (latency, upstream calls)
-  fuzz [SECONDS]   run each cargo-fuzz target of `shared` for SECONDS (default 60) on nightly";
+  fuzz [SECONDS]   run each cargo-fuzz target of `shared` for SECONDS (default 60) on nightly
+  vapid            print a fresh VAPID key pair for Web Push (for `npx wrangler secret put`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +45,11 @@ fn main() -> ExitCode {
         Some("build") => build(),
         Some("build-worker") => worker::build_worker(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
+        Some("vapid") => worker::vapid_pair().map(|(private, public)| {
+            println!("VAPID_PUBLIC_KEY={public}\nVAPID_PRIVATE_KEY={private}");
+            println!("\nProduction: `npx wrangler secret put VAPID_PRIVATE_KEY` (paste the private key), and set");
+            println!("VAPID_PUBLIC_KEY (a var or a secret) and VAPID_SUBJECT (mailto: or https:) the same way.");
+        }),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -145,6 +151,17 @@ fn test() -> Result<()> {
     run(&mut cargo(&[
         "clippy",
         "-p",
+        "tidewatch-push",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(&mut cargo(&[
+        "clippy",
+        "-p",
         "tidewatch-app",
         "--target",
         "wasm32-unknown-unknown",
@@ -163,6 +180,8 @@ fn test() -> Result<()> {
     say("the app's components in headless Chromium (wasm-bindgen-test)");
     tally.run(&mut chromium_test("tidewatch-app", "components", false)?)?;
     tally.run(&mut chromium_test("tidewatch-app", "graph_bench", false)?)?;
+    say("Web Push over WebCrypto in headless Chromium: RFC 8291 Appendix A byte for byte, VAPID signatures");
+    tally.run(&mut chromium_test("tidewatch-push", "vectors", false)?)?;
     say("doc tests");
     tally.run(&mut cargo(&["test", "--workspace", "--doc"]))?;
     say("shared builds for wasm32-unknown-unknown (release profile, as the PWA ships it)");

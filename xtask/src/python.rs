@@ -8,8 +8,14 @@ use crate::tools::output;
 use crate::{Result, root, run, say};
 
 /// The PyPI packages and the versions the client scripts were written against.
-pub const PACKAGES: [(&str, &str); 3] =
-    [("pylibrelinkup", "0.11.2"), ("libre-linkup-py", "0.2.5"), ("py-nightscout", "1.3.3")];
+pub const PACKAGES: [(&str, &str); 5] = [
+    ("pylibrelinkup", "0.11.2"),
+    ("libre-linkup-py", "0.2.5"),
+    ("py-nightscout", "1.3.3"),
+    // Independent Web Push checks (`tests/clients/push_tool.py`): decrypting RFC 8291, verifying RFC 8292.
+    ("http-ece", "1.2.1"),
+    ("py-vapid", "1.9.6"),
+];
 
 /// Where the virtual environment lives, relative to the workspace root.
 const VENV: &str = "target/pyclients-venv";

@@ -82,20 +82,48 @@ pub fn build_worker() -> Result<()> {
     Ok(())
 }
 
-/// Writes `.dev.vars` with a fresh random `SESSION_KEY` unless it exists.
+/// Writes `.dev.vars` with what is missing of a fresh random `SESSION_KEY` and a fresh VAPID key pair (Web Push);
+/// what is there already is kept.
 pub fn dev_vars() -> Result<()> {
     let path = root().join(".dev.vars");
-    if path.exists() {
+    let mut text = fs::read_to_string(&path).unwrap_or_else(|_| {
+        "# Local secrets for `wrangler dev` (never committed). Production: `npx wrangler secret put NAME` for each.\n"
+            .to_owned()
+    });
+    let has = |text: &str, name: &str| text.lines().any(|l| l.trim_start().starts_with(&format!("{name}=")));
+    let mut added = Vec::new();
+    if !has(&text, "SESSION_KEY") {
+        text.push_str(&format!("SESSION_KEY={}\n", random_hex(32)?));
+        added.push("a random SESSION_KEY");
+    }
+    if !has(&text, "VAPID_PRIVATE_KEY") {
+        let (private, public) = vapid_pair()?;
+        text.push_str(&format!("VAPID_PRIVATE_KEY={private}\nVAPID_PUBLIC_KEY={public}\n"));
+        added.push("a VAPID key pair");
+    }
+    if added.is_empty() {
         return Ok(());
     }
-    let key = random_hex(32)?;
-    let text = format!(
-        "# Local secrets for `wrangler dev` (never committed). Production: `npx wrangler secret put SESSION_KEY`.\n\
-         SESSION_KEY={key}\n"
-    );
     fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    say("wrote .dev.vars with a random SESSION_KEY");
+    say(&format!("wrote {} into .dev.vars", added.join(" and ")));
     Ok(())
+}
+
+/// A fresh P-256 key pair for VAPID (RFC 8292) from Node's crypto (the xtask stays std-only): the private
+/// scalar and the uncompressed public point, both base64url, as web-push libraries write them.
+pub fn vapid_pair() -> Result<(String, String)> {
+    let script = "const {privateKey} = require('crypto').generateKeyPairSync('ec', {namedCurve: 'prime256v1'});\
+                  const j = privateKey.export({format: 'jwk'});\
+                  const point = Buffer.concat([Buffer.from([4]), Buffer.from(j.x, 'base64url'), Buffer.from(j.y, 'base64url')]);\
+                  console.log(j.d + ' ' + point.toString('base64url'));";
+    let out = tools::output("node", &["-e", script]).ok_or("node could not make a VAPID key pair")?;
+    let mut words = out.split_whitespace();
+    match (words.next(), words.next()) {
+        (Some(private), Some(public)) if private.len() == 43 && public.len() == 87 => {
+            Ok((private.to_owned(), public.to_owned()))
+        }
+        _ => Err(format!("unexpected VAPID key pair from node: {out}")),
+    }
 }
 
 /// `bytes` random bytes from the OS, as hex.

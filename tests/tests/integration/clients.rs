@@ -27,7 +27,7 @@ const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The venv python: `TIDEWATCH_PYTHON`, else `target/pyclients-venv/bin/python`. Never skips: without it the
 /// test fails and says how to make it.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(path) = std::env::var_os("TIDEWATCH_PYTHON").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         assert!(path.exists(), "TIDEWATCH_PYTHON={} does not exist", path.display());

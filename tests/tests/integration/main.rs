@@ -11,3 +11,5 @@ mod clients;
 mod fake_llu;
 /// The worker in workerd, against the fake.
 mod proxy;
+/// Background alarms: the Cron Trigger, Web Push to a fake push service, checked by independent libraries.
+mod push;

@@ -1,0 +1,742 @@
+//! Background alarms over Web Push: the app's subscribe/acknowledge API (`/api/push/…`), the Cron Trigger, and
+//! the `Watcher` Durable Object that keeps the [`WatchBook`] and sends the pushes.
+//!
+//! The cron handler does almost nothing itself: it hands the scheduled minute to the one `Watcher` object, whose
+//! own CPU allowance covers the work (reading each patient once through the shared cache, stepping each phone's
+//! alarms, encrypting and sending). The book is stored per subscription and per group (Durable Object values are
+//! limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::future::join_all;
+use push::ece::{self, Receiver};
+use push::vapid::{self, VapidKey};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shared::alarm::{AlarmConfig, AlarmKind};
+use shared::units::GlucoseUnit;
+use worker::{DurableObject, Env, Fetch, Request, Response, State, durable_object, web_sys};
+
+use crate::config::{Config, PushConfig};
+use crate::error::{ApiError, ApiResult};
+use crate::facade::{self, Ctx};
+use crate::hub::Data;
+use crate::policy;
+use crate::reply::Reply;
+use crate::seal::{Kind, Session, random_bytes, sha256_hex};
+use crate::shares::{Key, ShareAnswer, ShareRequest};
+use crate::sharing;
+use crate::watch::{Access, Action, Delivery, Message, NewSubscription, Read, WatchBook};
+
+/// The binding and the one object's name.
+const BINDING: &str = "WATCH";
+const OBJECT: &str = "watch";
+/// The longest a push service may take to answer before the message is retried next minute.
+const SEND_TIMEOUT_MS: u64 = 10_000;
+/// Browser push services; any other needs `PUSH_ORIGINS`. The worker only ever POSTs encrypted bodies to
+/// these, so a subscription cannot make it a proxy to arbitrary hosts.
+const PUSH_HOSTS: [&str; 4] =
+    ["fcm.googleapis.com", "android.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com"];
+/// Push service domains matched by suffix (Apple and Windows use many hosts).
+const PUSH_DOMAINS: [&str; 2] = [".push.apple.com", ".notify.windows.com"];
+
+/// What the app sends to subscribe (or to update this phone's settings).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SubscribeBody {
+    subscription: PushSubscription,
+    #[serde(default)]
+    patient_id: Option<String>,
+    #[serde(default)]
+    config: Option<AlarmConfig>,
+    #[serde(default)]
+    unit: Option<GlucoseUnit>,
+    #[serde(default)]
+    shared_ack: Option<bool>,
+}
+
+/// `PushSubscription.toJSON()`.
+#[derive(Deserialize)]
+struct PushSubscription {
+    endpoint: String,
+    keys: PushKeys,
+}
+
+#[derive(Deserialize)]
+struct PushKeys {
+    p256dh: String,
+    auth: String,
+}
+
+/// A phone presenting its subscription id and key.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Presented {
+    id: String,
+    key: String,
+    #[serde(default)]
+    kind: Option<AlarmKind>,
+    #[serde(default)]
+    action: Option<String>,
+    #[serde(default)]
+    minutes: Option<i64>,
+}
+
+/// What the worker asks the `Watcher` object (a message serialised once per request: its size does not matter).
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchRequest {
+    /// Add or update a subscription (with a fresh id and key, used only if it is new).
+    Subscribe {
+        /// Endpoint and keys, checked.
+        endpoint: String,
+        /// base64url.
+        p256dh: String,
+        /// base64url.
+        auth: String,
+        /// Group key.
+        group: String,
+        /// Patient.
+        patient_id: String,
+        /// Access.
+        access: Access,
+        /// Settings.
+        config: AlarmConfig,
+        /// Unit.
+        unit: GlucoseUnit,
+        /// Owner's choice.
+        shared_ack: Option<bool>,
+        /// Id if new.
+        id: String,
+        /// Key if new.
+        key: String,
+    },
+    /// Remove one.
+    Unsubscribe {
+        /// Id.
+        id: String,
+        /// Key.
+        key: String,
+    },
+    /// Send a test push now.
+    Test {
+        /// Id.
+        id: String,
+        /// Key.
+        key: String,
+    },
+    /// "I'm on it" or "Snooze".
+    Act {
+        /// Id.
+        id: String,
+        /// Key.
+        key: String,
+        /// Which alarm.
+        kind: AlarmKind,
+        /// Snooze minutes, or `None` for "I'm on it".
+        snooze_min: Option<i64>,
+    },
+    /// The cron's minute.
+    Tick {
+        /// Scheduled time, Unix seconds.
+        now: i64,
+    },
+}
+
+/// What the `Watcher` answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatchAnswer {
+    /// Subscribed.
+    Subscribed {
+        /// Id.
+        id: String,
+        /// Key.
+        key: String,
+        /// The group's shared-acknowledgement choice.
+        shared_ack: bool,
+    },
+    /// Done, applied to this many phones.
+    Done(usize),
+    /// A test push's push-service status.
+    Sent(u16),
+    /// A tick ran (or was a duplicate): groups read, pushes sent.
+    Ticked {
+        /// False for a duplicate delivery.
+        ran: bool,
+        /// Groups read.
+        groups: usize,
+        /// Subscriptions stepped.
+        subs: usize,
+        /// Pushes accepted by push services.
+        sent: usize,
+    },
+    /// It failed.
+    Error(ApiError),
+}
+
+/// `GET /api/push/key`: the VAPID public key browsers subscribe with.
+pub fn key(ctx: &Ctx) -> ApiResult<Reply> {
+    let public = ctx.config.push.public_key.clone().ok_or_else(not_configured)?;
+    Ok(Reply::json(json!({ "publicKey": public })))
+}
+
+/// `POST /api/push/subscribe`: the owner's phone (session) or a viewer's (`Authorization: Share <secret>`).
+pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
+    if ctx.config.push.public_key.is_none() || ctx.config.push.private_key.is_none() {
+        return Err(not_configured());
+    }
+    let share_secret = share_secret(req);
+    let body = facade::read_body(req).await?;
+    let body: SubscribeBody = serde_json::from_slice(&body).map_err(|_| {
+        ApiError::bad_request(
+            "Send {\"subscription\": PushSubscription.toJSON(), \"patientId\", \"config\", \"unit\"}.",
+        )
+    })?;
+    let endpoint = body.subscription.endpoint.trim().to_owned();
+    if !allowed_endpoint(&endpoint, &ctx.config.push) {
+        return Err(ApiError::bad_request("That is not a browser push service this server sends to."));
+    }
+    Receiver::from_base64(&body.subscription.keys.p256dh, &body.subscription.keys.auth)
+        .map_err(|e| ApiError::bad_request(&format!("The subscription's keys are wrong: {e}.")))?;
+    let (group, patient_id, access, shared_ack) = match share_secret {
+        Some(secret) => {
+            let share =
+                match ask_shares(ctx, &ShareRequest::Open { key: Key::Sha256(sha256_hex(&secret)), ip: ip(req) })
+                    .await?
+                {
+                    ShareAnswer::Opened(share) => share,
+                    _ => return Err(ApiError::internal()),
+                };
+            if !share.alarms {
+                return Err(ApiError::new(403, "alarms_not_shared", "Whoever shared this link did not share alarms."));
+            }
+            let session = ctx.config.key.open(&share.session, ctx.now).map_err(|_| {
+                ApiError::new(503, "owner_signed_out", &format!("Ask {} to sign in to Tidewatch again.", share.from))
+            })?;
+            let access = Access::Viewer { share_id: share.id.clone(), from: share.from.clone() };
+            (group_key(&session, &share.patient_id), share.patient_id, access, None)
+        }
+        None => {
+            let (session, token) = facade::session(ctx, req)?;
+            if !matches!(session.kind, Kind::Full | Kind::Demo) {
+                return Err(ApiError::wrong_session("Accept LibreLinkUp's documents first."));
+            }
+            let patient_id = body.patient_id.as_deref().unwrap_or_default().to_ascii_lowercase();
+            if !policy::is_patient_id(&patient_id) || !sharing::follows(ctx, &session, &patient_id).await? {
+                return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
+            }
+            (group_key(&session, &patient_id), patient_id, Access::Owner { session: token }, body.shared_ack)
+        }
+    };
+    let request = WatchRequest::Subscribe {
+        endpoint,
+        p256dh: body.subscription.keys.p256dh,
+        auth: body.subscription.keys.auth,
+        group,
+        patient_id,
+        access,
+        config: body.config.unwrap_or_default(),
+        unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
+        shared_ack,
+        id: random_hex(8),
+        key: random_hex(16),
+    };
+    match ask_watch(&ctx.env, &request).await? {
+        WatchAnswer::Subscribed { id, key, shared_ack } => {
+            Ok(Reply::json(json!({"id": id, "key": key, "sharedAck": shared_ack})))
+        }
+        _ => Err(ApiError::internal()),
+    }
+}
+
+/// `POST /api/push/unsubscribe`, `/api/push/test` and `/api/push/ack`: a phone presenting `{id, key}`.
+pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiResult<Reply> {
+    let body = facade::read_body(req).await?;
+    let p: Presented =
+        serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
+    let request = match what {
+        Presenting::Unsubscribe => WatchRequest::Unsubscribe { id: p.id, key: p.key },
+        Presenting::Test => {
+            if ctx.config.push.private_key.is_none() {
+                return Err(not_configured());
+            }
+            WatchRequest::Test { id: p.id, key: p.key }
+        }
+        Presenting::Act => {
+            let kind = p.kind.ok_or_else(|| ApiError::bad_request("Say which alarm (\"kind\")."))?;
+            let snooze_min = match p.action.as_deref() {
+                Some("ack") => None,
+                Some("snooze") => Some(p.minutes.unwrap_or(15).clamp(1, 12 * 60)),
+                _ => return Err(ApiError::bad_request("\"action\" is \"ack\" or \"snooze\".")),
+            };
+            WatchRequest::Act { id: p.id, key: p.key, kind, snooze_min }
+        }
+    };
+    match ask_watch(&ctx.env, &request).await? {
+        WatchAnswer::Done(phones) => Ok(Reply::json(json!({"ok": true, "phones": phones}))),
+        WatchAnswer::Sent(status) => Ok(Reply::json(json!({"ok": (200..300).contains(&status), "status": status}))),
+        _ => Err(ApiError::internal()),
+    }
+}
+
+/// Which `{id, key}` call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Presenting {
+    /// `POST /api/push/unsubscribe`.
+    Unsubscribe,
+    /// `POST /api/push/test`.
+    Test,
+    /// `POST /api/push/ack`.
+    Act,
+}
+
+/// The Cron Trigger: hands the scheduled minute to the `Watcher`.
+pub async fn tick(env: &Env, scheduled_ms: f64) -> ApiResult<WatchAnswer> {
+    let now = (scheduled_ms / 1000.0).floor() as i64;
+    ask_watch(env, &WatchRequest::Tick { now }).await
+}
+
+/// Whether the worker sends to `endpoint`: https to a browser push service, or an origin in `PUSH_ORIGINS`.
+pub fn allowed_endpoint(endpoint: &str, push: &PushConfig) -> bool {
+    let Some(origin) = vapid::audience(endpoint) else { return false };
+    if endpoint.len() > 1024 || endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    if push.extra_origins.iter().any(|o| o == origin) {
+        return true;
+    }
+    let Some(host) = origin.strip_prefix("https://") else { return false };
+    PUSH_HOSTS.contains(&host) || PUSH_DOMAINS.iter().any(|d| host.ends_with(d) && host.len() > d.len())
+}
+
+/// The patient group of a session: the account (or the demo) and the patient.
+pub fn group_key(session: &Session, patient_id: &str) -> String {
+    match session.kind {
+        Kind::Demo => format!("demo:{patient_id}"),
+        _ => format!("acct:{}:{patient_id}", session.account_id),
+    }
+}
+
+fn share_secret(req: &Request) -> Option<String> {
+    let header = req.headers().get("authorization").ok().flatten()?;
+    let (scheme, secret) = header.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("share").then(|| secret.trim().to_owned())
+}
+
+fn ip(req: &Request) -> String {
+    req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0_u8; bytes];
+    random_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn not_configured() -> ApiError {
+    ApiError::new(503, "push_not_configured", "This server has no VAPID keys, so it cannot send alarms to phones.")
+}
+
+async fn ask_watch(env: &Env, request: &WatchRequest) -> ApiResult<WatchAnswer> {
+    match facade::ask_object(env, BINDING, OBJECT, request).await? {
+        WatchAnswer::Error(error) => Err(error),
+        answer => Ok(answer),
+    }
+}
+
+async fn ask_shares(ctx: &Ctx, request: &ShareRequest) -> ApiResult<ShareAnswer> {
+    match facade::ask_object(&ctx.env, "SHARES", crate::shares::BOOK, request).await? {
+        ShareAnswer::Error(error) => Err(error),
+        answer => Ok(answer),
+    }
+}
+
+/// The `Watcher` Durable Object: the one watch book.
+#[durable_object]
+pub struct Watcher {
+    state: State,
+    env: Env,
+    book: RefCell<Option<WatchBook>>,
+    /// Storage keys as last written, to delete what is gone.
+    stored: RefCell<BTreeSet<String>>,
+}
+
+impl DurableObject for Watcher {
+    fn new(state: State, env: Env) -> Self {
+        Watcher { state, env, book: RefCell::new(None), stored: RefCell::default() }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let answer = match req.json::<WatchRequest>().await {
+            Ok(request) => match crate::config_from_env(&self.env) {
+                Ok(config) => self.answer(config, request).await.unwrap_or_else(WatchAnswer::Error),
+                Err(error) => WatchAnswer::Error(error),
+            },
+            Err(_) => WatchAnswer::Error(ApiError::internal()),
+        };
+        Response::from_json(&answer)
+    }
+}
+
+impl Watcher {
+    async fn answer(&self, config: Config, request: WatchRequest) -> ApiResult<WatchAnswer> {
+        self.load().await?;
+        let real_now = worker::Date::now().as_millis() as i64 / 1000;
+        // Acknowledgements use the later of the real clock and the last tick, so the two never disagree.
+        let now = real_now.max(self.with(|b| b.last_tick.unwrap_or(0)));
+        let answer = match request {
+            WatchRequest::Subscribe {
+                endpoint,
+                p256dh,
+                auth,
+                group,
+                patient_id,
+                access,
+                config: c,
+                unit,
+                shared_ack,
+                id,
+                key,
+            } => {
+                let new =
+                    NewSubscription { endpoint, p256dh, auth, group, patient_id, access, config: c, unit, shared_ack };
+                let answer = self.with_mut(|book| {
+                    let sub = book.subscribe(new, id, key, now)?;
+                    let (id, key, group) = (sub.id.clone(), sub.key.clone(), sub.group.clone());
+                    let shared_ack = book.groups.get(&group).is_some_and(|g| g.shared_ack);
+                    Ok::<_, ApiError>(WatchAnswer::Subscribed { id, key, shared_ack })
+                })?;
+                self.save().await?;
+                answer
+            }
+            WatchRequest::Unsubscribe { id, key } => {
+                self.with_mut(|book| {
+                    book.authorised(&id, &key)?;
+                    book.remove(&id);
+                    Ok::<_, ApiError>(())
+                })?;
+                self.save().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::Act { id, key, kind, snooze_min } => {
+                let action = snooze_min.map_or(Action::Acknowledge, Action::Snooze);
+                let phones = self.with_mut(|book| {
+                    book.authorised(&id, &key)?;
+                    book.act(&id, kind, action, now)
+                })?;
+                self.save().await?;
+                WatchAnswer::Done(phones)
+            }
+            WatchRequest::Test { id, key } => {
+                let message = self.with(|book| {
+                    let sub = book.authorised(&id, &key)?;
+                    let name = book.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
+                    Ok::<_, ApiError>(crate::watch::test_message(sub, &name, now))
+                })?;
+                let vapid = vapid_key(&config.push).await?;
+                let (delivery, status) = self.send(&config.push, &vapid, &message, now, real_now).await;
+                self.with_mut(|book| {
+                    if delivery == Delivery::Gone {
+                        book.remove(&message.sub);
+                    }
+                });
+                self.save().await?;
+                WatchAnswer::Sent(status)
+            }
+            WatchRequest::Tick { now } => self.tick(config, now, real_now).await?,
+        };
+        Ok(answer)
+    }
+
+    /// One scheduled minute: read each group once, step every phone, send what is due.
+    async fn tick(&self, config: Config, now: i64, real_now: i64) -> ApiResult<WatchAnswer> {
+        if !self.with_mut(|book| book.begin_tick(now)) {
+            return Ok(WatchAnswer::Ticked { ran: false, groups: 0, subs: 0, sent: 0 });
+        }
+        // The tick's clock is the scheduled minute: the data, the demo and the shared cache are read on it.
+        let ctx = Ctx { env: self.env.clone(), config: config.clone(), now, origin: String::new() };
+        // Viewers' shares, all in one call: a revoked share, or one without alarms, stops its phones' alarms.
+        let share_ids: Vec<String> = self.with(|book| {
+            book.subs
+                .values()
+                .filter_map(|s| match &s.access {
+                    Access::Viewer { share_id, .. } => Some(share_id.clone()),
+                    Access::Owner { .. } => None,
+                })
+                .collect()
+        });
+        let shares = if share_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            match ask_shares(&ctx, &ShareRequest::Sessions { ids: share_ids.clone() }).await {
+                Ok(ShareAnswer::Sessions(found)) => found.into_iter().collect(),
+                // The share book cannot be read this minute: keep everyone, read through owners' sessions only.
+                _ => share_ids.iter().map(|id| (id.clone(), None)).collect(),
+            }
+        };
+        let plan = self.with_mut(|book| {
+            let gone: Vec<String> = book
+                .subs
+                .values()
+                .filter(|s| match &s.access {
+                    Access::Viewer { share_id, .. } => shares
+                        .get(share_id)
+                        .is_some_and(|found: &Option<(String, bool)>| found.as_ref().is_none_or(|(_, alarms)| !alarms)),
+                    Access::Owner { .. } => false,
+                })
+                .map(|s| s.id.clone())
+                .collect();
+            for id in gone {
+                book.remove(&id);
+            }
+            book.groups_to_read()
+                .into_iter()
+                .map(|(group, subs)| {
+                    let patient = subs.first().map(|s| s.patient_id.clone()).unwrap_or_default();
+                    let session = subs.iter().find_map(|s| {
+                        let sealed = match &s.access {
+                            Access::Owner { session } => Some(session.clone()),
+                            Access::Viewer { share_id, .. } => {
+                                shares.get(share_id).cloned().flatten().map(|(session, _)| session)
+                            }
+                        }?;
+                        config.key.open(&sealed, real_now).ok()
+                    });
+                    (group, patient, session, subs.len())
+                })
+                .collect::<Vec<_>>()
+        });
+        let reads =
+            join_all(plan.iter().map(|(_, patient, session, _)| read_group(&ctx, session.as_ref(), patient))).await;
+        let subs: usize = plan.iter().map(|(.., n)| n).sum();
+        let groups = plan.len();
+        let due = self.with_mut(|book| {
+            for ((group, ..), read) in plan.iter().zip(reads) {
+                book.apply(group, read, now);
+            }
+            book.due(now)
+        });
+        self.save().await?;
+        let mut sent = 0;
+        if !due.is_empty() {
+            let vapid = vapid_key(&config.push).await?;
+            let results =
+                join_all(due.iter().map(|message| self.send(&config.push, &vapid, message, now, real_now))).await;
+            self.with_mut(|book| {
+                for (message, (delivery, _)) in due.iter().zip(results) {
+                    sent += usize::from(delivery == Delivery::Accepted);
+                    book.delivered(message, delivery, now);
+                }
+            });
+            self.save().await?;
+        }
+        Ok(WatchAnswer::Ticked { ran: true, groups, subs, sent })
+    }
+
+    /// Encrypts and POSTs one message at `now` (the tick's clock; its TTL counts on it), signed on the real
+    /// clock (push services check the token's expiry on theirs); the delivery and the HTTP status (0: none).
+    async fn send(
+        &self,
+        push: &PushConfig,
+        vapid: &VapidKey,
+        message: &Message,
+        now: i64,
+        real_now: i64,
+    ) -> (Delivery, u16) {
+        let Some((endpoint, receiver)) = self.with(|book| {
+            let sub = book.subs.get(&message.sub)?;
+            Some((sub.endpoint.clone(), Receiver::from_base64(&sub.p256dh, &sub.auth).ok()?))
+        }) else {
+            return (Delivery::Refused(0), 0);
+        };
+        if !allowed_endpoint(&endpoint, push) {
+            return (Delivery::Gone, 0);
+        }
+        let Ok(plaintext) = serde_json::to_vec(&message.payload) else { return (Delivery::Refused(0), 0) };
+        let Ok(body) = ece::encrypt(&receiver, &plaintext, crate::watch::PAD_BUCKET).await else {
+            return (Delivery::Refused(0), 0);
+        };
+        let audience = vapid::audience(&endpoint).unwrap_or_default();
+        let Ok(authorization) = vapid.authorization(audience, real_now + vapid::TOKEN_SECS, &push.subject).await else {
+            return (Delivery::Refused(0), 0);
+        };
+        let ttl = (message.ttl - (now - message.created)).max(0);
+        match post(&endpoint, &authorization, message, ttl, body).await {
+            Some((status, retry_after)) => (Delivery::from_status(Some(status), retry_after), status),
+            None => (Delivery::Retry(None), 0),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&WatchBook) -> T) -> T {
+        let guard = self.book.borrow();
+        let empty = WatchBook::default();
+        f(guard.as_ref().unwrap_or(&empty))
+    }
+
+    fn with_mut<T>(&self, f: impl FnOnce(&mut WatchBook) -> T) -> T {
+        let mut guard = self.book.borrow_mut();
+        f(guard.get_or_insert_with(WatchBook::default))
+    }
+
+    /// Reads the book from storage once per object lifetime.
+    async fn load(&self) -> ApiResult<()> {
+        if self.book.borrow().is_some() {
+            return Ok(());
+        }
+        let map = self.state.storage().list().await.map_err(|_| ApiError::internal())?;
+        let mut book = WatchBook::default();
+        let mut stored = BTreeSet::new();
+        let mut series = BTreeMap::new();
+        map.for_each(&mut |value, key| {
+            let (Some(key), Some(text)) = (key.as_string(), value.as_string()) else { return };
+            if key == "meta" {
+                if let Ok(meta) = serde_json::from_str::<WatchBook>(&text) {
+                    book.groups = meta.groups;
+                    book.outbox = meta.outbox;
+                    book.last_tick = meta.last_tick;
+                }
+            } else if let Some(id) = key.strip_prefix("sub:") {
+                if let Ok(sub) = serde_json::from_str(&text) {
+                    book.subs.insert(id.to_owned(), sub);
+                }
+            } else if let Some(group) = key.strip_prefix("series:")
+                && let Ok(readings) = serde_json::from_str(&text)
+            {
+                series.insert(group.to_owned(), readings);
+            }
+            stored.insert(key);
+        });
+        for (group, readings) in series {
+            if let Some(g) = book.groups.get_mut(&group) {
+                g.series = readings;
+            }
+        }
+        *self.book.borrow_mut() = Some(book);
+        *self.stored.borrow_mut() = stored;
+        Ok(())
+    }
+
+    /// Writes the book: one value for the groups, outbox and last tick, one per subscription, one per group's
+    /// readings; deletes what is gone.
+    async fn save(&self) -> ApiResult<()> {
+        let (values, keys) = self.with(|book| {
+            let mut values = BTreeMap::new();
+            let meta = json!({
+                "subs": {},
+                "groups": book.groups.iter().map(|(k, g)| (k.clone(), json!({
+                    "name": g.name, "shared_ack": g.shared_ack, "failing_since": g.failing_since, "failure": g.failure,
+                }))).collect::<serde_json::Map<String, Value>>(),
+                "outbox": book.outbox,
+                "last_tick": book.last_tick,
+            });
+            values.insert("meta".to_owned(), meta.to_string());
+            for (id, sub) in &book.subs {
+                values.insert(format!("sub:{id}"), serde_json::to_string(sub).unwrap_or_default());
+            }
+            for (key, group) in &book.groups {
+                values.insert(format!("series:{key}"), serde_json::to_string(&group.series).unwrap_or_default());
+            }
+            let keys: BTreeSet<String> = values.keys().cloned().collect();
+            (values, keys)
+        });
+        let storage = self.state.storage();
+        storage.put_multiple(&values).await.map_err(|_| ApiError::internal())?;
+        let gone: Vec<String> = self.stored.borrow().difference(&keys).cloned().collect();
+        if !gone.is_empty() {
+            storage.delete_multiple(gone).await.map_err(|_| ApiError::internal())?;
+        }
+        *self.stored.borrow_mut() = keys;
+        Ok(())
+    }
+}
+
+/// The group's patient through `session` (the shared cache), as the watch book reads it.
+async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> Read {
+    let Some(session) = session else { return Read::SignedOut };
+    match facade::read_data(ctx, session, Data::Graph(patient.to_owned())).await {
+        Ok((body, _)) => {
+            let name =
+                body.pointer("/data/connection/firstName").and_then(Value::as_str).unwrap_or_default().to_owned();
+            Read::Data { series: sharing::graph_series(&body), name }
+        }
+        Err(error) if error.code == "session_expired" || error.http == 401 => Read::SignedOut,
+        Err(_) => Read::Unreachable,
+    }
+}
+
+async fn vapid_key(push: &PushConfig) -> ApiResult<VapidKey> {
+    let (Some(private), Some(public)) = (&push.private_key, &push.public_key) else { return Err(not_configured()) };
+    VapidKey::import(private, public)
+        .await
+        .map_err(|e| ApiError::not_configured(&format!("VAPID_PRIVATE_KEY / VAPID_PUBLIC_KEY: {e}")))
+}
+
+/// POSTs an encrypted message (RFC 8030 headers); the status and `Retry-After`, or `None` on no answer in time.
+async fn post(
+    endpoint: &str,
+    authorization: &str,
+    message: &Message,
+    ttl: i64,
+    body: Vec<u8>,
+) -> Option<(u16, Option<i64>)> {
+    let headers = web_sys::Headers::new().ok()?;
+    for (name, value) in [
+        ("authorization", authorization.to_owned()),
+        ("content-encoding", "aes128gcm".to_owned()),
+        ("content-type", "application/octet-stream".to_owned()),
+        ("ttl", ttl.to_string()),
+        ("urgency", message.urgency.as_str().to_owned()),
+        ("topic", message.topic.clone()),
+    ] {
+        headers.set(name, &value).ok()?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    let bytes = js_sys::Uint8Array::from(body.as_slice());
+    init.set_body(&bytes.into());
+    let request = web_sys::Request::new_with_str_and_init(endpoint, &init).ok()?;
+    let fetch = Fetch::Request(Request::from(request));
+    let send = fetch.send();
+    let timeout = worker::Delay::from(core::time::Duration::from_millis(SEND_TIMEOUT_MS));
+    futures::pin_mut!(send);
+    futures::pin_mut!(timeout);
+    match futures::future::select(send, timeout).await {
+        futures::future::Either::Left((Ok(response), _)) => {
+            let retry_after = response.headers().get("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
+            Some((response.status_code(), retry_after))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn push(extra: &[&str]) -> PushConfig {
+        PushConfig { extra_origins: extra.iter().map(|s| (*s).to_owned()).collect(), ..PushConfig::default() }
+    }
+
+    #[test]
+    fn only_browser_push_services_and_configured_origins_are_sent_to() {
+        let none = push(&[]);
+        assert!(allowed_endpoint("https://fcm.googleapis.com/fcm/send/abc", &none));
+        assert!(allowed_endpoint("https://updates.push.services.mozilla.com/wpush/v2/x", &none));
+        assert!(allowed_endpoint("https://web.push.apple.com/QGx", &none));
+        assert!(allowed_endpoint("https://db5p.notify.windows.com/w/?token=x", &none));
+        assert!(!allowed_endpoint("https://notify.windows.com.evil.example/x", &none));
+        assert!(!allowed_endpoint("https://.push.apple.com/x", &none));
+        assert!(!allowed_endpoint("http://fcm.googleapis.com/fcm/send/abc", &none), "https only");
+        assert!(!allowed_endpoint("https://evil.example/x", &none));
+        assert!(!allowed_endpoint("https://user@fcm.googleapis.com/x", &none));
+        assert!(!allowed_endpoint("http://127.0.0.1:9100/push/1", &none));
+        let test = push(&["http://127.0.0.1:9100"]);
+        assert!(allowed_endpoint("http://127.0.0.1:9100/push/1", &test));
+        assert!(!allowed_endpoint("http://127.0.0.1:9101/push/1", &test));
+        assert!(!allowed_endpoint("https://fcm.googleapis.com/a b", &none));
+    }
+}

@@ -1,0 +1,830 @@
+//! The watch book: every phone that asked for background alarms, each with its own alarm settings and alarm
+//! state, grouped by the patient they follow; the pushes waiting to go out; and each patient's recent readings.
+//! Pure and synchronous (the `Watcher` Durable Object does the I/O around it), so every rule here is tested
+//! natively:
+//!
+//! - **A tick happens once per scheduled minute.** [`WatchBook::begin_tick`] refuses a `now` at or before the last
+//!   tick's, so Cron's occasional double delivery sends nothing twice (and `shared::alarm::step` is idempotent
+//!   at one instant anyway).
+//! - **Every subscription runs `shared::alarm::step`** with its own settings and persisted state on its
+//!   patient's readings: LLU's graph merged with the current value the worker saw each minute (the graph lags
+//!   the current value by 15–20 minutes, so without them a fall would be seen late).
+//! - **Pushes go through an outbox.** A push service that answers 429 or 5xx (or cannot be reached) gets the
+//!   message again next minute, then with back-off; 404/410 removes the subscription; a newer alarm of the same
+//!   kind replaces a waiting one; a message past its TTL is dropped.
+//! - **The watchdog:** when LibreLinkUp cannot be reached for [`OUTAGE_NOTICE_SECS`], or refuses the session,
+//!   each phone is told once, and told again when data flows.
+//! - **Acknowledgement:** "I'm on it" or "Snooze" from one phone applies to that phone, or to every phone
+//!   following the patient when the owner chose shared acknowledgement (as Nightscout does).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Alert, Level};
+use shared::reading::{Reading, Series, format_age};
+use shared::time::{HOUR, MINUTE, UtcTime};
+use shared::units::GlucoseUnit;
+
+use crate::error::ApiError;
+use crate::shares::constant_time_eq;
+
+/// Subscriptions a server keeps at most (a family server has a handful; this bounds storage and a tick's work).
+pub const MAX_SUBSCRIPTIONS: usize = 500;
+/// Subscriptions one patient group keeps at most.
+pub const MAX_PER_GROUP: usize = 25;
+/// Pushes sent in one tick at most (Workers allow 50 subrequests per invocation on the free plan; the rest wait
+/// for the next minute, most urgent first).
+pub const MAX_SENDS_PER_TICK: usize = 40;
+/// After this long without data from LibreLinkUp, phones are told the worker cannot reach it.
+pub const OUTAGE_NOTICE_SECS: i64 = 30 * MINUTE;
+/// Current values older than this are dropped from the remembered series (the graph covers the rest).
+pub const KEEP_CURRENT_SECS: i64 = 3 * HOUR;
+/// The longest back-off between two tries of one message.
+pub const MAX_BACKOFF_SECS: i64 = 10 * MINUTE;
+/// The plaintext is padded to a multiple of this, so a push's length does not tell which alarm it carries.
+pub const PAD_BUCKET: usize = 256;
+
+/// How a subscription reads its patient.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// The owner's phone: their sealed session.
+    Owner {
+        /// The sealed session token.
+        session: String,
+    },
+    /// A share viewer's phone: the share (checked every tick, so a revocation stops its alarms).
+    Viewer {
+        /// The share id.
+        share_id: String,
+        /// Who shared it (for "ask … to sign in again").
+        from: String,
+    },
+}
+
+/// One phone that wants background alarms for one patient.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Subscription {
+    /// Public id (16 hex digits).
+    pub id: String,
+    /// The capability the phone and its service worker present to acknowledge, test and unsubscribe.
+    pub key: String,
+    /// The push service URL.
+    pub endpoint: String,
+    /// The browser's P-256 public key (base64url).
+    pub p256dh: String,
+    /// The browser's auth secret (base64url).
+    pub auth: String,
+    /// The patient group: `acct:<account>:<patient>` or `demo:<patient>`.
+    pub group: String,
+    /// The patient.
+    pub patient_id: String,
+    /// How it reads the patient.
+    pub access: Access,
+    /// This phone's alarm settings.
+    pub config: AlarmConfig,
+    /// This phone's unit.
+    pub unit: GlucoseUnit,
+    /// This phone's alarm state.
+    pub state: AlarmState,
+    /// Unix seconds.
+    pub created: i64,
+    /// Whether this phone was told about the current outage or sign-out.
+    #[serde(default)]
+    pub told: Option<Notice>,
+}
+
+/// What a group's last read said, for the watchdog.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Notice {
+    /// LibreLinkUp could not be reached.
+    Outage,
+    /// LibreLinkUp refused the session (or the share ended).
+    SignedOut,
+}
+
+/// What the book remembers per patient group.
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Group {
+    /// The patient's first name, from the last data.
+    pub name: String,
+    /// The owner chose shared acknowledgement.
+    pub shared_ack: bool,
+    /// When reads started failing, Unix seconds.
+    pub failing_since: Option<i64>,
+    /// Why the last read failed.
+    pub failure: Option<Notice>,
+    /// Readings: the last graph merged with each current value seen.
+    pub series: Series,
+}
+
+/// A push waiting to go out.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Message {
+    /// Which subscription.
+    pub sub: String,
+    /// The `Topic` (one waiting message per topic per phone; push services replace by it too).
+    pub topic: String,
+    /// The JSON the service worker gets.
+    pub payload: Payload,
+    /// RFC 8030 `Urgency`.
+    pub urgency: Urgency,
+    /// RFC 8030 `TTL`, seconds.
+    pub ttl: i64,
+    /// When it was queued.
+    pub created: i64,
+    /// Not before this (back-off).
+    pub next_try: i64,
+    /// Tries so far.
+    pub tries: u32,
+}
+
+/// RFC 8030 §5.3 urgency.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Urgency {
+    /// Sensor notices.
+    Low,
+    /// Warnings.
+    Normal,
+    /// Urgent alarms and the watchdog: delivered even to a phone saving battery.
+    High,
+}
+
+impl Urgency {
+    /// The header value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Low => "low",
+            Urgency::Normal => "normal",
+            Urgency::High => "high",
+        }
+    }
+}
+
+/// What a notification says; the service worker shows it as it is.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Payload {
+    /// Format version.
+    pub v: u8,
+    /// The subscription (for the actions).
+    pub sub: String,
+    /// The subscription's key (for the actions).
+    pub key: String,
+    /// `UrgentLow`, … for alarms; `Test`, `Outage`, `SignedOut`, `Recovered` for the others.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Notification tag: a newer one replaces the older on the phone.
+    pub tag: String,
+    /// Keep it on screen until the person acts, and ring loud.
+    pub urgent: bool,
+    /// No sound (a quiet night profile, a notice).
+    pub silent: bool,
+    /// The snooze the "Snooze" action asks for, minutes (0: no alarm actions).
+    pub snooze_min: i64,
+    /// When it happened, Unix seconds.
+    pub at: i64,
+}
+
+/// How a push service answered.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Delivery {
+    /// 2xx.
+    Accepted,
+    /// 404 or 410: the subscription is gone.
+    Gone,
+    /// 429, 5xx or no answer: try again later (`Retry-After`, if given).
+    Retry(Option<i64>),
+    /// Any other 4xx: this message will never be accepted.
+    Refused(u16),
+}
+
+impl Delivery {
+    /// From an HTTP status (or `None` when the request failed) and a `Retry-After` in seconds.
+    pub fn from_status(status: Option<u16>, retry_after: Option<i64>) -> Delivery {
+        match status {
+            Some(200..=299) => Delivery::Accepted,
+            Some(404 | 410) => Delivery::Gone,
+            Some(429 | 500..=599) | None => Delivery::Retry(retry_after),
+            Some(other) => Delivery::Refused(other),
+        }
+    }
+}
+
+/// What a group read gave.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Read {
+    /// LLU's readings and the patient's first name.
+    Data {
+        /// Readings of the graph envelope.
+        series: Series,
+        /// First name.
+        name: String,
+    },
+    /// LibreLinkUp (or the network) failed.
+    Unreachable,
+    /// The session was refused or expired; no point retrying until the owner signs in.
+    SignedOut,
+}
+
+/// The whole book.
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+pub struct WatchBook {
+    /// Subscriptions by id.
+    pub subs: BTreeMap<String, Subscription>,
+    /// Groups by key.
+    pub groups: BTreeMap<String, Group>,
+    /// Waiting pushes.
+    pub outbox: Vec<Message>,
+    /// The last tick's scheduled time, Unix seconds.
+    pub last_tick: Option<i64>,
+}
+
+/// What a subscribe request brings, checked.
+#[derive(Clone, PartialEq, Debug)]
+pub struct NewSubscription {
+    /// Push service URL.
+    pub endpoint: String,
+    /// base64url P-256 key.
+    pub p256dh: String,
+    /// base64url auth secret.
+    pub auth: String,
+    /// Group key.
+    pub group: String,
+    /// Patient.
+    pub patient_id: String,
+    /// Access.
+    pub access: Access,
+    /// Settings.
+    pub config: AlarmConfig,
+    /// Unit.
+    pub unit: GlucoseUnit,
+    /// The owner's shared-acknowledgement choice (owners only).
+    pub shared_ack: Option<bool>,
+}
+
+/// What acknowledging does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Action {
+    /// "I'm on it": repeats stop until the episode ends (urgent low: for at most 15 minutes).
+    Acknowledge,
+    /// Silence this kind for this many minutes (capped per kind).
+    Snooze(i64),
+}
+
+impl WatchBook {
+    /// Adds a subscription, or updates the one with the same push endpoint (same id and key, state kept unless
+    /// it moves to another patient). Returns its id and key.
+    pub fn subscribe(
+        &mut self,
+        new: NewSubscription,
+        id: String,
+        key: String,
+        now: i64,
+    ) -> Result<&Subscription, ApiError> {
+        if let Some(shared) = new.shared_ack {
+            self.groups.entry(new.group.clone()).or_default().shared_ack = shared;
+        }
+        let existing = self.subs.values().find(|s| s.endpoint == new.endpoint).map(|s| s.id.clone());
+        if let Some(id) = existing {
+            let sub = self.subs.get_mut(&id).ok_or_else(ApiError::internal)?;
+            if sub.group != new.group {
+                sub.state = AlarmState::new();
+                sub.told = None;
+            }
+            sub.p256dh = new.p256dh;
+            sub.auth = new.auth;
+            sub.group = new.group;
+            sub.patient_id = new.patient_id;
+            sub.access = new.access;
+            sub.config = new.config;
+            sub.unit = new.unit;
+            return self.subs.get(&id).ok_or_else(ApiError::internal);
+        }
+        if self.subs.len() >= MAX_SUBSCRIPTIONS {
+            return Err(ApiError::new(503, "push_full", "This server has as many phones as it can watch."));
+        }
+        if self.subs.values().filter(|s| s.group == new.group).count() >= MAX_PER_GROUP {
+            return Err(ApiError::new(409, "push_full", "This person already has as many phones as one can have."));
+        }
+        self.groups.entry(new.group.clone()).or_default();
+        let sub = Subscription {
+            id: id.clone(),
+            key,
+            endpoint: new.endpoint,
+            p256dh: new.p256dh,
+            auth: new.auth,
+            group: new.group,
+            patient_id: new.patient_id,
+            access: new.access,
+            config: new.config,
+            unit: new.unit,
+            state: AlarmState::new(),
+            created: now,
+            told: None,
+        };
+        self.subs.insert(id.clone(), sub);
+        self.subs.get(&id).ok_or_else(ApiError::internal)
+    }
+
+    /// The subscription `id` if `key` is its key (compared in constant time).
+    pub fn authorised(&self, id: &str, key: &str) -> Result<&Subscription, ApiError> {
+        self.subs
+            .get(id)
+            .filter(|s| constant_time_eq(s.key.as_bytes(), key.as_bytes()))
+            .ok_or_else(|| ApiError::new(404, "push_not_found", "This phone is not subscribed any more."))
+    }
+
+    /// Removes a subscription and its waiting pushes; forgets a group nobody watches.
+    pub fn remove(&mut self, id: &str) {
+        if let Some(sub) = self.subs.remove(id) {
+            self.outbox.retain(|m| m.sub != id);
+            if !self.subs.values().any(|s| s.group == sub.group) {
+                self.groups.remove(&sub.group);
+            }
+        }
+    }
+
+    /// "I'm on it" or "Snooze" from subscription `id`: applied to it, or to every phone of its patient when
+    /// the owner chose shared acknowledgement. Waiting pushes of that kind to those phones are dropped.
+    /// Returns how many phones it applied to.
+    pub fn act(&mut self, id: &str, kind: AlarmKind, action: Action, now: i64) -> Result<usize, ApiError> {
+        let group = self.subs.get(id).map(|s| s.group.clone()).ok_or_else(ApiError::internal)?;
+        let shared = self.groups.get(&group).is_some_and(|g| g.shared_ack);
+        let at = UtcTime::from_unix_secs(now);
+        let mut touched = Vec::new();
+        for sub in self.subs.values_mut().filter(|s| s.id == id || (shared && s.group == group)) {
+            match action {
+                Action::Acknowledge => {
+                    sub.state.acknowledge(kind, at);
+                }
+                Action::Snooze(minutes) => {
+                    sub.state.snooze(kind, at, at + minutes.max(1) * MINUTE);
+                }
+            }
+            touched.push(sub.id.clone());
+        }
+        let topic = topic_of(kind);
+        self.outbox.retain(|m| !(m.topic == topic && touched.contains(&m.sub)));
+        Ok(touched.len())
+    }
+
+    /// Starts the tick scheduled at `now`; `false` when a tick at or after it already ran (a double delivery).
+    pub fn begin_tick(&mut self, now: i64) -> bool {
+        if self.last_tick.is_some_and(|last| now <= last) {
+            return false;
+        }
+        self.last_tick = Some(now);
+        true
+    }
+
+    /// The groups to read this tick, with the subscriptions in each.
+    pub fn groups_to_read(&self) -> BTreeMap<String, Vec<&Subscription>> {
+        let mut out: BTreeMap<String, Vec<&Subscription>> = BTreeMap::new();
+        for sub in self.subs.values() {
+            out.entry(sub.group.clone()).or_default().push(sub);
+        }
+        out
+    }
+
+    /// Applies one group's read at `now`: runs every subscription's alarm step and queues what it fires, or runs
+    /// the watchdog.
+    pub fn apply(&mut self, group_key: &str, read: Read, now: i64) {
+        let at = UtcTime::from_unix_secs(now);
+        let Some(group) = self.groups.get_mut(group_key) else { return };
+        match read {
+            Read::Data { series, name } => {
+                group.failure = None;
+                group.failing_since = None;
+                group.name = name;
+                let keep_from = at - KEEP_CURRENT_SECS;
+                let currents: Vec<Reading> = group
+                    .series
+                    .as_slice()
+                    .iter()
+                    .filter(|r| r.origin == shared::reading::Origin::Current && r.at >= keep_from)
+                    .copied()
+                    .collect();
+                let mut merged = series;
+                merged.merge(currents);
+                merged.retain_since(at - alarm::LOOKBACK);
+                group.series = merged;
+            }
+            Read::Unreachable => {
+                let since = *group.failing_since.get_or_insert(now);
+                if now - since >= OUTAGE_NOTICE_SECS {
+                    group.failure = Some(Notice::Outage);
+                }
+            }
+            Read::SignedOut => {
+                group.failing_since.get_or_insert(now);
+                group.failure = Some(Notice::SignedOut);
+            }
+        }
+        let group = group.clone();
+        let ids: Vec<String> = self.subs.values().filter(|s| s.group == group_key).map(|s| s.id.clone()).collect();
+        for id in ids {
+            let Some(sub) = self.subs.get_mut(&id) else { continue };
+            let (events, next) = alarm::step(at, group.series.as_slice(), &sub.config, &sub.state);
+            sub.state = next;
+            let mut queue = Vec::new();
+            for event in events {
+                match event {
+                    AlarmEvent::Fired(alert) => queue.push(alarm_message(sub, &group, &alert, now)),
+                    AlarmEvent::Cleared { kind, .. } => {
+                        let topic = topic_of(kind);
+                        self.outbox.retain(|m| !(m.sub == sub.id && m.topic == topic));
+                    }
+                }
+            }
+            match (group.failure, sub.told) {
+                (Some(notice), told) if told != Some(notice) => {
+                    sub.told = Some(notice);
+                    queue.push(notice_message(sub, &group, notice, now));
+                }
+                (None, Some(_)) => {
+                    sub.told = None;
+                    queue.push(recovered_message(sub, &group, now));
+                }
+                _ => {}
+            }
+            for message in queue {
+                self.queue(message);
+            }
+        }
+    }
+
+    /// Queues a message, replacing a waiting one with the same topic for the same phone.
+    pub fn queue(&mut self, message: Message) {
+        self.outbox.retain(|m| !(m.sub == message.sub && m.topic == message.topic));
+        self.outbox.push(message);
+    }
+
+    /// The messages to send at `now`, most urgent first, at most [`MAX_SENDS_PER_TICK`]; messages past their TTL
+    /// are dropped first.
+    pub fn due(&mut self, now: i64) -> Vec<Message> {
+        self.outbox.retain(|m| now - m.created < m.ttl);
+        let mut due: Vec<&Message> = self.outbox.iter().filter(|m| m.next_try <= now).collect();
+        due.sort_by(|a, b| {
+            (b.payload.urgent, b.urgency).cmp(&(a.payload.urgent, a.urgency)).then(a.created.cmp(&b.created))
+        });
+        due.into_iter().take(MAX_SENDS_PER_TICK).cloned().collect()
+    }
+
+    /// Records how the push service answered `message`.
+    pub fn delivered(&mut self, message: &Message, delivery: Delivery, now: i64) {
+        let same = |m: &Message| m.sub == message.sub && m.topic == message.topic && m.created == message.created;
+        match delivery {
+            Delivery::Accepted | Delivery::Refused(_) => self.outbox.retain(|m| !same(m)),
+            Delivery::Gone => self.remove(&message.sub),
+            Delivery::Retry(after) => {
+                if let Some(waiting) = self.outbox.iter_mut().find(|m| same(m)) {
+                    waiting.tries += 1;
+                    let backoff = (MINUTE << waiting.tries.saturating_sub(1).min(8)).min(MAX_BACKOFF_SECS);
+                    waiting.next_try = now + after.unwrap_or(0).clamp(0, HOUR).max(backoff);
+                }
+            }
+        }
+    }
+}
+
+/// The topic of an alarm kind's messages (RFC 8030 `Topic`: at most 32 base64url characters).
+pub fn topic_of(kind: AlarmKind) -> String {
+    format!("{kind:?}")
+}
+
+/// A test message for `sub`.
+pub fn test_message(sub: &Subscription, name: &str, now: i64) -> Message {
+    let who = if name.is_empty() { "your person".to_owned() } else { name.to_owned() };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "Test".into(),
+        title: "Tidewatch test alarm".into(),
+        body: format!("Alarms for {who} will reach this phone, even when Tidewatch is closed."),
+        tag: "test".into(),
+        urgent: false,
+        silent: false,
+        snooze_min: 0,
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Test".into(),
+        payload,
+        urgency: Urgency::High,
+        ttl: 600,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
+fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, now: i64) -> Message {
+    let who = if group.name.is_empty() { "Glucose".to_owned() } else { group.name.clone() };
+    let newest = group.series.newest();
+    let value = alert.value.map(|v| sub.unit.format(v.as_f64()));
+    let unit = sub.unit.label();
+    let title = match (&value, alert.kind) {
+        (Some(value), _) => format!("{}: {value} {unit}", alert.kind.label()),
+        (None, _) => alert.kind.label().to_owned(),
+    };
+    let age = newest.map(|r| format_age(now - r.at.unix_secs())).unwrap_or_else(|| "no reading".into());
+    let trend = newest.and_then(|r| r.arrow).map(|d| format!(" · {}", d.label())).unwrap_or_default();
+    let body = match alert.kind {
+        AlarmKind::StaleData => format!("{who}: no new reading since {age}. Check on them."),
+        AlarmKind::SensorEndsInADay | AlarmKind::SensorEndsSoon => format!("{who}'s sensor ends soon."),
+        _ => format!("{who}{trend} · {age}"),
+    };
+    let urgent = alert.level == Level::Urgent;
+    let (urgency, ttl) = match alert.level {
+        Level::Urgent => (Urgency::High, 5 * MINUTE),
+        Level::Warning => (Urgency::High, 15 * MINUTE),
+        Level::Info => (Urgency::Low, HOUR),
+    };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: format!("{:?}", alert.kind),
+        title,
+        body,
+        tag: format!("tw-{:?}", alert.kind),
+        urgent,
+        silent: !urgent && alert.volume == alarm::Volume::Quiet,
+        snooze_min: alert.kind.snooze_choices_min().first().copied().unwrap_or(15),
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: topic_of(alert.kind),
+        payload,
+        urgency,
+        ttl,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
+fn notice_message(sub: &Subscription, group: &Group, notice: Notice, now: i64) -> Message {
+    let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
+    let (kind, title, body) = match (notice, &sub.access) {
+        (Notice::Outage, _) => (
+            "Outage",
+            "Tidewatch cannot reach LibreLinkUp".to_owned(),
+            format!(
+                "No data for {who} for 30 minutes: alarms cannot come until it is back. Check on them another way."
+            ),
+        ),
+        (Notice::SignedOut, Access::Viewer { from, .. }) => (
+            "SignedOut",
+            "Alarms stopped".to_owned(),
+            format!("Ask {from} to sign in to Tidewatch again: alarms for {who} have stopped."),
+        ),
+        (Notice::SignedOut, Access::Owner { .. }) => (
+            "SignedOut",
+            "Alarms stopped".to_owned(),
+            format!(
+                "Open Tidewatch and sign in again: LibreLinkUp ended the session, so alarms for {who} have stopped."
+            ),
+        ),
+    };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: kind.into(),
+        title,
+        body,
+        tag: "tw-watchdog".into(),
+        urgent: true,
+        silent: false,
+        snooze_min: 0,
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Watchdog".into(),
+        payload,
+        urgency: Urgency::High,
+        ttl: HOUR,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
+fn recovered_message(sub: &Subscription, group: &Group, now: i64) -> Message {
+    let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "Recovered".into(),
+        title: "Alarms are working again".into(),
+        body: format!("Tidewatch has data for {who} again."),
+        tag: "tw-watchdog".into(),
+        urgent: false,
+        silent: true,
+        snooze_min: 0,
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Watchdog".into(),
+        payload,
+        urgency: Urgency::Normal,
+        ttl: HOUR,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::reading::Origin;
+
+    use super::*;
+
+    const T: i64 = 1_800_000_000;
+
+    fn new_sub(endpoint: &str, group: &str) -> NewSubscription {
+        NewSubscription {
+            endpoint: endpoint.into(),
+            p256dh: "p".into(),
+            auth: "a".into(),
+            group: group.into(),
+            patient_id: "patient".into(),
+            access: Access::Owner { session: "sealed".into() },
+            config: AlarmConfig::default(),
+            unit: GlucoseUnit::MgDl,
+            shared_ack: None,
+        }
+    }
+
+    fn book_with(phones: &[(&str, &str)]) -> WatchBook {
+        let mut book = WatchBook::default();
+        for (n, (endpoint, group)) in phones.iter().enumerate() {
+            book.subscribe(new_sub(endpoint, group), format!("id{n}"), format!("key{n}"), T).unwrap();
+        }
+        book
+    }
+
+    /// A steady patient at `level` for the last hour before `now`, one reading a minute.
+    fn data(level: u16, now: i64) -> Read {
+        let readings = (0..60).map(|m| Reading {
+            origin: if m == 0 { Origin::Current } else { Origin::Graph },
+            ..Reading::new(UtcTime::from_unix_secs(now - m * MINUTE), shared::units::MgDl::new(level))
+        });
+        Read::Data { series: Series::from_readings(readings), name: "Lee".into() }
+    }
+
+    fn tick(book: &mut WatchBook, group: &str, read: Read, now: i64) -> Vec<Message> {
+        assert!(book.begin_tick(now));
+        book.apply(group, read, now);
+        let due = book.due(now);
+        for message in &due {
+            book.delivered(message, Delivery::Accepted, now);
+        }
+        due
+    }
+
+    #[test]
+    fn a_double_delivered_tick_is_refused() {
+        let mut book = book_with(&[("e1", "g")]);
+        assert!(book.begin_tick(T));
+        assert!(!book.begin_tick(T));
+        assert!(!book.begin_tick(T - 60));
+        assert!(book.begin_tick(T + 60));
+    }
+
+    #[test]
+    fn a_low_is_one_message_then_repeats_and_an_acknowledged_urgent_low_waits_fifteen_minutes() {
+        let mut book = book_with(&[("e1", "g")]);
+        let sent = tick(&mut book, "g", data(62, T), T);
+        assert_eq!(sent.iter().map(|m| m.payload.kind.as_str()).collect::<Vec<_>>(), ["Low"]);
+        assert_eq!(sent[0].payload.title, "Low: 62 mg/dL");
+        assert_eq!((sent[0].urgency, sent[0].ttl), (Urgency::High, 15 * MINUTE));
+        assert!(tick(&mut book, "g", data(62, T + 60), T + 60).is_empty());
+        let sent = tick(&mut book, "g", data(45, T + 120), T + 120);
+        assert_eq!(sent.iter().map(|m| m.payload.kind.as_str()).collect::<Vec<_>>(), ["UrgentLow"]);
+        assert!(sent[0].payload.urgent && sent[0].ttl == 5 * MINUTE);
+        assert_eq!(book.act("id0", AlarmKind::UrgentLow, Action::Acknowledge, T + 130).unwrap(), 1);
+        for minute in 3..=17 {
+            let now = T + minute * MINUTE;
+            assert!(tick(&mut book, "g", data(45, now), now).is_empty(), "muted at +{minute} min");
+        }
+        let now = T + 18 * MINUTE;
+        assert_eq!(tick(&mut book, "g", data(45, now), now).len(), 1, "urgent low is muted 15 minutes at most");
+    }
+
+    #[test]
+    fn shared_acknowledgement_reaches_every_phone_of_the_patient_only() {
+        let mut book = book_with(&[("e1", "g"), ("e2", "g"), ("e3", "other")]);
+        assert_eq!(book.act("id0", AlarmKind::Low, Action::Acknowledge, T).unwrap(), 1);
+        book.groups.get_mut("g").unwrap().shared_ack = true;
+        assert_eq!(book.act("id1", AlarmKind::Low, Action::Snooze(30), T).unwrap(), 2);
+        assert!(book.subs["id0"].state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_some());
+        assert!(book.subs["id2"].state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_none());
+    }
+
+    #[test]
+    fn busy_push_services_get_the_message_again_with_back_off_and_gone_ones_lose_the_phone() {
+        let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
+        assert!(book.begin_tick(T));
+        book.apply("g", data(62, T), T);
+        let due = book.due(T);
+        assert_eq!(due.len(), 2);
+        book.delivered(&due[0], Delivery::Retry(None), T);
+        book.delivered(&due[1], Delivery::Gone, T);
+        assert!(!book.subs.contains_key(&due[1].sub), "410 removes the phone");
+        let mut tries = Vec::new();
+        for minute in 1..=10 {
+            let now = T + minute * MINUTE;
+            for message in book.due(now) {
+                tries.push(minute);
+                book.delivered(&message, Delivery::Retry(None), now);
+            }
+        }
+        assert_eq!(tries, [1, 3, 7], "next minute, then 2, 4, … minutes later");
+        assert!(book.due(T + 15 * MINUTE).is_empty(), "past its TTL (15 min) a warning is dropped");
+        assert!(book.outbox.is_empty());
+        // A Retry-After longer than the back-off is honoured.
+        let mut book = book_with(&[("e1", "g")]);
+        assert!(book.begin_tick(T));
+        book.apply("g", data(62, T), T);
+        let due = book.due(T);
+        book.delivered(&due[0], Delivery::Retry(Some(240)), T);
+        assert!(book.due(T + 180).is_empty());
+        assert_eq!(book.due(T + 240).len(), 1);
+    }
+
+    #[test]
+    fn a_newer_alarm_replaces_a_waiting_one_and_sends_are_capped_most_urgent_first() {
+        let mut book = WatchBook::default();
+        let groups = ["urgent", "warn-a", "warn-b"];
+        for n in 0..(MAX_SENDS_PER_TICK + 5) {
+            let group = if n < 5 { groups[0] } else { groups[1 + n % 2] };
+            book.subscribe(new_sub(&format!("e{n}"), group), format!("id{n:02}"), "k".into(), T).unwrap_or_else(|_| {
+                panic!("subscribe {n}");
+            });
+        }
+        assert!(book.begin_tick(T));
+        book.apply("warn-a", data(62, T), T);
+        book.apply("warn-b", data(62, T), T);
+        book.apply("urgent", data(45, T), T);
+        let due = book.due(T);
+        assert_eq!(due.len(), MAX_SENDS_PER_TICK);
+        assert!(due.iter().take(5).all(|m| m.payload.kind == "UrgentLow"), "urgent first");
+        let waiting = book.outbox.len();
+        let first = book.outbox[0].clone();
+        book.queue(Message { created: T + 1, ..first.clone() });
+        assert_eq!(book.outbox.len(), waiting, "one waiting message per topic per phone");
+    }
+
+    #[test]
+    fn the_watchdog_speaks_once_after_thirty_minutes_and_again_when_data_is_back() {
+        let mut book = book_with(&[("e1", "g")]);
+        assert!(tick(&mut book, "g", data(120, T), T).is_empty());
+        let mut kinds = Vec::new();
+        for minute in 1..=35 {
+            let now = T + minute * MINUTE;
+            kinds.extend(tick(&mut book, "g", Read::Unreachable, now).into_iter().map(|m| (minute, m.payload.kind)));
+        }
+        let outage: Vec<_> = kinds.iter().filter(|(_, k)| k == "Outage").collect();
+        // Reads fail from minute 1: thirty minutes of failure is minute 31.
+        assert_eq!(outage, [&(31, "Outage".to_owned())]);
+        assert!(kinds.iter().any(|(m, k)| k == "StaleData" && *m == 15), "{kinds:?}");
+        let back = T + 36 * MINUTE;
+        let sent = tick(&mut book, "g", data(120, back), back);
+        assert_eq!(sent.iter().map(|m| m.payload.kind.as_str()).collect::<Vec<_>>(), ["Recovered"]);
+        let signed_out = T + 37 * MINUTE;
+        let sent = tick(&mut book, "g", Read::SignedOut, signed_out);
+        assert_eq!(sent[0].payload.kind, "SignedOut");
+        assert!(sent[0].payload.body.starts_with("Open Tidewatch and sign in again"));
+    }
+
+    #[test]
+    fn resubscribing_keeps_the_phone_and_limits_hold() {
+        let mut book = book_with(&[("e1", "g")]);
+        let again = book.subscribe(new_sub("e1", "g"), "new".into(), "newkey".into(), T).unwrap();
+        assert_eq!((again.id.as_str(), again.key.as_str()), ("id0", "key0"));
+        assert!(book.authorised("id0", "key0").is_ok());
+        assert!(book.authorised("id0", "key1").is_err());
+        for n in 1..MAX_PER_GROUP {
+            book.subscribe(new_sub(&format!("x{n}"), "g"), format!("x{n}"), "k".into(), T).unwrap();
+        }
+        let full = book.subscribe(new_sub("one-more", "g"), "y".into(), "k".into(), T);
+        assert_eq!(full.map(|_| ()).unwrap_err().code, "push_full");
+        book.remove("id0");
+        assert!(!book.subs.contains_key("id0"));
+    }
+}

@@ -1,0 +1,438 @@
+//! Background alarms end to end: the real worker in workerd, its Cron Trigger run through `wrangler dev
+//! --test-scheduled` at chosen instants, the fake LibreLinkUp, and a fake push service on loopback. Every push is
+//! decrypted by PyPI's `http-ece` and its VAPID header verified by `py-vapid` (`tests/clients/push_tool.py`),
+//! never by Tidewatch's own code.
+//!
+//! The cron's instant is the alarm clock: each test moves it forward (one minute, five, thirty) and moves the fake's
+//! data with it (`data_delay_secs`), so "repeats every 5 minutes" is tested in seconds. These tests share one stack
+//! of their own and run one at a time (the Watcher is one object and its ticks are global), each on a later stretch
+//! of that clock than the last.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use shared::simulate::{self, Hold, Patient};
+use shared::time::{HOUR, MINUTE, UtcTime};
+use shared::units::MgDl;
+use tidewatch_tests::Account;
+use tidewatch_tests::stack::{Stack, TEST_VAPID_PUBLIC, TEST_VAPID_SUBJECT};
+use tokio::sync::Mutex;
+
+/// One test at a time; holds the last instant the cron ran at.
+static CLOCK: Mutex<i64> = Mutex::const_new(0);
+
+fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| match Stack::start_worker_only(&[]) {
+        Ok(stack) => {
+            eprintln!("push stack worker log: {}", stack.log.display());
+            stack
+        }
+        Err(e) => panic!("cannot start the push stack: {e}"),
+    })
+}
+
+fn real_now() -> i64 {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+fn client() -> Client {
+    Client::builder().timeout(Duration::from_secs(60)).build().unwrap()
+}
+
+/// A patient held at `level` from a day before `from` on, whose sensor delivers a reading every minute from
+/// `from - 1 h` to `to` (a seed with no signal gap there).
+fn steady_patient(level: u16, from: i64, to: i64) -> Patient {
+    (1..2000_u64)
+        .map(|seed| Patient {
+            first_name: "Lee".into(),
+            script: vec![Hold { from: UtcTime::from_unix_secs(from - 24 * HOUR), level: MgDl::new(level) }],
+            ..Patient::with_seed(seed)
+        })
+        .find(|p| {
+            (from - HOUR..=to).step_by(60).all(|t| {
+                let now = UtcTime::from_unix_secs(t);
+                simulate::current(p, now).is_some_and(|r| now.secs_since(r.at) < MINUTE)
+            })
+        })
+        .expect("some seed has no gap in the window")
+}
+
+/// A fresh account whose one patient is `patient`.
+fn account(tag: &str, patient: Patient) -> Account {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let email = format!("push-{tag}-{}-{n}@tidewatch.test", std::process::id());
+    let account = Account { patients: vec![patient], ..Account::new(&email, "right-password") };
+    stack().fake.add_account(account.clone());
+    account
+}
+
+/// Signs in; the sealed token and the first patient's id.
+async fn sign_in(account: &Account) -> (String, String) {
+    let http = client();
+    let login = json!({"email": account.email, "password": account.password});
+    let answer: Value =
+        http.post(stack().url("/llu/auth/login")).json(&login).send().await.unwrap().json().await.unwrap();
+    let token = answer["data"]["authTicket"]["token"].as_str().unwrap().to_owned();
+    let list: Value =
+        http.get(stack().url("/llu/connections")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    (token, list["data"][0]["patientId"].as_str().unwrap().to_owned())
+}
+
+/// What `push_tool.py` runs with.
+fn python() -> std::path::PathBuf {
+    crate::clients::python()
+}
+
+fn push_tool(args: &[&str], input: Option<&Value>) -> Value {
+    let script = tidewatch_tests::stack::root().join("tests/clients/push_tool.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = input {
+        child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "push_tool.py {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A browser-like subscription: its keys (made by Python's `cryptography`) and its endpoint on the fake service.
+struct Phone {
+    inbox: String,
+    keys: Value,
+    id: String,
+    key: String,
+}
+
+static PHONES: AtomicU32 = AtomicU32::new(0);
+
+/// Subscribes a new phone with `auth` (`Bearer …` or `Share …`) to `patient`, with `extra` fields in the body.
+async fn subscribe(auth: &str, patient: &str, extra: Value) -> Phone {
+    let inbox = format!("phone-{}-{}", std::process::id(), PHONES.fetch_add(1, Ordering::Relaxed));
+    let keys = push_tool(&["keys"], None);
+    let mut body = json!({
+        "subscription": {"endpoint": stack().push.endpoint(&inbox), "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}},
+        "patientId": patient,
+        "unit": "mgdl",
+    });
+    for (name, value) in extra.as_object().into_iter().flatten() {
+        body[name] = value.clone();
+    }
+    let response = client()
+        .post(stack().url("/api/push/subscribe"))
+        .header("authorization", auth)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    Phone { inbox, keys, id: answer["id"].as_str().unwrap().into(), key: answer["key"].as_str().unwrap().into() }
+}
+
+/// One push as the phone would read it.
+struct Opened {
+    status: u16,
+    headers: std::collections::BTreeMap<String, String>,
+    payload: Value,
+    tool: Value,
+    bytes: usize,
+}
+
+/// Everything the fake push service received for `phone`, decrypted and verified independently.
+fn received(phone: &Phone) -> Vec<Opened> {
+    stack()
+        .push
+        .received(&phone.inbox)
+        .into_iter()
+        .map(|r| {
+            let request = json!({
+                "private": phone.keys["private"],
+                "auth": phone.keys["auth"],
+                "body": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &r.body),
+                "authorization": r.headers.get("authorization").cloned().unwrap_or_default(),
+            });
+            let tool = push_tool(&["open"], Some(&request));
+            let payload = serde_json::from_str(tool["plaintext"].as_str().unwrap()).unwrap();
+            Opened { status: r.status, headers: r.headers, payload, tool, bytes: r.body.len() }
+        })
+        .collect()
+}
+
+fn kinds(phone: &Phone) -> Vec<String> {
+    received(phone).iter().map(|o| o.payload["kind"].as_str().unwrap_or("?").to_owned()).collect()
+}
+
+/// Runs the cron at `at`, with `account`'s data moved so that the fake's "now" is `at`.
+async fn cron(account: &Account, at: i64) {
+    let delay = real_now() - at;
+    stack().fake.update(&account.email, |a| a.data_delay_secs = delay);
+    stack().cron_at(at).await.unwrap();
+}
+
+/// A `{id, key}` call.
+async fn present(path: &str, phone: &Phone, extra: Value) -> (StatusCode, Value) {
+    let mut body = json!({"id": phone.id, "key": phone.key});
+    for (name, value) in extra.as_object().into_iter().flatten() {
+        body[name] = value.clone();
+    }
+    let response = client().post(stack().url(path)).json(&body).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The start of a fresh stretch of the cron's clock, after every instant an earlier test used; `span` is the
+/// last offset this test runs the cron at (a tick at or before the Watcher's last one is refused as a duplicate).
+fn fresh_start(clock: &mut i64, span: i64) -> i64 {
+    let start = real_now().max(*clock + MINUTE) / MINUTE * MINUTE + MINUTE;
+    *clock = start + span;
+    start
+}
+
+#[tokio::test]
+async fn a_test_alarm_decrypts_with_http_ece_and_its_vapid_token_verifies_with_py_vapid() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, 0);
+    let account = account("test", steady_patient(120, t, t + HOUR));
+    let (token, patient) = sign_in(&account).await;
+    let key: Value = client().get(stack().url("/api/push/key")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(key["publicKey"], TEST_VAPID_PUBLIC);
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let before = real_now();
+    let (status, answer) = present("/api/push/test", &phone, json!({})).await;
+    assert_eq!((status, answer["status"].as_u64()), (StatusCode::OK, Some(201)), "{answer}");
+    let got = received(&phone);
+    assert_eq!(got.len(), 1);
+    let push = &got[0];
+    assert_eq!(push.payload["kind"], "Test");
+    assert_eq!(push.payload["title"], "Tidewatch test alarm");
+    assert_eq!((push.payload["sub"].as_str(), push.payload["key"].as_str()), (Some(&*phone.id), Some(&*phone.key)));
+    // RFC 8291: one aes128gcm record of 4096, the sender's 65-byte key as key id, padded to 256-byte buckets.
+    assert_eq!(push.headers["content-encoding"], "aes128gcm");
+    assert_eq!((push.tool["rs"].as_u64(), push.tool["keyid_len"].as_u64()), (Some(4096), Some(65)));
+    assert_eq!((push.bytes - 86 - 16) % 256, 0, "padded: {} bytes", push.bytes);
+    // RFC 8292: py-vapid verifies the ES256 signature with the key in `k`, which is the server's.
+    assert_eq!(push.tool["vapid_valid"], true);
+    assert_eq!(push.tool["k"], TEST_VAPID_PUBLIC);
+    assert_eq!(push.tool["jwt_header"]["alg"], "ES256");
+    assert_eq!(push.tool["claims"]["aud"], stack().push.base_url());
+    assert_eq!(push.tool["claims"]["sub"], TEST_VAPID_SUBJECT);
+    let exp = push.tool["claims"]["exp"].as_i64().unwrap();
+    assert!(exp > before && exp <= before + 24 * HOUR, "exp {exp} must be within 24 h of {before}");
+    assert_eq!(push.headers["urgency"], "high");
+    assert!(push.headers["ttl"].parse::<i64>().unwrap() > 0);
+    // Unsubscribed: the key no longer works.
+    assert_eq!(present("/api/push/unsubscribe", &phone, json!({})).await.0, StatusCode::OK);
+    let (status, answer) = present("/api/push/test", &phone, json!({})).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("push_not_found")));
+}
+
+#[tokio::test]
+async fn a_low_sends_exactly_one_push_and_a_double_cron_sends_nothing_twice() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, 15 * MINUTE);
+    let account = account("low", steady_patient(62, t, t + 20 * MINUTE));
+    let (token, patient) = sign_in(&account).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    cron(&account, t).await;
+    cron(&account, t).await; // Cron's occasional double delivery.
+    cron(&account, t + MINUTE).await;
+    cron(&account, t + 2 * MINUTE).await;
+    let got = received(&phone);
+    assert_eq!(got.iter().map(|o| o.payload["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["Low"]);
+    let low = &got[0];
+    assert_eq!(low.payload["title"], "Low: 62 mg/dL");
+    assert!(low.payload["body"].as_str().unwrap().starts_with("Lee"), "{}", low.payload);
+    assert_eq!(low.payload["urgent"], false);
+    assert_eq!(low.payload["snooze_min"], 15);
+    assert_eq!(low.headers["topic"], "Low");
+    assert_eq!(low.tool["vapid_valid"], true);
+    // Low repeats after 15 minutes while it lasts.
+    cron(&account, t + 15 * MINUTE).await;
+    assert_eq!(kinds(&phone), ["Low", "Low"]);
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
+
+#[tokio::test]
+async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, 25 * MINUTE);
+    let account = account("urgent", steady_patient(45, t, t + 30 * MINUTE));
+    let (token, patient) = sign_in(&account).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    for minute in 0..5 {
+        cron(&account, t + minute * MINUTE).await;
+    }
+    let got = received(&phone);
+    assert_eq!(got.len(), 1, "one push in the first five minutes");
+    assert_eq!(got[0].payload["kind"], "UrgentLow");
+    assert_eq!(got[0].payload["title"], "Urgent low: 45 mg/dL");
+    assert_eq!(got[0].payload["urgent"], true);
+    assert_eq!(got[0].headers["urgency"], "high");
+    assert!(got[0].headers["ttl"].parse::<i64>().unwrap() <= 300, "an urgent low is not worth delivering late");
+    cron(&account, t + 5 * MINUTE).await;
+    assert_eq!(kinds(&phone), ["UrgentLow", "UrgentLow"], "the 5-minute repeat");
+    // "I'm on it" from the notification: no repeat at +10; urgent low is muted 15 minutes at most, so at +20,
+    // still urgent low, it rings again.
+    let (status, answer) = present("/api/push/ack", &phone, json!({"kind": "UrgentLow", "action": "ack"})).await;
+    assert_eq!((status, answer["phones"].as_u64()), (StatusCode::OK, Some(1)), "{answer}");
+    for minute in 6..=19 {
+        cron(&account, t + minute * MINUTE).await;
+    }
+    assert_eq!(kinds(&phone).len(), 2, "no repeat while someone is on it");
+    cron(&account, t + 20 * MINUTE).await;
+    assert_eq!(kinds(&phone), ["UrgentLow", "UrgentLow", "UrgentLow"]);
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
+
+#[tokio::test]
+async fn shared_acknowledgement_stops_every_phone_and_a_revoked_link_stops_its_phone() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, 15 * MINUTE);
+    let account = account("shared", steady_patient(45, t, t + 20 * MINUTE));
+    let (token, patient) = sign_in(&account).await;
+    let bearer = format!("Bearer {token}");
+    let owner = subscribe(&bearer, &patient, json!({"sharedAck": true})).await;
+    let share: Value = client()
+        .post(stack().url("/api/shares"))
+        .header("authorization", &bearer)
+        .json(&json!({"patientId": patient, "label": "Grandma", "from": "Alex"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = share["secret"].as_str().unwrap();
+    let grandma = subscribe(&format!("Share {secret}"), "", json!({})).await;
+    cron(&account, t).await;
+    assert_eq!((kinds(&owner), kinds(&grandma)), (vec!["UrgentLow".to_owned()], vec!["UrgentLow".to_owned()]));
+    // Grandma taps "I'm on it": with shared acknowledgement both phones stop.
+    let (_, answer) = present("/api/push/ack", &grandma, json!({"kind": "UrgentLow", "action": "ack"})).await;
+    assert_eq!(answer["phones"], 2, "{answer}");
+    cron(&account, t + 5 * MINUTE).await;
+    cron(&account, t + 10 * MINUTE).await;
+    assert_eq!((kinds(&owner).len(), kinds(&grandma).len()), (1, 1));
+    // The owner revokes the link: grandma's phone gets nothing more, the owner's still does.
+    let id = share["id"].as_str().unwrap();
+    let revoked = client().delete(stack().url(&format!("/api/shares/{id}"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    cron(&account, t + 15 * MINUTE).await;
+    assert_eq!((kinds(&owner).len(), kinds(&grandma).len()), (2, 1));
+    let (status, _) = present("/api/push/test", &grandma, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the revoked link's subscription is gone");
+    present("/api/push/unsubscribe", &owner, json!({})).await;
+}
+
+#[tokio::test]
+async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, 6 * MINUTE);
+    let account = account("retry", steady_patient(62, t, t + 10 * MINUTE));
+    let (token, patient) = sign_in(&account).await;
+    let busy = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let gone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    stack().push.answer_with(&busy.inbox, 503, None);
+    stack().push.answer_with(&gone.inbox, 410, None);
+    cron(&account, t).await; // first try: 503 and 410
+    cron(&account, t + MINUTE).await; // retried the next minute: 503 again
+    cron(&account, t + 2 * MINUTE).await; // backing off: no try
+    stack().push.answer_with(&busy.inbox, 201, None);
+    cron(&account, t + 3 * MINUTE).await; // tried again, accepted
+    cron(&account, t + 4 * MINUTE).await; // nothing left to send
+    let statuses: Vec<u16> = received(&busy).iter().map(|o| o.status).collect();
+    assert_eq!(statuses, [503, 503, 201]);
+    assert_eq!(kinds(&busy), ["Low", "Low", "Low"], "the same alarm, not lost");
+    assert_eq!(received(&gone).len(), 1, "410 once, then never again");
+    let (status, _) = present("/api/push/test", &gone, json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "410 removed the subscription");
+    present("/api/push/unsubscribe", &busy, json!({})).await;
+}
+
+#[tokio::test]
+async fn the_watchdog_tells_phones_when_librelinkup_is_unreachable_for_thirty_minutes() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, 40 * MINUTE);
+    let account = account("watchdog", steady_patient(120, t, t + 45 * MINUTE));
+    let (token, patient) = sign_in(&account).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    cron(&account, t).await;
+    assert!(kinds(&phone).is_empty(), "in range: nothing");
+    stack().fake.update(&account.email, |a| a.maintenance = Some(tidewatch_tests::Maintenance::Body));
+    for minute in 1..=31 {
+        cron(&account, t + minute * MINUTE).await;
+    }
+    let during = kinds(&phone);
+    assert!(during.contains(&"StaleData".to_owned()), "stale data is an alarm: {during:?}");
+    assert_eq!(during.iter().filter(|k| *k == "Outage").count(), 1, "told once: {during:?}");
+    let outage = received(&phone).into_iter().find(|o| o.payload["kind"] == "Outage").unwrap();
+    assert_eq!(outage.payload["title"], "Tidewatch cannot reach LibreLinkUp");
+    assert!(outage.payload["at"].as_i64().unwrap() >= t + 30 * MINUTE);
+    stack().fake.update(&account.email, |a| a.maintenance = None);
+    cron(&account, t + 40 * MINUTE).await;
+    assert_eq!(kinds(&phone).last().map(String::as_str), Some("Recovered"));
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
+
+#[tokio::test]
+async fn subscriptions_are_checked() {
+    let _clock = CLOCK.lock().await;
+    let account = account("checks", Patient::demo());
+    let (token, patient) = sign_in(&account).await;
+    let keys = push_tool(&["keys"], None);
+    let post = |auth: String, body: Value| async move {
+        let response = client()
+            .post(stack().url("/api/push/subscribe"))
+            .header("authorization", auth)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let sub = |endpoint: &str, p256dh: &Value| json!({"subscription": {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": keys["auth"]}}, "patientId": patient});
+    let bearer = format!("Bearer {token}");
+    // Not a push service this server sends to: the worker never becomes a proxy to an arbitrary host.
+    let (status, _) = post(bearer.clone(), sub("https://evil.example/x", &keys["p256dh"])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post(bearer.clone(), sub(&stack().push.endpoint("x"), &json!("AAAA"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a key that is not a P-256 point");
+    let (status, _) = post(bearer.clone(), json!({"subscription": 1})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, answer) = post("Bearer nope".into(), sub(&stack().push.endpoint("x"), &keys["p256dh"])).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    let other = json!({"subscription": {"endpoint": stack().push.endpoint("x"), "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}}, "patientId": "00000000-0000-4000-8000-000000000000"});
+    let (status, answer) = post(bearer.clone(), other).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("patient_not_followed")));
+    // A wrong key for a real subscription is the same "not found" as an unknown id.
+    let phone = subscribe(&bearer, &patient, json!({})).await;
+    let forged = Phone {
+        key: "A".repeat(phone.key.len()),
+        inbox: phone.inbox.clone(),
+        keys: phone.keys.clone(),
+        id: phone.id.clone(),
+    };
+    let (status, _) = present("/api/push/ack", &forged, json!({"kind": "Low", "action": "ack"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Subscribing again from the same browser (same endpoint) updates that phone: same id and key.
+    let (status, again) = post(bearer.clone(), sub(&stack().push.endpoint(&phone.inbox), &phone.keys["p256dh"])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((again["id"].as_str(), again["key"].as_str()), (Some(&*phone.id), Some(&*phone.key)));
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
