@@ -38,8 +38,67 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(caches.match(request, { cacheName: CACHE }).then((hit) => hit || fetch(request)));
 });
 
+// Background alarms: the worker's cron sends Web Push (already decrypted by the browser). The payload is
+// {v, sub, key, kind, title, body, tag, urgent, silent, snooze_min, at}; sub and key let the actions below
+// answer for this phone.
+self.addEventListener("push", (event) => {
+  let alarm;
+  try {
+    alarm = event.data ? event.data.json() : null;
+  } catch {
+    alarm = null;
+  }
+  if (!alarm || typeof alarm.title !== "string") {
+    // Something arrived that this version cannot read: still say so, never stay silent.
+    alarm = { title: "Tidewatch", body: "Open Tidewatch to see the latest.", tag: "tw-unknown", urgent: false };
+  }
+  const actions =
+    alarm.snooze_min > 0
+      ? [
+          { action: "ack", title: "I'm on it" },
+          { action: "snooze", title: `Snooze ${alarm.snooze_min} min` },
+        ]
+      : [];
+  const at = typeof alarm.at === "number" ? alarm.at * 1000 : Date.now();
+  event.waitUntil(
+    self.registration.showNotification(alarm.title, {
+      body: alarm.body || "",
+      tag: alarm.tag || "tw-alarm",
+      renotify: true,
+      requireInteraction: Boolean(alarm.urgent),
+      silent: Boolean(alarm.silent),
+      vibrate: alarm.urgent ? [400, 200, 400, 200, 400] : [200],
+      timestamp: at,
+      icon: "/icons/icon-192.png",
+      badge: "/icons/icon-192.png",
+      actions,
+      data: alarm,
+    }),
+  );
+});
+
+// "I'm on it" and "Snooze" answer the worker for this phone (or every phone, if the owner chose shared
+// acknowledgement); a tap on the notification itself opens Tidewatch.
 self.addEventListener("notificationclick", (event) => {
+  const alarm = event.notification.data || {};
   event.notification.close();
+  if ((event.action === "ack" || event.action === "snooze") && alarm.sub && alarm.key) {
+    const body = { id: alarm.sub, key: alarm.key, kind: alarm.kind, action: event.action, minutes: alarm.snooze_min };
+    event.waitUntil(
+      fetch("/api/push/ack", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }).catch(() =>
+        // Offline: the alarm keeps repeating, which is the safe way to fail; say so.
+        self.registration.showNotification("Tidewatch could not send that", {
+          body: "No connection: the alarm will repeat. Open Tidewatch when you can.",
+          tag: alarm.tag || "tw-alarm",
+        }),
+      ),
+    );
+    return;
+  }
   event.waitUntil(
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
       const open = windows.find((w) => new URL(w.url).origin === self.location.origin);

@@ -229,3 +229,42 @@ pub async fn share_graph(secret: &str) -> Result<(GraphData, ShareMeta), ApiErro
     let answer = send::<SharedGraph>(request).await?;
     Ok((answer.data.ok_or(ApiError::Malformed)?, answer.share))
 }
+
+/// This phone's background-alarm subscription on the server.
+#[derive(Clone, PartialEq, Debug, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushSub {
+    /// Its id.
+    pub id: String,
+    /// Its key (what the service worker's actions present too).
+    pub key: String,
+    /// Whether "I'm on it" on one phone stops every phone (the owner's choice).
+    #[serde(default)]
+    pub shared_ack: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PushKey {
+    public_key: String,
+}
+
+/// `GET /api/push/key`: the server's VAPID public key (`push_not_configured` when it has none).
+pub async fn push_key() -> Result<String, ApiError> {
+    send::<PushKey>(Request::get("/api/push/key").build()).await.map(|k| k.public_key)
+}
+
+/// `POST /api/push/subscribe`, as the owner (cookie) or with a share link's secret.
+pub async fn push_subscribe(share_secret: Option<&str>, body: &Value) -> Result<PushSub, ApiError> {
+    let mut request = RequestBuilder::new("/api/push/subscribe").method(gloo_net::http::Method::POST);
+    if let Some(secret) = share_secret {
+        request = request.header("authorization", &format!("Share {secret}"));
+    }
+    send(request.json(body)).await
+}
+
+/// `POST /api/push/{what}` (`unsubscribe`, `test`) for this phone.
+pub async fn push_call(what: &str, sub: &PushSub) -> Result<Value, ApiError> {
+    let body = serde_json::json!({"id": sub.id, "key": sub.key});
+    send(Request::post(&format!("/api/push/{what}")).json(&body)).await
+}

@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -269,4 +269,78 @@ pub fn take_share_secret() -> Option<String> {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some("/"));
     }
     secret
+}
+
+/// Whether this browser can receive Web Push here (a service worker and `PushManager`). On iOS that is only in an
+/// app added to the home screen.
+pub fn push_supported() -> bool {
+    let global = js_sys::global();
+    Reflect::has(&global, &"PushManager".into()).unwrap_or(false)
+        && web_sys::window().is_some_and(|w| Reflect::has(&w.navigator(), &"serviceWorker".into()).unwrap_or(false))
+}
+
+/// Whether the app runs from the home screen (standalone), where iOS allows push.
+pub fn is_standalone() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let media = window.match_media("(display-mode: standalone)").ok().flatten().is_some_and(|m| m.matches());
+    media || Reflect::get(&window.navigator(), &"standalone".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// The service worker's `PushManager`.
+async fn push_manager() -> Result<JsValue, String> {
+    let registration = registration().await.ok_or("The service worker is not running.")?;
+    Reflect::get(&registration, &"pushManager".into()).map_err(|_| "This browser has no push.".to_owned())
+}
+
+/// Calls `target.name(args…)` and awaits the promise it returns.
+async fn call_async(target: &JsValue, name: &str, args: &Array) -> Result<JsValue, String> {
+    let function: Function =
+        Reflect::get(target, &name.into()).and_then(|f| f.dyn_into()).map_err(|_| format!("no {name}"))?;
+    let promise: Promise = function.apply(target, args).and_then(|p| p.dyn_into()).map_err(|e| js_message(&e))?;
+    JsFuture::from(promise).await.map_err(|e| js_message(&e))
+}
+
+fn js_message(error: &JsValue) -> String {
+    Reflect::get(error, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "the browser refused".to_owned())
+}
+
+/// Subscribes this browser to push with the server's VAPID key (base64url); `PushSubscription.toJSON()`.
+pub async fn push_subscribe(public_key: &str) -> Result<JsValue, String> {
+    let manager = push_manager().await?;
+    let standard: String = public_key
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    let padded = format!("{standard}{}", "=".repeat((4 - standard.len() % 4) % 4));
+    let window = web_sys::window().ok_or("no window")?;
+    let binary = window.atob(&padded).map_err(|_| "The server's push key is not base64.".to_owned())?;
+    let key = js_sys::Uint8Array::new_with_length(binary.chars().count() as u32);
+    for (i, c) in binary.chars().enumerate() {
+        key.set_index(i as u32, c as u32 as u8);
+    }
+    let options = js_sys::Object::new();
+    let _ = Reflect::set(&options, &"userVisibleOnly".into(), &JsValue::TRUE);
+    let _ = Reflect::set(&options, &"applicationServerKey".into(), &key);
+    let subscription = call_async(&manager, "subscribe", &Array::of1(&options)).await?;
+    let to_json: Function =
+        Reflect::get(&subscription, &"toJSON".into()).and_then(|f| f.dyn_into()).map_err(|_| "no toJSON")?;
+    to_json.call0(&subscription).map_err(|e| js_message(&e))
+}
+
+/// Ends this browser's push subscription, if it has one.
+pub async fn push_unsubscribe() {
+    let Ok(manager) = push_manager().await else { return };
+    if let Ok(subscription) = call_async(&manager, "getSubscription", &Array::new()).await
+        && !subscription.is_null()
+    {
+        let _ = call_async(&subscription, "unsubscribe", &Array::new()).await;
+    }
 }

@@ -59,6 +59,7 @@ const SNAPSHOT: &str = "tw.snapshot.";
 const HISTORY: &str = "tw.history.";
 const ALARMS: &str = "tw.alarms.";
 const VIEWER: &str = "tw.share";
+const PUSH: &str = "tw.push.";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -116,6 +117,23 @@ pub fn alarms(patient_id: &str) -> Alarms {
 /// Stores the alarm settings and state for `patient_id`.
 pub fn save_alarms(patient_id: &str, alarms: &Alarms) {
     save(&format!("{ALARMS}{patient_id}"), alarms);
+}
+
+/// This phone's background-alarm subscription for `patient_id`, if it has one.
+pub fn push(patient_id: &str) -> Option<crate::api::PushSub> {
+    load(&format!("{PUSH}{patient_id}"))
+}
+
+/// Remembers (or, with `None`, forgets) this phone's subscription for `patient_id`.
+pub fn save_push(patient_id: &str, sub: Option<&crate::api::PushSub>) {
+    match sub {
+        Some(sub) => save(&format!("{PUSH}{patient_id}"), sub),
+        None => {
+            if let Some(storage) = storage() {
+                let _ = storage.remove_item(&format!("{PUSH}{patient_id}"));
+            }
+        }
+    }
 }
 
 /// The share link this device views (its secret), if it is a viewer's device.

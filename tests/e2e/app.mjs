@@ -1,14 +1,16 @@
 // End-to-end: the built app (dist/) served by the real worker in workerd, in front of the fake LibreLinkUp, driven
 // in Chromium like a person would. Run by `tests/tests/integration/app.rs`:
 //   node tests/e2e/app.mjs <worker url> <screenshot dir> <fake LibreLinkUp url> <the app files the worker serves>
+//                          <fake push service url>
 // Every check throws on failure; the process exits non-zero with the failing step's name.
 import { chromium } from "playwright-core";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import crypto from "node:crypto";
 import { createRequire } from "node:module";
 
-const [base, shots, fake, assets] = process.argv.slice(2);
+const [base, shots, fake, assets, pushService] = process.argv.slice(2);
 fs.mkdirSync(shots, { recursive: true });
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -77,6 +79,25 @@ const notifications = (page) =>
 async function fakeAccount(account) {
   const res = await fetch(`${fake}/__fake/accounts`, { method: "POST", body: JSON.stringify(account) });
   check(res.ok, `fake account: ${res.status} ${await res.text()}`);
+}
+
+/** RFC 8291 decryption with Node's crypto: what a browser does with a push before its service worker sees it. */
+function decrypt(body, ua, auth) {
+  const salt = body.subarray(0, 16);
+  const idlen = body[20];
+  const sender = body.subarray(21, 21 + idlen);
+  const sealed = body.subarray(21 + idlen);
+  const hkdf = (salt, ikm, info, length) => Buffer.from(crypto.hkdfSync("sha256", ikm, salt, info, length));
+  const ikm = hkdf(auth, ua.computeSecret(sender), Buffer.concat([Buffer.from("WebPush: info\0"), ua.getPublicKey(), sender]), 32);
+  const key = hkdf(salt, ikm, Buffer.from("Content-Encoding: aes128gcm\0"), 16);
+  const nonce = hkdf(salt, ikm, Buffer.from("Content-Encoding: nonce\0"), 12);
+  const decipher = crypto.createDecipheriv("aes-128-gcm", key, nonce);
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  const plain = Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]);
+  let end = plain.length - 1;
+  while (end > 0 && plain[end] === 0) end--;
+  check(plain[end] === 2, "the last record ends with its 0x02 delimiter");
+  return plain.subarray(0, end).toString();
 }
 
 async function axe(page, view) {
@@ -305,6 +326,83 @@ try {
     const acknowledged = await tones(page);
     await page.waitForTimeout(11_000);
     check((await tones(page)) === acknowledged, `silent after "I'm on it" (${acknowledged} → ${await tones(page)})`);
+    await context.close();
+  });
+
+  await step("background alarms: subscribe, the cron's push reaches the service worker, \"I'm on it\" answers the worker", async () => {
+    // Headless Chromium cannot reach a real push service (FCM), so the browser's PushManager is given a
+    // subscription on the test's fake push service, with keys this test holds: it decrypts what the worker sends
+    // (RFC 8291, below) and hands the plaintext to the service worker the way the browser would (CDP).
+    const ua = crypto.createECDH("prime256v1");
+    ua.generateKeys();
+    const auth = crypto.randomBytes(16);
+    const inbox = `e2e-${Date.now()}`;
+    const { context, page } = await phone("light", ["notifications"]);
+    await page.addInitScript(({ endpoint, p256dh, auth }) => {
+      const sub = { endpoint, toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh, auth } }), unsubscribe: async () => true };
+      PushManager.prototype.subscribe = async () => sub;
+      PushManager.prototype.getSubscription = async () => sub;
+    }, { endpoint: `${pushService}/push/${inbox}`, p256dh: ua.getPublicKey().toString("base64url"), auth: auth.toString("base64url") });
+    await signIn(page, "low@tidewatch.test", "low123");
+    await value(page).waitFor();
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByRole("button", { name: "Turn on alarms on this phone" }).click();
+    await page.getByTestId("push-state").filter({ hasText: "Background alarms: on" }).waitFor();
+    await page.getByRole("button", { name: "Send a test alarm" }).click();
+    await page.getByTestId("push-note").filter({ hasText: "Test alarm sent" }).waitFor();
+    await page.screenshot({ path: `${shots}/push-on-light.png` });
+    await axe(page, "alarms on this phone");
+
+    // The Cron Trigger, as Cloudflare runs it every minute: Lee is at 45 mg/dL.
+    const cron = await fetch(`${base}/__scheduled?cron=*+*+*+*+*`);
+    check(cron.ok, `the cron ran (${cron.status})`);
+    let pushes = [];
+    for (let i = 0; i < 40 && pushes.length < 2; i++) {
+      pushes = await (await fetch(`${pushService}/__push/${inbox}`)).json();
+      if (pushes.length < 2) await page.waitForTimeout(250);
+    }
+    check(pushes.length === 2, `a test push and one alarm push (got ${pushes.length})`);
+    const [test, alarm] = pushes.map((p) => decrypt(Buffer.from(p.body, "base64"), ua, auth));
+    check(JSON.parse(test).kind === "Test", `the test push: ${test}`);
+    const urgent = JSON.parse(alarm);
+    check(urgent.kind === "UrgentLow" && urgent.title === "Urgent low: 45 mg/dL", `the alarm push: ${alarm}`);
+    check(pushes[1].headers.urgency === "high", "Urgency: high");
+
+    // The browser delivers it to the service worker, which shows it with its two actions.
+    const cdp = await context.newCDPSession(page);
+    const registered = new Promise((resolve) =>
+      cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
+        const ours = registrations.find((r) => r.scopeURL.startsWith(base) && !r.isDeleted);
+        if (ours) resolve(ours.registrationId);
+      }),
+    );
+    await cdp.send("ServiceWorker.enable");
+    const registrationId = await registered;
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin: new URL(base).origin, registrationId, data: alarm });
+    const shown = await page.waitForFunction(async () => {
+      const list = await (await navigator.serviceWorker.ready).getNotifications({ tag: "tw-UrgentLow" });
+      return list.length ? { title: list[0].title, actions: list[0].actions.map((a) => a.action), sticky: list[0].requireInteraction } : null;
+    }, null, { timeout: 10_000 });
+    const note = await shown.jsonValue();
+    check(note.title === "Urgent low: 45 mg/dL", `notification title: ${note.title}`);
+    check(note.actions.join() === "ack,snooze" && note.sticky, `actions and requireInteraction: ${JSON.stringify(note)}`);
+
+    // "I'm on it" on the notification: the service worker posts it back and the worker applies it.
+    const acked = context.waitForEvent("response", { predicate: (r) => r.url().endsWith("/api/push/ack"), timeout: 10_000 });
+    const worker = context.serviceWorkers().find((w) => w.url().startsWith(base));
+    check(worker, "the service worker is running");
+    await worker.evaluate(async () => {
+      const [n] = await self.registration.getNotifications({ tag: "tw-UrgentLow" });
+      self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n, action: "ack" }));
+    });
+    const answer = await acked;
+    // (A service worker's response body is not readable from the page's side; its request and status are.)
+    const sent = answer.request().postDataJSON();
+    check(sent.action === "ack" && sent.kind === "UrgentLow" && sent.id === urgent.sub && sent.key === urgent.key,
+      `the service worker sent this phone's "I'm on it": ${JSON.stringify(sent)}`);
+    check(answer.status() === 200, `the worker took "I'm on it" (${answer.status()})`);
+    await page.getByRole("button", { name: "Turn off" }).click();
+    await page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();
     await context.close();
   });
 

@@ -217,6 +217,8 @@ fn bench() -> Result<()> {
     in_chromium("tidewatch-proxy", "seal_bench")?;
     say("the proxy in workerd against the fake LibreLinkUp: added latency, req/s, upstream calls per minute");
     proxy_bench::proxy_bench()?;
+    say("background alarms: CPU and wall time of one cron run for 1, 10 and 100 phones, push sizes");
+    run(&mut cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "push-bench"]))?;
     say("Lighthouse (mobile: simulated slow 4G, 4x CPU) on the app served by the worker");
     app::build_app()?;
     let cli = app::lighthouse()?;

@@ -10,6 +10,8 @@ pub mod glance;
 pub mod graph;
 /// The patient picker.
 pub mod picker;
+/// "Alarms on this phone": background alarms through Web Push.
+pub mod push;
 /// Sensor age and end.
 pub mod sensor;
 /// Alarm settings and device preferences.

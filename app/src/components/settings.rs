@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use shared::alarm::{AlarmConfig, AlarmKind, NightProfile, Profile};
 use shared::units::{GlucoseUnit, MgDl};
 
+use crate::components::push::PushAlarms;
+use crate::model::PatientRef;
 use crate::store::Prefs;
 use crate::{AppState, platform};
 
@@ -13,6 +15,8 @@ use crate::{AppState, platform};
 pub fn Settings(
     /// The patient's alarm settings (the parent saves them).
     config: RwSignal<AlarmConfig>,
+    /// The patient shown (background alarms are about this one).
+    patient: Signal<Option<PatientRef>>,
     /// Puts the settings back to the LibreLinkUp-derived defaults.
     on_reset: Callback<()>,
     /// Whether this device views a share link (no account: "Leave" instead of "Sign out").
@@ -93,11 +97,7 @@ pub fn Settings(
                 </fieldset>
                 <fieldset>
                     <legend>"Alarms on this phone"</legend>
-                    <p class="note">
-                        "Alarms sound only while Tidewatch is open on screen. Alarms in the background, with the \
-                         app closed or the phone asleep, need push notifications, which Tidewatch does not have \
-                         yet."
-                    </p>
+                    <PushAlarms patient=patient config=config />
                     <PrefToggle label="Sound" field=|p| &mut p.sound />
                     <PrefToggle label="Vibration" field=|p| &mut p.vibrate />
                     <p>
@@ -108,12 +108,6 @@ pub fn Settings(
                             <button on:click=move |_| { ask.dispatch(()); }>"Allow notifications"</button>
                         </Show>
                     </p>
-                    <Show when=platform::is_ios>
-                        <p class="hint">
-                            "On an iPhone, notifications work only after adding Tidewatch to the home screen \
-                             (Share → Add to Home Screen)."
-                        </p>
-                    </Show>
                 </fieldset>
                 <fieldset>
                     <legend>"Thresholds (day)"</legend>

@@ -260,12 +260,13 @@ pub fn Follow() -> impl IntoView {
                 }}
             </Show>
             <p class="note footer-note">
-                "Alarms sound only while Tidewatch is open. Background alarms need push notifications (not yet \
-                 available)."
+                "In-app alarms sound while Tidewatch is open. For alarms with the app closed or the phone asleep, \
+                 turn on “Alarms on this phone” in Settings."
             </p>
             <Show when=move || show_settings.get()>
                 <Settings
                     config=alarms.config
+                    patient=shown_patient
                     on_reset=Callback::new(move |_| alarms.reset())
                     viewer=Signal::derive(move || state.viewer.with(Option::is_some))
                     on_sign_out=Callback::new(move |_| {

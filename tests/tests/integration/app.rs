@@ -26,6 +26,7 @@ fn the_app_end_to_end_in_chromium() {
         .arg(&shots)
         .arg(stack.fake.base_url())
         .arg(&assets)
+        .arg(stack.push.base_url())
         .current_dir(&root)
         .output()
         .expect("node runs");
