@@ -24,7 +24,7 @@ use crate::facade::{self, Ctx};
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
-use crate::seal::{Kind, Session, random_bytes, sha256_hex};
+use crate::seal::{Kind, Session, random_hex, sha256_hex};
 use crate::shares::{Key, ShareAnswer, ShareRequest};
 use crate::sharing;
 use crate::watch::{Access, Action, Delivery, Message, NewSubscription, Read, WatchBook};
@@ -90,24 +90,8 @@ struct Presented {
 pub enum WatchRequest {
     /// Add or update a subscription (with a fresh id and key, used only if it is new).
     Subscribe {
-        /// Endpoint and keys, checked.
-        endpoint: String,
-        /// base64url.
-        p256dh: String,
-        /// base64url.
-        auth: String,
-        /// Group key.
-        group: String,
-        /// Patient.
-        patient_id: String,
-        /// Access.
-        access: Access,
-        /// Settings.
-        config: AlarmConfig,
-        /// Unit.
-        unit: GlucoseUnit,
-        /// Owner's choice.
-        shared_ack: Option<bool>,
+        /// The subscription, checked.
+        new: NewSubscription,
         /// Id if new.
         id: String,
         /// Key if new.
@@ -188,7 +172,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     if ctx.config.push.public_key.is_none() || ctx.config.push.private_key.is_none() {
         return Err(not_configured());
     }
-    let share_secret = share_secret(req);
+    let share_secret = sharing::share_secret(req);
     let body = facade::read_body(req).await?;
     let body: SubscribeBody = serde_json::from_slice(&body).map_err(|_| {
         ApiError::bad_request(
@@ -203,13 +187,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         .map_err(|e| ApiError::bad_request(&format!("The subscription's keys are wrong: {e}.")))?;
     let (group, patient_id, access, shared_ack) = match share_secret {
         Some(secret) => {
-            let share =
-                match ask_shares(ctx, &ShareRequest::Open { key: Key::Sha256(sha256_hex(&secret)), ip: ip(req) })
-                    .await?
-                {
-                    ShareAnswer::Opened(share) => share,
-                    _ => return Err(ApiError::internal()),
-                };
+            let share = sharing::open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
             if !share.alarms {
                 return Err(ApiError::new(403, "alarms_not_shared", "Whoever shared this link did not share alarms."));
             }
@@ -231,7 +209,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             (group_key(&session, &patient_id), patient_id, Access::Owner { session: token }, body.shared_ack)
         }
     };
-    let request = WatchRequest::Subscribe {
+    let new = NewSubscription {
         endpoint,
         p256dh: body.subscription.keys.p256dh,
         auth: body.subscription.keys.auth,
@@ -241,9 +219,8 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         config: body.config.unwrap_or_default(),
         unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
         shared_ack,
-        id: random_hex(8),
-        key: random_hex(16),
     };
+    let request = WatchRequest::Subscribe { new, id: random_hex(8), key: random_hex(16) };
     match ask_watch(&ctx.env, &request).await? {
         WatchAnswer::Subscribed { id, key, shared_ack } => {
             Ok(Reply::json(json!({"id": id, "key": key, "sharedAck": shared_ack})))
@@ -320,22 +297,6 @@ pub fn group_key(session: &Session, patient_id: &str) -> String {
     }
 }
 
-fn share_secret(req: &Request) -> Option<String> {
-    let header = req.headers().get("authorization").ok().flatten()?;
-    let (scheme, secret) = header.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("share").then(|| secret.trim().to_owned())
-}
-
-fn ip(req: &Request) -> String {
-    req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "unknown".to_owned())
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0_u8; bytes];
-    random_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn not_configured() -> ApiError {
     ApiError::new(503, "push_not_configured", "This server has no VAPID keys, so it cannot send alarms to phones.")
 }
@@ -343,13 +304,6 @@ fn not_configured() -> ApiError {
 async fn ask_watch(env: &Env, request: &WatchRequest) -> ApiResult<WatchAnswer> {
     match facade::ask_object(env, BINDING, OBJECT, request).await? {
         WatchAnswer::Error(error) => Err(error),
-        answer => Ok(answer),
-    }
-}
-
-async fn ask_shares(ctx: &Ctx, request: &ShareRequest) -> ApiResult<ShareAnswer> {
-    match facade::ask_object(&ctx.env, "SHARES", crate::shares::BOOK, request).await? {
-        ShareAnswer::Error(error) => Err(error),
         answer => Ok(answer),
     }
 }
@@ -388,21 +342,7 @@ impl Watcher {
         // Acknowledgements use the later of the real clock and the last tick, so the two never disagree.
         let now = real_now.max(self.with(|b| b.last_tick.unwrap_or(0)));
         let answer = match request {
-            WatchRequest::Subscribe {
-                endpoint,
-                p256dh,
-                auth,
-                group,
-                patient_id,
-                access,
-                config: c,
-                unit,
-                shared_ack,
-                id,
-                key,
-            } => {
-                let new =
-                    NewSubscription { endpoint, p256dh, auth, group, patient_id, access, config: c, unit, shared_ack };
+            WatchRequest::Subscribe { new, id, key } => {
                 let answer = self.with_mut(|book| {
                     let sub = book.subscribe(new, id, key, now)?;
                     let (id, key, group) = (sub.id.clone(), sub.key.clone(), sub.group.clone());
@@ -471,7 +411,7 @@ impl Watcher {
         let shares = if share_ids.is_empty() {
             BTreeMap::new()
         } else {
-            match ask_shares(&ctx, &ShareRequest::Sessions { ids: share_ids.clone() }).await {
+            match sharing::ask(&ctx, &ShareRequest::Sessions { ids: share_ids.clone() }).await {
                 Ok(ShareAnswer::Sessions(found)) => found.into_iter().collect(),
                 // The share book cannot be read this minute: keep everyone, read through owners' sessions only.
                 _ => share_ids.iter().map(|id| (id.clone(), None)).collect(),

@@ -204,6 +204,13 @@ pub fn random_bytes(out: &mut [u8]) {
     }
 }
 
+/// `bytes` random bytes as lower-case hex (ids and keys the worker issues).
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0_u8; bytes];
+    random_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;

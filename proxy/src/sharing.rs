@@ -20,7 +20,7 @@ use crate::facade::{self, Ctx};
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
-use crate::seal::{Kind, Session, random_bytes, sha256_hex};
+use crate::seal::{Kind, Session, random_bytes, random_hex, sha256_hex};
 use crate::shares::{self, Key, Share, ShareAnswer, ShareRequest};
 
 /// Bytes of randomness in a secret (128 bits: 22 base64url characters).
@@ -67,9 +67,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let mut secret_bytes = [0_u8; SECRET_BYTES];
     random_bytes(&mut secret_bytes);
     let secret = URL_SAFE_NO_PAD.encode(secret_bytes);
-    let mut id_bytes = [0_u8; 8];
-    random_bytes(&mut id_bytes);
-    let id: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let id = random_hex(8);
     let expires = ctx.now + days * DAY;
     let share = Share {
         id: id.clone(),
@@ -116,13 +114,7 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
 /// `GET /api/share/graph` and `/api/share/logbook`: LLU's envelope for the shared patient, plus what the
 /// viewer's page shows about the share.
 pub async fn view(ctx: &Ctx, req: &Request, logbook: bool) -> ApiResult<Reply> {
-    let header = req.headers().get("authorization").ok().flatten().unwrap_or_default();
-    let secret = header
-        .trim()
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("share"))
-        .map(|(_, secret)| secret.trim().to_owned())
-        .ok_or_else(no_share)?;
+    let secret = share_secret(req).ok_or_else(no_share)?;
     let share = open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
     let data = if logbook { Data::Logbook(share.patient_id.clone()) } else { Data::Graph(share.patient_id.clone()) };
     let (mut body, age_secs) = read(ctx, &share, data).await?;
@@ -240,8 +232,15 @@ pub async fn follows(ctx: &Ctx, session: &Session, patient_id: &str) -> ApiResul
         .any(|c| c.get("patientId").and_then(Value::as_str).is_some_and(|id| id.eq_ignore_ascii_case(patient_id))))
 }
 
+/// The secret of `Authorization: Share <secret>`, if the request has one.
+pub fn share_secret(req: &Request) -> Option<String> {
+    let header = req.headers().get("authorization").ok().flatten()?;
+    let (scheme, secret) = header.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("share").then(|| secret.trim().to_owned())
+}
+
 /// The live share for `key`, or the one answer for unknown, revoked and expired secrets.
-async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
+pub async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
     let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "unknown".to_owned());
     let share = match ask(ctx, &ShareRequest::Open { key, ip }).await? {
         ShareAnswer::Opened(share) => share,
@@ -280,7 +279,7 @@ fn no_share() -> ApiError {
 }
 
 /// Sends `request` to the share book; its error answers become errors.
-async fn ask(ctx: &Ctx, request: &ShareRequest) -> ApiResult<ShareAnswer> {
+pub async fn ask(ctx: &Ctx, request: &ShareRequest) -> ApiResult<ShareAnswer> {
     match facade::ask_object(&ctx.env, "SHARES", shares::BOOK, request).await? {
         ShareAnswer::Error(error) => Err(error),
         answer => Ok(answer),

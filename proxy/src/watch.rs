@@ -246,7 +246,7 @@ pub struct WatchBook {
 }
 
 /// What a subscribe request brings, checked.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct NewSubscription {
     /// Push service URL.
     pub endpoint: String,

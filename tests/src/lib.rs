@@ -9,6 +9,8 @@
 pub mod fake;
 /// A fake Web Push service: records what the worker POSTs, answers what a test asks.
 pub mod push_service;
+/// Serving a fake on a thread of its own.
+mod serve;
 /// The fake and the real worker (`wrangler dev`) started together for integration tests.
 pub mod stack;
 

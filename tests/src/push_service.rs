@@ -76,36 +76,8 @@ impl FakePush {
         let base_url = format!("http://{}", listener.local_addr()?);
         let inbox = Arc::new(Mutex::new(Inbox::default()));
         let app = Router::new().fallback(serve).with_state(Arc::clone(&inbox));
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
-        let thread = std::thread::Builder::new().name("fake-push".to_owned()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => listener,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                tokio::select! {
-                    _ = axum::serve(listener, app).into_future() => {}
-                    _ = stopped => {}
-                }
-            });
-        })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(FakePush { base_url, inbox, shutdown: Some(shutdown), thread: Some(thread) }),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(io::Error::other("the fake push service thread died while starting")),
-        }
+        let (shutdown, thread) = crate::serve::serve_on_thread("fake-push", listener, app)?;
+        Ok(FakePush { base_url, inbox, shutdown: Some(shutdown), thread: Some(thread) })
     }
 
     /// `http://127.0.0.1:PORT` (what the worker's `PUSH_ORIGINS` allows).

@@ -138,38 +138,15 @@ fn test() -> Result<()> {
     run(&mut cargo(&["fmt", "--all", "--check"]))?;
     say("lints (cargo clippy, warnings are errors), natively and for the worker's wasm32 target");
     run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(&mut cargo(&[
-        "clippy",
-        "-p",
-        "tidewatch-proxy",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    run(&mut cargo(&[
-        "clippy",
-        "-p",
-        "tidewatch-push",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    run(&mut cargo(&[
-        "clippy",
-        "-p",
-        "tidewatch-app",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    // The worker's library as deployed; the push crate and the app with their wasm32 tests too.
+    for (package, all_targets) in [("tidewatch-proxy", false), ("tidewatch-push", true), ("tidewatch-app", true)] {
+        let mut args = vec!["clippy", "-p", package, "--target", "wasm32-unknown-unknown"];
+        if all_targets {
+            args.push("--all-targets");
+        }
+        args.extend(["--", "-D", "warnings"]);
+        run(&mut cargo(&args))?;
+    }
     say("the app and the worker (dist/ and proxy/build/, served by wrangler in the integration tests)");
     build()?;
     say("the PyPI LibreLinkUp clients (pylibrelinkup, libre-linkup-py) in target/pyclients-venv");

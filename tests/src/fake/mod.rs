@@ -22,7 +22,6 @@ mod model;
 mod state;
 mod token;
 
-use std::future::IntoFuture;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -61,37 +60,9 @@ impl FakeLlu {
         listener.set_nonblocking(true)?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(Mutex::new(State::new(base_url.clone())));
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<()>>();
         let app = Router::new().fallback(serve_request).with_state(Arc::clone(&state));
-        let thread = std::thread::Builder::new().name("fake-llu".to_owned()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let listener = match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => listener,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(()));
-                tokio::select! {
-                    _ = axum::serve(listener, app).into_future() => {}
-                    _ = stopped => {}
-                }
-            });
-        })?;
-        match ready_rx.recv() {
-            Ok(Ok(())) => Ok(FakeLlu { base_url, state, shutdown: Some(shutdown), thread: Some(thread) }),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(io::Error::other("the fake LLU server thread died while starting")),
-        }
+        let (shutdown, thread) = crate::serve::serve_on_thread("fake-llu", listener, app)?;
+        Ok(FakeLlu { base_url, state, shutdown: Some(shutdown), thread: Some(thread) })
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash: the global host. Regional hosts are `{base_url}/{code}`.
