@@ -39,6 +39,22 @@ function check(cond, what) {
   if (!cond) throw new Error(what);
 }
 
+// Polls `fn` in the page until its (awaited) answer is truthy, and returns that answer. Playwright's
+// `waitForFunction` does not await a promise: an async predicate is truthy at once and never waits.
+async function until(page, fn, arg = null, { timeout = 10_000, what = "the page's condition" } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    // A navigation (a reload the app asks for) destroys the page's context mid-question: ask again in the new one.
+    const answer = await page.evaluate(fn, arg).catch((e) => {
+      if (/context was destroyed|navigat/i.test(String(e))) return null;
+      throw e;
+    });
+    if (answer) return answer;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function step(name, body) {
   const started = Date.now();
   try {
@@ -260,14 +276,16 @@ try {
     const build = /const BUILD = "([0-9a-f]{16})"/.exec(current);
     check(build, "sw.js carries a build id");
     fs.writeFileSync(swPath, current.replace(build[0], 'const BUILD = "e2e0next0version"'));
-    await page.waitForFunction(async () => (await fetch("/sw.js", { cache: "no-store" })).text().then((t) => t.includes("e2e0next0version")), null, { timeout: 30_000 });
+    await until(page, async () => (await (await fetch("/sw.js", { cache: "no-store" })).text()).includes("e2e0next0version"), null,
+      { timeout: 30_000, what: "the server to serve the new sw.js" });
     await page.reload();
     const banner = page.getByRole("status").filter({ hasText: "A new version of Tidewatch is ready" });
     await banner.waitFor();
     await value(page).waitFor();
     await page.screenshot({ path: `${shots}/update-light.png` });
     await banner.getByRole("button", { name: "Reload" }).click();
-    await page.waitForFunction(async () => (await caches.keys()).join() === "tidewatch-e2e0next0version", null, { timeout: 30_000 });
+    await until(page, async () => (await caches.keys()).join() === "tidewatch-e2e0next0version", null,
+      { timeout: 30_000, what: "the new version's cache, and only it" });
     await value(page).waitFor();
     check(!(await banner.count()), "no banner once the new version runs");
   });
@@ -296,7 +314,8 @@ try {
     check((await value(page).innerText()) === "62", "the low value");
     check((await low.getAttribute("class")).includes("warning"), "low is a warning");
     await page.waitForFunction(() => window.__tones > 0, null, { timeout: 10_000 });
-    await page.waitForFunction(async () => (await (await navigator.serviceWorker.ready).getNotifications()).some((n) => n.tag === "Low"), null, { timeout: 10_000 });
+    await until(page, async () => (await (await navigator.serviceWorker.ready).getNotifications()).some((n) => n.tag === "Low"), null,
+      { what: "a system notification tagged Low" });
     await page.screenshot({ path: `${shots}/alarm-low-light.png` });
 
     await low.getByRole("button", { name: "15 min" }).click();
@@ -379,11 +398,10 @@ try {
     await cdp.send("ServiceWorker.enable");
     const registrationId = await registered;
     await cdp.send("ServiceWorker.deliverPushMessage", { origin: new URL(base).origin, registrationId, data: alarm });
-    const shown = await page.waitForFunction(async () => {
+    const note = await until(page, async () => {
       const list = await (await navigator.serviceWorker.ready).getNotifications({ tag: "tw-UrgentLow" });
       return list.length ? { title: list[0].title, actions: list[0].actions.map((a) => a.action), sticky: list[0].requireInteraction } : null;
-    }, null, { timeout: 10_000 });
-    const note = await shown.jsonValue();
+    }, null, { what: "the pushed notification tagged tw-UrgentLow" });
     check(note.title === "Urgent low: 45 mg/dL", `notification title: ${note.title}`);
     check(note.actions.join() === "ack,snooze" && note.sticky, `actions and requireInteraction: ${JSON.stringify(note)}`);
 
