@@ -2,12 +2,15 @@
 //! the `Watcher` Durable Object that keeps the [`WatchBook`] and sends the pushes.
 //!
 //! The cron handler does almost nothing itself: it hands the scheduled minute to the one `Watcher` object, whose
-//! own CPU allowance covers the work (reading each patient once through the shared cache, stepping each phone's
-//! alarms, encrypting and sending). The book is stored per subscription and per group (Durable Object values are
-//! limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
+//! own invocation does the work (reading each patient once through the shared cache, stepping each phone's
+//! alarms, encrypting and sending). One invocation sends at most [`crate::watch::SENDS_PER_INVOCATION`] pushes and
+//! starts the next at once (a Durable Object alarm) for the rest, so each stays inside the free plan's 10 ms of CPU
+//! and 50 subrequests however many phones ring. The book is stored per subscription and per group (Durable Object
+//! values are limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 use futures::future::join_all;
 use push::ece::{self, Receiver};
@@ -316,11 +319,23 @@ pub struct Watcher {
     book: RefCell<Option<WatchBook>>,
     /// Storage keys as last written, to delete what is gone.
     stored: RefCell<BTreeSet<String>>,
+    /// The VAPID signing key, imported once per object lifetime.
+    vapid: RefCell<Option<Rc<VapidKey>>>,
+    /// VAPID `Authorization` values per push service origin, with their expiry: one signature serves every push
+    /// to that service for hours (RFC 8292 allows reuse; a token lives [`vapid::TOKEN_SECS`]).
+    tokens: RefCell<BTreeMap<String, (i64, String)>>,
 }
 
 impl DurableObject for Watcher {
     fn new(state: State, env: Env) -> Self {
-        Watcher { state, env, book: RefCell::new(None), stored: RefCell::default() }
+        Watcher {
+            state,
+            env,
+            book: RefCell::new(None),
+            stored: RefCell::default(),
+            vapid: RefCell::default(),
+            tokens: RefCell::default(),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -333,12 +348,37 @@ impl DurableObject for Watcher {
         };
         Response::from_json(&answer)
     }
+
+    /// The rest of a minute's pushes, one batch per invocation (see [`crate::watch::SENDS_PER_INVOCATION`]),
+    /// on the clock of the tick that queued them.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let outcome = match crate::config_from_env(&self.env) {
+            Ok(config) => match self.load().await {
+                Ok(()) => match self.with(|book| book.last_tick) {
+                    Some(now) => self.send_due(&config, now, real_now()).await,
+                    None => Ok(0),
+                },
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(sent) => worker::console_log!("alarm pushes: {sent} more accepted"),
+            Err(error) => worker::console_error!("alarm pushes failed: {} ({})", error.code, error.message),
+        }
+        Response::empty()
+    }
+}
+
+/// The real clock, Unix seconds.
+fn real_now() -> i64 {
+    worker::Date::now().as_millis() as i64 / 1000
 }
 
 impl Watcher {
     async fn answer(&self, config: Config, request: WatchRequest) -> ApiResult<WatchAnswer> {
         self.load().await?;
-        let real_now = worker::Date::now().as_millis() as i64 / 1000;
+        let real_now = real_now();
         // Acknowledgements use the later of the real clock and the last tick, so the two never disagree.
         let now = real_now.max(self.with(|b| b.last_tick.unwrap_or(0)));
         let answer = match request {
@@ -376,8 +416,7 @@ impl Watcher {
                     let name = book.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
                     Ok::<_, ApiError>(crate::watch::test_message(sub, &name, now))
                 })?;
-                let vapid = vapid_key(&config.push).await?;
-                let (delivery, status) = self.send(&config.push, &vapid, &message, now, real_now).await;
+                let (delivery, status) = self.send(&config.push, &message, now, real_now).await?;
                 self.with_mut(|book| {
                     if delivery == Delivery::Gone {
                         book.remove(&message.sub);
@@ -460,54 +499,98 @@ impl Watcher {
             book.due(now)
         });
         self.save().await?;
-        let mut sent = 0;
-        if !due.is_empty() {
-            let vapid = vapid_key(&config.push).await?;
-            let results =
-                join_all(due.iter().map(|message| self.send(&config.push, &vapid, message, now, real_now))).await;
-            self.with_mut(|book| {
-                for (message, (delivery, _)) in due.iter().zip(results) {
-                    sent += usize::from(delivery == Delivery::Accepted);
-                    book.delivered(message, delivery, now);
-                }
-            });
-            self.save().await?;
-        }
+        let sent = self.send_batch(&config, due, now, real_now).await?;
         Ok(WatchAnswer::Ticked { ran: true, groups, subs, sent })
+    }
+
+    /// Sends the next batch due at `now` (the tick's clock); the pushes accepted.
+    async fn send_due(&self, config: &Config, now: i64, real_now: i64) -> ApiResult<usize> {
+        let due = self.with_mut(|book| book.due(now));
+        self.send_batch(config, due, now, real_now).await
+    }
+
+    /// Sends `due`, records each answer, and when more is due at `now` starts the next invocation at once (an
+    /// alarm), so one invocation's CPU and subrequests stay bounded however many phones ring; the pushes accepted.
+    async fn send_batch(&self, config: &Config, due: Vec<Message>, now: i64, real_now: i64) -> ApiResult<usize> {
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let results = join_all(due.iter().map(|message| self.send(&config.push, message, now, real_now))).await;
+        let mut sent = 0;
+        let mut failure = None;
+        let more = self.with_mut(|book| {
+            for (message, result) in due.iter().zip(results) {
+                match result {
+                    Ok((delivery, _)) => {
+                        sent += usize::from(delivery == Delivery::Accepted);
+                        book.delivered(message, delivery, now);
+                    }
+                    // VAPID is not configured: the message stays in the outbox for when it is.
+                    Err(error) => failure = Some(error),
+                }
+            }
+            book.more_due(now)
+        });
+        self.save().await?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        if more {
+            self.state.storage().set_alarm(0).await.map_err(|_| ApiError::internal())?;
+        }
+        Ok(sent)
     }
 
     /// Encrypts and POSTs one message at `now` (the tick's clock; its TTL counts on it), signed on the real
     /// clock (push services check the token's expiry on theirs); the delivery and the HTTP status (0: none).
-    async fn send(
-        &self,
-        push: &PushConfig,
-        vapid: &VapidKey,
-        message: &Message,
-        now: i64,
-        real_now: i64,
-    ) -> (Delivery, u16) {
+    async fn send(&self, push: &PushConfig, message: &Message, now: i64, real_now: i64) -> ApiResult<(Delivery, u16)> {
         let Some((endpoint, receiver)) = self.with(|book| {
             let sub = book.subs.get(&message.sub)?;
             Some((sub.endpoint.clone(), Receiver::from_base64(&sub.p256dh, &sub.auth).ok()?))
         }) else {
-            return (Delivery::Refused(0), 0);
+            return Ok((Delivery::Refused(0), 0));
         };
         if !allowed_endpoint(&endpoint, push) {
-            return (Delivery::Gone, 0);
+            return Ok((Delivery::Gone, 0));
         }
-        let Ok(plaintext) = serde_json::to_vec(&message.payload) else { return (Delivery::Refused(0), 0) };
-        let Ok(body) = ece::encrypt(&receiver, &plaintext, crate::watch::PAD_BUCKET).await else {
-            return (Delivery::Refused(0), 0);
-        };
         let audience = vapid::audience(&endpoint).unwrap_or_default();
-        let Ok(authorization) = vapid.authorization(audience, real_now + vapid::TOKEN_SECS, &push.subject).await else {
-            return (Delivery::Refused(0), 0);
+        let authorization = self.authorization(push, audience, real_now).await?;
+        let Ok(plaintext) = serde_json::to_vec(&message.payload) else { return Ok((Delivery::Refused(0), 0)) };
+        let Ok(body) = ece::encrypt(&receiver, &plaintext, crate::watch::PAD_BUCKET).await else {
+            return Ok((Delivery::Refused(0), 0));
         };
         let ttl = (message.ttl - (now - message.created)).max(0);
-        match post(&endpoint, &authorization, message, ttl, body).await {
+        Ok(match post(&endpoint, &authorization, message, ttl, body).await {
             Some((status, retry_after)) => (Delivery::from_status(Some(status), retry_after), status),
             None => (Delivery::Retry(None), 0),
+        })
+    }
+
+    /// The VAPID `Authorization` for `audience`: a cached token while more than half its life is left (signed on
+    /// the real clock: push services check the expiry on theirs), else a new one.
+    async fn authorization(&self, push: &PushConfig, audience: &str, real_now: i64) -> ApiResult<String> {
+        let cached = self.tokens.borrow().get(audience).cloned();
+        if let Some((expires, value)) = cached
+            && expires - real_now > vapid::TOKEN_SECS / 2
+        {
+            return Ok(value);
         }
+        let cached_key = self.vapid.borrow().clone();
+        let key = match cached_key {
+            Some(key) => key,
+            None => {
+                let key = Rc::new(vapid_key(push).await?);
+                *self.vapid.borrow_mut() = Some(Rc::clone(&key));
+                key
+            }
+        };
+        let expires = real_now + vapid::TOKEN_SECS;
+        let value = key
+            .authorization(audience, expires, &push.subject)
+            .await
+            .map_err(|e| ApiError::not_configured(&format!("VAPID signature: {e}")))?;
+        self.tokens.borrow_mut().insert(audience.to_owned(), (expires, value.clone()));
+        Ok(value)
     }
 
     fn with<T>(&self, f: impl FnOnce(&WatchBook) -> T) -> T {
@@ -527,33 +610,14 @@ impl Watcher {
             return Ok(());
         }
         let map = self.state.storage().list().await.map_err(|_| ApiError::internal())?;
-        let mut book = WatchBook::default();
-        let mut stored = BTreeSet::new();
-        let mut series = BTreeMap::new();
+        let mut values = Vec::new();
         map.for_each(&mut |value, key| {
-            let (Some(key), Some(text)) = (key.as_string(), value.as_string()) else { return };
-            if key == "meta" {
-                if let Ok(meta) = serde_json::from_str::<WatchBook>(&text) {
-                    book.groups = meta.groups;
-                    book.outbox = meta.outbox;
-                    book.last_tick = meta.last_tick;
-                }
-            } else if let Some(id) = key.strip_prefix("sub:") {
-                if let Ok(sub) = serde_json::from_str(&text) {
-                    book.subs.insert(id.to_owned(), sub);
-                }
-            } else if let Some(group) = key.strip_prefix("series:")
-                && let Ok(readings) = serde_json::from_str(&text)
-            {
-                series.insert(group.to_owned(), readings);
+            if let (Some(key), Some(text)) = (key.as_string(), value.as_string()) {
+                values.push((key, text));
             }
-            stored.insert(key);
         });
-        for (group, readings) in series {
-            if let Some(g) = book.groups.get_mut(&group) {
-                g.series = readings;
-            }
-        }
+        let stored = values.iter().map(|(key, _)| key.clone()).collect();
+        let book = WatchBook::from_storage(values);
         *self.book.borrow_mut() = Some(book);
         *self.stored.borrow_mut() = stored;
         Ok(())
@@ -562,26 +626,8 @@ impl Watcher {
     /// Writes the book: one value for the groups, outbox and last tick, one per subscription, one per group's
     /// readings; deletes what is gone.
     async fn save(&self) -> ApiResult<()> {
-        let (values, keys) = self.with(|book| {
-            let mut values = BTreeMap::new();
-            let meta = json!({
-                "subs": {},
-                "groups": book.groups.iter().map(|(k, g)| (k.clone(), json!({
-                    "name": g.name, "shared_ack": g.shared_ack, "failing_since": g.failing_since, "failure": g.failure,
-                }))).collect::<serde_json::Map<String, Value>>(),
-                "outbox": book.outbox,
-                "last_tick": book.last_tick,
-            });
-            values.insert("meta".to_owned(), meta.to_string());
-            for (id, sub) in &book.subs {
-                values.insert(format!("sub:{id}"), serde_json::to_string(sub).unwrap_or_default());
-            }
-            for (key, group) in &book.groups {
-                values.insert(format!("series:{key}"), serde_json::to_string(&group.series).unwrap_or_default());
-            }
-            let keys: BTreeSet<String> = values.keys().cloned().collect();
-            (values, keys)
-        });
+        let values = self.with(WatchBook::to_storage);
+        let keys: BTreeSet<String> = values.keys().cloned().collect();
         let storage = self.state.storage();
         storage.put_multiple(&values).await.map_err(|_| ApiError::internal())?;
         let gone: Vec<String> = self.stored.borrow().difference(&keys).cloned().collect();

@@ -32,9 +32,11 @@ use crate::shares::constant_time_eq;
 pub const MAX_SUBSCRIPTIONS: usize = 500;
 /// Subscriptions one patient group keeps at most.
 pub const MAX_PER_GROUP: usize = 25;
-/// Pushes sent in one tick at most (Workers allow 50 subrequests per invocation on the free plan; the rest wait
-/// for the next minute, most urgent first).
-pub const MAX_SENDS_PER_TICK: usize = 40;
+/// Pushes one invocation of the `Watcher` sends at most, most urgent first; the rest are sent by the next
+/// invocation, which the `Watcher` starts at once (a Durable Object alarm), so a backlog still leaves in the same
+/// minute. One push costs 0.23–0.41 ms of CPU (P-256 key generation and ECDH dominate; BENCHMARKS.md), so 16 are
+/// at most ~6.5 ms: the free plan allows 10 ms of CPU and 50 subrequests per invocation.
+pub const SENDS_PER_INVOCATION: usize = 16;
 /// After this long without data from LibreLinkUp, phones are told the worker cannot reach it.
 pub const OUTAGE_NOTICE_SECS: i64 = 30 * MINUTE;
 /// Current values older than this are dropped from the remembered series (the graph covers the rest).
@@ -374,6 +376,61 @@ impl WatchBook {
         Ok(touched.len())
     }
 
+    /// The book as the `Watcher` stores it: one value for the groups (without readings), the outbox and the last
+    /// tick (`meta`), one per subscription (`sub:<id>`) and one per group's readings (`series:<group>`), so no value
+    /// nears Durable Objects' 128 KiB limit.
+    pub fn to_storage(&self) -> BTreeMap<String, String> {
+        let mut values = BTreeMap::new();
+        let meta = WatchBook {
+            subs: BTreeMap::new(),
+            groups: self
+                .groups
+                .iter()
+                .map(|(key, group)| (key.clone(), Group { series: Series::default(), ..group.clone() }))
+                .collect(),
+            outbox: self.outbox.clone(),
+            last_tick: self.last_tick,
+        };
+        values.insert("meta".to_owned(), serde_json::to_string(&meta).unwrap_or_default());
+        for (id, sub) in &self.subs {
+            values.insert(format!("sub:{id}"), serde_json::to_string(sub).unwrap_or_default());
+        }
+        for (key, group) in &self.groups {
+            values.insert(format!("series:{key}"), serde_json::to_string(&group.series).unwrap_or_default());
+        }
+        values
+    }
+
+    /// The book from the stored `(key, value)` pairs of [`WatchBook::to_storage`]; a value that does not parse is
+    /// skipped (one bad subscription does not stop every phone's alarms).
+    pub fn from_storage(values: impl IntoIterator<Item = (String, String)>) -> WatchBook {
+        let mut book = WatchBook::default();
+        let mut series = BTreeMap::new();
+        for (key, text) in values {
+            if key == "meta" {
+                if let Ok(meta) = serde_json::from_str::<WatchBook>(&text) {
+                    book.groups = meta.groups;
+                    book.outbox = meta.outbox;
+                    book.last_tick = meta.last_tick;
+                }
+            } else if let Some(id) = key.strip_prefix("sub:") {
+                if let Ok(sub) = serde_json::from_str(&text) {
+                    book.subs.insert(id.to_owned(), sub);
+                }
+            } else if let Some(group) = key.strip_prefix("series:")
+                && let Ok(readings) = serde_json::from_str(&text)
+            {
+                series.insert(group.to_owned(), readings);
+            }
+        }
+        for (group, readings) in series {
+            if let Some(g) = book.groups.get_mut(&group) {
+                g.series = readings;
+            }
+        }
+        book
+    }
+
     /// Starts the tick scheduled at `now`; `false` when a tick at or after it already ran (a double delivery).
     pub fn begin_tick(&mut self, now: i64) -> bool {
         if self.last_tick.is_some_and(|last| now <= last) {
@@ -465,15 +522,29 @@ impl WatchBook {
         self.outbox.push(message);
     }
 
-    /// The messages to send at `now`, most urgent first, at most [`MAX_SENDS_PER_TICK`]; messages past their TTL
-    /// are dropped first.
+    /// Takes the messages to send at `now`, most urgent first, at most [`SENDS_PER_INVOCATION`]; messages past
+    /// their TTL are dropped first. The ones taken are in flight until [`WatchBook::delivered`]: not handed to an
+    /// overlapping invocation, and tried again a minute later if the answer never comes (the object restarted).
     pub fn due(&mut self, now: i64) -> Vec<Message> {
         self.outbox.retain(|m| now - m.created < m.ttl);
-        let mut due: Vec<&Message> = self.outbox.iter().filter(|m| m.next_try <= now).collect();
+        let mut due: Vec<&mut Message> = self.outbox.iter_mut().filter(|m| m.next_try <= now).collect();
         due.sort_by(|a, b| {
             (b.payload.urgent, b.urgency).cmp(&(a.payload.urgent, a.urgency)).then(a.created.cmp(&b.created))
         });
-        due.into_iter().take(MAX_SENDS_PER_TICK).cloned().collect()
+        due.into_iter()
+            .take(SENDS_PER_INVOCATION)
+            .map(|m| {
+                let taken = m.clone();
+                m.next_try = now + MINUTE;
+                taken
+            })
+            .collect()
+    }
+
+    /// Whether messages are still due at `now` (after an invocation's batch): the `Watcher` sends them in a
+    /// further invocation.
+    pub fn more_due(&self, now: i64) -> bool {
+        self.outbox.iter().any(|m| m.next_try <= now && now - m.created < m.ttl)
     }
 
     /// Records how the push service answered `message`.
@@ -771,7 +842,7 @@ mod tests {
     fn a_newer_alarm_replaces_a_waiting_one_and_sends_are_capped_most_urgent_first() {
         let mut book = WatchBook::default();
         let groups = ["urgent", "warn-a", "warn-b"];
-        for n in 0..(MAX_SENDS_PER_TICK + 5) {
+        for n in 0..(SENDS_PER_INVOCATION + 5) {
             let group = if n < 5 { groups[0] } else { groups[1 + n % 2] };
             book.subscribe(new_sub(&format!("e{n}"), group), format!("id{n:02}"), "k".into(), T).unwrap_or_else(|_| {
                 panic!("subscribe {n}");
@@ -782,12 +853,68 @@ mod tests {
         book.apply("warn-b", data(62, T), T);
         book.apply("urgent", data(45, T), T);
         let due = book.due(T);
-        assert_eq!(due.len(), MAX_SENDS_PER_TICK);
+        assert_eq!(due.len(), SENDS_PER_INVOCATION);
         assert!(due.iter().take(5).all(|m| m.payload.kind == "UrgentLow"), "urgent first");
         let waiting = book.outbox.len();
         let first = book.outbox[0].clone();
         book.queue(Message { created: T + 1, ..first.clone() });
         assert_eq!(book.outbox.len(), waiting, "one waiting message per topic per phone");
+    }
+
+    #[test]
+    fn the_stored_book_comes_back_whole_and_a_bad_value_costs_only_itself() {
+        let mut book = WatchBook::default();
+        for n in 0..3 {
+            book.subscribe(new_sub(&format!("e{n}"), "g"), format!("id{n}"), "k".into(), T).unwrap();
+        }
+        assert!(book.begin_tick(T));
+        book.apply("g", data(45, T), T);
+        book.act("id0", AlarmKind::UrgentLow, Action::Acknowledge, T + 30).unwrap();
+        let waiting = book.due(T);
+        book.delivered(&waiting[0], Delivery::Retry(Some(120)), T);
+        assert!(!book.outbox.is_empty() && !book.groups["g"].series.as_slice().is_empty());
+        let stored = book.to_storage();
+        assert_eq!(stored.keys().collect::<Vec<_>>(), ["meta", "series:g", "sub:id0", "sub:id1", "sub:id2"]);
+        assert!(!stored["meta"].contains("\"mgdl\""), "readings are stored once, under series:");
+        assert!(stored["series:g"].contains("\"mgdl\""));
+        assert_eq!(WatchBook::from_storage(stored.clone()), book, "a restart loses nothing");
+        let mut damaged = stored;
+        damaged.insert("sub:id1".into(), "{not json".into());
+        let restored = WatchBook::from_storage(damaged);
+        assert_eq!(restored.subs.keys().collect::<Vec<_>>(), ["id0", "id2"]);
+        assert_eq!((restored.outbox, restored.last_tick), (book.outbox, book.last_tick));
+    }
+
+    #[test]
+    fn a_backlog_leaves_in_further_invocations_of_the_same_minute_and_retries_wait() {
+        let mut book = WatchBook::default();
+        let phones = SENDS_PER_INVOCATION + 5;
+        for n in 0..phones {
+            let group = if n < MAX_PER_GROUP { "a" } else { "b" };
+            book.subscribe(new_sub(&format!("e{n}"), group), format!("id{n:02}"), "k".into(), T).unwrap();
+        }
+        assert!(book.begin_tick(T));
+        book.apply("a", data(45, T), T);
+        book.apply("b", data(45, T), T);
+        let first = book.due(T);
+        assert_eq!(first.len(), SENDS_PER_INVOCATION);
+        for message in &first[1..] {
+            book.delivered(message, Delivery::Accepted, T);
+        }
+        // The push service was busy for one: it waits for its back-off, not for the next invocation.
+        book.delivered(&first[0], Delivery::Retry(None), T);
+        assert!(book.more_due(T), "{} phones, one batch sent", phones);
+        let second = book.due(T);
+        assert_eq!(second.len(), phones - SENDS_PER_INVOCATION);
+        assert!(second.iter().all(|m| first.iter().all(|f| f.sub != m.sub)), "each phone once");
+        // While they are in flight, an overlapping invocation (the next cron) is not handed them again.
+        assert!(book.due(T).is_empty());
+        assert!(!book.more_due(T));
+        for message in &second {
+            book.delivered(message, Delivery::Accepted, T);
+        }
+        assert!(!book.more_due(T), "nothing left this minute: the invocations stop");
+        assert!(book.more_due(T + MINUTE), "the busy one is tried again next minute");
     }
 
     #[test]

@@ -194,7 +194,10 @@ fn bench() -> Result<()> {
     in_chromium("tidewatch-proxy", "seal_bench")?;
     say("the proxy in workerd against the fake LibreLinkUp: added latency, req/s, upstream calls per minute");
     proxy_bench::proxy_bench()?;
-    say("background alarms: CPU and wall time of one cron run for 1, 10 and 100 phones, push sizes");
+    say("background alarms: the Watcher's own work per minute (native), one push's WebCrypto cost (Chromium)");
+    run(&mut cargo(&["bench", "-p", "tidewatch-proxy", "--bench", "tick"]))?;
+    in_chromium("tidewatch-push", "bench")?;
+    say("background alarms: CPU and wall time of one cron run for 0, 1, 10 and 100 phones in workerd, push sizes");
     run(&mut cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "push-bench"]))?;
     say("Lighthouse (mobile: simulated slow 4G, 4x CPU) on the app served by the worker");
     app::build_app()?;

@@ -436,3 +436,33 @@ async fn subscriptions_are_checked() {
     assert_eq!((again["id"].as_str(), again["key"].as_str()), (Some(&*phone.id), Some(&*phone.key)));
     present("/api/push/unsubscribe", &phone, json!({})).await;
 }
+
+#[tokio::test]
+async fn more_phones_than_one_invocation_sends_all_ring_in_the_same_minute_once() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, 0);
+    let account = account("many", steady_patient(45, t, t + 10 * MINUTE));
+    let (token, patient) = sign_in(&account).await;
+    let bearer = format!("Bearer {token}");
+    // More than one invocation sends (16): the rest leave in the next invocations the Watcher starts at once.
+    let mut phones = Vec::new();
+    for _ in 0..22 {
+        phones.push(subscribe(&bearer, &patient, json!({})).await);
+    }
+    cron(&account, t).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let count = || phones.iter().filter(|p| !stack().push.received(&p.inbox).is_empty()).count();
+    while count() < phones.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(count(), phones.len(), "every phone rang within seconds of the one cron run");
+    // A double delivery of the minute, and time for any stray invocation: still one push per phone.
+    cron(&account, t).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for phone in &phones {
+        assert_eq!(kinds(phone), ["UrgentLow"], "{}", phone.inbox);
+    }
+    for phone in &phones {
+        present("/api/push/unsubscribe", phone, json!({})).await;
+    }
+}
