@@ -515,6 +515,17 @@ impl Watcher {
         if due.is_empty() {
             return Ok(0);
         }
+        // One token per push service before the sends run side by side (on a cold cache each would sign its own).
+        let audiences: BTreeSet<String> = self.with(|book| {
+            due.iter()
+                .filter_map(|m| book.subs.get(&m.sub))
+                .filter(|sub| allowed_endpoint(&sub.endpoint, &config.push))
+                .filter_map(|sub| vapid::audience(&sub.endpoint).map(str::to_owned))
+                .collect()
+        });
+        for audience in &audiences {
+            self.authorization(&config.push, audience, real_now).await?;
+        }
         let results = join_all(due.iter().map(|message| self.send(&config.push, message, now, real_now))).await;
         let mut sent = 0;
         let mut failure = None;

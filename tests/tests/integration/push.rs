@@ -460,8 +460,18 @@ async fn more_phones_than_one_invocation_sends_all_ring_in_the_same_minute_once(
     cron(&account, t).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     for phone in &phones {
-        assert_eq!(kinds(phone), ["UrgentLow"], "{}", phone.inbox);
+        let got = received(phone);
+        let kinds: Vec<&str> = got.iter().map(|o| o.payload["kind"].as_str().unwrap_or("?")).collect();
+        assert_eq!(kinds, ["UrgentLow"], "{}", phone.inbox);
+        assert_eq!(got[0].tool["vapid_valid"], true, "py-vapid verifies the token");
     }
+    // One VAPID signature serves every push to this push service.
+    let tokens: std::collections::BTreeSet<String> = phones
+        .iter()
+        .flat_map(|p| stack().push.received(&p.inbox))
+        .map(|r| r.headers["authorization"].clone())
+        .collect();
+    assert_eq!(tokens.len(), 1, "one token for the push service, not one per push");
     for phone in &phones {
         present("/api/push/unsubscribe", phone, json!({})).await;
     }
