@@ -352,17 +352,15 @@ impl DurableObject for Watcher {
     /// The rest of a minute's pushes, one batch per invocation (see [`crate::watch::SENDS_PER_INVOCATION`]),
     /// on the clock of the tick that queued them.
     async fn alarm(&self) -> worker::Result<Response> {
-        let outcome = match crate::config_from_env(&self.env) {
-            Ok(config) => match self.load().await {
-                Ok(()) => match self.with(|book| book.last_tick) {
-                    Some(now) => self.send_due(&config, now, real_now()).await,
-                    None => Ok(0),
-                },
-                Err(error) => Err(error),
-            },
-            Err(error) => Err(error),
+        let outcome = async {
+            let config = crate::config_from_env(&self.env)?;
+            self.load().await?;
+            match self.with(|book| book.last_tick) {
+                Some(now) => self.send_due(&config, now, real_now()).await,
+                None => Ok(0),
+            }
         };
-        match outcome {
+        match outcome.await {
             Ok(sent) => worker::console_log!("alarm pushes: {sent} more accepted"),
             Err(error) => worker::console_error!("alarm pushes failed: {} ({})", error.code, error.message),
         }

@@ -204,12 +204,28 @@ fn fresh_start(clock: &mut i64, span: i64) -> i64 {
     start
 }
 
+/// A test's own stretch of the cron's clock (held until the test ends: `_clock`), starting at `t`, and a signed-in
+/// account whose patient is steady at `level` from an hour before `t` to `t + data_for`.
+struct Owner {
+    _clock: tokio::sync::MutexGuard<'static, i64>,
+    t: i64,
+    account: Account,
+    token: String,
+    patient: String,
+}
+
+/// [`Owner`] for a test that runs the cron up to `t + span` (see [`fresh_start`]).
+async fn owner(tag: &str, level: u16, span: i64, data_for: i64) -> Owner {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, span);
+    let account = account(tag, steady_patient(level, t, t + data_for));
+    let (token, patient) = sign_in(&account).await;
+    Owner { _clock: clock, t, account, token, patient }
+}
+
 #[tokio::test]
 async fn a_test_alarm_decrypts_with_http_ece_and_its_vapid_token_verifies_with_py_vapid() {
-    let mut clock = CLOCK.lock().await;
-    let t = fresh_start(&mut clock, 0);
-    let account = account("test", steady_patient(120, t, t + HOUR));
-    let (token, patient) = sign_in(&account).await;
+    let Owner { _clock, token, patient, .. } = owner("test", 120, 0, HOUR).await;
     let key: Value = client().get(stack().url("/api/push/key")).send().await.unwrap().json().await.unwrap();
     assert_eq!(key["publicKey"], TEST_VAPID_PUBLIC);
     let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
@@ -244,10 +260,7 @@ async fn a_test_alarm_decrypts_with_http_ece_and_its_vapid_token_verifies_with_p
 
 #[tokio::test]
 async fn a_low_sends_exactly_one_push_and_a_double_cron_sends_nothing_twice() {
-    let mut clock = CLOCK.lock().await;
-    let t = fresh_start(&mut clock, 15 * MINUTE);
-    let account = account("low", steady_patient(62, t, t + 20 * MINUTE));
-    let (token, patient) = sign_in(&account).await;
+    let Owner { _clock, t, account, token, patient } = owner("low", 62, 15 * MINUTE, 20 * MINUTE).await;
     let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
     cron(&account, t).await;
     cron(&account, t).await; // Cron's occasional double delivery.
@@ -270,10 +283,7 @@ async fn a_low_sends_exactly_one_push_and_a_double_cron_sends_nothing_twice() {
 
 #[tokio::test]
 async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
-    let mut clock = CLOCK.lock().await;
-    let t = fresh_start(&mut clock, 25 * MINUTE);
-    let account = account("urgent", steady_patient(45, t, t + 30 * MINUTE));
-    let (token, patient) = sign_in(&account).await;
+    let Owner { _clock, t, account, token, patient } = owner("urgent", 45, 25 * MINUTE, 30 * MINUTE).await;
     let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
     for minute in 0..5 {
         cron(&account, t + minute * MINUTE).await;
@@ -302,10 +312,7 @@ async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
 
 #[tokio::test]
 async fn shared_acknowledgement_stops_every_phone_and_a_revoked_link_stops_its_phone() {
-    let mut clock = CLOCK.lock().await;
-    let t = fresh_start(&mut clock, 15 * MINUTE);
-    let account = account("shared", steady_patient(45, t, t + 20 * MINUTE));
-    let (token, patient) = sign_in(&account).await;
+    let Owner { _clock, t, account, token, patient } = owner("shared", 45, 15 * MINUTE, 20 * MINUTE).await;
     let bearer = format!("Bearer {token}");
     let owner = subscribe(&bearer, &patient, json!({"sharedAck": true})).await;
     let share: Value = client()
@@ -341,10 +348,7 @@ async fn shared_acknowledgement_stops_every_phone_and_a_revoked_link_stops_its_p
 
 #[tokio::test]
 async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
-    let mut clock = CLOCK.lock().await;
-    let t = fresh_start(&mut clock, 6 * MINUTE);
-    let account = account("retry", steady_patient(62, t, t + 10 * MINUTE));
-    let (token, patient) = sign_in(&account).await;
+    let Owner { _clock, t, account, token, patient } = owner("retry", 62, 6 * MINUTE, 10 * MINUTE).await;
     let busy = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
     let gone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
     stack().push.answer_with(&busy.inbox, 503, None);
@@ -366,10 +370,7 @@ async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
 
 #[tokio::test]
 async fn the_watchdog_tells_phones_when_librelinkup_is_unreachable_for_thirty_minutes() {
-    let mut clock = CLOCK.lock().await;
-    let t = fresh_start(&mut clock, 40 * MINUTE);
-    let account = account("watchdog", steady_patient(120, t, t + 45 * MINUTE));
-    let (token, patient) = sign_in(&account).await;
+    let Owner { _clock, t, account, token, patient } = owner("watchdog", 120, 40 * MINUTE, 45 * MINUTE).await;
     let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
     cron(&account, t).await;
     assert!(kinds(&phone).is_empty(), "in range: nothing");
@@ -439,10 +440,7 @@ async fn subscriptions_are_checked() {
 
 #[tokio::test]
 async fn more_phones_than_one_invocation_sends_all_ring_in_the_same_minute_once() {
-    let mut clock = CLOCK.lock().await;
-    let t = fresh_start(&mut clock, 0);
-    let account = account("many", steady_patient(45, t, t + 10 * MINUTE));
-    let (token, patient) = sign_in(&account).await;
+    let Owner { _clock, t, account, token, patient } = owner("many", 45, 0, 10 * MINUTE).await;
     let bearer = format!("Bearer {token}");
     // More than one invocation sends (16): the rest leave in the next invocations the Watcher starts at once.
     let mut phones = Vec::new();
