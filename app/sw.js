@@ -78,25 +78,28 @@ self.addEventListener("push", (event) => {
 });
 
 // "I'm on it" and "Snooze" answer the worker for this phone (or every phone, if the owner chose shared
-// acknowledgement); a tap on the notification itself opens Tidewatch.
+// acknowledgement) and tell any open Tidewatch page, so it stops ringing too; a tap on the notification itself
+// opens Tidewatch.
 self.addEventListener("notificationclick", (event) => {
   const alarm = event.notification.data || {};
   event.notification.close();
   if ((event.action === "ack" || event.action === "snooze") && alarm.sub && alarm.key) {
     const body = { id: alarm.sub, key: alarm.key, kind: alarm.kind, action: event.action, minutes: alarm.snooze_min };
-    event.waitUntil(
-      fetch("/api/push/ack", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      }).catch(() =>
-        // Offline: the alarm keeps repeating, which is the safe way to fail; say so.
-        self.registration.showNotification("Tidewatch could not send that", {
-          body: "No connection: the alarm will repeat. Open Tidewatch when you can.",
-          tag: alarm.tag || "tw-alarm",
-        }),
-      ),
+    const answered = fetch("/api/push/ack", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }).catch(() =>
+      // Offline: the alarm keeps repeating, which is the safe way to fail; say so.
+      self.registration.showNotification("Tidewatch could not send that", {
+        body: "No connection: the alarm will repeat. Open Tidewatch when you can.",
+        tag: alarm.tag || "tw-alarm",
+      }),
     );
+    const pages = self.clients
+      .matchAll({ type: "window", includeUncontrolled: true })
+      .then((windows) => windows.forEach((w) => w.postMessage({ type: "tw-alarm-action", sub: alarm.sub, ...body })));
+    event.waitUntil(Promise.all([answered, pages]));
     return;
   }
   event.waitUntil(

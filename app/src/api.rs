@@ -5,6 +5,7 @@ use gloo_net::http::{Request, RequestBuilder};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use shared::alarm::AlarmKind;
 use shared::llu::wire::{Connection, Envelope, GraphData, LoginStep};
 
 /// Why a call failed, as the app explains it.
@@ -267,4 +268,13 @@ pub async fn push_subscribe(share_secret: Option<&str>, body: &Value) -> Result<
 pub async fn push_call(what: &str, sub: &PushSub) -> Result<Value, ApiError> {
     let body = serde_json::json!({"id": sub.id, "key": sub.key});
     send(Request::post(&format!("/api/push/{what}")).json(&body)).await
+}
+
+/// `POST /api/push/ack`: "I'm on it" (`snooze_min` `None`) or "Snooze" tapped in the app, so the server's
+/// repeats stop too (for this phone, or every phone of the patient with shared acknowledgement). The same call
+/// the service worker makes for a notification's buttons.
+pub async fn push_act(sub: &PushSub, kind: AlarmKind, snooze_min: Option<i64>) -> Result<Value, ApiError> {
+    let action = if snooze_min.is_some() { "snooze" } else { "ack" };
+    let body = serde_json::json!({"id": sub.id, "key": sub.key, "kind": kind, "action": action, "minutes": snooze_min});
+    send(Request::post("/api/push/ack").json(&body)).await
 }

@@ -213,6 +213,71 @@ pub fn register_service_worker(on_update: impl Fn() + 'static) {
     });
 }
 
+/// A button tapped on a pushed alarm's notification, as the service worker reports it to open pages after
+/// answering the server: which subscription, which alarm, and "I'm on it" (`snooze_min` `None`) or "Snooze".
+#[derive(Clone, PartialEq, Debug)]
+pub struct AlarmAction {
+    /// The server's id of the subscription the push was for.
+    pub sub: String,
+    /// The alarm kind, as the server names it (`UrgentLow`, …).
+    pub kind: String,
+    /// Minutes of snooze, or `None` for "I'm on it".
+    pub snooze_min: Option<i64>,
+}
+
+/// The page's handler for [`AlarmAction`]s.
+type AlarmActionHandler = std::rc::Rc<dyn Fn(AlarmAction)>;
+
+thread_local! {
+    /// Whether the listener is installed, and the page's handler.
+    static ALARM_ACTION: RefCell<(bool, Option<AlarmActionHandler>)> = const { RefCell::new((false, None)) };
+}
+
+/// Reads the service worker's `{type: "tw-alarm-action", sub, kind, action, minutes}` message; anything else
+/// (another message, a missing field, an unknown action) is `None`.
+pub fn alarm_action(data: &JsValue) -> Option<AlarmAction> {
+    let field = |name: &str| Reflect::get(data, &name.into()).ok();
+    if field("type")?.as_string()? != "tw-alarm-action" {
+        return None;
+    }
+    let snooze_min = match field("action")?.as_string()?.as_str() {
+        "ack" => None,
+        "snooze" => Some(field("minutes")?.as_f64().filter(|m| m.is_finite() && *m >= 1.0).unwrap_or(15.0) as i64),
+        _ => return None,
+    };
+    Some(AlarmAction { sub: field("sub")?.as_string()?, kind: field("kind")?.as_string()?, snooze_min })
+}
+
+/// Makes `f` the page's handler for alarm actions taken on pushed notifications (replacing any earlier one);
+/// [`clear_alarm_action`] removes it. The listener itself is installed once per page.
+pub fn on_alarm_action(f: impl Fn(AlarmAction) + 'static) {
+    let install = ALARM_ACTION.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        slot.1 = Some(std::rc::Rc::new(f));
+        !std::mem::replace(&mut slot.0, true)
+    });
+    let Some(window) = web_sys::window().filter(|_| install) else { return };
+    if !Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
+        return;
+    }
+    let container = window.navigator().service_worker();
+    let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(|event: web_sys::MessageEvent| {
+        let Some(action) = alarm_action(&event.data()) else { return };
+        // Cloned out first, so the handler may itself replace or clear the slot.
+        if let Some(handler) = ALARM_ACTION.with(|slot| slot.borrow().1.clone()) {
+            handler(action);
+        }
+    });
+    // `onmessage` (not addEventListener) also starts the delivery of messages queued before it was set.
+    container.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+    listener.forget();
+}
+
+/// Removes the page's alarm-action handler (its component is gone).
+pub fn clear_alarm_action() {
+    ALARM_ACTION.with(|slot| slot.borrow_mut().1 = None);
+}
+
 /// Tells the waiting service worker to take over, then reloads when it has.
 pub fn apply_update() {
     let Some(window) = web_sys::window() else { return };

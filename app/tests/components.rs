@@ -161,3 +161,30 @@ async fn stats_panel_shows_time_in_range_and_the_numbers() {
     assert_eq!(text(&window, "[data-testid=target-coverage]"), "100 %");
     assert!(find(&window, "tr.missed").text_content().unwrap_or_default().contains("Time in range"));
 }
+
+#[wasm_bindgen_test]
+fn the_service_workers_alarm_action_message_is_read_and_anything_else_ignored() {
+    use tidewatch_app::platform::{AlarmAction, alarm_action};
+    let message = |json: &str| alarm_action(&js_sys::JSON::parse(json).unwrap());
+    let base = r#""type":"tw-alarm-action","sub":"s1","key":"k","kind":"UrgentLow""#;
+    assert_eq!(
+        message(&format!(r#"{{{base},"action":"ack","minutes":5}}"#)),
+        Some(AlarmAction { sub: "s1".into(), kind: "UrgentLow".into(), snooze_min: None })
+    );
+    assert_eq!(message(&format!(r#"{{{base},"action":"snooze","minutes":10}}"#)).unwrap().snooze_min, Some(10));
+    // A snooze without a usable length is the shortest sensible one, never zero or negative.
+    assert_eq!(message(&format!(r#"{{{base},"action":"snooze","minutes":-3}}"#)).unwrap().snooze_min, Some(15));
+    assert_eq!(message(&format!(r#"{{{base},"action":"snooze"}}"#)).unwrap().snooze_min, Some(15));
+    for other in [
+        r#""skip-waiting""#,
+        "null",
+        "42",
+        r#"{"type":"something-else","sub":"s1","kind":"Low","action":"ack"}"#,
+        r#"{"type":"tw-alarm-action","kind":"Low","action":"ack"}"#,
+        r#"{"type":"tw-alarm-action","sub":"s1","action":"ack"}"#,
+        r#"{"type":"tw-alarm-action","sub":"s1","kind":"Low","action":"dismiss"}"#,
+        r#"{"type":"tw-alarm-action","sub":7,"kind":"Low","action":"ack"}"#,
+    ] {
+        assert_eq!(message(other), None, "{other}");
+    }
+}

@@ -348,7 +348,7 @@ try {
     await context.close();
   });
 
-  await step("background alarms: subscribe, the cron's push reaches the service worker, \"I'm on it\" answers the worker", async () => {
+  await step("background alarms: subscribe, the cron's push reaches the service worker, the page's snooze and the notification's \"I'm on it\" reach the worker and the page", async () => {
     // Headless Chromium cannot reach a real push service (FCM), so the browser's PushManager is given a
     // subscription on the test's fake push service, with keys this test holds: it decrypts what the worker sends
     // (RFC 8291, below) and hands the plaintext to the service worker the way the browser would (CDP).
@@ -387,6 +387,22 @@ try {
     check(urgent.kind === "UrgentLow" && urgent.title === "Urgent low: 45 mg/dL", `the alarm push: ${alarm}`);
     check(pushes[1].headers.urgency === "high", "Urgency: high");
 
+    // The page rings too. "Snooze 5 min" tapped in the page reaches the server as well, so its pushes do not wake
+    // the person who already answered.
+    await page.getByRole("dialog", { name: "Settings" }).getByRole("button", { name: "Done" }).click();
+    const inPage = page.locator(".alarm[data-kind=UrgentLow]");
+    await inPage.waitFor();
+    const [fromPage] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/api/push/ack"), { timeout: 10_000 }),
+      inPage.getByRole("button", { name: "5 min", exact: true }).click(),
+    ]);
+    const told = fromPage.request().postDataJSON();
+    check(told.id === urgent.sub && told.key === urgent.key && told.kind === "UrgentLow" && told.action === "snooze" && told.minutes === 5,
+      `the page sent its snooze to the server: ${JSON.stringify(told)}`);
+    const took = await fromPage.json();
+    check(fromPage.status() === 200 && took.ok === true && took.phones === 1, `the server took it for this phone: ${JSON.stringify(took)}`);
+    await page.locator(".alarm[data-kind=UrgentLow] .alarm-state", { hasText: "snoozed for 5 min" }).waitFor();
+
     // The browser delivers it to the service worker, which shows it with its two actions.
     const cdp = await context.newCDPSession(page);
     const registered = new Promise((resolve) =>
@@ -419,6 +435,10 @@ try {
     check(sent.action === "ack" && sent.kind === "UrgentLow" && sent.id === urgent.sub && sent.key === urgent.key,
       `the service worker sent this phone's "I'm on it": ${JSON.stringify(sent)}`);
     check(answer.status() === 200, `the worker took "I'm on it" (${answer.status()})`);
+    // The service worker told the open page too: it shows the alarm acknowledged.
+    await page.locator(".alarm[data-kind=UrgentLow] .alarm-title", { hasText: "acknowledged" }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: `${shots}/push-acknowledged-light.png` });
+    await page.getByRole("button", { name: "Settings" }).click();
     await page.getByRole("button", { name: "Turn off" }).click();
     await page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();
     await context.close();

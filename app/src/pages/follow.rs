@@ -387,6 +387,8 @@ impl Alarms {
         ) {
             on_cleanup(move || handle.clear());
         }
+        platform::on_alarm_action(move |action| alarms.on_notification_action(action));
+        on_cleanup(platform::clear_alarm_action);
         // The person changed a setting: keep it for this patient.
         Effect::new(move |prev: Option<AlarmConfig>| {
             let now = config.get();
@@ -411,19 +413,52 @@ impl Alarms {
         store::save_alarms(id, &store::Alarms { config, state: self.state.get_untracked() });
     }
 
+    /// "I'm on it" tapped in the app.
     fn acknowledge(&self, kind: AlarmKind) {
-        self.state.update(|s| {
-            s.acknowledge(kind, platform::now());
+        self.apply(kind, None);
+        self.tell_server(kind, None);
+    }
+
+    /// "Snooze" tapped in the app.
+    fn snooze(&self, kind: AlarmKind, minutes: i64) {
+        self.apply(kind, Some(minutes));
+        self.tell_server(kind, Some(minutes));
+    }
+
+    /// Acknowledges (`None`) or snoozes an alarm on this device.
+    fn apply(&self, kind: AlarmKind, snooze_min: Option<i64>) {
+        let now = platform::now();
+        self.state.update(|s| match snooze_min {
+            None => {
+                s.acknowledge(kind, now);
+            }
+            Some(minutes) => {
+                s.snooze(kind, now, now + minutes * MINUTE);
+            }
         });
         self.save_current();
     }
 
-    fn snooze(&self, kind: AlarmKind, minutes: i64) {
-        let now = platform::now();
-        self.state.update(|s| {
-            s.snooze(kind, now, now + minutes * MINUTE);
+    /// With background alarms on for this patient, the server hears it too, so its pushes stop repeating (on
+    /// this phone, or on every phone with shared acknowledgement) instead of waking the person who already
+    /// answered. If the call fails the server keeps repeating: the safe way to fail.
+    fn tell_server(&self, kind: AlarmKind, snooze_min: Option<i64>) {
+        let Some(sub) = self.patient.get_untracked().and_then(|id| store::push(&id)) else { return };
+        leptos::task::spawn_local(async move {
+            let _ = api::push_act(&sub, kind, snooze_min).await;
         });
-        self.save_current();
+    }
+
+    /// A button tapped on a pushed notification for this patient's subscription (the service worker has told
+    /// the server already): the open page stops ringing too.
+    fn on_notification_action(&self, action: platform::AlarmAction) {
+        let Some(id) = self.patient.get_untracked() else { return };
+        if store::push(&id).is_none_or(|sub| sub.id != action.sub) {
+            return;
+        }
+        if let Some(&kind) = AlarmKind::ALL.iter().find(|k| format!("{k:?}") == action.kind) {
+            self.apply(kind, action.snooze_min);
+        }
     }
 
     fn reset(&self) {
