@@ -199,8 +199,10 @@ fn bench() -> Result<()> {
     in_chromium("tidewatch-push", "bench")?;
     say("background alarms: CPU and wall time of one cron run for 0, 1, 10 and 100 phones in workerd, push sizes");
     run(&mut cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "push-bench"]))?;
-    say("Lighthouse (mobile: simulated slow 4G, 4x CPU) on the app served by the worker");
     app::build_app()?;
+    say("the app's first-load transfer: every file a first visit fetches, gzip -9 and brotli 11");
+    run(Command::new("node").arg(root().join("tests/bench/first-load.mjs")).arg(root().join("dist")))?;
+    say("Lighthouse (mobile: simulated slow 4G, 4x CPU) on the app served by the worker");
     let cli = app::lighthouse()?;
     run(cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "lighthouse"]).env("LIGHTHOUSE", cli))
 }

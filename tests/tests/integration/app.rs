@@ -49,3 +49,40 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The first-load benchmark's script (`cargo xtask bench`) runs on the built app and accounts for every file.
+#[test]
+fn the_first_load_benchmark_reads_the_built_app() {
+    let root = root();
+    assert!(root.join("dist/index.html").exists(), "the app is not built: run `cargo xtask build` first");
+    let output = Command::new("node")
+        .arg(root.join("tests/bench/first-load.mjs"))
+        .arg(root.join("dist"))
+        .output()
+        .expect("node runs");
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{table}{}", String::from_utf8_lossy(&output.stderr));
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| `")).collect();
+    assert_eq!(rows.len(), 8, "{table}");
+    let wasm = std::fs::read_dir(root.join("dist"))
+        .expect("dist/ reads")
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().ends_with("_bg.wasm"))
+        .expect("the wasm is in dist/");
+    let raw = wasm.metadata().expect("its size").len();
+    let wasm_row = rows.iter().find(|r| r.contains("_bg.wasm")).expect("a wasm row");
+    assert!(wasm_row.contains(&format_thousands(raw)), "{wasm_row} gives the wasm's size {raw}");
+    assert!(table.contains("**first load**"), "{table}");
+}
+
+fn format_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
