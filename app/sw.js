@@ -78,27 +78,32 @@ self.addEventListener("push", (event) => {
 });
 
 // "I'm on it" and "Snooze" answer the worker for this phone (or every phone, if the owner chose shared
-// acknowledgement) and tell any open Tidewatch page, so it stops ringing too; a tap on the notification itself
-// opens Tidewatch.
+// acknowledgement) when the notification belongs to a background-alarm subscription, and tell any open Tidewatch
+// page, so it stops ringing too. The open app's own notifications carry the same buttons and data, plus the
+// patient (`from_page`), so they work the same way. A tap on the notification itself opens Tidewatch.
 self.addEventListener("notificationclick", (event) => {
   const alarm = event.notification.data || {};
   event.notification.close();
-  if ((event.action === "ack" || event.action === "snooze") && alarm.sub && alarm.key) {
+  if ((event.action === "ack" || event.action === "snooze") && alarm.kind && (alarm.sub || alarm.patient)) {
     const body = { id: alarm.sub, key: alarm.key, kind: alarm.kind, action: event.action, minutes: alarm.snooze_min };
-    const answered = fetch("/api/push/ack", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    }).catch(() =>
-      // Offline: the alarm keeps repeating, which is the safe way to fail; say so.
-      self.registration.showNotification("Tidewatch could not send that", {
-        body: "No connection: the alarm will repeat. Open Tidewatch when you can.",
-        tag: alarm.tag || "tw-alarm",
-      }),
-    );
+    const answered =
+      alarm.sub && alarm.key
+        ? fetch("/api/push/ack", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          }).catch(() =>
+            // Offline: the alarm keeps repeating, which is the safe way to fail; say so.
+            self.registration.showNotification("Tidewatch could not send that", {
+              body: "No connection: the alarm will repeat. Open Tidewatch when you can.",
+              tag: alarm.tag || "tw-alarm",
+            }),
+          )
+        : Promise.resolve();
+    const message = { type: "tw-alarm-action", sub: alarm.sub || "", patient: alarm.patient || "", ...body };
     const pages = self.clients
       .matchAll({ type: "window", includeUncontrolled: true })
-      .then((windows) => windows.forEach((w) => w.postMessage({ type: "tw-alarm-action", sub: alarm.sub, ...body })));
+      .then((windows) => windows.forEach((w) => w.postMessage(message)));
     event.waitUntil(Promise.all([answered, pages]));
     return;
   }

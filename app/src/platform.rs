@@ -116,20 +116,65 @@ async fn registration() -> Option<ServiceWorkerRegistration> {
     JsFuture::from(ready).await.ok()?.dyn_into().ok()
 }
 
-/// Shows a system notification through the service worker (so it works on phones and from an installed app).
-/// `tag` replaces an earlier notification of the same alarm; `urgent` keeps it on screen until dismissed.
-pub async fn notify(title: &str, body: &str, tag: &str, urgent: bool) {
+/// An alarm's system notification, shown by the open app. It carries the tag, the buttons and the data of the
+/// server's push for the same alarm (`sw.js`), so with background alarms on the two replace each other instead of
+/// showing twice, and either one's "I'm on it" or "Snooze" works the same way.
+#[derive(Clone, PartialEq, Debug)]
+pub struct AlarmNote {
+    /// `Urgent low: 45 mg/dL`.
+    pub title: String,
+    /// `Lee · falling · just now`.
+    pub body: String,
+    /// The alarm kind as the server names it (`UrgentLow`, …); the tag is `tw-` and this.
+    pub kind: String,
+    /// Keeps it on screen until the person acts, with a longer vibration.
+    pub urgent: bool,
+    /// The snooze the "Snooze" button asks for, minutes.
+    pub snooze_min: i64,
+    /// The patient it is about, so an open page applies the button to the right alarms.
+    pub patient: String,
+    /// This phone's background-alarm subscription `(id, key)` for this patient, if on: the service worker then
+    /// tells the server too, as it does for a pushed notification.
+    pub sub: Option<(String, String)>,
+}
+
+/// Shows `note` through the service worker (so it works on phones and from an installed app); a newer one with
+/// the same tag replaces it. Nothing happens without permission.
+pub async fn notify(note: AlarmNote) {
     if notification_permission() != "granted" {
         return;
     }
     let Some(registration) = registration().await else { return };
+    let tag = format!("tw-{}", note.kind);
+    let set = |target: &JsValue, name: &str, value: JsValue| {
+        let _ = Reflect::set(target, &name.into(), &value);
+    };
+    let action = |id: &str, title: String| {
+        let action = js_sys::Object::new();
+        set(&action, "action", id.into());
+        set(&action, "title", title.into());
+        action
+    };
+    let actions =
+        Array::of2(&action("ack", "I'm on it".into()), &action("snooze", format!("Snooze {} min", note.snooze_min)));
+    let data = js_sys::Object::new();
+    let (sub, key) = note.sub.unwrap_or_default();
+    for (name, value) in
+        [("sub", sub), ("key", key), ("kind", note.kind), ("tag", tag.clone()), ("patient", note.patient)]
+    {
+        set(&data, name, value.into());
+    }
+    set(&data, "snooze_min", JsValue::from_f64(note.snooze_min as f64));
+    set(&data, "from_page", JsValue::TRUE);
     let options = NotificationOptions::new();
-    options.set_body(body);
-    options.set_tag(tag);
-    options.set_require_interaction(urgent);
+    options.set_body(&note.body);
+    options.set_tag(&tag);
+    options.set_require_interaction(note.urgent);
     options.set_icon("/icons/icon-192.png");
-    let _ = Reflect::set(&options, &"renotify".into(), &JsValue::TRUE);
-    if let Ok(promise) = registration.show_notification_with_options(title, &options) {
+    options.set_data(&data);
+    set(&options, "renotify", JsValue::TRUE);
+    set(&options, "actions", actions.into());
+    if let Ok(promise) = registration.show_notification_with_options(&note.title, &options) {
         let _ = JsFuture::from(promise).await;
     }
 }
@@ -178,7 +223,8 @@ pub fn full_screen(on: bool) {
     }
 }
 
-/// Registers the service worker and calls `on_update` when a new version is installed and waiting.
+/// Registers the service worker, looks for a new version every hour and on each wake, and calls `on_update` when
+/// one is installed and waiting.
 pub fn register_service_worker(on_update: impl Fn() + 'static) {
     let Some(window) = web_sys::window() else { return };
     if !Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
@@ -210,15 +256,45 @@ pub fn register_service_worker(on_update: impl Fn() + 'static) {
         });
         registration.set_onupdatefound(Some(found.as_ref().unchecked_ref()));
         found.forget();
+        // The browser looks for a new version only on navigation; a bedside screen stays open for days. So the
+        // page asks every hour and whenever it wakes (shown again, back online); the prompt then shows as on any
+        // other update.
+        let check = move || {
+            if let Ok(checked) = registration.update() {
+                // Offline it rejects; the next check tries again.
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = JsFuture::from(checked).await;
+                });
+            }
+        };
+        let hourly = Closure::<dyn Fn()>::new(check.clone());
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+                hourly.as_ref().unchecked_ref(),
+                UPDATE_CHECK_MS,
+            );
+        }
+        hourly.forget();
+        on_wake(move || {
+            if visible() {
+                check();
+            }
+        });
     });
 }
 
-/// A button tapped on a pushed alarm's notification, as the service worker reports it to open pages after
-/// answering the server: which subscription, which alarm, and "I'm on it" (`snooze_min` `None`) or "Snooze".
+/// How often an open page asks whether a new version is out.
+const UPDATE_CHECK_MS: i32 = 60 * 60 * 1000;
+
+/// A button tapped on an alarm's notification, as the service worker reports it to open pages: which
+/// subscription (pushed notifications, and the app's own with background alarms on) or which patient (the app's
+/// own), which alarm, and "I'm on it" (`snooze_min` `None`) or "Snooze".
 #[derive(Clone, PartialEq, Debug)]
 pub struct AlarmAction {
-    /// The server's id of the subscription the push was for.
+    /// The server's id of the subscription the notification was for; empty when there was none.
     pub sub: String,
+    /// The patient the app's own notification was about; empty for a pushed one.
+    pub patient: String,
     /// The alarm kind, as the server names it (`UrgentLow`, …).
     pub kind: String,
     /// Minutes of snooze, or `None` for "I'm on it".
@@ -233,8 +309,8 @@ thread_local! {
     static ALARM_ACTION: RefCell<(bool, Option<AlarmActionHandler>)> = const { RefCell::new((false, None)) };
 }
 
-/// Reads the service worker's `{type: "tw-alarm-action", sub, kind, action, minutes}` message; anything else
-/// (another message, a missing field, an unknown action) is `None`.
+/// Reads the service worker's `{type: "tw-alarm-action", sub, patient, kind, action, minutes}` message; anything
+/// else (another message, neither `sub` nor `patient`, a missing field, an unknown action) is `None`.
 pub fn alarm_action(data: &JsValue) -> Option<AlarmAction> {
     let field = |name: &str| Reflect::get(data, &name.into()).ok();
     if field("type")?.as_string()? != "tw-alarm-action" {
@@ -245,7 +321,17 @@ pub fn alarm_action(data: &JsValue) -> Option<AlarmAction> {
         "snooze" => Some(field("minutes")?.as_f64().filter(|m| m.is_finite() && *m >= 1.0).unwrap_or(15.0) as i64),
         _ => return None,
     };
-    Some(AlarmAction { sub: field("sub")?.as_string()?, kind: field("kind")?.as_string()?, snooze_min })
+    // Absent is empty; present but not a string is not ours.
+    let text = |name: &str| match field(name) {
+        Some(v) if v.is_undefined() || v.is_null() => Some(String::new()),
+        Some(v) => v.as_string(),
+        None => Some(String::new()),
+    };
+    let (sub, patient) = (text("sub")?, text("patient")?);
+    if sub.is_empty() && patient.is_empty() {
+        return None;
+    }
+    Some(AlarmAction { sub, patient, kind: field("kind")?.as_string()?, snooze_min })
 }
 
 /// Makes `f` the page's handler for alarm actions taken on pushed notifications (replacing any earlier one);

@@ -169,8 +169,14 @@ fn the_service_workers_alarm_action_message_is_read_and_anything_else_ignored() 
     let base = r#""type":"tw-alarm-action","sub":"s1","key":"k","kind":"UrgentLow""#;
     assert_eq!(
         message(&format!(r#"{{{base},"action":"ack","minutes":5}}"#)),
-        Some(AlarmAction { sub: "s1".into(), kind: "UrgentLow".into(), snooze_min: None })
+        Some(AlarmAction { sub: "s1".into(), patient: String::new(), kind: "UrgentLow".into(), snooze_min: None })
     );
+    // The app's own notification names the patient, and the subscription only when background alarms are on.
+    assert_eq!(
+        message(r#"{"type":"tw-alarm-action","sub":"","patient":"p2","kind":"Low","action":"snooze","minutes":15}"#),
+        Some(AlarmAction { sub: String::new(), patient: "p2".into(), kind: "Low".into(), snooze_min: Some(15) })
+    );
+    assert_eq!(message(&format!(r#"{{{base},"patient":"p2","action":"ack"}}"#)).unwrap().patient, "p2");
     assert_eq!(message(&format!(r#"{{{base},"action":"snooze","minutes":10}}"#)).unwrap().snooze_min, Some(10));
     // A snooze without a usable length is the shortest sensible one, never zero or negative.
     assert_eq!(message(&format!(r#"{{{base},"action":"snooze","minutes":-3}}"#)).unwrap().snooze_min, Some(15));
@@ -184,6 +190,8 @@ fn the_service_workers_alarm_action_message_is_read_and_anything_else_ignored() 
         r#"{"type":"tw-alarm-action","sub":"s1","action":"ack"}"#,
         r#"{"type":"tw-alarm-action","sub":"s1","kind":"Low","action":"dismiss"}"#,
         r#"{"type":"tw-alarm-action","sub":7,"kind":"Low","action":"ack"}"#,
+        r#"{"type":"tw-alarm-action","sub":"","patient":"","kind":"Low","action":"ack"}"#,
+        r#"{"type":"tw-alarm-action","patient":["p2"],"kind":"Low","action":"ack"}"#,
     ] {
         assert_eq!(message(other), None, "{other}");
     }

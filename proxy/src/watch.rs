@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Alert, Level};
-use shared::reading::{Reading, Series, format_age};
+use shared::reading::{Reading, Series};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::GlucoseUnit;
 
@@ -598,21 +598,7 @@ pub fn test_message(sub: &Subscription, name: &str, now: i64) -> Message {
 }
 
 fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, now: i64) -> Message {
-    let who = if group.name.is_empty() { "Glucose".to_owned() } else { group.name.clone() };
-    let newest = group.series.newest();
-    let value = alert.value.map(|v| sub.unit.format(v.as_f64()));
-    let unit = sub.unit.label();
-    let title = match (&value, alert.kind) {
-        (Some(value), _) => format!("{}: {value} {unit}", alert.kind.label()),
-        (None, _) => alert.kind.label().to_owned(),
-    };
-    let age = newest.map(|r| format_age(now - r.at.unix_secs())).unwrap_or_else(|| "no reading".into());
-    let trend = newest.and_then(|r| r.arrow).map(|d| format!(" · {}", d.label())).unwrap_or_default();
-    let body = match alert.kind {
-        AlarmKind::StaleData => format!("{who}: no new reading since {age}. Check on them."),
-        AlarmKind::SensorEndsInADay | AlarmKind::SensorEndsSoon => format!("{who}'s sensor ends soon."),
-        _ => format!("{who}{trend} · {age}"),
-    };
+    let (title, body) = alert.notification(&group.name, group.series.newest(), sub.unit, UtcTime::from_unix_secs(now));
     let urgent = alert.level == Level::Urgent;
     let (urgency, ttl) = match alert.level {
         Level::Urgent => (Urgency::High, 5 * MINUTE),

@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::forecast;
-use crate::reading::{ALARM_MAX_AGE, Reading};
+use crate::reading::{ALARM_MAX_AGE, Reading, format_age};
 use crate::time::{DAY, HOUR, MINUTE, UtcTime};
 use crate::trend::rate_of_change;
-use crate::units::MgDl;
+use crate::units::{GlucoseUnit, MgDl};
 
 /// A reading up to this far in the future (clock skew between LLU and us) still counts as the newest one.
 pub const CLOCK_SKEW: i64 = 2 * MINUTE;
@@ -341,6 +341,33 @@ pub struct Alert {
     pub volume: Volume,
     /// The profile in force.
     pub profile: ProfileKind,
+}
+
+impl Alert {
+    /// What a phone's notification for this alert says, the same whether the open app or the server's push shows
+    /// it: the title (`Urgent low: 45 mg/dL`) and the body (`Lee · Falling · 3 min ago`). `who` is the wearer's
+    /// name (empty when unknown) and `newest` the newest reading.
+    pub fn notification(
+        &self,
+        who: &str,
+        newest: Option<&Reading>,
+        unit: GlucoseUnit,
+        now: UtcTime,
+    ) -> (String, String) {
+        let title = match self.value {
+            Some(value) => format!("{}: {} {}", self.kind.label(), unit.format(value.as_f64()), unit.label()),
+            None => self.kind.label().to_owned(),
+        };
+        let who = if who.is_empty() { "Glucose" } else { who };
+        let age = newest.map_or_else(|| "no reading".to_owned(), |r| format_age(now.unix_secs() - r.at.unix_secs()));
+        let trend = newest.and_then(|r| r.arrow).map(|d| format!(" · {}", d.label())).unwrap_or_default();
+        let body = match self.kind {
+            AlarmKind::StaleData => format!("{who}: no new reading since {age}. Check on them."),
+            AlarmKind::SensorEndsInADay | AlarmKind::SensorEndsSoon => format!("{who}'s sensor ends soon."),
+            _ => format!("{who}{trend} · {age}"),
+        };
+        (title, body)
+    }
 }
 
 /// What [`step`] reports.
@@ -1532,5 +1559,31 @@ mod tests {
         let (_, state) = step(t(20_159), &readings, &AlarmConfig::default(), &AlarmState::new());
         let json = serde_json::to_string(&state).unwrap();
         assert!(json.len() < 2_000, "state stays small: {} bytes", json.len());
+    }
+
+    #[test]
+    fn a_notification_says_what_what_value_and_how_old_in_the_followers_unit() {
+        let alert = |kind, value: Option<u16>| Alert {
+            kind,
+            level: Level::Urgent,
+            at: t(10),
+            value: value.map(MgDl::new),
+            repeat: 0,
+            volume: Volume::Loud,
+            profile: ProfileKind::Day,
+        };
+        let mut newest = Reading::new(t(7), MgDl::new(45));
+        newest.arrow = Some(crate::trend::Direction::FortyFiveDown);
+        let urgent = alert(AlarmKind::UrgentLow, Some(45));
+        assert_eq!(
+            urgent.notification("Lee", Some(&newest), GlucoseUnit::MgDl, t(10)),
+            ("Urgent low: 45 mg/dL".to_owned(), "Lee · falling · 3 min ago".to_owned())
+        );
+        assert_eq!(urgent.notification("", Some(&newest), GlucoseUnit::MmolL, t(7)).0, "Urgent low: 2.5 mmol/L");
+        assert_eq!(urgent.notification("", None, GlucoseUnit::MgDl, t(7)).1, "Glucose · no reading");
+        assert_eq!(
+            alert(AlarmKind::StaleData, None).notification("Lee", Some(&newest), GlucoseUnit::MgDl, t(27)),
+            ("No recent data".to_owned(), "Lee: no new reading since 20 min ago. Check on them.".to_owned())
+        );
     }
 }

@@ -278,9 +278,23 @@ try {
     fs.writeFileSync(swPath, current.replace(build[0], 'const BUILD = "e2e0next0version"'));
     await until(page, async () => (await (await fetch("/sw.js", { cache: "no-store" })).text()).includes("e2e0next0version"), null,
       { timeout: 30_000, what: "the server to serve the new sw.js" });
-    await page.reload();
+    // The page stays open (a bedside screen): it asks for a new version by itself whenever it wakes, no reload.
+    // (The browser may also find it on its own, from the last navigation; the count tells the page's own asking.)
+    await page.evaluate(() => {
+      window.__updateChecks = 0;
+      const update = ServiceWorkerRegistration.prototype.update;
+      ServiceWorkerRegistration.prototype.update = function () {
+        window.__updateChecks++;
+        return update.call(this);
+      };
+    });
     const banner = page.getByRole("status").filter({ hasText: "A new version of Tidewatch is ready" });
-    await banner.waitFor();
+    for (let i = 0; i < 20 && !(await banner.count() && await page.evaluate(() => window.__updateChecks)); i++) {
+      await page.evaluate(() => window.dispatchEvent(new Event("online")));
+      await page.waitForTimeout(1000);
+    }
+    await banner.waitFor({ timeout: 5000 });
+    check(await page.evaluate(() => window.__updateChecks) > 0, "the page asked for the new version when it woke");
     await value(page).waitFor();
     await page.screenshot({ path: `${shots}/update-light.png` });
     await banner.getByRole("button", { name: "Reload" }).click();
@@ -314,12 +328,23 @@ try {
     check((await value(page).innerText()) === "62", "the low value");
     check((await low.getAttribute("class")).includes("warning"), "low is a warning");
     await page.waitForFunction(() => window.__tones > 0, null, { timeout: 10_000 });
-    await until(page, async () => (await (await navigator.serviceWorker.ready).getNotifications()).some((n) => n.tag === "Low"), null,
-      { what: "a system notification tagged Low" });
+    // The system notification has the pushed one's tag and buttons, so the two would replace each other.
+    const lowNote = await until(page, async () => {
+      const [n] = await (await navigator.serviceWorker.ready).getNotifications({ tag: "tw-Low" });
+      return n ? { title: n.title, body: n.body, actions: n.actions.map((a) => a.title), patient: n.data.patient } : null;
+    }, null, { what: "a system notification tagged tw-Low" });
+    check(lowNote.title === "Low: 62 mg/dL" && lowNote.body.startsWith("Lee Low · "), `the low notification: ${JSON.stringify(lowNote)}`);
+    check(lowNote.actions.join() === "I'm on it,Snooze 15 min" && lowNote.patient, `its buttons: ${JSON.stringify(lowNote)}`);
     await page.screenshot({ path: `${shots}/alarm-low-light.png` });
 
-    await low.getByRole("button", { name: "15 min" }).click();
-    await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed for 15 min" }).waitFor();
+    // "Snooze 15 min" on the notification: the service worker tells the page, which snoozes the low.
+    const worker = context.serviceWorkers().find((w) => w.url().startsWith(base));
+    check(worker, "the service worker is running");
+    await worker.evaluate(async () => {
+      const [n] = await self.registration.getNotifications({ tag: "tw-Low" });
+      self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n, action: "snooze" }));
+    });
+    await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed for 15 min" }).waitFor({ timeout: 10_000 });
     const afterSnooze = await tones(page);
 
     // Now they drop to 45 (urgent low). The worker's shared cache keeps the first answer for 60 s; the app
@@ -333,7 +358,7 @@ try {
     await urgent.waitFor({ timeout: 5000 });
     check((await value(page).innerText()) === "45", "the urgent-low value");
     check((await urgent.getAttribute("class")).includes("urgent"), "urgent level");
-    check((await notifications(page)).includes("UrgentLow"), "an urgent-low notification");
+    check((await notifications(page)).includes("tw-UrgentLow"), "an urgent-low notification");
     check(await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed" }).count() === 1, "low stays snoozed");
     // It keeps ringing (every 5 s) until someone says "I'm on it".
     const fired = await tones(page);
@@ -416,10 +441,14 @@ try {
     await cdp.send("ServiceWorker.deliverPushMessage", { origin: new URL(base).origin, registrationId, data: alarm });
     const note = await until(page, async () => {
       const list = await (await navigator.serviceWorker.ready).getNotifications({ tag: "tw-UrgentLow" });
-      return list.length ? { title: list[0].title, actions: list[0].actions.map((a) => a.action), sticky: list[0].requireInteraction } : null;
+      const pushed = list.find((n) => !n.data.from_page);
+      return pushed ? { title: pushed.title, actions: pushed.actions.map((a) => a.action), sticky: pushed.requireInteraction } : null;
     }, null, { what: "the pushed notification tagged tw-UrgentLow" });
     check(note.title === "Urgent low: 45 mg/dL", `notification title: ${note.title}`);
     check(note.actions.join() === "ack,snooze" && note.sticky, `actions and requireInteraction: ${JSON.stringify(note)}`);
+    // It replaced the page's own notification for the same alarm: one urgent low on the phone, not two.
+    const urgentNotes = (await notifications(page)).filter((t) => t.includes("UrgentLow"));
+    check(urgentNotes.join() === "tw-UrgentLow", `one urgent-low notification: ${JSON.stringify(urgentNotes)}`);
 
     // "I'm on it" on the notification: the service worker posts it back and the worker applies it.
     const acked = context.waitForEvent("response", { predicate: (r) => r.url().endsWith("/api/push/ack"), timeout: 10_000 });

@@ -358,13 +358,20 @@ impl Alarms {
                     if prefs.vibrate && alert.level > Level::Info {
                         platform::vibrate(if urgent { &[400, 200, 400, 200, 400] } else { &[300, 150, 300] });
                     }
-                    let body = alert
-                        .value
-                        .map(|v| format!("{} {}", prefs.unit.format(v.as_f64()), prefs.unit.label()))
-                        .unwrap_or_default();
-                    let title = alert.kind.label().to_owned();
-                    let tag = format!("{:?}", alert.kind);
-                    leptos::task::spawn_local(async move { platform::notify(&title, &body, &tag, urgent).await });
+                    let (title, body) = current.with(|c| {
+                        let who = c.as_ref().map_or("", |c| c.data.patient.name.as_str());
+                        series.with(|s| alert.notification(who, s.newest(), prefs.unit, now))
+                    });
+                    let note = platform::AlarmNote {
+                        title,
+                        body,
+                        kind: format!("{:?}", alert.kind),
+                        urgent,
+                        snooze_min: alert.kind.snooze_choices_min().first().copied().unwrap_or(15),
+                        patient: id.clone(),
+                        sub: store::push(&id).map(|sub| (sub.id, sub.key)),
+                    };
+                    leptos::task::spawn_local(platform::notify(note));
                 }
             }
         });
@@ -449,11 +456,17 @@ impl Alarms {
         });
     }
 
-    /// A button tapped on a pushed notification for this patient's subscription (the service worker has told
-    /// the server already): the open page stops ringing too.
+    /// A button tapped on an alarm's notification about this patient: the app's own (by patient) or a pushed one
+    /// (by this phone's subscription). The service worker has told the server already; the open page stops
+    /// ringing too.
     fn on_notification_action(&self, action: platform::AlarmAction) {
         let Some(id) = self.patient.get_untracked() else { return };
-        if store::push(&id).is_none_or(|sub| sub.id != action.sub) {
+        let ours = if action.patient.is_empty() {
+            store::push(&id).is_some_and(|sub| sub.id == action.sub)
+        } else {
+            action.patient == id
+        };
+        if !ours {
             return;
         }
         if let Some(&kind) = AlarmKind::ALL.iter().find(|k| format!("{k:?}") == action.kind) {
