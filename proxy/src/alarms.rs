@@ -177,7 +177,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     }
     let share_secret = sharing::share_secret(req);
     let body = facade::read_body(req).await?;
-    let body: SubscribeBody = serde_json::from_slice(&body).map_err(|_| {
+    let body: SubscribeBody = shared::json_from_bytes(&body).map_err(|_| {
         ApiError::bad_request(
             "Send {\"subscription\": PushSubscription.toJSON(), \"patientId\", \"config\", \"unit\"}.",
         )
@@ -236,7 +236,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiResult<Reply> {
     let body = facade::read_body(req).await?;
     let p: Presented =
-        serde_json::from_slice(&body).map_err(|_| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
+        shared::json_from_bytes(&body).map_err(|_| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
     let request = match what {
         Presenting::Unsubscribe => WatchRequest::Unsubscribe { id: p.id, key: p.key },
         Presenting::Test => {

@@ -44,7 +44,7 @@ struct Credentials {
 /// `POST /llu/auth/login`.
 pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let body = read_body(req).await?;
-    let Credentials { email, password } = serde_json::from_slice(&body)
+    let Credentials { email, password } = shared::json_from_bytes(&body)
         .map_err(|_| ApiError::bad_request("Send {\"email\": …, \"password\": …} as JSON."))?;
     let email = email.trim().to_owned();
     if email.len() > 254 || !email.contains('@') || password.is_empty() || password.len() > 1024 {

@@ -154,7 +154,7 @@ impl SessionKey {
             .cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() })
             .map_err(|_| SealError::Tampered)?;
-        let session: Session = serde_json::from_slice(&plaintext).map_err(|_| SealError::Tampered)?;
+        let session: Session = shared::json_from_bytes(&plaintext).map_err(|_| SealError::Tampered)?;
         if session.expires <= now {
             return Err(SealError::Expired);
         }

@@ -368,8 +368,11 @@ impl DurableObject for Shares {
 impl Shares {
     async fn answer(&self, request: ShareRequest) -> ShareAnswer {
         if self.book.borrow().is_none() {
-            let stored = self.state.storage().get::<Book>(STORAGE_KEY).await.ok().flatten().unwrap_or_default();
-            *self.book.borrow_mut() = Some(stored);
+            match self.load().await {
+                Some(stored) => *self.book.borrow_mut() = Some(stored),
+                // Never an empty book in its place: the next write would erase every share.
+                None => return ShareAnswer::Error(ApiError::internal()),
+            }
         }
         let now = worker::Date::now().as_millis() as i64 / 1000;
         let (answer, changed) = {
@@ -395,13 +398,35 @@ impl Shares {
             }
         };
         if changed {
-            let book = self.book.borrow().clone().unwrap_or_default();
-            if self.state.storage().put(STORAGE_KEY, &book).await.is_err() {
+            let text = self.book.borrow().as_ref().and_then(|book| serde_json::to_string(book).ok());
+            let Some(text) = text else { return ShareAnswer::Error(ApiError::internal()) };
+            if self.state.storage().put_raw(STORAGE_KEY, text).await.is_err() {
                 return ShareAnswer::Error(ApiError::internal());
             }
         }
         answer
     }
+
+    /// The stored book, or `None` when storage cannot be read.
+    async fn load(&self) -> Option<Book> {
+        let pending = self.state.storage().as_raw().get(STORAGE_KEY).ok()?;
+        let stored = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
+        book_from_stored(&stored)
+    }
+}
+
+/// The book from what storage holds under [`STORAGE_KEY`]: nothing yet (an empty book), JSON text, or the
+/// structured object that versions before JSON text wrote (read through its JSON, so no share is lost on update).
+/// `None` when it cannot be read.
+pub fn book_from_stored(stored: &wasm_bindgen::JsValue) -> Option<Book> {
+    if stored.is_undefined() {
+        return Some(Book::default());
+    }
+    let text = match stored.as_string() {
+        Some(text) => text,
+        None => js_sys::JSON::stringify(stored).ok()?.as_string()?,
+    };
+    serde_json::from_str(&text).ok()
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ struct NewShare {
 pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let (session, token) = owner(ctx, req)?;
     let body = facade::read_body(req).await?;
-    let new: NewShare = serde_json::from_slice(&body).map_err(|_| {
+    let new: NewShare = shared::json_from_bytes(&body).map_err(|_| {
         ApiError::bad_request("Send {\"patientId\", \"label\", \"expiresInDays\", \"alarms\"} as JSON.")
     })?;
     let label = new.label.trim().to_owned();

@@ -132,7 +132,7 @@ impl Answer {
 
     /// The body as JSON (only called after `classify` said it is an LLU answer).
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+        shared::json_from_bytes(&self.body).unwrap_or(Value::Null)
     }
 }
 

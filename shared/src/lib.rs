@@ -33,3 +33,27 @@ pub mod trend;
 pub mod units;
 
 pub use error::{Error, Result};
+
+/// JSON from bytes, decoded through `serde_json::from_str` like every other JSON here: one reader type, so the
+/// wasm carries one copy of each decoder instead of two. Bytes that are not UTF-8 are malformed JSON, as
+/// `from_slice` would say.
+pub fn json_from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, serde_json::Error> {
+    let text = std::str::from_utf8(bytes).map_err(|_| <serde_json::Error as serde::de::Error>::custom("not UTF-8"))?;
+    serde_json::from_str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_from_bytes_reads_what_from_slice_reads_and_refuses_what_it_refuses() {
+        let cases: [&[u8]; 5] = [b"{\"a\":[1,2.5,\"\xC3\xA9\"]}", b"  [] ", b"{\"a\":\"\xFF\"}", b"\xC3", b"{"];
+        for bytes in cases {
+            let ours = json_from_bytes::<serde_json::Value>(bytes);
+            let theirs = serde_json::from_slice::<serde_json::Value>(bytes);
+            assert_eq!(ours.as_ref().ok(), theirs.as_ref().ok(), "{bytes:?}");
+        }
+        assert!(json_from_bytes::<serde_json::Value>(b"{\"a\":\"\xFF\"}").is_err());
+    }
+}

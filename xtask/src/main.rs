@@ -159,6 +159,8 @@ fn test() -> Result<()> {
     tally.run(&mut chromium_test("tidewatch-app", "graph_bench", false)?)?;
     say("Web Push over WebCrypto in headless Chromium: RFC 8291 Appendix A byte for byte, VAPID signatures");
     tally.run(&mut chromium_test("tidewatch-push", "vectors", false)?)?;
+    say("the share book read back from Durable Object storage, as written now and by earlier versions (wasm, Node)");
+    tally.run(&mut chromium_test("tidewatch-proxy", "stored_book", false)?)?;
     say("doc tests");
     tally.run(&mut cargo(&["test", "--workspace", "--doc"]))?;
     say("shared builds for wasm32-unknown-unknown (release profile, as the PWA ships it)");

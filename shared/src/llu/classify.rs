@@ -353,7 +353,7 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> crate::Result<Envelope<T>> {
     if body.len() > MAX_BODY_BYTES {
         return Err(crate::Error::Json(format!("body over {MAX_BODY_BYTES} bytes")));
     }
-    Ok(serde_json::from_slice(body)?)
+    Ok(crate::json_from_bytes(body)?)
 }
 
 const fn malformed(reason: MalformedReason) -> Outcome {
@@ -366,7 +366,7 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, MalformedReason> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(MalformedReason::Empty);
     }
-    match serde_json::from_slice::<Value>(body) {
+    match crate::json_from_bytes::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(MalformedReason::NotAnObject),
         Err(_) => Err(MalformedReason::NotJson),
