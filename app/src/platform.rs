@@ -127,7 +127,7 @@ pub struct AlarmNote {
     pub body: String,
     /// The alarm kind as the server names it (`UrgentLow`, …); the tag is `tw-` and this.
     pub kind: String,
-    /// Keeps it on screen until the person acts, with a longer vibration.
+    /// Keeps it on screen until the person acts.
     pub urgent: bool,
     /// The snooze the "Snooze" button asks for, minutes.
     pub snooze_min: i64,

@@ -345,7 +345,7 @@ pub struct Alert {
 
 impl Alert {
     /// What a phone's notification for this alert says, the same whether the open app or the server's push shows
-    /// it: the title (`Urgent low: 45 mg/dL`) and the body (`Lee · Falling · 3 min ago`). `who` is the wearer's
+    /// it: the title (`Urgent low: 45 mg/dL`) and the body (`Lee · falling · 3 min ago`). `who` is the wearer's
     /// name (empty when unknown) and `newest` the newest reading.
     pub fn notification(
         &self,
@@ -1562,7 +1562,7 @@ mod tests {
     }
 
     #[test]
-    fn a_notification_says_what_what_value_and_how_old_in_the_followers_unit() {
+    fn a_notification_says_which_alarm_what_value_and_how_old_in_the_followers_unit() {
         let alert = |kind, value: Option<u16>| Alert {
             kind,
             level: Level::Urgent,
