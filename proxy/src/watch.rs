@@ -615,7 +615,7 @@ fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, now: i64) -> 
         tag: format!("tw-{:?}", alert.kind),
         urgent,
         silent: !urgent && alert.volume == alarm::Volume::Quiet,
-        snooze_min: alert.kind.snooze_choices_min().first().copied().unwrap_or(15),
+        snooze_min: alert.kind.notification_snooze_min(),
         at: now,
     };
     Message {

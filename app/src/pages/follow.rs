@@ -367,7 +367,7 @@ impl Alarms {
                         body,
                         kind: format!("{:?}", alert.kind),
                         urgent,
-                        snooze_min: alert.kind.snooze_choices_min().first().copied().unwrap_or(15),
+                        snooze_min: alert.kind.notification_snooze_min(),
                         patient: id.clone(),
                         sub: store::push(&id).map(|sub| (sub.id, sub.key)),
                     };
