@@ -339,12 +339,12 @@ impl DurableObject for Watcher {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match req.json::<WatchRequest>().await {
-            Ok(request) => match crate::config_from_env(&self.env) {
+        let answer = match crate::reply::message::<WatchRequest>(&mut req).await {
+            Some(request) => match crate::config_from_env(&self.env) {
                 Ok(config) => self.answer(config, request).await.unwrap_or_else(WatchAnswer::Error),
                 Err(error) => WatchAnswer::Error(error),
             },
-            Err(_) => WatchAnswer::Error(ApiError::internal()),
+            None => WatchAnswer::Error(ApiError::internal()),
         };
         Response::from_json(&answer)
     }
@@ -637,8 +637,13 @@ impl Watcher {
     async fn save(&self) -> ApiResult<()> {
         let values = self.with(WatchBook::to_storage);
         let keys: BTreeSet<String> = values.keys().cloned().collect();
+        // Every value is JSON text already: one plain object of strings, with no serde_wasm_bindgen in between.
+        let object = js_sys::Object::new();
+        for (key, text) in &values {
+            js_sys::Reflect::set(&object, &key.into(), &text.into()).map_err(|_| ApiError::internal())?;
+        }
         let storage = self.state.storage();
-        storage.put_multiple(&values).await.map_err(|_| ApiError::internal())?;
+        storage.put_multiple_raw(object).await.map_err(|_| ApiError::internal())?;
         let gone: Vec<String> = self.stored.borrow().difference(&keys).cloned().collect();
         if !gone.is_empty() {
             storage.delete_multiple(gone).await.map_err(|_| ApiError::internal())?;

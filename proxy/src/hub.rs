@@ -184,9 +184,9 @@ impl DurableObject for Hub {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match req.json::<HubRequest>().await {
-            Err(_) => HubAnswer::Error(ApiError::internal()),
-            Ok(request) => match crate::config_from_env(&self.env) {
+        let answer = match crate::reply::message::<HubRequest>(&mut req).await {
+            None => HubAnswer::Error(ApiError::internal()),
+            Some(request) => match crate::config_from_env(&self.env) {
                 Err(error) => HubAnswer::Error(error),
                 Ok(config) => self.answer(config, request).await,
             },

@@ -357,9 +357,9 @@ impl DurableObject for Shares {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match req.json::<ShareRequest>().await {
-            Ok(request) => self.answer(request).await,
-            Err(_) => ShareAnswer::Error(ApiError::internal()),
+        let answer = match crate::reply::message::<ShareRequest>(&mut req).await {
+            Some(request) => self.answer(request).await,
+            None => ShareAnswer::Error(ApiError::internal()),
         };
         Response::from_json(&answer)
     }
