@@ -62,19 +62,28 @@ impl AppState {
     }
 }
 
-/// The whole app: starts on the follow screen, which falls back to sign-in when there is no session.
+/// The whole app: starts on the follow screen if this device follows someone (it falls back to sign-in when the
+/// session has ended), else on sign-in.
 #[component]
 pub fn App() -> impl IntoView {
+    let viewer = viewer_secret();
     let state = AppState {
-        screen: RwSignal::new(Screen::Follow),
+        // A device that follows no one yet starts on sign-in, without fetching the follow page's code.
+        screen: RwSignal::new(if store::follows() || viewer.is_some() { Screen::Follow } else { Screen::SignIn }),
         prefs: RwSignal::new(store::prefs()),
         now: RwSignal::new(platform::now()),
         refresh: RwSignal::new(0),
         update_ready: RwSignal::new(false),
-        viewer: RwSignal::new(viewer_secret()),
+        viewer: RwSignal::new(viewer),
     };
     provide_context(state);
     Effect::new(move |_| state.prefs.with(store::save_prefs));
+    // Remembered for the next start: the follow screen (signed in, or a share link), or back at sign-in.
+    Effect::new(move |_| match state.screen.get() {
+        Screen::Follow => store::save_follows(true),
+        Screen::SignIn => store::save_follows(false),
+        Screen::Step(_) | Screen::ShareEnded(_) => {}
+    });
     start_clocks(state);
     platform::register_service_worker(move || state.update_ready.set(true));
     view! {
@@ -87,12 +96,98 @@ pub fn App() -> impl IntoView {
             </Show>
             {move || match state.screen.get() {
                 Screen::SignIn => view! { <pages::signin::SignIn /> }.into_any(),
-                Screen::Step(step) => view! { <pages::signin::Consent step=step /> }.into_any(),
-                Screen::Follow => view! { <pages::follow::Follow /> }.into_any(),
-                Screen::ShareEnded(message) => view! { <pages::signin::ShareEnded message=message /> }.into_any(),
+                Screen::Step(step) => lazy_screen(move || consent_page(step.clone())).into_any(),
+                Screen::Follow => lazy_screen(follow_page).into_any(),
+                Screen::ShareEnded(message) => lazy_screen(move || share_ended_page(message.clone())).into_any(),
             }}
         </div>
     }
+}
+
+/// A screen whose code is loaded on demand (`load`): "Loading…" until it is here, and a way to try again if it
+/// cannot be fetched (offline before the service worker has kept it). Not in a `<Suspense>`: that would also wait
+/// for every resource the screen reads, and the follow page shows the device's last data before the first answer.
+fn lazy_screen<F, E>(load: impl Fn() -> F + Send + Sync + 'static) -> impl IntoView
+where
+    F: std::future::Future<Output = Result<AnyView, E>> + 'static,
+{
+    let attempt = RwSignal::new(0_u32);
+    move || {
+        attempt.track();
+        let loading = RwSignal::new(true);
+        let failed = RwSignal::new(false);
+        let screen = load();
+        let screen = Suspend::new(send_wrapper::SendWrapper::new(async move {
+            let screen = screen.await;
+            loading.set(false);
+            failed.set(screen.is_err());
+            screen.ok()
+        }));
+        view! {
+            <Show when=move || loading.get()>
+                <p class="loading" role="status">"Loading…"</p>
+            </Show>
+            <Show when=move || failed.get()>
+                <div class="error" role="alert">
+                    <p>"Tidewatch could not load this page. Is this phone online?"</p>
+                    <button on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
+                </div>
+            </Show>
+            {screen}
+        }
+    }
+}
+
+/// A screen in its own wasm module. With the `split` feature, the linker moves the screen's code into the module
+/// named first (`app/wasm-link.sh`), fetched the first time the screen is shown and kept by the service worker for
+/// offline use, so a first visit's sign-in page does not wait for it. A failed fetch is an `Err` (never a panic,
+/// which would stop the whole app), and the next call fetches again. Without the feature (the component tests),
+/// an ordinary `async fn`.
+macro_rules! split_screen {
+    ($(#[$doc:meta])* $module:ident, $preload:ident, fn $name:ident($($arg:ident: $ty:ty),*) => $body:expr) => {
+        $(#[$doc])*
+        #[cfg(feature = "split")]
+        #[leptos::wasm_split::wasm_split(
+            $module,
+            wasm_split_path = ::leptos::wasm_split,
+            fallible,
+            preload(#[allow(dead_code)] $preload)
+        )]
+        fn $name($($arg: $ty),*) -> Result<AnyView, leptos::wasm_split::SplitLoaderError> {
+            Ok($body)
+        }
+
+        $(#[$doc])*
+        #[cfg(not(feature = "split"))]
+        async fn $name($($arg: $ty),*) -> Result<AnyView, std::convert::Infallible> {
+            Ok($body)
+        }
+    };
+}
+
+split_screen! {
+    /// The follow page.
+    follow_page, preload_follow_page, fn follow_page() => view! { <pages::follow::Follow /> }.into_any()
+}
+
+split_screen! {
+    /// LibreLinkUp's consent step (rare: when Abbott updates a document).
+    steps, preload_consent_page, fn consent_page(step: LoginStep) => view! { <pages::signin::Consent step=step /> }.into_any()
+}
+
+split_screen! {
+    /// The end of a share link.
+    steps, preload_share_ended_page, fn share_ended_page(message: String) =>
+        view! { <pages::signin::ShareEnded message=message /> }.into_any()
+}
+
+/// Starts fetching the follow page's module (a sign-in is on its way), so it is here when the answer is.
+pub fn prefetch_follow_page() {
+    #[cfg(feature = "split")]
+    leptos::task::spawn_local(async {
+        // A failure here is tried again when the page is shown, which says so.
+        let _ = preload_follow_page().await;
+    });
 }
 
 /// The share link this device views: a link just opened (which replaces any earlier one, and what this device

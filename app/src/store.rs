@@ -60,6 +60,7 @@ const HISTORY: &str = "tw.history.";
 const ALARMS: &str = "tw.alarms.";
 const VIEWER: &str = "tw.share";
 const PUSH: &str = "tw.push.";
+const FOLLOWS: &str = "tw.follows";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -148,6 +149,23 @@ pub fn save_viewer_secret(secret: Option<&str>) {
             Some(secret) => storage.set_item(VIEWER, secret),
             None => storage.remove_item(VIEWER),
         };
+    }
+}
+
+/// Whether this device follows someone (it was on the follow screen, and has not gone back to sign-in since). A
+/// device from before this was kept follows someone if it remembers a patient.
+pub fn follows() -> bool {
+    let Some(storage) = storage() else { return false };
+    match storage.get_item(FOLLOWS).ok().flatten() {
+        Some(value) => value == "1",
+        None => prefs().patient_id.is_some(),
+    }
+}
+
+/// Remembers whether this device follows someone.
+pub fn save_follows(follows: bool) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(FOLLOWS, if follows { "1" } else { "0" });
     }
 }
 

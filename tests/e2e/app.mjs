@@ -131,8 +131,17 @@ try {
   const { context, page } = await phone("light");
 
   await step("sign-in page has no serious accessibility violations", async () => {
+    // A first visit fetches the main module and the split modules' loader, not the follow page's module (what
+    // tests/bench/first-load.mjs counts as the first load).
+    const fetched = [];
+    const record = (request) => fetched.push(new URL(request.url()).pathname);
+    page.on("request", record);
     await page.goto(base);
     await page.getByRole("button", { name: "Try the demo" }).waitFor();
+    page.off("request", record);
+    check(fetched.some((p) => /^\/tidewatch-app-[0-9a-f]+_bg\.wasm$/.test(p)), `the main module is fetched: ${fetched}`);
+    check(fetched.includes("/__wasm_split.js"), `the split modules' loader is fetched: ${fetched}`);
+    check(!fetched.some((p) => /^\/(split|chunk)_/.test(p)), `no split module is fetched for sign-in: ${fetched}`);
     await axe(page, "sign-in");
     await page.screenshot({ path: `${shots}/signin-light.png` });
   });
@@ -273,7 +282,7 @@ try {
     // The next deploy, as the browser sees it: the same service worker script with another build id.
     const swPath = path.join(assets, "sw.js");
     const current = fs.readFileSync(swPath, "utf8");
-    const build = /const BUILD = "([0-9a-f]{16})"/.exec(current);
+    const build = /const BUILD ?= ?"([0-9a-f]{16})"/.exec(current);
     check(build, "sw.js carries a build id");
     fs.writeFileSync(swPath, current.replace(build[0], 'const BUILD = "e2e0next0version"'));
     await until(page, async () => (await (await fetch("/sw.js", { cache: "no-store" })).text()).includes("e2e0next0version"), null,

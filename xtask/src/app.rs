@@ -38,17 +38,20 @@ pub fn dist() -> PathBuf {
     root().join("dist")
 }
 
-/// Trunk, wasm-bindgen, wasm-opt (npm) and the wasm32 target.
-pub fn app_tools() -> Result<()> {
+/// Trunk, wasm-bindgen, wasm-split-cli, wasm-opt (npm) and the wasm32 target; returns wasm-split-cli's path.
+pub fn app_tools() -> Result<PathBuf> {
     tools::rustup_target("wasm32-unknown-unknown")?;
     tools::cargo_tool("trunk", "trunk", Some(TRUNK_VERSION), true)?;
     tools::cargo_tool("wasm-bindgen", "wasm-bindgen-cli", Some(tools::WASM_BINDGEN_VERSION), false)?;
-    npm_tools()
+    let splitter = tools::wasm_split_cli()?;
+    npm_tools()?;
+    Ok(splitter)
 }
 
-/// `trunk build` (release, offline, with binaryen 132 from npm on PATH), then the service worker's version.
+/// `trunk build` (release, offline, with binaryen 132 from npm on PATH, and the splitter for the linker and the
+/// post-build hook), then the service worker's version.
 pub fn build_app() -> Result<()> {
-    app_tools()?;
+    let splitter = app_tools()?;
     say("building the app (trunk build --release into dist/)");
     let bin = node_bin("wasm-opt");
     let node_dir = bin.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -56,7 +59,13 @@ pub fn build_app() -> Result<()> {
         std::iter::once(node_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )
     .map_err(|e| e.to_string())?;
-    run(Command::new("trunk").arg("build").env("PATH", path).env("TRUNK_SKIP_VERSION_CHECK", "true"))?;
+    run(Command::new("trunk")
+        .arg("build")
+        .env("PATH", path)
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env("WASM_SPLIT_CLI", splitter)
+        .env("WASM_OPT_BIN", &bin)
+        .env("ESBUILD_BIN", node_bin("esbuild")))?;
     version_service_worker(&dist())
 }
 

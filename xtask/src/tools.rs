@@ -9,6 +9,26 @@ use crate::{Result, run, say};
 /// The wasm-bindgen CLI must equal the `wasm-bindgen` crate in `Cargo.lock`.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
+/// wasm_split_cli_support, whose `wasm-split-cli` splits the app's wasm at its `#[lazy]` points when it is linked
+/// (`app/wasm-link.sh`). Its format must match the `wasm_split_helpers` that Leptos uses (0.2 in `Cargo.lock`).
+pub const WASM_SPLIT_VERSION: &str = "0.2.4";
+
+/// `wasm-split-cli`, installed from crates.io into `target/tools/wasm-split-<version>` when missing (it has no
+/// `--version` to check, so the versioned directory is the check).
+pub fn wasm_split_cli() -> Result<std::path::PathBuf> {
+    let prefix = crate::root().join("target/tools").join(format!("wasm-split-{WASM_SPLIT_VERSION}"));
+    let bin = prefix.join("bin/wasm-split-cli");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    say(&format!("installing wasm_split_cli_support {WASM_SPLIT_VERSION} (a few minutes, once)"));
+    run(Command::new("cargo")
+        .args(["install", "--locked", "wasm_split_cli_support", "--version", WASM_SPLIT_VERSION])
+        .args(["--features", "build-binary", "--root"])
+        .arg(&prefix))?;
+    Ok(bin)
+}
+
 /// Adds a rustup target when it is not installed.
 pub fn rustup_target(target: &str) -> Result<()> {
     let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();

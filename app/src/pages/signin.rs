@@ -35,11 +35,16 @@ pub fn SignIn() -> impl IntoView {
     let state = expect_context::<AppState>();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    // The follow page's code downloads while the server answers.
     let login = Action::new_local(|c: &Credentials| {
         let c = c.clone();
+        crate::prefetch_follow_page();
         async move { api::login(&c.email, &c.password).await }
     });
-    let demo = Action::new_local(|_: &()| async { api::demo().await });
+    let demo = Action::new_local(|_: &()| {
+        crate::prefetch_follow_page();
+        async { api::demo().await }
+    });
     Effect::new(move |_| {
         if let Some(answer) = login.value().get() {
             if answer.is_ok() {

@@ -63,7 +63,7 @@ fn the_first_load_benchmark_reads_the_built_app() {
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{table}{}", String::from_utf8_lossy(&output.stderr));
     let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| `")).collect();
-    assert_eq!(rows.len(), 8, "{table}");
+    assert_eq!(rows.len(), 9, "{table}");
     let wasm = std::fs::read_dir(root.join("dist"))
         .expect("dist/ reads")
         .filter_map(|e| e.ok())

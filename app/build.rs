@@ -1,0 +1,10 @@
+//! With the `split` feature, the app's wasm keeps its relocations (`--emit-relocs`): the splitter that
+//! `app/wasm-link.sh` runs after linking needs them to move the follow page's code into its own module.
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=CARGO_FEATURE_SPLIT");
+    let wasm = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|arch| arch == "wasm32");
+    if wasm && std::env::var_os("CARGO_FEATURE_SPLIT").is_some() {
+        println!("cargo:rustc-link-arg-bins=--emit-relocs");
+    }
+}

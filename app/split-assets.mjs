@@ -1,0 +1,61 @@
+// Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild, with its integrity in index.html
+// updated) and the hand-written scripts, and adds the follow page's wasm module, and the loader that fetches it, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk processed only the
+// main module. Each split module goes through the same wasm-opt as the main one (index.html's flags), and the
+// loader's import of the main module's glue gets the glue's hashed file name.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
+const staging = process.env.TRUNK_STAGING_DIR;
+const source = process.env.TRUNK_SOURCE_DIR;
+if (!staging || !source) throw new Error("split-assets.mjs runs as Trunk's post_build hook");
+const profile = process.env.TRUNK_PROFILE === "release" ? "release" : "debug";
+const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(dirname(source), "target");
+const split = join(targetDir, "wasm32-unknown-unknown", profile, "wasm-split", "tidewatch_app");
+if (!existsSync(join(split, "__wasm_split.js"))) {
+  throw new Error(`${split} has no __wasm_split.js: the app was not split when linked (app/wasm-link.sh)`);
+}
+
+const glue = readdirSync(staging).filter((f) => /^tidewatch-app-[0-9a-f]+\.js$/.test(f));
+if (glue.length !== 1) throw new Error(`expected one tidewatch-app-*.js in ${staging}, found ${glue.join(", ") || "none"}`);
+// The glue, minified (Trunk's `minify` leaves it as wasm-bindgen wrote it), and its integrity in index.html.
+const gluePath = join(staging, glue[0]);
+const original = readFileSync(gluePath);
+const esbuild = process.env.ESBUILD_BIN || "esbuild";
+const minify = (source, how = ["--minify"]) =>
+  execFileSync(esbuild, [...how, "--format=esm", "--loader=js", "--log-level=warning"], {
+    input: source,
+    maxBuffer: 64 << 20,
+  });
+const minified = minify(original);
+writeFileSync(gluePath, minified);
+const htmlPath = join(staging, "index.html");
+const integrity = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base64")}`;
+const page = readFileSync(htmlPath, "utf8");
+if (!page.includes(integrity(original))) throw new Error("index.html does not carry the glue's integrity");
+writeFileSync(htmlPath, page.replace(integrity(original), integrity(minified)));
+
+const loader = readFileSync(join(split, "__wasm_split.js"), "utf8");
+if (!loader.includes('from "./main.js"')) throw new Error("__wasm_split.js does not import ./main.js");
+writeFileSync(join(staging, "__wasm_split.js"), minify(loader.replaceAll('from "./main.js"', `from "./${glue[0]}"`)));
+// The service worker and the loader, without comments and blank space (names kept: `cargo xtask build` writes the
+// service worker's build id and precache list into it afterwards).
+for (const file of ["sw.js", "boot.js"]) {
+  writeFileSync(join(staging, file), minify(readFileSync(join(staging, file)), ["--minify-whitespace"]));
+}
+
+// index.html's data-wasm-opt="z" and data-wasm-opt-params.
+const html = readFileSync(process.env.TRUNK_HTML_FILE, "utf8");
+const params = /data-wasm-opt-params="([^"]*)"/.exec(html)?.[1].split(/\s+/).filter(Boolean) ?? [];
+const wasmOpt = process.env.WASM_OPT_BIN || "wasm-opt";
+const modules = readdirSync(split).filter((f) => f.endsWith(".wasm"));
+for (const file of modules) {
+  const out = join(staging, file);
+  if (profile === "release") {
+    execFileSync(wasmOpt, ["-Oz", ...params, join(split, file), "-o", out], { stdio: "inherit" });
+  } else {
+    copyFileSync(join(split, file), out);
+  }
+}
+console.log(`split-assets: __wasm_split.js and ${modules.length} split module(s): ${modules.join(", ")}`);
