@@ -1,6 +1,7 @@
 // Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild, with its integrity in index.html
-// updated) and the hand-written scripts, and adds the follow page's wasm module, and the loader that fetches it, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk processed only the
-// main module. Each split module goes through the same wasm-opt as the main one (index.html's flags), and the
+// updated) and the hand-written scripts, and adds the split screens' wasm modules, and the loader that fetches
+// them, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk
+// processed only the main module. Each split module goes through the same wasm-opt as the main one (index.html's flags), and the
 // loader's import of the main module's glue gets the glue's hashed file name.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -23,9 +24,9 @@ if (glue.length !== 1) throw new Error(`expected one tidewatch-app-*.js in ${sta
 const gluePath = join(staging, glue[0]);
 const original = readFileSync(gluePath);
 const esbuild = process.env.ESBUILD_BIN || "esbuild";
-const minify = (source, how = ["--minify"]) =>
+const minify = (code, how = ["--minify"]) =>
   execFileSync(esbuild, [...how, "--format=esm", "--loader=js", "--log-level=warning"], {
-    input: source,
+    input: code,
     maxBuffer: 64 << 20,
   });
 const minified = minify(original);

@@ -339,7 +339,7 @@ impl DurableObject for Watcher {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::reply::message::<WatchRequest>(&mut req).await {
+        let answer = match crate::facade::object_request::<WatchRequest>(&mut req).await {
             Some(request) => match crate::config_from_env(&self.env) {
                 Ok(config) => self.answer(config, request).await.unwrap_or_else(WatchAnswer::Error),
                 Err(error) => WatchAnswer::Error(error),

@@ -292,6 +292,14 @@ pub async fn ask_object<Q: Serialize, A: DeserializeOwned>(
     response.json::<A>().await.map_err(|_| ApiError::internal())
 }
 
+/// The other end of [`ask_object`]: a Durable Object's request, decoded by serde_json like every other JSON body.
+/// Not `Request::json`: that decodes through serde_wasm_bindgen, a second decoder for every message type, which
+/// the worker's size cannot afford. `None` when the body cannot be read or is not a `T`.
+pub async fn object_request<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
+    let text = req.text().await.ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -184,7 +184,7 @@ impl DurableObject for Hub {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::reply::message::<HubRequest>(&mut req).await {
+        let answer = match crate::facade::object_request::<HubRequest>(&mut req).await {
             None => HubAnswer::Error(ApiError::internal()),
             Some(request) => match crate::config_from_env(&self.env) {
                 Err(error) => HubAnswer::Error(error),

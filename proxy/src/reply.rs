@@ -1,9 +1,8 @@
 //! The one place where results become HTTP responses: an error becomes its JSON body, status and `Retry-After`,
 //! and *then* every response, error or not, gets the security headers, CORS headers and `Cache-Control`.
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-use worker::{Headers, Request, Response};
+use worker::{Headers, Response};
 
 use crate::error::ApiResult;
 use crate::policy::SECURITY_HEADERS;
@@ -64,12 +63,4 @@ pub fn finish(result: ApiResult<Reply>, cors: &[(&'static str, String)]) -> work
     let body = reply.body.map(|b| serde_json::to_vec(&b).unwrap_or_default()).unwrap_or_default();
     let response = if reply.status == 204 { Response::empty()? } else { Response::from_bytes(body)? };
     Ok(response.with_status(reply.status).with_headers(headers))
-}
-
-/// A Durable Object's request, decoded by serde_json like every other JSON body. Not `Request::json`: that decodes
-/// through serde_wasm_bindgen, a second decoder for every message type, which the worker's size cannot afford.
-/// `None` when the body cannot be read or is not a `T`.
-pub async fn message<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
-    let text = req.text().await.ok()?;
-    serde_json::from_str(&text).ok()
 }

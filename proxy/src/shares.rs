@@ -357,7 +357,7 @@ impl DurableObject for Shares {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::reply::message::<ShareRequest>(&mut req).await {
+        let answer = match crate::facade::object_request::<ShareRequest>(&mut req).await {
             Some(request) => self.answer(request).await,
             None => ShareAnswer::Error(ApiError::internal()),
         };
