@@ -62,11 +62,28 @@ def render(size, maskable):
 
 
 def png(size, raw):
+    """An RGBA image as a PNG: indexed (a palette with alpha) when it has at most 256 colours, which the anti-aliased
+    flat drawing does (about a third smaller, the same pixels), else truecolour with alpha."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    stride = 1 + 4 * size
+    pixels = [raw[y * stride + 1 + 4 * x:y * stride + 5 + 4 * x] for y in range(size) for x in range(size)]
+    palette = sorted(set(pixels))
+    if len(palette) > 256:
+        header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
+        extra = b""
+    else:
+        index = {colour: i for i, colour in enumerate(palette)}
+        rows = bytearray()
+        for y in range(size):
+            rows.append(0)
+            rows += bytes(index[p] for p in pixels[y * size:(y + 1) * size])
+        raw = bytes(rows)
+        header = struct.pack(">IIBBBBB", size, size, 8, 3, 0, 0, 0)
+        extra = chunk(b"PLTE", b"".join(c[:3] for c in palette)) + chunk(b"tRNS", bytes(c[3] for c in palette))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + extra + chunk(b"IDAT", zlib.compress(raw, 9))
+            + chunk(b"IEND", b""))
 
 
 for name, size, maskable in [

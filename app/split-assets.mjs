@@ -24,8 +24,8 @@ if (glue.length !== 1) throw new Error(`expected one tidewatch-app-*.js in ${sta
 const gluePath = join(staging, glue[0]);
 const original = readFileSync(gluePath);
 const esbuild = process.env.ESBUILD_BIN || "esbuild";
-const minify = (code, how = ["--minify"]) =>
-  execFileSync(esbuild, [...how, "--format=esm", "--loader=js", "--log-level=warning"], {
+const minify = (code, how = ["--minify", "--format=esm"]) =>
+  execFileSync(esbuild, [...how, "--loader=js", "--log-level=warning"], {
     input: code,
     maxBuffer: 64 << 20,
   });
@@ -40,10 +40,10 @@ writeFileSync(htmlPath, page.replace(integrity(original), integrity(minified)));
 const loader = readFileSync(join(split, "__wasm_split.js"), "utf8");
 if (!loader.includes('from "./main.js"')) throw new Error("__wasm_split.js does not import ./main.js");
 writeFileSync(join(staging, "__wasm_split.js"), minify(loader.replaceAll('from "./main.js"', `from "./${glue[0]}"`)));
-// The service worker and the loader, without comments and blank space (names kept: `cargo xtask build` writes the
-// service worker's build id and precache list into it afterwards).
+// The service worker and the loader, minified as classic scripts: their top-level names stay (`cargo xtask build`
+// writes the service worker's build id and precache list into it afterwards).
 for (const file of ["sw.js", "boot.js"]) {
-  writeFileSync(join(staging, file), minify(readFileSync(join(staging, file)), ["--minify-whitespace"]));
+  writeFileSync(join(staging, file), minify(readFileSync(join(staging, file)), ["--minify"]));
 }
 
 // index.html's data-wasm-opt="z" and data-wasm-opt-params.

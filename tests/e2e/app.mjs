@@ -76,6 +76,20 @@ async function signIn(page, email, password) {
 
 const value = (page) => page.getByTestId("value");
 
+/** Run in the page: the elements under `selector`, each with its tag, class, the attributes that shape it and its
+ * own text, one per line (what index.html's copy of the sign-in page must share with the app's). */
+function outline(selector) {
+  // `type` as the element reads it: a minified page leaves out a button's default `submit`.
+  const attributes = ["name", "autocomplete", "required", "src", "alt", "width", "height"];
+  return [...document.querySelector(selector).querySelectorAll("*")]
+    .map((e) => {
+      const own = [...e.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join("");
+      const shape = [`type=${e.type ?? "-"}`, ...attributes.map((a) => `${a}=${e.getAttribute(a) ?? "-"}`)].join(" ");
+      return `${e.tagName.toLowerCase()}.${e.className} ${shape} ${own.trim()}`;
+    })
+    .join("\n");
+}
+
 /** Counts the alarm tones the page starts (every tone is one WebAudio oscillator). */
 function countTones() {
   window.__tones = 0;
@@ -137,6 +151,8 @@ try {
     const record = (request) => fetched.push(new URL(request.url()).pathname);
     page.on("request", record);
     await page.goto(base);
+    // The app has replaced index.html's copy of the page.
+    await page.locator("#shell").waitFor({ state: "detached" });
     await page.getByRole("button", { name: "Try the demo" }).waitFor();
     page.off("request", record);
     check(fetched.some((p) => /^\/tidewatch-app-[0-9a-f]+_bg\.wasm$/.test(p)), `the main module is fetched: ${fetched}`);
@@ -144,6 +160,50 @@ try {
     check(!fetched.some((p) => /^\/(split|chunk)_/.test(p)), `no split module is fetched for sign-in: ${fetched}`);
     await axe(page, "sign-in");
     await page.screenshot({ path: `${shots}/signin-light.png` });
+  });
+
+  await step("a first visit sees the sign-in page before the app's code is here, and what it types stays", async () => {
+    // A fresh phone whose main wasm module is held back (no service worker controls a first visit, so Playwright's
+    // routing sees the request): index.html's copy of the sign-in page is all there is.
+    const first = await phone("light");
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await first.page.route(/_bg\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await first.page.goto(base);
+    const shell = first.page.locator("#shell");
+    await shell.getByRole("heading", { name: "Sign in with your LibreLinkUp follower account" }).waitFor();
+    check(await shell.getByRole("button", { name: "Sign in" }).isDisabled(), "the copy's Sign in waits for the app");
+    check(await shell.getByRole("button", { name: "Try the demo" }).isDisabled(), "the copy's demo waits for the app");
+    const copy = await first.page.evaluate(outline, "#shell main");
+    await first.page.screenshot({ path: `${shots}/signin-before-app-light.png` });
+    await first.page.getByLabel("E-mail").fill("family@tidewatch.test");
+    release();
+    await shell.waitFor({ state: "detached" });
+    // The app's own page: the same page, with the address typed into the copy, still focused.
+    const live = await first.page.evaluate(outline, "main.signin");
+    check(copy === live, `index.html's copy is the app's sign-in page:\n--- copy\n${copy}\n--- app\n${live}`);
+    check((await first.page.getByLabel("E-mail").inputValue()) === "family@tidewatch.test", "the typed address is kept");
+    check((await first.page.evaluate(() => document.activeElement?.name)) === "email", "the focus is kept");
+    // What was typed reached the app, not only the field: signing in with it works.
+    await first.page.getByLabel("Password").fill("family123");
+    await first.page.getByRole("button", { name: "Sign in" }).click();
+    await value(first.page).waitFor();
+    await first.context.close();
+
+    // A device that follows someone never shows the copy, even before the app is here.
+    const follower = await phone("light");
+    await follower.context.addInitScript(() => localStorage.setItem("tw.follows", "1"));
+    await follower.page.route(/_bg\.wasm$/, (route) => route.abort());
+    await follower.page.goto(base);
+    check(await follower.page.locator("#shell").isHidden(), "a follower's device does not show the sign-in copy");
+    // And the app that cannot be fetched says so.
+    const alert = follower.page.getByRole("alert");
+    await alert.waitFor();
+    check((await alert.innerText()).includes("could not start"), `no app, said plainly: ${await alert.innerText()}`);
+    await follower.context.close();
   });
 
   await step("a wrong password says so and warns about LibreLinkUp's lockout", async () => {
