@@ -15,6 +15,16 @@ try {
     location.hash.startsWith("#/s/")
   ) {
     root.classList.add("follows");
+    // The follow page's code (split from the main module: `app/split-assets.mjs` writes the list) starts downloading
+    // now, beside the main module, instead of once the main module has started and asks for it.
+    for (const href of __TIDEWATCH_FOLLOW_PAGE__) {
+      const link = document.createElement("link");
+      link.rel = "preload";
+      link.as = "fetch";
+      link.crossOrigin = "anonymous";
+      link.href = href;
+      document.head.append(link);
+    }
   }
 } catch (_) {
   // No storage: the app decides alone.

@@ -40,6 +40,24 @@ writeFileSync(htmlPath, page.replace(integrity(original), integrity(minified)));
 const loader = readFileSync(join(split, "__wasm_split.js"), "utf8");
 if (!loader.includes('from "./main.js"')) throw new Error("__wasm_split.js does not import ./main.js");
 writeFileSync(join(staging, "__wasm_split.js"), minify(loader.replaceAll('from "./main.js"', `from "./${glue[0]}"`)));
+// The files the follow page's code needs (its module and the chunks it shares with other screens), read from the
+// loader: boot.js fetches them at once on a device that follows someone, rather than after the main module starts.
+const loads = new Map();
+const load = /(?:export )?const (\w+) = (?:wrapAsyncCb\()?makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([\w.]+)", import\.meta\.url\)\);[\s\S]*?\n\}\s*,\s*\[([^\]]*)\]\)/g;
+for (const [, name, file, deps] of loader.matchAll(load)) {
+  loads.set(name, { file, deps: deps.split(",").map((d) => d.trim()).filter(Boolean) });
+}
+const needed = (name) => {
+  const found = loads.get(name);
+  if (!found) throw new Error(`__wasm_split.js has no ${name} (read ${[...loads.keys()].join(", ") || "nothing"})`);
+  return [found.file, ...found.deps.flatMap(needed)];
+};
+const followPage = [...new Set(needed("__wasm_split_load_follow_page"))].map((f) => `/${f}`);
+const bootPath = join(staging, "boot.js");
+const boot = readFileSync(bootPath, "utf8");
+if (!boot.includes("__TIDEWATCH_FOLLOW_PAGE__")) throw new Error("boot.js has no __TIDEWATCH_FOLLOW_PAGE__ placeholder");
+writeFileSync(bootPath, boot.replace("__TIDEWATCH_FOLLOW_PAGE__", JSON.stringify(followPage)));
+
 // The service worker and the loader, minified as classic scripts: their top-level names stay (`cargo xtask build`
 // writes the service worker's build id and precache list into it afterwards).
 for (const file of ["sw.js", "boot.js"]) {

@@ -269,8 +269,20 @@ try {
 
     // Grandma: another browser, no cookies, no account, nothing installed.
     const grandma = await phone("light");
+    // Opening a link, the follow page's module is fetched beside the main one (boot.js), and once: the app's own
+    // request for it takes the preloaded answer.
+    const fetched = [];
+    const record = (request) => fetched.push(new URL(request.url()).pathname);
+    grandma.page.on("request", record);
     await grandma.page.goto(link);
     await value(grandma.page).waitFor();
+    grandma.page.off("request", record);
+    const follow = fetched.filter((p) => p === "/split_follow_page.wasm").length;
+    check(follow === 1, `the follow page's module is fetched once (${follow}): ${fetched}`);
+    // The glue imports the split loader before the main module runs; without boot.js's preload, the main module
+    // would ask for the follow page's module only after that.
+    const loader = fetched.indexOf("/__wasm_split.js");
+    check(fetched.indexOf("/split_follow_page.wasm") < loader, `asked for before the main module runs: ${fetched}`);
     check((await grandma.page.locator(".shared-by").innerText()).includes("by Alex"), "who shared it");
     check(!grandma.page.url().includes("#/s/"), "the secret left the address bar");
     check(!(await grandma.page.getByRole("button", { name: "Share with family" }).count()), "no link management for a viewer");
