@@ -1,13 +1,13 @@
-// Lighthouse's performance audit of the app (its default mobile profile: simulated slow 4G, 4x CPU slowdown, a
-// 412 px phone), measured and reported as a Markdown table, never asserted. Three ways a person meets the app:
+// Lighthouse's performance audit of the app (its default mobile profile: slow 4G, 4x CPU slowdown, a 412 px phone),
+// measured and reported as Markdown tables, never asserted. Three ways a person meets the app:
 //   - sign-in, first visit: a new user opens the address (nothing cached, nothing stored);
 //   - family link, first open: grandma opens a share link (nothing cached): the follow view, its split module and
 //     the first answer;
 //   - follow view, reopened: the family's phone opens the app again (signed in to the demo, the service worker
 //     and its cache in place, as on a phone that has the app on its home screen).
-// Each is run `runs` times with each of Lighthouse's two throttling methods (below) (Lighthouse's advice: metrics vary from run to run); the table gives the median and,
-// for LCP and TBT, the range. `tests/src/bin/lighthouse.rs` starts the stack and runs this; `cargo xtask bench`
-// installs Lighthouse (with puppeteer-core) and sets LIGHTHOUSE to its CLI.
+// Each is run `runs` times (metrics vary from run to run) with each of Lighthouse's two throttling methods (below);
+// the table gives the median and, for LCP and TBT, the range. `tests/src/bin/lighthouse.rs` starts the stack and
+// runs this; `cargo xtask bench` installs Lighthouse (with puppeteer-core) and sets LIGHTHOUSE to its CLI.
 // Usage: LIGHTHOUSE=<lighthouse/cli/index.js> node tests/bench/lighthouse.mjs <base-url> <share-secret> <reports> [runs]
 import fs from "node:fs";
 import { createRequire } from "node:module";
@@ -33,8 +33,9 @@ async function fresh() {
   return (await browser.createBrowserContext()).newPage();
 }
 
-/** One Lighthouse navigation of `url` in `page`; `warm` keeps what the page has stored and cached. */
-async function audit(page, url, name, warm) {
+/** One Lighthouse navigation of `url` in `page` with `method`'s throttling; `warm` keeps what the page has stored
+ * and cached. */
+async function audit(method, page, url, name, warm) {
   const report = `${method}-${name}`;
   const flags = { onlyCategories: ["performance"], output: "json", logLevel: "error", disableStorageReset: warm };
   const result = await lighthouse(url, { ...flags, throttlingMethod: method }, undefined, page);
@@ -73,19 +74,18 @@ function row(name, results) {
 // trace; `devtools` throttles the network and CPU while the page loads and measures. They disagree where the order
 // of events depends on the speed: at full speed the app is up before the first frame, so `simulate` never sees
 // index.html's sign-in page painted on its own, which is what a slow phone shows first.
-let method;
 try {
-  for (method of (process.env.LIGHTHOUSE_THROTTLING || "simulate,devtools").split(",")) {
+  for (const method of (process.env.LIGHTHOUSE_THROTTLING || "simulate,devtools").split(",")) {
     console.log(`\nThrottling: \`${method}\`\n`);
     console.log(`| page (median of ${runs} runs) | performance | FCP | LCP (min–max) | TBT (min–max) | CLS | bytes (as served) | LCP element |`);
     console.log("|---|---|---|---|---|---|---|---|");
 
     const signIn = [];
-    for (let i = 0; i < runs; i++) signIn.push(await audit(await fresh(), base, `sign-in-${i + 1}`, false));
+    for (let i = 0; i < runs; i++) signIn.push(await audit(method, await fresh(), base, `sign-in-${i + 1}`, false));
     row("sign-in, first visit", signIn);
 
     const link = [];
-    for (let i = 0; i < runs; i++) link.push(await audit(await fresh(), `${base}#/s/${secret}`, `family-link-${i + 1}`, false));
+    for (let i = 0; i < runs; i++) link.push(await audit(method, await fresh(), `${base}#/s/${secret}`, `family-link-${i + 1}`, false));
     row("family link, first open (follow view)", link);
 
     // The family's phone: signed in to the demo once, the service worker in control and its cache filled.
@@ -99,7 +99,7 @@ try {
       return registration.active && (await caches.keys()).some((k) => k.startsWith("tidewatch-"));
     });
     const reopened = [];
-    for (let i = 0; i < runs; i++) reopened.push(await audit(phone, base, `follow-reopened-${i + 1}`, true));
+    for (let i = 0; i < runs; i++) reopened.push(await audit(method, phone, base, `follow-reopened-${i + 1}`, true));
     row("follow view, reopened (signed in, installed)", reopened);
     await phone.browserContext().close();
   }

@@ -76,6 +76,19 @@ async function signIn(page, email, password) {
 
 const value = (page) => page.getByTestId("value");
 
+/** The paths `page` requests while `action` runs, in order. */
+async function requestsDuring(page, action) {
+  const fetched = [];
+  const record = (request) => fetched.push(new URL(request.url()).pathname);
+  page.on("request", record);
+  try {
+    await action();
+  } finally {
+    page.off("request", record);
+  }
+  return fetched;
+}
+
 /** Run in the page: the elements under `selector`, each with its tag, class, the attributes that shape it and its
  * own text, one per line (what index.html's copy of the sign-in page must share with the app's). */
 function outline(selector) {
@@ -147,14 +160,12 @@ try {
   await step("sign-in page has no serious accessibility violations", async () => {
     // A first visit fetches the main module and the split modules' loader, not the follow page's module (what
     // tests/bench/first-load.mjs counts as the first load).
-    const fetched = [];
-    const record = (request) => fetched.push(new URL(request.url()).pathname);
-    page.on("request", record);
-    await page.goto(base);
-    // The app has replaced index.html's copy of the page.
-    await page.locator("#shell").waitFor({ state: "detached" });
-    await page.getByRole("button", { name: "Try the demo" }).waitFor();
-    page.off("request", record);
+    const fetched = await requestsDuring(page, async () => {
+      await page.goto(base);
+      // The app has replaced index.html's copy of the page.
+      await page.locator("#shell").waitFor({ state: "detached" });
+      await page.getByRole("button", { name: "Try the demo" }).waitFor();
+    });
     check(fetched.some((p) => /^\/tidewatch-app-[0-9a-f]+_bg\.wasm$/.test(p)), `the main module is fetched: ${fetched}`);
     check(fetched.includes("/__wasm_split.js"), `the split modules' loader is fetched: ${fetched}`);
     check(!fetched.some((p) => /^\/(split|chunk)_/.test(p)), `no split module is fetched for sign-in: ${fetched}`);
@@ -271,12 +282,10 @@ try {
     const grandma = await phone("light");
     // Opening a link, the follow page's module is fetched beside the main one (boot.js), and once: the app's own
     // request for it takes the preloaded answer.
-    const fetched = [];
-    const record = (request) => fetched.push(new URL(request.url()).pathname);
-    grandma.page.on("request", record);
-    await grandma.page.goto(link);
-    await value(grandma.page).waitFor();
-    grandma.page.off("request", record);
+    const fetched = await requestsDuring(grandma.page, async () => {
+      await grandma.page.goto(link);
+      await value(grandma.page).waitFor();
+    });
     const follow = fetched.filter((p) => p === "/split_follow_page.wasm").length;
     check(follow === 1, `the follow page's module is fetched once (${follow}): ${fetched}`);
     // The glue imports the split loader before the main module runs; without boot.js's preload, the main module

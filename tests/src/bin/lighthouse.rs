@@ -2,7 +2,7 @@
 //!
 //! It starts the fake LibreLinkUp and the real worker in workerd serving the built app (`dist/`, through
 //! [`Stack::start`]), makes a family share link for a fake account's patient, and runs `tests/bench/lighthouse.mjs`:
-//! Lighthouse's default mobile audit (simulated slow 4G, 4× CPU slowdown, a 412 px phone) in headless Chromium of
+//! Lighthouse's default mobile audit (slow 4G, 4× CPU slowdown, a 412 px phone) in headless Chromium of
 //! the sign-in page a first-time visitor sees, the follow view a share link opens, and the follow view of a
 //! signed-in phone that opens the app again. The results go to stdout as a Markdown table. `cargo xtask bench`
 //! installs Lighthouse and runs this binary with `LIGHTHOUSE` set to its CLI; `LIGHTHOUSE_RUNS` (default 3) sets how
