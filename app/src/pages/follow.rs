@@ -2,6 +2,8 @@
 //! visible; the alarms evaluated on every refresh and every clock tick; the last data kept on the device and shown,
 //! marked offline, when the server cannot be reached.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Level};
 use shared::reading::Series;
@@ -145,7 +147,12 @@ pub fn Follow() -> impl IntoView {
     let series = Memo::new(move |_| current.with(|c| c.as_ref().map(|c| c.data.series.clone()).unwrap_or_default()));
     let unit = Signal::derive(move || state.prefs.with(|p| p.unit));
     let now = Signal::derive(move || state.now.get());
-    let glance = Signal::derive(move || series.with(|s| model::glance(s, state.now.get(), unit.get())));
+    // A memo: the glance, the bedside view and the screen reader's text read it many times per change.
+    let glance = Memo::new(move |_| series.with(|s| model::glance(s, state.now.get(), unit.get())));
+    // A slow phone's main thread is never held long: the glance is drawn first, then the graph, then the rest, each
+    // in a task of its own (when the data first arrive, and for every new answer), so a tap waits at most one.
+    let graph_series = next_task(series.into());
+    let stats_series = next_task(graph_series.into());
     let offline = Signal::derive(move || current.with(|c| c.as_ref().is_some_and(|c| c.offline)));
     let hours = RwSignal::new(state.prefs.with_untracked(|p| p.window_hours));
     Effect::new(move |_| {
@@ -226,43 +233,48 @@ pub fn Follow() -> impl IntoView {
                         on_snooze=Callback::new(move |(kind, minutes)| alarms.snooze(kind, minutes))
                     />
                 </Show>
-                <Graph
-                    series=series
-                    targets=Signal::derive(move || {
-                        current.with(|c| c.as_ref().map(|c| c.data.targets()))
-                            .unwrap_or((MgDl::new(70), MgDl::new(180)))
-                    })
-                    lines=Signal::derive(move || {
-                        alarms.config.with(|c| {
-                            let (p, _) = c.profile_at(state.now.get());
-                            (p.low, p.high)
+                <Later tasks=1>
+                    <Graph
+                        series=graph_series
+                        targets=Signal::derive(move || {
+                            current.with(|c| c.as_ref().map(|c| c.data.targets()))
+                                .unwrap_or((MgDl::new(70), MgDl::new(180)))
                         })
-                    })
-                    now=now
-                    hours=hours
-                    unit=unit
-                />
-                <SensorCard
-                    status=Signal::derive(move || {
-                        current.with(|c| c.as_ref().and_then(|c| c.data.sensor_status(state.now.get())))
-                    })
-                    now=now
-                />
-                <Stats series=series now=now hours=hours unit=unit />
-                {move || {
-                    current
-                        .with(|c| c.as_ref().map(|c| c.data.rejected).filter(|&n| n > 0))
-                        .map(|n| {
-                            view! {
-                                <p class="hint">{format!("{n} readings from LibreLinkUp could not be read and are not shown.")}</p>
-                            }
+                        lines=Signal::derive(move || {
+                            alarms.config.with(|c| {
+                                let (p, _) = c.profile_at(state.now.get());
+                                (p.low, p.high)
+                            })
                         })
-                }}
+                        now=now
+                        hours=hours
+                        unit=unit
+                    />
+                </Later>
+                <Later tasks=2>
+                    <SensorCard
+                        status=Signal::derive(move || {
+                            current.with(|c| c.as_ref().and_then(|c| c.data.sensor_status(state.now.get())))
+                        })
+                        now=now
+                    />
+                    <Stats series=stats_series now=now hours=hours unit=unit />
+                    {move || {
+                        current
+                            .with(|c| c.as_ref().map(|c| c.data.rejected).filter(|&n| n > 0))
+                            .map(|n| {
+                                view! {
+                                    <p class="hint">{format!("{n} readings from LibreLinkUp could not be read and are not shown.")}</p>
+                                }
+                            })
+                    }}
+                    // Below what is drawn last, so nothing on screen moves when that arrives.
+                    <p class="note footer-note">
+                        "In-app alarms sound while Tidewatch is open. For alarms with the app closed or the phone \
+                         asleep, turn on “Alarms on this phone” in Settings."
+                    </p>
+                </Later>
             </Show>
-            <p class="note footer-note">
-                "In-app alarms sound while Tidewatch is open. For alarms with the app closed or the phone asleep, \
-                 turn on “Alarms on this phone” in Settings."
-            </p>
             <Show when=move || show_settings.get()>
                 <Settings
                     config=alarms.config
@@ -287,6 +299,49 @@ pub fn Follow() -> impl IntoView {
             </Show>
         </main>
     }
+}
+
+/// Its children, drawn `tasks` tasks after it is, each task after the next timer: what comes first on screen is
+/// drawn, and painted, without waiting for them.
+#[component]
+fn Later(tasks: u8, children: ChildrenFn) -> impl IntoView {
+    fn wait(tasks: u8, ready: RwSignal<bool>) {
+        if tasks == 0 {
+            // The page may be gone by then: `try_set` does nothing once it is.
+            ready.try_set(true);
+        } else {
+            set_timeout(move || wait(tasks - 1, ready), Duration::ZERO);
+        }
+    }
+    let ready = RwSignal::new(false);
+    wait(tasks, ready);
+    view! { <Show when=move || ready.get()>{children()}</Show> }
+}
+
+/// `source`'s value, one task later: what reads it is redrawn in a task of its own, after what reads `source`.
+fn next_task<T>(source: Signal<T>) -> ReadSignal<T>
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+{
+    let (later, set_later) = signal(source.get_untracked());
+    Effect::new(move |_| {
+        source.track();
+        set_timeout(
+            // The page may be gone by then: the `try_` forms do nothing once it is.
+            move || {
+                let Some(value) = source.try_get_untracked() else { return };
+                set_later.try_maybe_update(|v| {
+                    let changed = *v != value;
+                    if changed {
+                        *v = value;
+                    }
+                    (changed, ())
+                });
+            },
+            Duration::ZERO,
+        );
+    });
+    later
 }
 
 /// The in-page alarm engine for the selected patient: `shared::alarm::step` on every new answer and clock tick,
