@@ -9,6 +9,8 @@
 // the table gives the median and, for LCP and TBT, the range. `tests/src/bin/lighthouse.rs` starts the stack and
 // runs this; `cargo xtask bench` installs Lighthouse (with puppeteer-core) and sets LIGHTHOUSE to its CLI.
 // Usage: LIGHTHOUSE=<lighthouse/cli/index.js> node tests/bench/lighthouse.mjs <base-url> <share-secret> <reports> [runs]
+// LIGHTHOUSE_THROTTLING (default `simulate,devtools`) and LIGHTHOUSE_PAGES (default
+// `sign-in,family-link,follow-reopened`) narrow a run to some methods and pages.
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -16,6 +18,7 @@ import { pathToFileURL } from "node:url";
 
 const [base, secret, reports, runsArg] = process.argv.slice(2);
 const runs = Number(runsArg || 3);
+const pages = (process.env.LIGHTHOUSE_PAGES || "sign-in,family-link,follow-reopened").split(",");
 const pkg = path.dirname(path.dirname(process.env.LIGHTHOUSE || ""));
 const { default: lighthouse } = await import(pathToFileURL(path.join(pkg, "core/index.js")));
 const puppeteer = createRequire(path.join(pkg, "package.json"))("puppeteer-core");
@@ -80,13 +83,21 @@ try {
     console.log(`| page (median of ${runs} runs) | performance | FCP | LCP (min–max) | TBT (min–max) | CLS | bytes (as served) | LCP element |`);
     console.log("|---|---|---|---|---|---|---|---|");
 
-    const signIn = [];
-    for (let i = 0; i < runs; i++) signIn.push(await audit(method, await fresh(), base, `sign-in-${i + 1}`, false));
-    row("sign-in, first visit", signIn);
+    if (pages.includes("sign-in")) {
+      const signIn = [];
+      for (let i = 0; i < runs; i++) signIn.push(await audit(method, await fresh(), base, `sign-in-${i + 1}`, false));
+      row("sign-in, first visit", signIn);
+    }
 
-    const link = [];
-    for (let i = 0; i < runs; i++) link.push(await audit(method, await fresh(), `${base}#/s/${secret}`, `family-link-${i + 1}`, false));
-    row("family link, first open (follow view)", link);
+    if (pages.includes("family-link")) {
+      const link = [];
+      for (let i = 0; i < runs; i++) {
+        link.push(await audit(method, await fresh(), `${base}#/s/${secret}`, `family-link-${i + 1}`, false));
+      }
+      row("family link, first open (follow view)", link);
+    }
+
+    if (!pages.includes("follow-reopened")) continue;
 
     // The family's phone: signed in to the demo once, the service worker in control and its cache filled.
     const phone = await fresh();

@@ -6,7 +6,8 @@
 //! the sign-in page a first-time visitor sees, the follow view a share link opens, and the follow view of a
 //! signed-in phone that opens the app again. The results go to stdout as a Markdown table. `cargo xtask bench`
 //! installs Lighthouse and runs this binary with `LIGHTHOUSE` set to its CLI; `LIGHTHOUSE_RUNS` (default 3) sets how
-//! many times each page is audited, `LIGHTHOUSE_THROTTLING` (default `simulate,devtools`) with which methods.
+//! many times each page is audited, `LIGHTHOUSE_THROTTLING` (default `simulate,devtools`) with which methods and
+//! `LIGHTHOUSE_PAGES` (default `sign-in,family-link,follow-reopened`) which pages.
 
 use std::process::{Command, ExitCode};
 
