@@ -436,6 +436,15 @@ try {
     });
     await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed for 15 min" }).waitFor({ timeout: 10_000 });
     const afterSnooze = await tones(page);
+    // The graph, then the statistics and the note under them, are drawn in later tasks than the glance: they are
+    // there, and each new answer's value follows into them too. (The page's CSP forbids `new Function`, so each
+    // question reads the three itself.)
+    const before = await until(page, () => {
+      const path = document.querySelector("[data-testid=glucose-path]")?.getAttribute("d");
+      const stats = document.querySelector(".stats")?.innerText;
+      const note = document.querySelector(".footer-note")?.innerText;
+      return path && stats && note ? { path, stats } : null;
+    }, null, { what: "the graph, the statistics and the note" });
 
     // Now they drop to 45 (urgent low). The worker's shared cache keeps the first answer for 60 s; the app
     // refetches on "online" as on any wake-up, and the first fetch after that brings the urgent low.
@@ -447,6 +456,15 @@ try {
     }
     await urgent.waitFor({ timeout: 5000 });
     check((await value(page).innerText()) === "45", "the urgent-low value");
+    await until(page, (before) => {
+      const path = document.querySelector("[data-testid=glucose-path]")?.getAttribute("d");
+      const stats = document.querySelector(".stats")?.innerText ?? "";
+      // The 45 is one reading among hours of them: the statistics move, but "very low" may still round to 0 %.
+      return path !== before.path && stats !== before.stats;
+    }, before, { what: "the graph and the statistics with the 45" }).catch(async (e) => {
+      const now = await page.evaluate(() => [document.querySelector("[data-testid=glucose-path]")?.getAttribute("d"), document.querySelector(".stats")?.innerText]);
+      throw new Error(`${e.message}: path ${before.path === now[0] ? "unchanged" : "changed"} ${now[0]?.slice(-80)}; stats ${JSON.stringify(now[1]?.slice(0, 200))}`);
+    });
     check((await urgent.getAttribute("class")).includes("urgent"), "urgent level");
     check((await notifications(page)).includes("tw-UrgentLow"), "an urgent-low notification");
     check(await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed" }).count() === 1, "low stays snoozed");
