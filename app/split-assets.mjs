@@ -1,8 +1,8 @@
 // Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild, with its integrity in index.html
 // updated) and the hand-written scripts, and adds the split screens' wasm modules, and the loader that fetches
 // them, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk
-// processed only the main module. Each split module goes through the same wasm-opt as the main one (index.html's flags), and the
-// loader's import of the main module's glue gets the glue's hashed file name.
+// processed only the main module. Each split module goes through the same wasm-opt as the main one (index.html's
+// flags), and the loader's import of the main module's glue gets the glue's hashed file name.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";

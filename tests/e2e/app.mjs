@@ -437,8 +437,7 @@ try {
     await page.locator(".alarm[data-kind=Low] .alarm-state", { hasText: "snoozed for 15 min" }).waitFor({ timeout: 10_000 });
     const afterSnooze = await tones(page);
     // The graph, then the statistics and the note under them, are drawn in later tasks than the glance: they are
-    // there, and each new answer's value follows into them too. (The page's CSP forbids `new Function`, so each
-    // question reads the three itself.)
+    // there, and each new answer's value follows into them too.
     const before = await until(page, () => {
       const path = document.querySelector("[data-testid=glucose-path]")?.getAttribute("d");
       const stats = document.querySelector(".stats")?.innerText;
@@ -462,8 +461,13 @@ try {
       // The 45 is one reading among hours of them: the statistics move, but "very low" may still round to 0 %.
       return path !== before.path && stats !== before.stats;
     }, before, { what: "the graph and the statistics with the 45" }).catch(async (e) => {
-      const now = await page.evaluate(() => [document.querySelector("[data-testid=glucose-path]")?.getAttribute("d"), document.querySelector(".stats")?.innerText]);
-      throw new Error(`${e.message}: path ${before.path === now[0] ? "unchanged" : "changed"} ${now[0]?.slice(-80)}; stats ${JSON.stringify(now[1]?.slice(0, 200))}`);
+      // Say which of the two did not follow.
+      const [path, stats] = await page.evaluate(() => [
+        document.querySelector("[data-testid=glucose-path]")?.getAttribute("d"),
+        document.querySelector(".stats")?.innerText,
+      ]);
+      const graph = path === before.path ? "unchanged" : "changed";
+      throw new Error(`${e.message}: graph ${graph}, statistics ${JSON.stringify(stats?.slice(0, 200))}`);
     });
     check((await urgent.getAttribute("class")).includes("urgent"), "urgent level");
     check((await notifications(page)).includes("tw-UrgentLow"), "an urgent-low notification");

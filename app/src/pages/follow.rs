@@ -301,8 +301,8 @@ pub fn Follow() -> impl IntoView {
     }
 }
 
-/// Its children, drawn `tasks` tasks after it is, each task after the next timer: what comes first on screen is
-/// drawn, and painted, without waiting for them.
+/// Its children, drawn `tasks` zero-delay timers after it is: what comes before them on screen is drawn, and can be
+/// painted, without waiting for them.
 #[component]
 fn Later(tasks: u8, children: ChildrenFn) -> impl IntoView {
     fn wait(tasks: u8, ready: RwSignal<bool>) {
