@@ -445,9 +445,10 @@ try {
       return path && stats && note ? { path, stats } : null;
     }, null, { what: "the graph, the statistics and the note" });
 
-    // Now they drop to 45 (urgent low). The worker's shared cache keeps the first answer for 60 s; the app
-    // refetches on "online" as on any wake-up, and the first fetch after that brings the urgent low.
-    await fakeAccount(lee([{ from: hourAgo, level: 62 }, { from: Math.floor(Date.now() / 1000) - 120, level: 45 }]));
+    // Now they drop to 45 (urgent low), as if for the last half hour, so the graph's points (which lag the current
+    // value) carry it too and "very low" cannot round to 0 %. The worker's shared cache keeps the first answer for
+    // 60 s; the app refetches on "online" as on any wake-up, and the first fetch after that brings the urgent low.
+    await fakeAccount(lee([{ from: hourAgo, level: 62 }, { from: Math.floor(Date.now() / 1000) - 1800, level: 45 }]));
     const urgent = page.locator(".alarm[data-kind=UrgentLow]");
     for (let i = 0; i < 30 && !(await urgent.count()); i++) {
       await page.evaluate(() => window.dispatchEvent(new Event("online")));
@@ -458,8 +459,8 @@ try {
     await until(page, (before) => {
       const path = document.querySelector("[data-testid=glucose-path]")?.getAttribute("d");
       const stats = document.querySelector(".stats")?.innerText ?? "";
-      // The 45 is one reading among hours of them: the statistics move, but "very low" may still round to 0 %.
-      return path !== before.path && stats !== before.stats;
+      const veryLow = Number(/Very low[^\n]*\n\s*(\d+)\s*%/.exec(stats)?.[1] ?? 0);
+      return path !== before.path && stats !== before.stats && veryLow > 0;
     }, before, { what: "the graph and the statistics with the 45" }).catch(async (e) => {
       // Say which of the two did not follow.
       const [path, stats] = await page.evaluate(() => [
