@@ -483,6 +483,15 @@ try {
     const acknowledged = await tones(page);
     await page.waitForTimeout(11_000);
     check((await tones(page)) === acknowledged, `silent after "I'm on it" (${acknowledged} → ${await tones(page)})`);
+    // Lee is the only person this account follows, never picked from a list: opening again still shows the last
+    // data at once, offline too.
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+    await context.setOffline(true);
+    await page.reload();
+    await value(page).waitFor({ timeout: 10_000 });
+    check((await value(page).innerText()) === "45", "the last value, offline, of the only patient");
+    await page.locator(".badge.offline").waitFor();
+    await context.setOffline(false);
     await context.close();
   });
 

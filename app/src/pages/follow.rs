@@ -107,6 +107,13 @@ pub fn Follow() -> impl IntoView {
                 let data = PatientData::from_graph(&graph, store::history(&id), now);
                 store::save_history(&id, &data.series);
                 store::save_snapshot(&id, &Snapshot { graph, fetched_at: now.unix_secs() });
+                // The patient on screen is the one shown at once (and offline) next time, even when nobody picked
+                // them from a list: an account that follows one person, or a share link. A late answer for a
+                // patient the user has since moved away from does not undo that choice.
+                let on_screen = selected.with_untracked(|s| s.as_deref().is_none_or(|s| s == id));
+                if on_screen && state.prefs.with_untracked(|p| p.patient_id.as_deref() != Some(id.as_str())) {
+                    state.prefs.update(|p| p.patient_id = Some(id.clone()));
+                }
                 error.set(None);
                 shown.set(Some(Shown { data, fetched_at: now, offline: false, pending: false }));
             }
