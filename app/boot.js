@@ -15,6 +15,14 @@ try {
     location.hash.startsWith("#/s/")
   ) {
     root.classList.add("follows");
+    // A share link's data start downloading now too, beside the code, and the app takes that answer when it starts
+    // (api::share_graph): grandma's first look does not wait for the code and then for one more round trip.
+    const secret = (/^#\/s\/([\w-]{16,64})\/?$/.exec(location.hash) || [])[1] || localStorage.getItem("tw.share");
+    if (secret) {
+      const answer = fetch("/api/share/graph", { headers: { authorization: `Share ${secret}` } });
+      answer.catch(() => {}); // not taken (another screen): no unhandled rejection; the app sees its own copy fail
+      window.__twShareGraph = { secret, answer };
+    }
     // The follow page's code (split from the main module: `app/split-assets.mjs` writes the list) starts downloading
     // now, beside the main module, instead of once the main module has started and asks for it.
     for (const href of __TIDEWATCH_FOLLOW_PAGE__) {

@@ -71,7 +71,11 @@ async fn call<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) ->
 /// Sends `request` and reads a JSON answer of type `T`, or the server's error.
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> Result<T, ApiError> {
     let request = request.map_err(|_| ApiError::Malformed)?;
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    read(request.send().await.map_err(|_| ApiError::Network)?).await
+}
+
+/// Reads a JSON answer of type `T`, or the server's error.
+async fn read<T: DeserializeOwned>(response: gloo_net::http::Response) -> Result<T, ApiError> {
     let http = response.status();
     let text = response.text().await.map_err(|_| ApiError::Network)?;
     if !(200..300).contains(&http) {
@@ -225,9 +229,15 @@ struct SharedGraph {
 }
 
 /// `GET /api/share/graph` with the link's secret: the shared patient's graph and the share's details.
+/// The first time, it takes the answer `boot.js` asked for while the app's code was downloading.
 pub async fn share_graph(secret: &str) -> Result<(GraphData, ShareMeta), ApiError> {
-    let request = Request::get("/api/share/graph").header("authorization", &format!("Share {secret}")).build();
-    let answer = send::<SharedGraph>(request).await?;
+    let answer = match crate::platform::take_early_share_graph(secret) {
+        Some(early) => read::<SharedGraph>(early.await.map_err(|_| ApiError::Network)?.into()).await?,
+        None => {
+            let request = Request::get("/api/share/graph").header("authorization", &format!("Share {secret}")).build();
+            send::<SharedGraph>(request).await?
+        }
+    };
     Ok((answer.data.ok_or(ApiError::Malformed)?, answer.share))
 }
 

@@ -422,6 +422,18 @@ pub fn take_share_secret() -> Option<String> {
     secret
 }
 
+/// The answer to `GET /api/share/graph` that `boot.js` asked for while the app's code was downloading, if it was
+/// for `secret`. Taken once: every later refresh asks again.
+pub fn take_early_share_graph(secret: &str) -> Option<impl Future<Output = Result<web_sys::Response, JsValue>>> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("__twShareGraph");
+    let early = Reflect::get(&window, &key).ok().filter(JsValue::is_object)?;
+    let _ = Reflect::delete_property(&window, &key);
+    let same = Reflect::get(&early, &"secret".into()).ok().and_then(|s| s.as_string()).as_deref() == Some(secret);
+    let answer: Promise = Reflect::get(&early, &"answer".into()).ok()?.dyn_into().ok()?;
+    same.then_some(async move { JsFuture::from(answer).await?.dyn_into::<web_sys::Response>() })
+}
+
 /// Whether this browser can receive Web Push here (a service worker and `PushManager`). On iOS that is only in an
 /// app added to the home screen.
 pub fn push_supported() -> bool {

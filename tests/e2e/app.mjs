@@ -292,6 +292,10 @@ try {
     // would ask for the follow page's module only after that.
     const loader = fetched.indexOf("/__wasm_split.js");
     check(fetched.indexOf("/split_follow_page.wasm") < loader, `asked for before the main module runs: ${fetched}`);
+    // The shared patient's data too: boot.js asks for them beside the code, and the app takes that answer.
+    const answers = fetched.filter((p) => p === "/api/share/graph").length;
+    check(answers === 1, `the shared graph is asked for once (${answers}): ${fetched}`);
+    check(fetched.indexOf("/api/share/graph") < loader, `the shared graph is asked for before the main module runs: ${fetched}`);
     check((await grandma.page.locator(".shared-by").innerText()).includes("by Alex"), "who shared it");
     check(!grandma.page.url().includes("#/s/"), "the secret left the address bar");
     check(!(await grandma.page.getByRole("button", { name: "Share with family" }).count()), "no link management for a viewer");

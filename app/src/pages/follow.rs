@@ -74,8 +74,10 @@ pub fn Follow() -> impl IntoView {
     });
     let graph = LocalResource::new(move || {
         state.refresh.track();
-        let id = selected.get();
         let viewer = state.viewer.get();
+        // A share link shows one patient whatever is selected: the selection settling on that patient (once the
+        // first answer names them) asks for nothing again.
+        let id = if viewer.is_some() { selected.get_untracked() } else { selected.get() };
         async move {
             match (viewer, id) {
                 (Some(secret), id) => {
