@@ -408,7 +408,8 @@ pub fn copy_text(text: &str) {
 }
 
 /// The share link's secret when the page was opened from one (`/#/s/<secret>`); the fragment is then removed from
-/// the address bar, so the secret is not left on screen or in the history.
+/// the address bar, so the secret is not left on screen or in the history. `boot.js` applies the same rule (16–64
+/// of `A–Z a–z 0–9 - _`) to ask for the link's data early; the server checks the secret either way.
 pub fn take_share_secret() -> Option<String> {
     let window = web_sys::window()?;
     let hash = window.location().hash().ok()?;

@@ -54,6 +54,8 @@ pub struct Alarms {
     pub state: AlarmState,
 }
 
+// `boot.js` reads `tw.follows`, `tw.prefs` and `tw.share` by name before the app exists (the follows rule in
+// [`follows`], and a share link's early answer): a renamed key must be renamed there too.
 const PREFS: &str = "tw.prefs";
 const SNAPSHOT: &str = "tw.snapshot.";
 const HISTORY: &str = "tw.history.";
