@@ -175,7 +175,7 @@ impl Book {
     /// The owner's shares, newest first.
     pub fn list(&self, owner: &str, now: i64) -> Vec<ShareInfo> {
         let mut list: Vec<ShareInfo> = self.shares.iter().filter(|s| s.owner == owner).map(|s| s.info(now)).collect();
-        list.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        shared::order::sort_by(&mut list, |a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
         list
     }
 

@@ -589,7 +589,7 @@ impl AlarmState {
                 snoozed_until: k.snoozed_until,
             })
             .collect();
-        open.sort_by(|a, b| b.level.cmp(&a.level).then(a.kind.cmp(&b.kind)));
+        crate::order::sort_by(&mut open, |a, b| b.level.cmp(&a.level).then(a.kind.cmp(&b.kind)));
         open
     }
 }

@@ -17,6 +17,8 @@ pub mod forecast;
 pub mod llu;
 /// Nightscout shapes: `/api/v1/entries` and `/pebble`.
 pub mod nightscout;
+/// One stable sort, written once (std's is a large copy per type in wasm).
+pub mod order;
 /// A glucose reading, the merged time series, and how fresh the newest reading is.
 pub mod reading;
 /// Sensor age, time left and warm-up from LLU's activation time and the model's lifetime.

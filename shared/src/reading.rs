@@ -184,7 +184,7 @@ impl Series {
         if incoming.is_empty() {
             return;
         }
-        incoming.sort_by_key(|r| r.at); // stable: equal instants keep their order
+        crate::order::sort_by_key(&mut incoming, |r| r.at); // stable: equal instants keep their order
         let newest = self.readings.last().map(|r| r.at);
         let first_new = incoming.first().map(|r| r.at);
         if newest.is_none() || first_new > newest {

@@ -560,7 +560,7 @@ pub fn logbook(patient: &Patient, now: UtcTime) -> Vec<LogbookEntry> {
         }
         slot += step;
     }
-    entries.sort_by_key(|e| core::cmp::Reverse(e.reading.at));
+    crate::order::sort_by_key(&mut entries, |e| core::cmp::Reverse(e.reading.at));
     entries
 }
 

@@ -375,7 +375,7 @@ pub fn agp(
         .into_iter()
         .enumerate()
         .map(|(i, mut v)| {
-            v.sort_by(f64::total_cmp);
+            crate::order::sort_by(&mut v, f64::total_cmp);
             let start_minute = (i as u16).saturating_mul(width);
             AgpBucket {
                 start_minute,
@@ -715,7 +715,7 @@ mod tests {
         #[test]
         fn percentiles_are_ordered_and_within_the_data(values in proptest::collection::vec(40.0f64..400.0, 1..100)) {
             let mut v = values;
-            v.sort_by(f64::total_cmp);
+            crate::order::sort_by(&mut v, f64::total_cmp);
             let p = Percentiles::of_sorted(&v).unwrap();
             let (lo, hi) = (v[0], v[v.len() - 1]);
             prop_assert!(lo <= p.p5 && p.p5 <= p.p25 && p.p25 <= p.p50 && p.p50 <= p.p75 && p.p75 <= p.p95 && p.p95 <= hi);
