@@ -9,7 +9,6 @@
 //! values are limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use futures::future::join_all;
@@ -317,13 +316,14 @@ pub struct Watcher {
     state: State,
     env: Env,
     book: RefCell<Option<WatchBook>>,
-    /// Storage keys as last written, to delete what is gone.
-    stored: RefCell<BTreeSet<String>>,
+    /// Storage keys as last written, to delete what is gone. (Small `Vec`s and linear search here and below: a
+    /// B-tree costs about 5 KB of wasm per key and value type, and these hold a few entries.)
+    stored: RefCell<Vec<String>>,
     /// The VAPID signing key, imported once per object lifetime.
     vapid: RefCell<Option<Rc<VapidKey>>>,
     /// VAPID `Authorization` values per push service origin, with their expiry: one signature serves every push
     /// to that service for hours (RFC 8292 allows reuse; a token lives [`vapid::TOKEN_SECS`]).
-    tokens: RefCell<BTreeMap<String, (i64, String)>>,
+    tokens: RefCell<Vec<(String, i64, String)>>,
 }
 
 impl DurableObject for Watcher {
@@ -445,22 +445,22 @@ impl Watcher {
                 })
                 .collect()
         });
-        let shares = if share_ids.is_empty() {
-            BTreeMap::new()
+        let shares: Vec<(String, Option<(String, bool)>)> = if share_ids.is_empty() {
+            Vec::new()
         } else {
             match sharing::ask(&ctx, &ShareRequest::Sessions { ids: share_ids.clone() }).await {
-                Ok(ShareAnswer::Sessions(found)) => found.into_iter().collect(),
+                Ok(ShareAnswer::Sessions(found)) => found,
                 // The share book cannot be read this minute: keep everyone, read through owners' sessions only.
                 _ => share_ids.iter().map(|id| (id.clone(), None)).collect(),
             }
         };
+        let share = |id: &str| shares.iter().find(|(found, _)| found == id).map(|(_, found)| found);
         let plan = self.with_mut(|book| {
             let gone: Vec<String> = book
                 .subs
                 .values()
                 .filter(|s| match &s.access {
-                    Access::Viewer { share_id, .. } => shares
-                        .get(share_id)
+                    Access::Viewer { share_id, .. } => share(share_id)
                         .is_some_and(|found: &Option<(String, bool)>| found.as_ref().is_none_or(|(_, alarms)| !alarms)),
                     Access::Owner { .. } => false,
                 })
@@ -477,7 +477,7 @@ impl Watcher {
                         let sealed = match &s.access {
                             Access::Owner { session } => Some(session.clone()),
                             Access::Viewer { share_id, .. } => {
-                                shares.get(share_id).cloned().flatten().map(|(session, _)| session)
+                                share(share_id).cloned().flatten().map(|(session, _)| session)
                             }
                         }?;
                         config.key.open(&sealed, real_now).ok()
@@ -514,12 +514,17 @@ impl Watcher {
             return Ok(0);
         }
         // One token per push service before the sends run side by side (on a cold cache each would sign its own).
-        let audiences: BTreeSet<String> = self.with(|book| {
-            due.iter()
-                .filter_map(|m| book.subs.get(&m.sub))
-                .filter(|sub| allowed_endpoint(&sub.endpoint, &config.push))
-                .filter_map(|sub| vapid::audience(&sub.endpoint).map(str::to_owned))
-                .collect()
+        let audiences: Vec<String> = self.with(|book| {
+            let mut audiences = Vec::new();
+            let subs = due.iter().filter_map(|m| book.subs.get(&m.sub));
+            for sub in subs.filter(|sub| allowed_endpoint(&sub.endpoint, &config.push)) {
+                if let Some(audience) = vapid::audience(&sub.endpoint)
+                    && !audiences.iter().any(|a| a == audience)
+                {
+                    audiences.push(audience.to_owned());
+                }
+            }
+            audiences
         });
         for audience in &audiences {
             self.authorization(&config.push, audience, real_now).await?;
@@ -578,7 +583,7 @@ impl Watcher {
     /// The VAPID `Authorization` for `audience`: a cached token while more than half its life is left (signed on
     /// the real clock: push services check the expiry on theirs), else a new one.
     async fn authorization(&self, push: &PushConfig, audience: &str, real_now: i64) -> ApiResult<String> {
-        let cached = self.tokens.borrow().get(audience).cloned();
+        let cached = self.tokens.borrow().iter().find(|(a, _, _)| a == audience).map(|(_, e, v)| (*e, v.clone()));
         if let Some((expires, value)) = cached
             && expires - real_now > vapid::TOKEN_SECS / 2
         {
@@ -598,7 +603,9 @@ impl Watcher {
             .authorization(audience, expires, &push.subject)
             .await
             .map_err(|e| ApiError::not_configured(&format!("VAPID signature: {e}")))?;
-        self.tokens.borrow_mut().insert(audience.to_owned(), (expires, value.clone()));
+        let mut tokens = self.tokens.borrow_mut();
+        tokens.retain(|(a, _, _)| a != audience);
+        tokens.push((audience.to_owned(), expires, value.clone()));
         Ok(value)
     }
 
@@ -625,8 +632,21 @@ impl Watcher {
                 values.push((key, text));
             }
         });
-        let stored = values.iter().map(|(key, _)| key.clone()).collect();
-        let book = WatchBook::from_storage(values);
+        let meta = values.iter().find(|(key, _)| key == "meta").map(|(_, text)| text.clone());
+        let mut stored: Vec<String> = values.iter().map(|(key, _)| key.clone()).collect();
+        let (book, unreadable) = WatchBook::from_storage(values);
+        // What could not be read is kept as it is: never deleted as "gone" by `save`. `meta` is the one key
+        // `save` rewrites, so its unreadable text is copied aside first.
+        stored.retain(|key| !unreadable.contains(key));
+        for key in &unreadable {
+            worker::console_error!("watch book: the stored value {key} could not be read; kept, not used");
+        }
+        if unreadable.iter().any(|key| key == "meta")
+            && let Some(text) = meta
+        {
+            let aside = format!("unreadable-meta:{}", real_now());
+            self.state.storage().put(&aside, text).await.map_err(|_| ApiError::internal())?;
+        }
         *self.book.borrow_mut() = Some(book);
         *self.stored.borrow_mut() = stored;
         Ok(())
@@ -636,7 +656,6 @@ impl Watcher {
     /// readings; deletes what is gone.
     async fn save(&self) -> ApiResult<()> {
         let values = self.with(WatchBook::to_storage);
-        let keys: BTreeSet<String> = values.keys().cloned().collect();
         // Every value is JSON text already: one plain object of strings, with no serde_wasm_bindgen in between.
         let object = js_sys::Object::new();
         for (key, text) in &values {
@@ -644,11 +663,11 @@ impl Watcher {
         }
         let storage = self.state.storage();
         storage.put_multiple_raw(object).await.map_err(|_| ApiError::internal())?;
-        let gone: Vec<String> = self.stored.borrow().difference(&keys).cloned().collect();
+        let gone: Vec<String> = self.stored.borrow().iter().filter(|key| !values.contains_key(*key)).cloned().collect();
         if !gone.is_empty() {
             storage.delete_multiple(gone).await.map_err(|_| ApiError::internal())?;
         }
-        *self.stored.borrow_mut() = keys;
+        *self.stored.borrow_mut() = values.into_keys().collect();
         Ok(())
     }
 }

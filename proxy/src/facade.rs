@@ -277,11 +277,18 @@ pub async fn ask_object<Q: Serialize, A: DeserializeOwned>(
     name: &str,
     request: &Q,
 ) -> ApiResult<A> {
+    let body = serde_json::to_string(request).map_err(|_| ApiError::internal())?;
+    let answer = ask_object_text(env, binding, name, body).await?;
+    serde_json::from_str(&answer).map_err(|_| ApiError::internal())
+}
+
+/// The part of [`ask_object`] that is the same for every message type, so the worker carries it once rather than
+/// once per object (about 10 KB of wasm each).
+async fn ask_object_text(env: &Env, binding: &str, name: &str, body: String) -> ApiResult<String> {
     let namespace = env
         .durable_object(binding)
         .map_err(|_| ApiError::not_configured(&format!("The {binding} Durable Object binding is missing.")))?;
     let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| ApiError::internal())?;
-    let body = serde_json::to_string(request).map_err(|_| ApiError::internal())?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());
@@ -289,7 +296,7 @@ pub async fn ask_object<Q: Serialize, A: DeserializeOwned>(
         .map(Request::from)
         .map_err(|_| ApiError::internal())?;
     let mut response = stub.fetch_with_request(internal).await.map_err(|_| ApiError::internal())?;
-    response.json::<A>().await.map_err(|_| ApiError::internal())
+    response.text().await.map_err(|_| ApiError::internal())
 }
 
 /// The other end of [`ask_object`]: a Durable Object's request, decoded by serde_json like every other JSON body.

@@ -401,34 +401,45 @@ impl WatchBook {
         values
     }
 
-    /// The book from the stored `(key, value)` pairs of [`WatchBook::to_storage`]; a value that does not parse is
-    /// skipped (one bad subscription does not stop every phone's alarms).
-    pub fn from_storage(values: impl IntoIterator<Item = (String, String)>) -> WatchBook {
+    /// The book from the stored `(key, value)` pairs of [`WatchBook::to_storage`], and the keys it could not read.
+    /// A value that does not parse (or a key this version does not know) is skipped, so one bad subscription does
+    /// not stop every phone's alarms; the caller keeps those values as they are (see `Watcher::load`). Every
+    /// subscription's group exists afterwards: a group lost with an unreadable `meta` starts again with fresh
+    /// alarm states, rather than leaving its phones without alarms (`apply` skips a group it does not have).
+    pub fn from_storage(values: impl IntoIterator<Item = (String, String)>) -> (WatchBook, Vec<String>) {
         let mut book = WatchBook::default();
-        let mut series = BTreeMap::new();
+        let mut series = Vec::new();
+        let mut unreadable = Vec::new();
         for (key, text) in values {
-            if key == "meta" {
-                if let Ok(meta) = serde_json::from_str::<WatchBook>(&text) {
+            let read = if key == "meta" {
+                serde_json::from_str::<WatchBook>(&text).map(|meta| {
                     book.groups = meta.groups;
                     book.outbox = meta.outbox;
                     book.last_tick = meta.last_tick;
-                }
+                })
             } else if let Some(id) = key.strip_prefix("sub:") {
-                if let Ok(sub) = serde_json::from_str(&text) {
+                serde_json::from_str(&text).map(|sub| {
                     book.subs.insert(id.to_owned(), sub);
-                }
-            } else if let Some(group) = key.strip_prefix("series:")
-                && let Ok(readings) = serde_json::from_str(&text)
-            {
-                series.insert(group.to_owned(), readings);
+                })
+            } else if let Some(group) = key.strip_prefix("series:") {
+                serde_json::from_str(&text).map(|readings| series.push((group.to_owned(), readings)))
+            } else {
+                unreadable.push(key);
+                continue;
+            };
+            if read.is_err() {
+                unreadable.push(key);
             }
+        }
+        for sub in book.subs.values() {
+            book.groups.entry(sub.group.clone()).or_default();
         }
         for (group, readings) in series {
             if let Some(g) = book.groups.get_mut(&group) {
                 g.series = readings;
             }
         }
-        book
+        (book, unreadable)
     }
 
     /// Starts the tick scheduled at `now`; `false` when a tick at or after it already ran (a double delivery).
@@ -441,11 +452,15 @@ impl WatchBook {
     }
 
     /// The groups to read this tick, with the subscriptions in each.
-    pub fn groups_to_read(&self) -> BTreeMap<String, Vec<&Subscription>> {
-        let mut out: BTreeMap<String, Vec<&Subscription>> = BTreeMap::new();
+    pub fn groups_to_read(&self) -> Vec<(String, Vec<&Subscription>)> {
+        let mut out: Vec<(String, Vec<&Subscription>)> = Vec::new();
         for sub in self.subs.values() {
-            out.entry(sub.group.clone()).or_default().push(sub);
+            match out.iter_mut().find(|(group, _)| *group == sub.group) {
+                Some((_, subs)) => subs.push(sub),
+                None => out.push((sub.group.clone(), vec![sub])),
+            }
         }
+        shared::order::sort_by(&mut out, |a, b| a.0.cmp(&b.0));
         out
     }
 
@@ -528,7 +543,7 @@ impl WatchBook {
     pub fn due(&mut self, now: i64) -> Vec<Message> {
         self.outbox.retain(|m| now - m.created < m.ttl);
         let mut due: Vec<&mut Message> = self.outbox.iter_mut().filter(|m| m.next_try <= now).collect();
-        due.sort_by(|a, b| {
+        shared::order::sort_by(&mut due, |a, b| {
             (b.payload.urgent, b.urgency).cmp(&(a.payload.urgent, a.urgency)).then(a.created.cmp(&b.created))
         });
         due.into_iter()
@@ -863,12 +878,28 @@ mod tests {
         assert_eq!(stored.keys().collect::<Vec<_>>(), ["meta", "series:g", "sub:id0", "sub:id1", "sub:id2"]);
         assert!(!stored["meta"].contains("\"mgdl\""), "readings are stored once, under series:");
         assert!(stored["series:g"].contains("\"mgdl\""));
-        assert_eq!(WatchBook::from_storage(stored.clone()), book, "a restart loses nothing");
-        let mut damaged = stored;
+        assert_eq!(WatchBook::from_storage(stored.clone()), (book.clone(), vec![]), "a restart loses nothing");
+        let mut damaged = stored.clone();
         damaged.insert("sub:id1".into(), "{not json".into());
-        let restored = WatchBook::from_storage(damaged);
+        damaged.insert("from-a-later-version".into(), "{}".into());
+        let (restored, unreadable) = WatchBook::from_storage(damaged);
         assert_eq!(restored.subs.keys().collect::<Vec<_>>(), ["id0", "id2"]);
-        assert_eq!((restored.outbox, restored.last_tick), (book.outbox, book.last_tick));
+        assert_eq!((restored.outbox, restored.last_tick), (book.outbox.clone(), book.last_tick));
+        assert_eq!(unreadable, ["from-a-later-version", "sub:id1"], "named, for the Watcher to keep");
+        // An unreadable `meta` loses the groups' alarm states and the outbox, never the phones' alarms: each
+        // subscription's group is there again, and the next read raises the low.
+        let mut damaged = stored;
+        damaged.insert("meta".into(), "{\"groups\": 42}".into());
+        let (mut restored, unreadable) = WatchBook::from_storage(damaged);
+        assert_eq!(unreadable, ["meta"]);
+        assert_eq!(restored.groups.keys().collect::<Vec<_>>(), ["g"]);
+        assert_eq!(restored.subs.len(), 3);
+        assert!(restored.begin_tick(T + 10 * MINUTE));
+        restored.apply("g", data(45, T + 10 * MINUTE), T + 10 * MINUTE);
+        let fired = restored.due(T + 10 * MINUTE);
+        // id0 acknowledged this low before the restart: its state is in its own value, and stays.
+        assert_eq!(fired.iter().map(|m| m.sub.as_str()).collect::<Vec<_>>(), ["id1", "id2"]);
+        assert!(fired.iter().all(|m| m.payload.kind == "UrgentLow"), "{fired:?}");
     }
 
     #[test]
