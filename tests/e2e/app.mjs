@@ -303,6 +303,19 @@ try {
     await grandma.page.screenshot({ path: `${shots}/viewer-light.png` });
     await grandma.page.reload();
     await value(grandma.page).waitFor();
+    // Offline, her phone still shows the last value it had, marked as offline (boot.js's early request fails,
+    // and the app falls back to what the device kept).
+    await grandma.page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+    const seen = await value(grandma.page).innerText();
+    await grandma.context.setOffline(true);
+    await grandma.page.reload();
+    await value(grandma.page).waitFor({ timeout: 10_000 });
+    await grandma.page.screenshot({ path: `${shots}/viewer-offline-light.png` });
+    await grandma.page.locator(".badge.offline").waitFor({ timeout: 10_000 });
+    check((await value(grandma.page).innerText()) === seen, `the same value offline (${seen})`);
+    const note = await grandma.page.locator(".shared-by").innerText({ timeout: 5_000 });
+    check(note.includes("read-only"), `still says it is a read-only shared view: ${note}`);
+    await grandma.context.setOffline(false);
 
     await page.getByRole("button", { name: "Revoke the link for Grandma" }).click();
     await page.locator(".shares .share[data-state=revoked]").waitFor();

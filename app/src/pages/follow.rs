@@ -214,8 +214,14 @@ pub fn Follow() -> impl IntoView {
                     </button>
                 </div>
             </header>
-            {move || share.get().filter(|_| state.viewer.with(Option::is_some)).map(|meta| view! {
-                <p class="note shared-by">{format!("Shared with {} by {} · read-only", meta.label, meta.from)}</p>
+            // A viewer always sees that this is someone else's data, read-only: with the names once the server has
+            // said them, and without them before that or offline (they are not kept on the device).
+            {move || state.viewer.with(Option::is_some).then(|| {
+                let text = share.with(|meta| match meta {
+                    Some(meta) => format!("Shared with {} by {} · read-only", meta.label, meta.from),
+                    None => "Shared with you · read-only".to_owned(),
+                });
+                view! { <p class="note shared-by">{text}</p> }
             })}
             <ErrorNote error=Signal::derive(move || error.get()) />
             {move || {
