@@ -635,8 +635,9 @@ impl Watcher {
         let meta = values.iter().find(|(key, _)| key == "meta").map(|(_, text)| text.clone());
         let mut stored: Vec<String> = values.iter().map(|(key, _)| key.clone()).collect();
         let (book, unreadable) = WatchBook::from_storage(values);
-        // What could not be read is kept as it is: never deleted as "gone" by `save`. `meta` is the one key
-        // `save` rewrites, so its unreadable text is copied aside first.
+        // What could not be read is kept as it is: never deleted as "gone" by `save`. `save` rewrites `meta` (and a
+        // group's `series:`, which is LibreLinkUp's readings again at the next read), so an unreadable `meta` is
+        // copied aside first.
         stored.retain(|key| !unreadable.contains(key));
         for key in &unreadable {
             worker::console_error!("watch book: the stored value {key} could not be read; kept, not used");

@@ -184,7 +184,8 @@ impl Series {
         if incoming.is_empty() {
             return;
         }
-        crate::order::sort_by_key(&mut incoming, |r| r.at); // stable: equal instants keep their order
+        // std's sort, not `crate::order`: this list can be 20,160 readings long (a fortnight rebuilt on start).
+        incoming.sort_by_key(|r| r.at); // stable: equal instants keep their order
         let newest = self.readings.last().map(|r| r.at);
         let first_new = incoming.first().map(|r| r.at);
         if newest.is_none() || first_new > newest {
