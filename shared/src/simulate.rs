@@ -94,7 +94,7 @@ pub struct Patient {
     /// Whether `connection.sensor` is `null` (it happens in real answers; `activeSensors` still has it).
     pub sensor_null: bool,
     /// Levels that override the simulated day from an instant on (tests make a patient go low with it);
-    /// empty for the demo. The latest hold at or before an instant wins.
+    /// empty for the demo. The latest hold at or before an instant wins, and held stretches have no signal gaps.
     pub script: Vec<Hold>,
 }
 
@@ -208,10 +208,12 @@ impl Patient {
         t.unix_secs().saturating_sub(self.phase()).div_euclid(MINUTE)
     }
 
-    /// Whether slot `slot` has a reading (not in a signal gap, not in a sensor warm-up).
+    /// Whether slot `slot` has a reading (not in a signal gap, not in a sensor warm-up). A held stretch of the
+    /// script has no signal gaps: a test that scripts a level means the sensor reads it, whatever the hour.
     fn has_reading(&self, slot: i64) -> bool {
         let at = self.slot_time(slot);
-        !in_gap(self.seed, slot) && at.secs_since(self.sensor_activation(at)) >= WARM_UP
+        let held = self.script.iter().any(|h| h.from <= at);
+        (held || !in_gap(self.seed, slot)) && at.secs_since(self.sensor_activation(at)) >= WARM_UP
     }
 
     /// The reading of slot `slot` (whether or not the sensor delivered it).
@@ -1080,6 +1082,21 @@ mod tests {
         assert_eq!(glucose(&patient, t(600)), 45.0);
         let current = current(&patient, t(12) + 30).map(|r| r.mgdl);
         assert!(matches!(current, Some(v) if v == MgDl::new(45)) || current.is_none(), "{current:?}");
+    }
+
+    #[test]
+    fn a_held_stretch_has_no_signal_gaps() {
+        let demo = Patient::demo();
+        let warm = |at: UtcTime| at.secs_since(demo.sensor_activation(at)) >= WARM_UP;
+        let first = demo.slot_at_or_before(now());
+        let slot = (first..first + 30 * 24 * 60)
+            .find(|&s| in_gap(demo.seed, s) && warm(demo.slot_time(s)))
+            .expect("a gap within 30 days");
+        let at = demo.slot_time(slot);
+        assert!(!demo.has_reading(slot));
+        let held = Patient { script: vec![Hold { from: at - HOUR, level: MgDl::new(62) }], ..demo };
+        assert!(held.has_reading(slot), "a held stretch reads through the demo's gap");
+        assert_eq!(current(&held, at + 30).map(|r| r.mgdl), Some(MgDl::new(62)));
     }
 
     #[test]
