@@ -3,6 +3,18 @@
 // the first paint.
 const tag = document.currentScript;
 const root = document.documentElement;
+const parsed = new Promise((done) =>
+  document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", done) : done(),
+);
+// After the next painted frame (a task queued from a frame callback runs once that frame is on screen).
+const painted = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+
+// When a device has the service worker in charge, the code is on the phone: it starts at once. Otherwise it is
+// downloaded only once the first screen is painted, so the page's own few kilobytes (and a share link's data) do
+// not share a slow link with 130–420 KB of code: the sign-in copy, or a share link's first glance, shows sooner,
+// and the app replaces it when it is ready.
+let codeAfter = navigator.serviceWorker?.controller ? Promise.resolve() : parsed.then(painted);
+let codeFiles = [];
 
 // index.html carries a copy of the sign-in page (#shell) for a first visit. A device that follows someone (the
 // app's own test, store::follows, or a share link being opened) starts on the follow page: it never shows that copy.
@@ -15,17 +27,38 @@ try {
     location.hash.startsWith("#/s/")
   ) {
     root.classList.add("follows");
-    // A share link's data start downloading now too, beside the code, and the app takes that answer when it starts
-    // (api::share_graph): grandma's first look does not wait for the code and then for one more round trip.
+    // The follow page's code (split from the main module: `app/split-assets.mjs` writes the list) is fetched beside
+    // the main module, instead of once the main module has started and asks for it.
+    codeFiles = __TIDEWATCH_FOLLOW_PAGE__;
+    // A share link's data start downloading now, and the app takes that answer when it starts (api::share_graph).
     const secret = (/^#\/s\/([\w-]{16,64})\/?$/.exec(location.hash) || [])[1] || localStorage.getItem("tw.share");
     if (secret) {
-      const answer = fetch("/api/share/graph", { headers: { authorization: `Share ${secret}` } });
+      const unit = /"unit":"mmoll"/.test(localStorage.getItem("tw.prefs")) ? "mmoll" : "mgdl";
+      const answer = fetch(`/api/share/graph?glance=${unit}`, { headers: { authorization: `Share ${secret}` } });
       answer.catch(() => {}); // not taken (another screen): no unhandled rejection; the app sees its own copy fail
       window.__twShareGraph = { secret, answer };
+      // The answer carries the glance as the worker's `shared::glance` wrote it: on a first open, grandma sees the
+      // value as soon as it is here (first-glance.js draws it), and the code comes after (at most 3 s after).
+      if (!navigator.serviceWorker?.controller) {
+        const drawer = import("/first-glance.js");
+        const drawn = Promise.all([answer.then((r) => (r.ok ? r.clone().json() : null)), drawer, parsed])
+          .then(([body, first]) => body?.glance && first.draw(body.glance, body.share))
+          .catch(() => {});
+        codeAfter = codeAfter.then(() =>
+          Promise.race([drawn.then(painted), new Promise((done) => setTimeout(done, 3000))]),
+        );
+      }
     }
-    // The follow page's code (split from the main module: `app/split-assets.mjs` writes the list) starts downloading
-    // now, beside the main module, instead of once the main module has started and asks for it.
-    for (const href of __TIDEWATCH_FOLLOW_PAGE__) {
+  }
+} catch (_) {
+  // No storage: the app decides alone.
+}
+
+codeAfter
+  .then(() => {
+    // Preloaded beside the glue: the main module (wasm-bindgen's loader asks for it once the glue runs) and the
+    // follow page's modules.
+    for (const href of [tag.dataset.wasm, ...codeFiles]) {
       const link = document.createElement("link");
       link.rel = "preload";
       link.as = "fetch";
@@ -33,16 +66,8 @@ try {
       link.href = href;
       document.head.append(link);
     }
-  }
-} catch (_) {
-  // No storage: the app decides alone.
-}
-
-const glue = import(tag.dataset.js);
-const parsed = new Promise((done) =>
-  document.readyState === "loading" ? document.addEventListener("DOMContentLoaded", done) : done(),
-);
-Promise.all([glue, parsed])
+    return Promise.all([import(tag.dataset.js), parsed]);
+  })
   .then(([app]) => app.default({ module_or_path: tag.dataset.wasm }))
   .then(() => {
     // The app has drawn its first screen (in the same task, so no frame shows both): the copy goes, and what was
@@ -62,7 +87,9 @@ Promise.all([glue, parsed])
     shell.remove();
   })
   .catch(() => {
-    // The app's code could not be fetched or would not start: say so, rather than leave a page that never answers.
+    // The app's code could not be fetched or would not start: say so, rather than leave a page that never answers
+    // (or a first glance that would grow old while looking current).
+    document.getElementById("first-glance")?.remove();
     const note = document.createElement("p");
     note.className = "card error";
     note.setAttribute("role", "alert");

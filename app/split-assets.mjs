@@ -1,10 +1,9 @@
-// Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild, with its integrity in index.html
-// updated) and the hand-written scripts, and adds the split screens' wasm modules, and the loader that fetches
+// Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild), leaves the loading of the code to
+// boot.js, and the hand-written scripts, and adds the split screens' wasm modules, and the loader that fetches
 // them, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk
 // processed only the main module. Each split module goes through the same wasm-opt as the main one (index.html's
 // flags), and the loader's import of the main module's glue gets the glue's hashed file name.
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
@@ -20,22 +19,25 @@ if (!existsSync(join(split, "__wasm_split.js"))) {
 
 const glue = readdirSync(staging).filter((f) => /^tidewatch-app-[0-9a-f]+\.js$/.test(f));
 if (glue.length !== 1) throw new Error(`expected one tidewatch-app-*.js in ${staging}, found ${glue.join(", ") || "none"}`);
-// The glue, minified (Trunk's `minify` leaves it as wasm-bindgen wrote it), and its integrity in index.html.
+// The glue, minified (Trunk's `minify` leaves it as wasm-bindgen wrote it).
 const gluePath = join(staging, glue[0]);
-const original = readFileSync(gluePath);
 const esbuild = process.env.ESBUILD_BIN || "esbuild";
 const minify = (code, how = ["--minify", "--format=esm"]) =>
   execFileSync(esbuild, [...how, "--loader=js", "--log-level=warning"], {
     input: code,
     maxBuffer: 64 << 20,
   });
-const minified = minify(original);
-writeFileSync(gluePath, minified);
+writeFileSync(gluePath, minify(readFileSync(gluePath)));
+// Trunk's preloads of the glue and the main module go: boot.js asks for them itself, once the first screen is
+// painted (or at once, when the service worker has them), so they do not compete with the page on a slow link.
 const htmlPath = join(staging, "index.html");
-const integrity = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base64")}`;
 const page = readFileSync(htmlPath, "utf8");
-if (!page.includes(integrity(original))) throw new Error("index.html does not carry the glue's integrity");
-writeFileSync(htmlPath, page.replace(integrity(original), integrity(minified)));
+const preloads = /<link\b[^>]*\brel="?(?:modulepreload|preload)"?[^>]*>/g;
+const trunks = page.match(preloads) ?? [];
+if (trunks.length !== 2 || !trunks.every((link) => /tidewatch-app-[0-9a-f]+(?:_bg\.wasm|\.js)/.test(link))) {
+  throw new Error(`expected Trunk's two preloads (glue, main module) in index.html, found ${trunks.join(" ") || "none"}`);
+}
+writeFileSync(htmlPath, page.replace(preloads, ""));
 
 const loader = readFileSync(join(split, "__wasm_split.js"), "utf8");
 if (!loader.includes('from "./main.js"')) throw new Error("__wasm_split.js does not import ./main.js");
@@ -63,6 +65,8 @@ writeFileSync(bootPath, boot.replace("__TIDEWATCH_FOLLOW_PAGE__", JSON.stringify
 for (const file of ["sw.js", "boot.js"]) {
   writeFileSync(join(staging, file), minify(readFileSync(join(staging, file)), ["--minify"]));
 }
+// boot.js's module for a share link's first look.
+writeFileSync(join(staging, "first-glance.js"), minify(readFileSync(join(staging, "first-glance.js"))));
 
 // index.html's data-wasm-opt="z" and data-wasm-opt-params.
 const html = readFileSync(process.env.TRUNK_HTML_FILE, "utf8");

@@ -13,6 +13,8 @@ pub mod alarm;
 pub mod error;
 /// Nightscout's AR2 forecast and its cone.
 pub mod forecast;
+/// What the big current value shows, as text (the app's glance, and a share link's first answer).
+pub mod glance;
 /// LibreLinkUp wire types and the classification of any upstream answer.
 pub mod llu;
 /// Nightscout shapes: `/api/v1/entries` and `/pebble`.

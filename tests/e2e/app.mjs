@@ -280,12 +280,45 @@ try {
 
     // Grandma: another browser, no cookies, no account, nothing installed.
     const grandma = await phone("light");
+    // Her first look does not wait for the app's code: the link's first answer carries the glance (the worker's
+    // `shared::glance`), which boot.js draws at once. Here the main module is held back until that is checked.
+    let release;
+    const held = new Promise((done) => (release = done));
+    const mainModule = /\/tidewatch-app-[0-9a-f]+_bg\.wasm$/;
+    await grandma.page.route(mainModule, async (route) => {
+      await held;
+      await route.continue();
+    });
+    let first;
     // Opening a link, the follow page's module is fetched beside the main one (boot.js), and once: the app's own
     // request for it takes the preloaded answer.
     const fetched = await requestsDuring(grandma.page, async () => {
       await grandma.page.goto(link);
+      const glance = grandma.page.locator("#first-glance .glance");
+      await glance.waitFor({ timeout: 10_000 });
+      first = {
+        value: await glance.locator(".value").innerText(),
+        unit: await glance.locator(".unit").innerText(),
+        freshness: await glance.getAttribute("data-freshness"),
+        age: await glance.locator(".age").innerText(),
+        by: await grandma.page.locator("#first-glance .shared-by").innerText(),
+      };
+      check(!(await value(grandma.page).isVisible()), "the first glance is drawn without the app");
+      await grandma.page.screenshot({ path: `${shots}/viewer-first-glance-light.png` });
+      release();
       await value(grandma.page).waitFor();
     });
+    await grandma.page.unroute(mainModule);
+    await grandma.page.locator("#first-glance").waitFor({ state: "detached" });
+    const shown = await value(grandma.page).innerText();
+    check(first.value === shown && /^(\d+|LO|HI)$/.test(shown), `the first glance shows the app's value (${first.value}, ${shown})`);
+    const unit = first.unit === "mg/dL" || ["LO", "HI"].includes(shown);
+    const freshness = await grandma.page.locator("section.glance").getAttribute("data-freshness");
+    check(unit && first.freshness === freshness, `in mg/dL, and as fresh as the app says (${freshness}): ${JSON.stringify(first)}`);
+    check(/just now|min ago/.test(first.age) && first.by.includes("by Alex"), `its age and who shared it: ${JSON.stringify(first)}`);
+    // The code is asked for only once that glance is on screen, so on a slow link it does not hold up the data.
+    const wasm = fetched.findIndex((p) => mainModule.test(p));
+    check(wasm > fetched.indexOf("/first-glance.js") && wasm > fetched.indexOf("/api/share/graph"), `code after the glance: ${fetched}`);
     const follow = fetched.filter((p) => p === "/split_follow_page.wasm").length;
     check(follow === 1, `the follow page's module is fetched once (${follow}): ${fetched}`);
     // The glue imports the split loader before the main module runs; without boot.js's preload, the main module

@@ -3,7 +3,6 @@
 //! only signal: the state is written out, and a stale value is greyed and crossed with the word "stale".
 
 use leptos::prelude::*;
-use shared::reading::Freshness;
 
 use crate::model::Glance as GlanceData;
 
@@ -18,18 +17,8 @@ pub fn Glance(
     offline: Signal<bool>,
 ) -> impl IntoView {
     let g = move || glance.get();
-    let freshness_class = move || match g().freshness {
-        Freshness::Current => "current",
-        Freshness::SignalLoss => "signal-loss",
-        Freshness::Stale => "stale",
-        Freshness::NoData => "no-data",
-    };
-    let state_text = move || match g().freshness {
-        Freshness::Current => None,
-        Freshness::SignalLoss => Some("Signal loss: no new reading for 5 minutes"),
-        Freshness::Stale => Some("Stale: not the current value"),
-        Freshness::NoData => Some("No reading yet"),
-    };
+    let freshness_class = move || glance.with(GlanceData::freshness_class);
+    let state_text = move || glance.with(GlanceData::state_text);
     view! {
         <section
             class=move || format!("glance {} {}", g().tone.class(), freshness_class())

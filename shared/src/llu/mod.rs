@@ -21,3 +21,22 @@ pub use classify::{
 pub use convert::{ALARM_WITHOUT_VALUE, Converted, Rejected, logbook_readings};
 pub use region::Region;
 pub use wire::*;
+
+/// A patient's name as Tidewatch shows it: LLU's first and last name, or "Patient" when LLU sent neither.
+pub fn display_name(first_name: &str, last_name: &str) -> String {
+    let name = format!("{first_name} {last_name}");
+    match name.trim() {
+        "" => "Patient".to_owned(),
+        trimmed => trimmed.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_name_is_first_and_last_or_patient() {
+        assert_eq!(super::display_name("Alex", "Doe"), "Alex Doe");
+        assert_eq!(super::display_name(" Alex", ""), "Alex");
+        assert_eq!(super::display_name("", " "), "Patient");
+    }
+}

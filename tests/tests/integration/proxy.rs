@@ -707,6 +707,22 @@ async fn a_share_reads_one_patient_and_revocation_holds_at_once() {
     assert_eq!(graph.body["share"]["label"], "Grandma");
     assert!(graph.body.get("ticket").is_none(), "no ticket for a viewer");
     assert_no_owner_secrets(&graph, &email);
+    assert!(graph.body.get("glance").is_none(), "the glance only when asked for");
+    // A link's first answer carries the glance as the app draws it (boot.js shows it before the app's code is in),
+    // in the unit asked for; an unknown unit asks for nothing.
+    for (unit, label) in [("mgdl", "mg/dL"), ("mmoll", "mmol/L")] {
+        let first = share_get(&format!("/api/share/graph?glance={unit}"), &secret).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        let glance = &first.body["glance"];
+        let value = glance["value"].as_str().unwrap();
+        assert!(glance["unit"] == label || ["LO", "HI"].contains(&value), "{glance}");
+        assert!(matches!(glance["freshness"].as_str(), Some("current" | "signal-loss" | "stale")), "{glance}");
+        assert!(glance["spoken"].as_str().unwrap().starts_with(value), "{glance}");
+        assert_eq!(glance["patient"].as_str().map(str::is_empty), Some(false), "{glance}");
+    }
+    let odd = share_get("/api/share/graph?glance=%3Cscript%3E", &secret).await;
+    assert_eq!(odd.status, StatusCode::OK, "{}", odd.text);
+    assert!(odd.body.get("glance").is_none(), "{}", odd.text);
     let logbook = share_get("/api/share/logbook", &secret).await;
     assert_eq!(logbook.status, StatusCode::OK, "{}", logbook.text);
     assert_no_owner_secrets(&logbook, &email);
