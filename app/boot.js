@@ -13,7 +13,8 @@ const painted = () => new Promise((done) => requestAnimationFrame(() => setTimeo
 // downloaded only once the first screen is painted, so the page's own few kilobytes (and a share link's data) do
 // not share a slow link with 130–420 KB of code: the sign-in copy, or a share link's first glance, shows sooner,
 // and the app replaces it when it is ready.
-let codeAfter = navigator.serviceWorker?.controller ? Promise.resolve() : parsed.then(painted);
+const installed = Boolean(navigator.serviceWorker?.controller);
+let codeAfter = installed ? Promise.resolve() : parsed.then(painted);
 let codeFiles = [];
 
 // index.html carries a copy of the sign-in page (#shell) for a first visit. A device that follows someone (the
@@ -39,10 +40,10 @@ try {
       window.__twShareGraph = { secret, answer };
       // The answer carries the glance as the worker's `shared::glance` wrote it: on a first open, grandma sees the
       // value as soon as it is here (first-glance.js draws it), and the code comes after (at most 3 s after).
-      if (!navigator.serviceWorker?.controller) {
+      if (!installed) {
         const drawer = import("/first-glance.js");
         const drawn = Promise.all([answer.then((r) => (r.ok ? r.clone().json() : null)), drawer, parsed])
-          .then(([body, first]) => body?.glance && first.draw(body.glance, body.share))
+          .then(([body, first]) => body?.glance && first.draw(body.glance))
           .catch(() => {});
         codeAfter = codeAfter.then(() =>
           Promise.race([drawn.then(painted), new Promise((done) => setTimeout(done, 3000))]),

@@ -1,8 +1,9 @@
 // A share link's first look (boot.js imports this on a first open, with the link's first answer): the glance as the
-// worker's `shared::glance` wrote it, drawn with the app's own classes in place of the app, until the app shows its
-// own glance (or anything but "Loading…"; at most 5 s after the app appears). The app's tree is hidden meanwhile
-// (style.css), so nothing moves. It is the worker's view at one instant, never updated: after a minute it makes way
-// for "Loading…", so it cannot grow old while looking current. Text only (`textContent`): names come from people.
+// worker's `shared::glance` wrote it, every text included, drawn with the app's own classes in place of the app,
+// until the app shows its own glance (or anything but "Loading…"; at most 5 s after the app appears). The app's
+// tree is hidden meanwhile (style.css), so nothing moves. It is the worker's view at one instant, never updated:
+// after a minute it makes way for "Loading…", so it cannot grow old while looking current. Text only
+// (`textContent`): names come from people.
 
 const el = (name, className, text) => {
   const node = document.createElement(name);
@@ -16,14 +17,13 @@ const hidden = (node) => {
 };
 const app = () => document.querySelector(".app:not(#first-glance):not(#shell)");
 
-export function draw(g, share) {
+export function draw(g) {
   if (app()?.querySelector(".glance")) return; // the app was quicker
   const shell = el("div", "app");
   shell.id = "first-glance";
   const main = shell.appendChild(el("main", "follow"));
   main.appendChild(el("header", "topbar")).appendChild(el("h2", "patient-name", g.patient));
-  const by = share ? `Shared with ${share.label} by ${share.from} · read-only` : "Shared with you · read-only";
-  main.appendChild(el("p", "note shared-by", by));
+  main.appendChild(el("p", "note shared-by", g.sharedBy));
   const glance = main.appendChild(el("section", `glance ${g.tone} ${g.freshness}`));
   glance.setAttribute("aria-label", "Current glucose");
   glance.dataset.freshness = g.freshness;
@@ -39,7 +39,7 @@ export function draw(g, share) {
   if (g.delta) details.appendChild(el("span", "delta", g.delta));
   glance.appendChild(el("p", "age", g.age));
   if (g.state) glance.appendChild(el("p", "state", g.state));
-  if (g.interpolated) glance.appendChild(el("p", "footnote", "* estimated across a gap between readings"));
+  if (g.footnote) glance.appendChild(el("p", "footnote", g.footnote));
   document.body.prepend(shell);
 
   let cap;

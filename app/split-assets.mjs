@@ -1,6 +1,6 @@
-// Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild), leaves the loading of the code to
-// boot.js, and the hand-written scripts, and adds the split screens' wasm modules, and the loader that fetches
-// them, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk
+// Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild) and the hand-written scripts,
+// removes Trunk's preloads of the code (boot.js asks for it), and adds the split screens' wasm modules, and the
+// loader that fetches them, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk
 // processed only the main module. Each split module goes through the same wasm-opt as the main one (index.html's
 // flags), and the loader's import of the main module's glue gets the glue's hashed file name.
 import { execFileSync } from "node:child_process";

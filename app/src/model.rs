@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use shared::forecast::{self, Forecast, ForecastPoint};
-pub use shared::glance::{Glance, Tone, glance, tone_of};
+pub use shared::glance::{Glance, Tone, glance};
 use shared::llu::wire::{Connection, GraphData};
 use shared::reading::{Freshness, Reading, Series};
 use shared::sensor::{Sensor, SensorStatus};

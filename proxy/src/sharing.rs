@@ -119,7 +119,11 @@ pub async fn view(ctx: &Ctx, req: &Request, logbook: bool) -> ApiResult<Reply> {
     let share = open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
     let data = if logbook { Data::Logbook(share.patient_id.clone()) } else { Data::Graph(share.patient_id.clone()) };
     let (mut body, age_secs) = read(ctx, &share, data).await?;
-    let glance = if logbook { None } else { glance_unit(req).map(|unit| first_glance(&body, ctx.now, unit)) };
+    let glance = if logbook {
+        None
+    } else {
+        glance_unit(req).map(|unit| first_glance(&body, ctx.now, unit, (&share.label, &share.from)))
+    };
     if let Some(envelope) = body.as_object_mut() {
         envelope.remove("ticket");
         if let Some(glance) = glance {
@@ -151,23 +155,24 @@ fn glance_unit(req: &Request) -> Option<GlucoseUnit> {
 }
 
 /// The glance as the app would draw it for this answer at `now` (`shared::glance`), as text for `boot.js`: a share
-/// link's first look at the value does not wait for the app's code. The patient's name is named as the app names it.
-pub fn first_glance(body: &Value, now: i64, unit: GlucoseUnit) -> Value {
+/// link's first look at the value does not wait for the app's code. The patient is named as the app names them,
+/// and `sharedBy` is the app's line for the share's `(label, from)`.
+pub fn first_glance(body: &Value, now: i64, unit: GlucoseUnit, names: (&str, &str)) -> Value {
     let g = glance::glance(&graph_series(body), UtcTime::from_unix_secs(now), unit);
-    let (freshness, state) = (g.freshness_class(), g.state_text());
     let connection = body.get("data").and_then(|d| d.get("connection"));
     let name = |field| connection.and_then(|c| c.get(field)).and_then(Value::as_str).unwrap_or_default();
     json!({
         "patient": shared::llu::display_name(name("firstName"), name("lastName")),
+        "sharedBy": glance::shared_by(Some(names)),
         "value": g.value,
         "unit": g.unit,
         "arrow": g.arrow,
         "arrowLabel": g.arrow_label,
-        "delta": g.delta.map(|d| if g.delta_interpolated { d + " *" } else { d }),
-        "interpolated": g.delta_interpolated,
+        "delta": g.marked_delta(),
+        "footnote": g.footnote(),
         "age": g.age,
-        "freshness": freshness,
-        "state": state,
+        "freshness": g.freshness_class(),
+        "state": g.state_text(),
         "tone": g.tone.class(),
         "toneWords": g.tone.words(),
         "spoken": g.spoken,
@@ -417,13 +422,14 @@ mod tests {
             for (unit, later) in [(GlucoseUnit::MgDl, 60), (GlucoseUnit::MmolL, 60), (GlucoseUnit::MgDl, 20 * 60)] {
                 let now = newest.unix_secs() + later;
                 let app = glance::glance(&series, UtcTime::from_unix_secs(now), unit);
-                let first = first_glance(&body, now, unit);
-                let delta = app.delta.clone().map(|d| if app.delta_interpolated { d + " *" } else { d });
+                let first = first_glance(&body, now, unit, ("Grandma", "Alex"));
                 assert_eq!(first["value"], app.value, "{file}");
                 assert_eq!(first["unit"], app.unit);
                 assert_eq!(first["arrow"], app.arrow);
                 assert_eq!(first["arrowLabel"], app.arrow_label);
-                assert_eq!(first["delta"], json!(delta));
+                assert_eq!(first["delta"], json!(app.marked_delta()));
+                assert_eq!(first["footnote"], json!(app.footnote()));
+                assert_eq!(first["sharedBy"], "Shared with Grandma by Alex · read-only");
                 assert_eq!(first["age"], app.age);
                 assert_eq!(first["freshness"], app.freshness_class());
                 assert_eq!(first["state"], json!(app.state_text()));
@@ -432,14 +438,18 @@ mod tests {
                 let name = shared::llu::display_name(&graph.connection.first_name, &graph.connection.last_name);
                 assert_eq!(first["patient"], name);
             }
-            let stale = first_glance(&body, newest.unix_secs() + 20 * 60, GlucoseUnit::MgDl);
+            let stale = first_glance(&body, newest.unix_secs() + 20 * 60, GlucoseUnit::MgDl, ("Grandma", "Alex"));
             assert_eq!((stale["freshness"].as_str(), stale["tone"].as_str()), (Some("stale"), Some("tone-stale")));
         }
-        let empty =
-            first_glance(&json!({"status": 0, "data": {"connection": {}, "graphData": []}}), 0, GlucoseUnit::MgDl);
+        let empty = first_glance(
+            &json!({"status": 0, "data": {"connection": {}, "graphData": []}}),
+            0,
+            GlucoseUnit::MgDl,
+            ("a", "b"),
+        );
         assert_eq!((empty["value"].as_str(), empty["freshness"].as_str()), (Some("---"), Some("no-data")));
         assert_eq!(empty["patient"], "Patient");
-        let html = first_glance(&Value::String("<html>".into()), 0, GlucoseUnit::MgDl);
+        let html = first_glance(&Value::String("<html>".into()), 0, GlucoseUnit::MgDl, ("a", "b"));
         assert_eq!(html["freshness"], "no-data");
     }
 

@@ -96,6 +96,25 @@ impl Glance {
             Freshness::NoData => Some("No reading yet"),
         }
     }
+
+    /// The delta as shown, marked " *" when it was estimated across a gap (explained by [`Glance::footnote`]).
+    pub fn marked_delta(&self) -> Option<String> {
+        self.delta.as_ref().map(|d| if self.delta_interpolated { format!("{d} *") } else { d.clone() })
+    }
+
+    /// The note under an estimated delta.
+    pub const fn footnote(&self) -> Option<&'static str> {
+        if self.delta_interpolated { Some("* estimated across a gap between readings") } else { None }
+    }
+}
+
+/// The line a share link's viewer sees above the value: who it is shared with and by whom once the server has
+/// said so (`(label, from)`), and always that it is read-only.
+pub fn shared_by(names: Option<(&str, &str)>) -> String {
+    match names {
+        Some((label, from)) => format!("Shared with {label} by {from} · read-only"),
+        None => "Shared with you · read-only".to_owned(),
+    }
 }
 
 /// The glance for `series` at `now` in `unit`.
@@ -201,6 +220,17 @@ mod tests {
         let g = glance(&series(&[(0, 100), (5, 110)]), at(5), GlucoseUnit::MmolL);
         assert_eq!((g.value.as_str(), g.unit), ("6.1", "mmol/L"));
         assert_eq!(g.delta.as_deref(), Some("+0.6 mmol/L / 5 min"));
+    }
+
+    #[test]
+    fn an_estimated_delta_is_marked_and_explained() {
+        let g = glance(&series(&[(0, 100), (5, 110)]), at(5), GlucoseUnit::MgDl);
+        let estimated = Glance { delta_interpolated: true, ..g.clone() };
+        assert_eq!((g.marked_delta(), g.footnote()), (g.delta.clone(), None));
+        assert_eq!(estimated.marked_delta(), g.delta.map(|d| d + " *"));
+        assert!(estimated.footnote().is_some_and(|f| f.starts_with("* ")));
+        assert_eq!(shared_by(Some(("Grandma", "Alex"))), "Shared with Grandma by Alex · read-only");
+        assert_eq!(shared_by(None), "Shared with you · read-only");
     }
 
     #[test]

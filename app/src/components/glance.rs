@@ -37,15 +37,8 @@ pub fn Glance(
             <p class="details" aria-hidden="true">
                 <span class="trend-words">{move || g().arrow_label}</span>
                 {move || {
-                    g().delta
-                        .map(|d| {
-                            view! {
-                                <span class="delta" data-testid="delta">
-                                    {d}
-                                    {g().delta_interpolated.then_some(" *")}
-                                </span>
-                            }
-                        })
+                    glance.with(GlanceData::marked_delta)
+                        .map(|d| view! { <span class="delta" data-testid="delta">{d}</span> })
                 }}
             </p>
             <p class="age" data-testid="age">
@@ -55,9 +48,7 @@ pub fn Glance(
                 </Show>
             </p>
             {move || state_text().map(|t| view! { <p class="state" data-testid="state">{t}</p> })}
-            <Show when=move || g().delta_interpolated>
-                <p class="footnote">"* estimated across a gap between readings"</p>
-            </Show>
+            {move || glance.with(GlanceData::footnote).map(|f| view! { <p class="footnote">{f}</p> })}
         </section>
     }
 }

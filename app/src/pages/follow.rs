@@ -217,9 +217,8 @@ pub fn Follow() -> impl IntoView {
             // A viewer always sees that this is someone else's data, read-only: with the names once the server has
             // said them, and without them before that or offline (they are not kept on the device).
             {move || state.viewer.with(Option::is_some).then(|| {
-                let text = share.with(|meta| match meta {
-                    Some(meta) => format!("Shared with {} by {} · read-only", meta.label, meta.from),
-                    None => "Shared with you · read-only".to_owned(),
+                let text = share.with(|meta| {
+                    shared::glance::shared_by(meta.as_ref().map(|m| (m.label.as_str(), m.from.as_str())))
                 });
                 view! { <p class="note shared-by">{text}</p> }
             })}
