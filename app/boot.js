@@ -67,9 +67,14 @@ codeAfter
       link.href = href;
       document.head.append(link);
     }
-    return Promise.all([import(tag.dataset.js), parsed]);
+    // The main module is compiled off the main thread (`compileStreaming` would finish on it, in one long task),
+    // and started in a task of its own.
+    const compiled = fetch(tag.dataset.wasm)
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`${r.status}`))))
+      .then((bytes) => WebAssembly.compile(bytes));
+    return Promise.all([import(tag.dataset.js), compiled, parsed]);
   })
-  .then(([app]) => app.default({ module_or_path: tag.dataset.wasm }))
+  .then(([app, module]) => new Promise((done) => setTimeout(done, 0)).then(() => app.default({ module_or_path: module })))
   .then(() => {
     // The app has drawn its first screen (in the same task, so no frame shows both): the copy goes, and what was
     // typed into it, and the focus, move to the app's own fields.

@@ -45,7 +45,7 @@ writeFileSync(join(staging, "__wasm_split.js"), minify(loader.replaceAll('from "
 // The files the follow page's code needs (its module and the chunks it shares with other screens), read from the
 // loader: boot.js fetches them at once on a device that follows someone, rather than after the main module starts.
 const loads = new Map();
-const load = /(?:export )?const (\w+) = (?:wrapAsyncCb\()?makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([\w.]+)", import\.meta\.url\)\);[\s\S]*?\n\}\s*,\s*\[([^\]]*)\]\)/g;
+const load = /(?:export )?const (\w+) = (?:wrapAsyncCb\()?makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\.\/([\w.]+)", import\.meta\.url\)\)[\s\S]*?\n\}\s*,\s*\[([^\]]*)\]\)/g;
 for (const [, name, file, deps] of loader.matchAll(load)) {
   loads.set(name, { file, deps: deps.split(",").map((d) => d.trim()).filter(Boolean) });
 }

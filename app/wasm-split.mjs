@@ -33,8 +33,35 @@ const loader = readFileSync(loaderPath, "utf8");
 const destructured = /const \{ ([^}]*)\} = initSync\(undefined, undefined\);/;
 const names = destructured.exec(loader)?.[1];
 if (!names?.includes(`${TABLE},`)) throw new Error(`__wasm_split.js does not read ${TABLE} from the main module`);
-writeFileSync(loaderPath, loader.replace(destructured, (line) => line.replace(`${TABLE},`, `${ALIAS}: ${TABLE},`)));
+writeFileSync(loaderPath, inTasks(loader.replace(destructured, (line) => line.replace(`${TABLE},`, `${ALIAS}: ${TABLE},`))));
 renameSync(join(dir, "main.wasm"), linked);
+
+/** The loader with its work in separate tasks: each module is compiled, then instantiated once its dependencies
+ * are, then the screen is drawn, each after a zero-delay timer. Done in one go (as written), a slow phone's main
+ * thread is held for the whole follow page's start; in pieces, a frame or a tap can come between them. */
+function inTasks(loader) {
+  const steps = [
+    // A zero-delay timer, beside the loader's own helpers.
+    ["function makeLoad(", "const nextTask = () => new Promise((done) => setTimeout(done, 0));\nfunction makeLoad("],
+    // The screen's code runs in a task after its module is instantiated.
+    ["await callee();\n", "await callee();\n            await nextTask();\n"],
+    // A module is instantiated in a task after its dependencies are.
+    ["await Promise.all(parallelStuff);\n", "await Promise.all(parallelStuff);\n        await nextTask();\n"],
+  ];
+  let out = loader;
+  for (const [from, to] of steps) {
+    if (!out.includes(from)) throw new Error(`__wasm_split.js has changed: no "${from.trim()}"`);
+    out = out.replaceAll(from, to);
+  }
+  // Each module is compiled once downloaded (that needs no imports), off the main thread (`compileStreaming` would
+  // finish on it, in one long task), and instantiated in a later task.
+  const fetched = /const src = fetch\(([^;]*)\);/g;
+  const streaming = "WebAssembly.instantiateStreaming(src, imports)";
+  if (!fetched.test(out) || !out.includes(streaming)) throw new Error("__wasm_split.js has changed: no fetch(...) to compile");
+  const compile = ".then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`${r.status}`)))).then((b) => WebAssembly.compile(b))";
+  out = out.replace(fetched, (_, url) => `const src = fetch(${url})${compile};`);
+  return out.replaceAll(streaming, "WebAssembly.instantiate(await src, imports)");
+}
 
 /** The module with one more export: `alias`, for what the export `name` exports. */
 function withExportAlias(wasm, name, alias) {

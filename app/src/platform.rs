@@ -435,6 +435,18 @@ pub fn take_early_share_graph(secret: &str) -> Option<impl Future<Output = Resul
     same.then_some(async move { JsFuture::from(answer).await?.dyn_into::<web_sys::Response>() })
 }
 
+/// Resolves in a task of its own (a zero-delay timer): the work after it no longer lengthens the task that awaited
+/// it, so a slow phone's main thread is held in shorter pieces and a tap or a frame can come between them.
+pub async fn next_task() {
+    let promise = Promise::new(&mut |resolve, _| {
+        let queued = web_sys::window().and_then(|w| w.set_timeout_with_callback(&resolve).ok());
+        if queued.is_none() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 /// Whether this browser can receive Web Push here (a service worker and `PushManager`). On iOS that is only in an
 /// app added to the home screen.
 pub fn push_supported() -> bool {

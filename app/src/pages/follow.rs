@@ -79,7 +79,9 @@ pub fn Follow() -> impl IntoView {
         // first answer names them) asks for nothing again.
         let id = if viewer.is_some() { selected.get_untracked() } else { selected.get() };
         async move {
-            match (viewer, id) {
+            // Asked for (or, for a share link, taken from boot.js and decoded) in a task after the page is drawn.
+            platform::next_task().await;
+            let answer = match (viewer, id) {
                 (Some(secret), id) => {
                     let answer = api::share_graph(&secret).await;
                     let id = match &answer {
@@ -96,7 +98,10 @@ pub fn Follow() -> impl IntoView {
                 }
                 (None, Some(id)) => Some((id.clone(), api::graph(&id).await)),
                 (None, None) => None,
-            }
+            };
+            // The answer was decoded in this task; it is merged, stored and drawn in the next ones.
+            platform::next_task().await;
+            answer
         }
     });
     let error = RwSignal::new(None::<ApiError>);
@@ -107,8 +112,15 @@ pub fn Follow() -> impl IntoView {
         match answer {
             Ok(graph) => {
                 let data = PatientData::from_graph(&graph, store::history(&id), now);
-                store::save_history(&id, &data.series);
-                store::save_snapshot(&id, &Snapshot { graph, fetched_at: now.unix_secs() });
+                // Stored in a task of its own, after the new value is drawn.
+                let (key, series) = (id.clone(), data.series.clone());
+                set_timeout(
+                    move || {
+                        store::save_history(&key, &series);
+                        store::save_snapshot(&key, &Snapshot { graph, fetched_at: now.unix_secs() });
+                    },
+                    Duration::ZERO,
+                );
                 // The patient on screen is the one shown at once (and offline) next time, even when nobody picked
                 // them from a list: an account that follows one person, or a share link. A late answer for a
                 // patient the user has since moved away from does not undo that choice.
