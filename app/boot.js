@@ -1,6 +1,6 @@
-// Starts the app. Trunk writes the hashed file names into this script's tag (Trunk.toml `pattern_script`), so the
-// page needs no inline script and the CSP stays `script-src 'self'`. A classic script in <head>: it runs before
-// the first paint.
+// Starts the app. Trunk writes the hashed file names into this script's tag (Trunk.toml `pattern_script`), and the
+// build puts the script itself into index.html before the stylesheet (split-assets.mjs, with its hash in the CSP:
+// `script-src 'self' 'wasm-unsafe-eval' 'sha256-…'`), so it runs as soon as it is parsed, with no request of its own.
 const tag = document.currentScript;
 const root = document.documentElement;
 const parsed = new Promise((done) =>

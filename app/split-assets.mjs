@@ -4,7 +4,8 @@
 // processed only the main module. Each split module goes through the same wasm-opt as the main one (index.html's
 // flags), and the loader's import of the main module's glue gets the glue's hashed file name.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 const staging = process.env.TRUNK_STAGING_DIR;
@@ -15,6 +16,15 @@ const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGE
 const split = join(targetDir, "wasm32-unknown-unknown", profile, "wasm-split", "tidewatch_app");
 if (!existsSync(join(split, "__wasm_split.js"))) {
   throw new Error(`${split} has no __wasm_split.js: the app was not split when linked (app/wasm-link.sh)`);
+}
+
+const linked = join(targetDir, "wasm32-unknown-unknown", profile, "tidewatch-app.wasm");
+const stamp = readFileSync(join(split, "main.sha256"), "utf8").trim();
+if (createHash("sha256").update(readFileSync(linked)).digest("hex") !== stamp) {
+  throw new Error(
+    `${split} is from another link than ${linked} (cargo reused an older build without linking again): ` +
+      "touch app/src/main.rs and build again",
+  );
 }
 
 const glue = readdirSync(staging).filter((f) => /^tidewatch-app-[0-9a-f]+\.js$/.test(f));
@@ -65,6 +75,28 @@ writeFileSync(bootPath, boot.replace("__TIDEWATCH_FOLLOW_PAGE__", JSON.stringify
 for (const file of ["sw.js", "boot.js"]) {
   writeFileSync(join(staging, file), minify(readFileSync(join(staging, file)), ["--minify"]));
 }
+// boot.js goes into index.html, allowed by its hash in the CSP (`_headers`), before the page's first <link>: it runs
+// as soon as it is parsed (a script after the stylesheet would wait for it), and needs no request of its own, so a
+// share link's data are asked for one round trip, or more, sooner on a slow link.
+const bootCode = readFileSync(bootPath, "utf8").trim();
+if (/<\/script|<!--/i.test(bootCode)) throw new Error("boot.js cannot be inlined: it contains </script or <!--");
+const bootTag = /<script\b([^>]*?)\s+src="?\/boot\.js"?([^>]*)><\/script>/;
+const withTag = readFileSync(htmlPath, "utf8");
+const [tag, before, after] = bootTag.exec(withTag) ?? [];
+if (!tag) throw new Error("index.html has no <script src=/boot.js> (Trunk.toml pattern_script)");
+const withoutTag = withTag.replace(tag, "");
+const firstLink = withoutTag.indexOf("<link");
+if (firstLink < 0 || firstLink > withoutTag.indexOf("</head>")) throw new Error("index.html has no <link> in its <head>");
+const inline = `<script${before}${after}>${bootCode}</script>`;
+writeFileSync(htmlPath, withoutTag.slice(0, firstLink) + inline + withoutTag.slice(firstLink));
+const headersPath = join(staging, "_headers");
+const policy = "script-src 'self' 'wasm-unsafe-eval'";
+const headers = readFileSync(headersPath, "utf8");
+if (headers.split(policy).length !== 2) throw new Error(`_headers must say "${policy}" once`);
+const hash = createHash("sha256").update(bootCode, "utf8").digest("base64");
+writeFileSync(headersPath, headers.replace(policy, `${policy} 'sha256-${hash}'`));
+rmSync(bootPath);
+
 // boot.js's module for a share link's first look.
 writeFileSync(join(staging, "first-glance.js"), minify(readFileSync(join(staging, "first-glance.js"))));
 

@@ -8,6 +8,7 @@
 // The export also tells wasm-opt that code outside the module uses the table, so it keeps every slot as it is.
 // The main module then replaces the linked file: Trunk runs wasm-bindgen on it as on any build.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
@@ -35,6 +36,10 @@ const names = destructured.exec(loader)?.[1];
 if (!names?.includes(`${TABLE},`)) throw new Error(`__wasm_split.js does not read ${TABLE} from the main module`);
 writeFileSync(loaderPath, inTasks(loader.replace(destructured, (line) => line.replace(`${TABLE},`, `${ALIAS}: ${TABLE},`))));
 renameSync(join(dir, "main.wasm"), linked);
+// The split modules fit only this main module. Cargo may later reuse an older link of the app without running the
+// linker (after a build with other settings), which would leave these files from another build: split-assets.mjs
+// checks this stamp against the module Trunk took.
+writeFileSync(join(dir, "main.sha256"), createHash("sha256").update(readFileSync(linked)).digest("hex"));
 
 /** The loader with its work in separate tasks: each module is compiled, then instantiated once its dependencies
  * are, then the screen is drawn, each after a zero-delay timer. Done in one go (as written), a slow phone's main

@@ -11,7 +11,7 @@ const hashed = (re) => {
   if (found.length !== 1) throw new Error(`expected one ${re} in ${dist}, found ${found.join(", ") || "none"}`);
   return found[0];
 };
-// What a first visit fetches: the page and its loader, the app's main wasm module, its glue and the loader of its
+// What a first visit fetches: the page (its loader, boot.js, is inlined), the app's main wasm module, its glue and the loader of its
 // split modules (imported by the glue), the style, the manifest, the service worker (registered at start) and the
 // favicon. Not the split modules (the follow page, the consent step, the end of a share link): the page fetches
 // each when it is first shown, and the service worker precaches them after the first page is up.
@@ -21,7 +21,6 @@ const files = [
   "__wasm_split.js",
   hashed(/^style-[0-9a-f]+\.css$/),
   "index.html",
-  "boot.js",
   "manifest.webmanifest",
   "sw.js",
   "icons/icon-192.png",
