@@ -54,7 +54,22 @@ pub fn Follow() -> impl IntoView {
     let share = RwSignal::new(None::<api::ShareMeta>);
     // The last data this device saw for the remembered patient, shown at once (its age and freshness say how old
     // it is) while the first answer is on its way; replaced by that answer, or marked offline if it fails.
-    let shown = RwSignal::new(state.prefs.with_untracked(|p| p.patient_id.clone()).and_then(|id| last_seen(&id)));
+    // Read and drawn in the task after this page's first one, so that starting the page and reading and drawing the
+    // stored copy are not one long hold of a slow phone's main thread; an answer that came first is not replaced.
+    let shown = RwSignal::new(None::<Shown>);
+    if let Some(id) = state.prefs.with_untracked(|p| p.patient_id.clone()) {
+        set_timeout(
+            move || {
+                let Some(last) = last_seen(&id) else { return };
+                shown.try_update(|s| {
+                    if s.is_none() {
+                        *s = Some(last);
+                    }
+                });
+            },
+            Duration::ZERO,
+        );
+    }
     // Offline, the list cannot load: the patient on screen still has a name.
     let patients = Memo::new(move |_| match connections.get() {
         Some(Some(Ok(list))) => list.iter().map(PatientRef::of).collect::<Vec<_>>(),
