@@ -17,7 +17,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const [base, secret, reports, runsArg] = process.argv.slice(2);
-const runs = Number(runsArg || 3);
+const runs = Number(runsArg || 5);
 const pages = (process.env.LIGHTHOUSE_PAGES || "sign-in,family-link,follow-reopened").split(",");
 const pkg = path.dirname(path.dirname(process.env.LIGHTHOUSE || ""));
 const { default: lighthouse } = await import(pathToFileURL(path.join(pkg, "core/index.js")));

@@ -5,7 +5,7 @@
 //! Lighthouse's default mobile audit (slow 4G, 4× CPU slowdown, a 412 px phone) in headless Chromium of
 //! the sign-in page a first-time visitor sees, the follow view a share link opens, and the follow view of a
 //! signed-in phone that opens the app again. The results go to stdout as a Markdown table. `cargo xtask bench`
-//! installs Lighthouse and runs this binary with `LIGHTHOUSE` set to its CLI; `LIGHTHOUSE_RUNS` (default 3) sets how
+//! installs Lighthouse and runs this binary with `LIGHTHOUSE` set to its CLI; `LIGHTHOUSE_RUNS` (default 5) sets how
 //! many times each page is audited, `LIGHTHOUSE_THROTTLING` (default `simulate,devtools`) with which methods and
 //! `LIGHTHOUSE_PAGES` (default `sign-in,family-link,follow-reopened`) which pages.
 
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let cli = std::env::var("LIGHTHOUSE").map_err(|_| "set LIGHTHOUSE to Lighthouse's cli/index.js")?;
-    let runs = std::env::var("LIGHTHOUSE_RUNS").unwrap_or_else(|_| "3".into());
+    let runs = std::env::var("LIGHTHOUSE_RUNS").unwrap_or_else(|_| "5".into());
     let stack = Stack::start(&[]).map_err(|e| e.to_string())?;
     let (email, password) = ("grandma-link@lighthouse.test", "lighthouse123");
     stack.fake.add_account(Account::new(email, password));
