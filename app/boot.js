@@ -74,7 +74,9 @@ codeAfter
       .then((bytes) => WebAssembly.compile(bytes));
     return Promise.all([import(tag.dataset.js), compiled, parsed]);
   })
-  .then(([app, module]) => new Promise((done) => setTimeout(done, 0)).then(() => app.default({ module_or_path: module })))
+  .then(([app, module]) =>
+    new Promise((done) => setTimeout(done, 0)).then(() => app.default({ module_or_path: module })),
+  )
   .then(() => {
     // The app has drawn its first screen (in the same task, so no frame shows both): the copy goes, and what was
     // typed into it, and the focus, move to the app's own fields.

@@ -62,8 +62,13 @@ function inTasks(loader) {
   // finish on it, in one long task), and instantiated in a later task.
   const fetched = /const src = fetch\(([^;]*)\);/g;
   const streaming = "WebAssembly.instantiateStreaming(src, imports)";
-  if (!fetched.test(out) || !out.includes(streaming)) throw new Error("__wasm_split.js has changed: no fetch(...) to compile");
-  const compile = ".then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`${r.status}`)))).then((b) => WebAssembly.compile(b))";
+  if (!fetched.test(out) || !out.includes(streaming)) {
+    throw new Error("__wasm_split.js has changed: no fetch(...) to compile");
+  }
+  // As boot.js compiles the main module.
+  const compile =
+    ".then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`${r.status}`))))" +
+    ".then((b) => WebAssembly.compile(b))";
   out = out.replace(fetched, (_, url) => `const src = fetch(${url})${compile};`);
   return out.replaceAll(streaming, "WebAssembly.instantiate(await src, imports)");
 }
