@@ -3,13 +3,15 @@
 //!
 //! The worker must have been built (`cargo xtask build-worker`, which `cargo xtask test` runs first). wrangler
 //! runs from a generated copy of `wrangler.toml` without its build command, with its state in a fresh
-//! directory, and dies with the test binary (a shell wrapper kills it when its stdin closes).
+//! directory, and dies with the test binary (a shell wrapper kills it when its stdin closes). A test can restart it
+//! on the same port and state ([`Stack::restart`]); `proxy-bench` also runs it without `wrangler dev`
+//! ([`Stack::start_bare`]).
 
 use std::io::{self, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::fake::FakeLlu;
@@ -30,6 +32,15 @@ pub const TEST_VAPID_SUBJECT: &str = "mailto:alarms@tidewatch.test";
 /// How long wrangler may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(90);
 
+/// What runs the worker.
+#[derive(Clone, Copy)]
+enum Runner {
+    /// `wrangler dev`, as a self-hoster runs it.
+    WranglerDev,
+    /// Miniflare alone (`tests/bench/workerd.mjs`).
+    Miniflare,
+}
+
 /// The fake upstream and the worker in front of it.
 pub struct Stack {
     /// The fake LibreLinkUp.
@@ -40,7 +51,16 @@ pub struct Stack {
     pub worker: String,
     /// The worker's log file.
     pub log: PathBuf,
-    wrangler: Child,
+    runner: Mutex<Child>,
+    spec: Spec,
+}
+
+/// How to start the worker again ([`Stack::restart`]).
+struct Spec {
+    program: PathBuf,
+    args: Vec<String>,
+    dir: PathBuf,
+    port: u16,
 }
 
 /// The workspace root.
@@ -79,7 +99,18 @@ impl Stack {
         Stack::launch(vars, Some(assets))
     }
 
+    /// The worker alone in workerd through Miniflare (`tests/bench/workerd.mjs`), from the same configuration
+    /// but without `wrangler dev`'s ProxyWorker and DevTools inspector, whose work on every request is not the
+    /// worker's and exists only locally. For `proxy-bench`; tests use [`Stack::start`].
+    pub fn start_bare(vars: &[(&str, &str)]) -> io::Result<Stack> {
+        Stack::launch_with(Runner::Miniflare, vars, None)
+    }
+
     fn launch(vars: &[(&str, &str)], assets: Option<&Path>) -> io::Result<Stack> {
+        Stack::launch_with(Runner::WranglerDev, vars, assets)
+    }
+
+    fn launch_with(runner: Runner, vars: &[(&str, &str)], assets: Option<&Path>) -> io::Result<Stack> {
         let fake = FakeLlu::spawn(0)?;
         let push = FakePush::spawn()?;
         let root = root();
@@ -87,33 +118,16 @@ impl Stack {
             return Err(io::Error::other("the worker is not built: run `cargo xtask build-worker` first"));
         }
         let port = free_port()?;
-        let inspector = free_port()?;
         let dir = root.join("target/wrangler-test").join(format!("{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let config = dir.join("wrangler.toml");
         std::fs::write(&config, test_config(&std::fs::read_to_string(root.join("wrangler.toml"))?, assets))?;
         let log = dir.join("wrangler.log");
-        let mut args: Vec<String> = [
-            "dev",
-            "-c",
-            &config.to_string_lossy(),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--inspector-port",
-            &inspector.to_string(),
-            "--show-interactive-dev-session=false",
-            "--persist-to",
-            &dir.join("state").to_string_lossy(),
-            "--log-level",
-            "warn",
-            // `/__scheduled?cron=…&time=<ms>` runs the Cron Trigger at that instant.
-            "--test-scheduled",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+        for file in [&log, &dir.join("wrangler.err")] {
+            std::fs::File::create(file)?;
+        }
+        let state = dir.join("state").to_string_lossy().into_owned();
+        let config = config.to_string_lossy().into_owned();
         let upstream = fake.base_url();
         let push_origin = push.base_url();
         let defaults = [
@@ -124,40 +138,61 @@ impl Stack {
             ("VAPID_SUBJECT", TEST_VAPID_SUBJECT),
             ("PUSH_ORIGINS", push_origin.as_str()),
         ];
-        for (name, value) in defaults.iter().filter(|(n, _)| !vars.iter().any(|(v, _)| v == n)).chain(vars) {
-            args.push("--var".into());
-            args.push(format!("{name}:{value}"));
-        }
-        let wrangler = root.join("node_modules/.bin/wrangler");
-        let home = root.join("target/wrangler-home");
-        let mut child = Command::new("sh")
-            .arg("-c")
-            // Run wrangler in the background; when the test binary exits, stdin closes and `read` returns.
-            .arg(r#""$@" & pid=$!; read _ignored; kill "$pid" 2>/dev/null; sleep 1; kill -9 "$pid" 2>/dev/null"#)
-            .arg("sh")
-            .arg(&wrangler)
-            .args(&args)
-            .current_dir(&root)
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("CLOUDFLARE_TELEMETRY_DISABLED", "1")
-            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
-            .stdin(Stdio::piped())
-            .stdout(std::fs::File::create(&log)?)
-            .stderr(std::fs::File::create(dir.join("wrangler.err"))?)
-            .spawn()?;
-        let worker = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        while !answers(port) {
-            if started.elapsed() > START_TIMEOUT || child.try_wait()?.is_some() {
-                let _ = child.kill();
-                let err = std::fs::read_to_string(dir.join("wrangler.err")).unwrap_or_default();
-                return Err(io::Error::other(format!("wrangler dev did not start on {worker}: {err}")));
+        let vars = defaults.iter().filter(|(n, _)| !vars.iter().any(|(v, _)| v == n)).chain(vars);
+        let (program, args): (PathBuf, Vec<String>) = match runner {
+            Runner::WranglerDev => {
+                let mut args: Vec<String> = [
+                    "dev",
+                    "-c",
+                    &config,
+                    "--ip",
+                    "127.0.0.1",
+                    "--port",
+                    &port.to_string(),
+                    "--inspector-port",
+                    &free_port()?.to_string(),
+                    "--show-interactive-dev-session=false",
+                    "--persist-to",
+                    &state,
+                    "--log-level",
+                    "warn",
+                    // `/__scheduled?cron=…&time=<ms>` runs the Cron Trigger at that instant.
+                    "--test-scheduled",
+                ]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+                for (name, value) in vars {
+                    args.push("--var".into());
+                    args.push(format!("{name}:{value}"));
+                }
+                (root.join("node_modules/.bin/wrangler"), args)
             }
-            std::thread::sleep(Duration::from_millis(200));
+            Runner::Miniflare => {
+                let script = root.join("tests/bench/workerd.mjs").to_string_lossy().into_owned();
+                let mut args = vec![script, config, port.to_string(), state];
+                args.extend(vars.map(|(name, value)| format!("{name}={value}")));
+                (PathBuf::from("node"), args)
+            }
+        };
+        let spec = Spec { program, args, dir, port };
+        let child = spec.spawn()?;
+        Ok(Stack { fake, push, worker: format!("http://127.0.0.1:{port}"), log, runner: Mutex::new(child), spec })
+    }
+
+    /// Stops the worker and starts it again on the same port with the same stored state (Durable Objects
+    /// storage), as when workerd restarts or evicts every object: whatever an object kept only in memory is gone.
+    pub fn restart(&self) -> io::Result<()> {
+        let mut runner = self.runner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        stop(&mut runner);
+        if answers(self.spec.port) {
+            return Err(io::Error::other(format!(
+                "port {} still answers after the worker was stopped",
+                self.spec.port
+            )));
         }
-        Ok(Stack { fake, push, worker, log, wrangler: child })
+        *runner = self.spec.spawn()?;
+        Ok(())
     }
 
     /// `path` on the worker.
@@ -209,12 +244,52 @@ impl Stack {
     }
 }
 
+impl Spec {
+    /// Starts the runner and waits until the worker answers.
+    fn spawn(&self) -> io::Result<Child> {
+        let root = root();
+        let home = root.join("target/wrangler-home");
+        let mut child = Command::new("sh")
+            .arg("-c")
+            // Run the worker in the background; when the test binary exits, stdin closes and `read` returns.
+            .arg(r#""$@" & pid=$!; read _ignored; kill "$pid" 2>/dev/null; sleep 1; kill -9 "$pid" 2>/dev/null"#)
+            .arg("sh")
+            .arg(&self.program)
+            .args(&self.args)
+            .current_dir(&root)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_TELEMETRY_DISABLED", "1")
+            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .stdin(Stdio::piped())
+            .stdout(std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("wrangler.log"))?)
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(self.dir.join("wrangler.err"))?)
+            .spawn()?;
+        let started = Instant::now();
+        while !answers(self.port) {
+            if started.elapsed() > START_TIMEOUT || child.try_wait()?.is_some() {
+                stop(&mut child);
+                let err = std::fs::read_to_string(self.dir.join("wrangler.err")).unwrap_or_default();
+                return Err(io::Error::other(format!("the worker did not start on port {}: {err}", self.port)));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Ok(child)
+    }
+}
+
+/// Stops a runner started by [`Spec::spawn`]: its wrapper kills it when a line arrives, then exits.
+fn stop(child: &mut Child) {
+    if let Some(stdin) = child.stdin.as_mut() {
+        let _ = stdin.write_all(b"\n");
+    }
+    let _ = child.wait();
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
-        if let Some(stdin) = self.wrangler.stdin.as_mut() {
-            let _ = stdin.write_all(b"\n");
-        }
-        let _ = self.wrangler.wait();
+        stop(self.runner.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 }
 

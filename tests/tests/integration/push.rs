@@ -310,6 +310,27 @@ async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
     present("/api/push/unsubscribe", &phone, json!({})).await;
 }
 
+/// workerd restarts (or evicts the Watcher) while an urgent low is ringing: the Watcher reads its phones, alarm
+/// states and last tick back from storage, so the low neither rings again as new nor stops repeating.
+#[tokio::test]
+async fn an_urgent_low_keeps_its_rhythm_across_a_restart_of_the_worker() {
+    let Owner { _clock, t, account, token, patient } = owner("restart", 45, 6 * MINUTE, 10 * MINUTE).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    cron(&account, t).await;
+    assert_eq!(kinds(&phone), ["UrgentLow"]);
+    stack().restart().unwrap();
+    cron(&account, t).await; // The same minute again, after the restart: a duplicate.
+    cron(&account, t + MINUTE).await;
+    assert_eq!(kinds(&phone), ["UrgentLow"], "the alarm state came back: no second push as if it were new");
+    cron(&account, t + 5 * MINUTE).await;
+    assert_eq!(kinds(&phone), ["UrgentLow", "UrgentLow"], "the phone came back: the 5-minute repeat rings");
+    stack().restart().unwrap();
+    cron(&account, t + 6 * MINUTE).await;
+    assert_eq!(kinds(&phone).len(), 2);
+    let (status, _) = present("/api/push/unsubscribe", &phone, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "the key came back");
+}
+
 #[tokio::test]
 async fn shared_acknowledgement_stops_every_phone_and_a_revoked_link_stops_its_phone() {
     let Owner { _clock, t, account, token, patient } = owner("shared", 45, 15 * MINUTE, 20 * MINUTE).await;
