@@ -7,6 +7,6 @@ use crate::{cargo, run, say, worker};
 /// `cargo xtask bench`'s proxy part: builds the worker, then runs `proxy-bench` (release) against it.
 pub fn proxy_bench() -> crate::Result<()> {
     worker::build_worker()?;
-    say("the proxy on loopback: added latency, upstream calls per viewer count (proxy-bench, about 2½ minutes)");
+    say("the proxy on loopback: added latency, upstream calls per viewer count (proxy-bench, about 3½ minutes)");
     run(&mut cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "proxy-bench"]))
 }

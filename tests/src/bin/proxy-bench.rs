@@ -5,7 +5,9 @@
 //!
 //! 1. **Added latency.** The same uncached call, `GET /llu/config/country?country=DE`, straight to the fake and
 //!    through the worker (which calls the fake each time), plus the cached path, `GET /llu/connections` with a
-//!    session (served from the account's hub after the first call). At 1 and at 50 concurrent keep-alive
+//!    session (served from the account's hub after the first call). The worker is measured twice: under
+//!    `wrangler dev`, and in bare workerd through Miniflare ([`Stack::start_bare`]), without the dev server's
+//!    ProxyWorker hop and DevTools inspector. At 1 and at 50 concurrent keep-alive
 //!    clients: a warm-up, then a fixed number of requests, each one timed; the cases take turns in rounds so
 //!    that noise from the rest of the machine falls on all of them alike. "Added" is the worker's percentile
 //!    minus the direct one.
@@ -43,7 +45,7 @@ const CONNECTIONS: &str = "/llu/connections";
 /// Each case's measured requests are spread over this many rounds, the cases taking turns.
 const ROUNDS: usize = 4;
 /// A case's round stops early (with fewer requests, as the table shows) after this long, so that a slow or busy
-/// machine still finishes in about 5 minutes: 6 cases × (8 s warm-up + 4 rounds × 8 s) + the viewers' 65 s.
+/// machine still finishes in about 8 minutes: 5 cases × 2 levels × (8 s warm-up + 4 rounds × 8 s) + the viewers' 65 s.
 const ROUND_TIME_LIMIT: Duration = Duration::from_secs(8);
 /// A case's warm-up stops early after this long.
 const WARMUP_TIME_LIMIT: Duration = Duration::from_secs(8);
@@ -271,10 +273,12 @@ struct LevelResult {
     rows: Vec<(&'static str, Stats, usize, Option<String>)>,
 }
 
-/// Part 1: every case at every level. Also returns the cached account's upstream `/llu/connections` count.
-async fn latency(stack: &Stack) -> Result<(Vec<LevelResult>, usize)> {
+/// Part 1: every case at every level. Also returns the cached account's upstream `/llu/connections` count
+/// (through `wrangler dev`).
+async fn latency(stack: &Stack, bare: &Stack) -> Result<(Vec<LevelResult>, usize)> {
     let email = account(stack, "cached");
     let token = login(&client()?, &stack.worker, &email).await?;
+    let bare_token = login(&client()?, &bare.worker, &account(bare, "cached")).await?;
     let cases = [
         Case {
             name: "direct: fake country config",
@@ -283,6 +287,12 @@ async fn latency(stack: &Stack) -> Result<(Vec<LevelResult>, usize)> {
         },
         Case { name: "worker: country config (uncached)", url: stack.url(COUNTRY), headers: HeaderMap::new() },
         Case { name: "worker: /llu/connections (hub cache)", url: stack.url(CONNECTIONS), headers: bearer(&token)? },
+        Case { name: "bare workerd: country config (uncached)", url: bare.url(COUNTRY), headers: HeaderMap::new() },
+        Case {
+            name: "bare workerd: /llu/connections (hub cache)",
+            url: bare.url(CONNECTIONS),
+            headers: bearer(&bare_token)?,
+        },
     ];
     let mut results = Vec::new();
     for level in &LEVELS {
@@ -489,17 +499,20 @@ fn print_viewers(results: &[ViewerResult]) {
 }
 
 /// Both parts, printing as they finish.
-async fn bench(stack: &Stack) -> Result<()> {
+async fn bench(stack: &Stack, bare: &Stack) -> Result<()> {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get);
     println!("## proxy-bench\n");
     println!(
-        "worker {} (wrangler dev, workerd) in front of the fake on {}; {cores} cores; load average {} at the start\n",
+        "worker {} (wrangler dev, workerd) in front of the fake on {}; the same worker in bare workerd (Miniflare, \
+         no ProxyWorker or inspector) {} in front of its own fake {}; {cores} cores; load average {} at the start\n",
         stack.worker,
         stack.fake.base_url(),
+        bare.worker,
+        bare.fake.base_url(),
         load_average()
     );
     let started = Instant::now();
-    let (levels, cached_upstream) = latency(stack).await?;
+    let (levels, cached_upstream) = latency(stack, bare).await?;
     print_latency(&levels, cached_upstream);
     let viewers = viewers(stack).await?;
     print_viewers(&viewers);
@@ -512,12 +525,16 @@ fn run() -> Result<()> {
     eprintln!("proxy-bench: starting the fake and the worker (wrangler dev)");
     let stack = Stack::start(&[]).map_err(|e| format!("cannot start the fake and the worker: {e}"))?;
     eprintln!("proxy-bench: worker {} (log {}), fake {}", stack.worker, stack.log.display(), stack.fake.base_url());
+    eprintln!("proxy-bench: starting another fake and the worker in bare workerd (Miniflare)");
+    let bare = Stack::start_bare(&[]).map_err(|e| format!("cannot start the worker in bare workerd: {e}"))?;
+    eprintln!("proxy-bench: bare worker {} (log {}), fake {}", bare.worker, bare.log.display(), bare.fake.base_url());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
-    let result = runtime.block_on(bench(&stack));
+    let result = runtime.block_on(bench(&stack, &bare));
     drop(runtime);
+    drop(bare);
     drop(stack);
     result
 }

@@ -925,3 +925,24 @@ async fn demo_visitors_share_the_demo_but_not_each_others_links() {
     assert_eq!(revoke.status, StatusCode::NOT_FOUND, "{}", revoke.text);
     assert_eq!(share_get("/api/share/graph", &secret).await.status, StatusCode::OK);
 }
+
+/// `proxy-bench`'s second runner (`tests/bench/workerd.mjs`: the worker in workerd through Miniflare, without
+/// `wrangler dev`) serves the same worker with its Durable Objects, so its latency rows measure this worker.
+#[tokio::test]
+async fn the_benchmarks_bare_workerd_runner_serves_the_worker_and_its_objects() {
+    let bare = tokio::task::spawn_blocking(|| Stack::start_bare(&[])).await.unwrap().unwrap();
+    let email = format!("bare-{}@tidewatch.test", std::process::id());
+    bare.fake.add_account(Account::new(&email, "right-password"));
+    let http = client();
+    let login = json!({"email": email, "password": "right-password"});
+    let answer: Value = http.post(bare.url("/llu/auth/login")).json(&login).send().await.unwrap().json().await.unwrap();
+    let token = answer["data"]["authTicket"]["token"].as_str().expect("a sealed session").to_owned();
+    for _ in 0..2 {
+        let response = http.get(bare.url("/llu/connections")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let list: Value = response.json().await.unwrap();
+        assert!(list["data"][0]["patientId"].is_string(), "{list}");
+    }
+    assert_eq!(bare.fake.count(&email, CallKind::Connections), 1, "the second read came from the hub's cache");
+    tokio::task::spawn_blocking(move || drop(bare)).await.unwrap();
+}
