@@ -185,6 +185,11 @@ impl Stack {
     pub fn restart(&self) -> io::Result<()> {
         let mut runner = self.runner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         stop(&mut runner);
+        // workerd may take a moment to follow its parent out on a busy machine.
+        let stopped = Instant::now();
+        while answers(self.spec.port) && stopped.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
         if answers(self.spec.port) {
             return Err(io::Error::other(format!(
                 "port {} still answers after the worker was stopped",
