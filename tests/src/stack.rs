@@ -187,14 +187,12 @@ impl Stack {
         stop(&mut runner);
         // workerd may take a moment to follow its parent out on a busy machine.
         let stopped = Instant::now();
-        while answers(self.spec.port) && stopped.elapsed() < Duration::from_secs(10) {
+        while answers(self.spec.port) {
+            if stopped.elapsed() > Duration::from_secs(10) {
+                let port = self.spec.port;
+                return Err(io::Error::other(format!("port {port} still answers after the worker was stopped")));
+            }
             std::thread::sleep(Duration::from_millis(200));
-        }
-        if answers(self.spec.port) {
-            return Err(io::Error::other(format!(
-                "port {} still answers after the worker was stopped",
-                self.spec.port
-            )));
         }
         *runner = self.spec.spawn()?;
         Ok(())

@@ -45,7 +45,8 @@ const CONNECTIONS: &str = "/llu/connections";
 /// Each case's measured requests are spread over this many rounds, the cases taking turns.
 const ROUNDS: usize = 4;
 /// A case's round stops early (with fewer requests, as the table shows) after this long, so that a slow or busy
-/// machine still finishes in about 8 minutes: 5 cases × 2 levels × (8 s warm-up + 4 rounds × 8 s) + the viewers' 65 s.
+/// machine still finishes in about 8 minutes: 5 cases × 2 levels × (8 s warm-up + 4 rounds × 8 s) + the viewers'
+/// 65 s.
 const ROUND_TIME_LIMIT: Duration = Duration::from_secs(8);
 /// A case's warm-up stops early after this long.
 const WARMUP_TIME_LIMIT: Duration = Duration::from_secs(8);
