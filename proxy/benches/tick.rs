@@ -78,7 +78,7 @@ fn minute(book: &mut WatchBook, answers: &[(String, String)]) -> usize {
         book.apply(group, read(text), now);
     }
     let due = book.due(now);
-    let payloads: usize = due.iter().map(|m| serde_json::to_vec(&m.payload).map_or(0, |p| p.len())).sum();
+    let payloads: usize = due.iter().map(|m| tidewatch_proxy::wire::encode(&m.payload).len()).sum();
     payloads + book.to_storage().values().map(String::len).sum::<usize>()
 }
 

@@ -14,7 +14,6 @@ use std::rc::Rc;
 use futures::future::join_all;
 use push::ece::{self, Receiver};
 use push::vapid::{self, VapidKey};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::alarm::{AlarmConfig, AlarmKind};
 use shared::units::GlucoseUnit;
@@ -30,6 +29,7 @@ use crate::seal::{Kind, Session, random_hex, sha256_hex};
 use crate::shares::{Key, ShareAnswer, ShareRequest};
 use crate::sharing;
 use crate::watch::{Access, Action, Delivery, Message, NewSubscription, Read, WatchBook};
+use crate::wire::{self, Wire};
 
 /// The binding and the one object's name.
 const BINDING: &str = "WATCH";
@@ -43,52 +43,63 @@ const PUSH_HOSTS: [&str; 4] =
 /// Push service domains matched by suffix (Apple and Windows use many hosts).
 const PUSH_DOMAINS: [&str; 2] = [".push.apple.com", ".notify.windows.com"];
 
-/// What the app sends to subscribe (or to update this phone's settings).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// What the app sends to subscribe (or to update this phone's settings): `{"subscription":
+/// PushSubscription.toJSON(), "patientId", "config", "unit", "sharedAck"}`, nothing else.
 struct SubscribeBody {
-    subscription: PushSubscription,
-    #[serde(default)]
+    endpoint: String,
+    p256dh: String,
+    auth: String,
     patient_id: Option<String>,
-    #[serde(default)]
     config: Option<AlarmConfig>,
-    #[serde(default)]
     unit: Option<GlucoseUnit>,
-    #[serde(default)]
     shared_ack: Option<bool>,
 }
 
-/// `PushSubscription.toJSON()`.
-#[derive(Deserialize)]
-struct PushSubscription {
-    endpoint: String,
-    keys: PushKeys,
+impl SubscribeBody {
+    const FIELDS: [&str; 5] = ["subscription", "patientId", "config", "unit", "sharedAck"];
+
+    fn read(value: &Value) -> Option<SubscribeBody> {
+        if !value.as_object()?.keys().all(|key| SubscribeBody::FIELDS.contains(&key.as_str())) {
+            return None;
+        }
+        let subscription = value.get("subscription")?;
+        let keys = subscription.get("keys")?;
+        Some(SubscribeBody {
+            endpoint: wire::get(subscription, "endpoint")?,
+            p256dh: wire::get(keys, "p256dh")?,
+            auth: wire::get(keys, "auth")?,
+            patient_id: wire::get(value, "patientId")?,
+            config: wire::get(value, "config")?,
+            unit: wire::get(value, "unit")?,
+            shared_ack: wire::get(value, "sharedAck")?,
+        })
+    }
 }
 
-#[derive(Deserialize)]
-struct PushKeys {
-    p256dh: String,
-    auth: String,
-}
-
-/// A phone presenting its subscription id and key.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A phone presenting its subscription id and key: `{"id", "key", "kind"?, "action"?, "minutes"?}`.
 struct Presented {
     id: String,
     key: String,
-    #[serde(default)]
     kind: Option<AlarmKind>,
-    #[serde(default)]
     action: Option<String>,
-    #[serde(default)]
     minutes: Option<i64>,
+}
+
+impl Presented {
+    fn read(value: &Value) -> Option<Presented> {
+        Some(Presented {
+            id: wire::get(value, "id")?,
+            key: wire::get(value, "key")?,
+            kind: wire::get(value, "kind")?,
+            action: wire::get(value, "action")?,
+            minutes: wire::get(value, "minutes")?,
+        })
+    }
 }
 
 /// What the worker asks the `Watcher` object (a message serialised once per request: its size does not matter).
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 pub enum WatchRequest {
     /// Add or update a subscription (with a fresh id and key, used only if it is new).
     Subscribe {
@@ -132,8 +143,7 @@ pub enum WatchRequest {
 }
 
 /// What the `Watcher` answers.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 pub enum WatchAnswer {
     /// Subscribed.
     Subscribed {
@@ -163,6 +173,97 @@ pub enum WatchAnswer {
     Error(ApiError),
 }
 
+impl Wire for WatchRequest {
+    fn to_wire(&self) -> Value {
+        let id_key = |id: &String, key: &String| vec![("id", id.to_wire()), ("key", key.to_wire())];
+        let (name, fields) = match self {
+            WatchRequest::Subscribe { new, id, key } => {
+                let mut fields = id_key(id, key);
+                fields.push(("new", new.to_wire()));
+                ("subscribe", fields)
+            }
+            WatchRequest::Unsubscribe { id, key } => ("unsubscribe", id_key(id, key)),
+            WatchRequest::Test { id, key } => ("test", id_key(id, key)),
+            WatchRequest::Act { id, key, kind, snooze_min } => {
+                let mut fields = id_key(id, key);
+                fields.push(("kind", kind.to_wire()));
+                fields.push(("snooze_min", snooze_min.to_wire()));
+                ("act", fields)
+            }
+            WatchRequest::Tick { now } => ("tick", vec![("now", now.to_wire())]),
+        };
+        wire::variant(name, Some(wire::object(fields)))
+    }
+
+    fn from_wire(value: &Value) -> Option<WatchRequest> {
+        let (name, content) = wire::read_variant(value)?;
+        let id = || wire::get::<String>(content, "id");
+        let key = || wire::get::<String>(content, "key");
+        Some(match name {
+            "subscribe" => WatchRequest::Subscribe { new: wire::get(content, "new")?, id: id()?, key: key()? },
+            "unsubscribe" => WatchRequest::Unsubscribe { id: id()?, key: key()? },
+            "test" => WatchRequest::Test { id: id()?, key: key()? },
+            "act" => WatchRequest::Act {
+                id: id()?,
+                key: key()?,
+                kind: wire::get(content, "kind")?,
+                snooze_min: wire::get(content, "snooze_min")?,
+            },
+            "tick" => WatchRequest::Tick { now: wire::get(content, "now")? },
+            _ => return None,
+        })
+    }
+}
+
+impl Wire for WatchAnswer {
+    fn to_wire(&self) -> Value {
+        match self {
+            WatchAnswer::Subscribed { id, key, shared_ack } => wire::variant(
+                "subscribed",
+                Some(wire::object(vec![
+                    ("id", id.to_wire()),
+                    ("key", key.to_wire()),
+                    ("shared_ack", shared_ack.to_wire()),
+                ])),
+            ),
+            WatchAnswer::Done(phones) => wire::variant("done", Some((*phones).into())),
+            WatchAnswer::Sent(status) => wire::variant("sent", Some((*status).into())),
+            WatchAnswer::Ticked { ran, groups, subs, sent } => wire::variant(
+                "ticked",
+                Some(wire::object(vec![
+                    ("ran", ran.to_wire()),
+                    ("groups", (*groups).into()),
+                    ("subs", (*subs).into()),
+                    ("sent", (*sent).into()),
+                ])),
+            ),
+            WatchAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<WatchAnswer> {
+        let (name, content) = wire::read_variant(value)?;
+        let count = |field: &str| usize::try_from(content.get(field)?.as_u64()?).ok();
+        Some(match name {
+            "subscribed" => WatchAnswer::Subscribed {
+                id: wire::get(content, "id")?,
+                key: wire::get(content, "key")?,
+                shared_ack: wire::get(content, "shared_ack")?,
+            },
+            "done" => WatchAnswer::Done(usize::try_from(content.as_u64()?).ok()?),
+            "sent" => WatchAnswer::Sent(u16::from_wire(content)?),
+            "ticked" => WatchAnswer::Ticked {
+                ran: wire::get(content, "ran")?,
+                groups: count("groups")?,
+                subs: count("subs")?,
+                sent: count("sent")?,
+            },
+            "error" => WatchAnswer::Error(ApiError::from_wire(content)?),
+            _ => return None,
+        })
+    }
+}
+
 /// `GET /api/push/key`: the VAPID public key browsers subscribe with.
 pub fn key(ctx: &Ctx) -> ApiResult<Reply> {
     let public = ctx.config.push.public_key.clone().ok_or_else(not_configured)?;
@@ -176,16 +277,16 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     }
     let share_secret = sharing::share_secret(req);
     let body = facade::read_body(req).await?;
-    let body: SubscribeBody = shared::json_from_bytes(&body).map_err(|_| {
+    let body = facade::body_json(&body).as_ref().and_then(SubscribeBody::read).ok_or_else(|| {
         ApiError::bad_request(
             "Send {\"subscription\": PushSubscription.toJSON(), \"patientId\", \"config\", \"unit\"}.",
         )
     })?;
-    let endpoint = body.subscription.endpoint.trim().to_owned();
+    let endpoint = body.endpoint.trim().to_owned();
     if !allowed_endpoint(&endpoint, &ctx.config.push) {
         return Err(ApiError::bad_request("That is not a browser push service this server sends to."));
     }
-    Receiver::from_base64(&body.subscription.keys.p256dh, &body.subscription.keys.auth)
+    Receiver::from_base64(&body.p256dh, &body.auth)
         .map_err(|e| ApiError::bad_request(&format!("The subscription's keys are wrong: {e}.")))?;
     let (group, patient_id, access, shared_ack) = match share_secret {
         Some(secret) => {
@@ -213,8 +314,8 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     };
     let new = NewSubscription {
         endpoint,
-        p256dh: body.subscription.keys.p256dh,
-        auth: body.subscription.keys.auth,
+        p256dh: body.p256dh,
+        auth: body.auth,
         group,
         patient_id,
         access,
@@ -234,8 +335,10 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 /// `POST /api/push/unsubscribe`, `/api/push/test` and `/api/push/ack`: a phone presenting `{id, key}`.
 pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiResult<Reply> {
     let body = facade::read_body(req).await?;
-    let p: Presented =
-        shared::json_from_bytes(&body).map_err(|_| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
+    let p = facade::body_json(&body)
+        .as_ref()
+        .and_then(Presented::read)
+        .ok_or_else(|| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
     let request = match what {
         Presenting::Unsubscribe => WatchRequest::Unsubscribe { id: p.id, key: p.key },
         Presenting::Test => {
@@ -304,7 +407,8 @@ fn not_configured() -> ApiError {
 }
 
 async fn ask_watch(env: &Env, request: &WatchRequest) -> ApiResult<WatchAnswer> {
-    match facade::ask_object(env, BINDING, OBJECT, request).await? {
+    let answer = facade::ask_object_text(env, BINDING, OBJECT, wire::encode(request)).await?;
+    match wire::decode(&answer).ok_or_else(ApiError::internal)? {
         WatchAnswer::Error(error) => Err(error),
         answer => Ok(answer),
     }
@@ -346,7 +450,7 @@ impl DurableObject for Watcher {
             },
             None => WatchAnswer::Error(ApiError::internal()),
         };
-        Response::from_json(&answer)
+        Response::ok(wire::encode(&answer))
     }
 
     /// The rest of a minute's pushes, one batch per invocation (see [`crate::watch::SENDS_PER_INVOCATION`]),
@@ -569,7 +673,7 @@ impl Watcher {
         }
         let audience = vapid::audience(&endpoint).unwrap_or_default();
         let authorization = self.authorization(push, audience, real_now).await?;
-        let Ok(plaintext) = serde_json::to_vec(&message.payload) else { return Ok((Delivery::Refused(0), 0)) };
+        let plaintext = wire::encode(&message.payload).into_bytes();
         let Ok(body) = ece::encrypt(&receiver, &plaintext, crate::watch::PAD_BUCKET).await else {
             return Ok((Delivery::Refused(0), 0));
         };

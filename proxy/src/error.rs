@@ -3,13 +3,14 @@
 //!
 //! Body: `{"status": <n>, "error": {"code": "...", "message": "...", "retryAfterSecs": n}}`.
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use shared::llu::{MalformedReason, Outcome};
 
 use crate::seal::SealError;
+use crate::wire::{self, Wire};
 
 /// One error answer.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ApiError {
     /// The HTTP status.
     pub http: u16,
@@ -202,6 +203,28 @@ impl ApiError {
     }
 }
 
+impl Wire for ApiError {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("http", self.http.into()),
+            ("code", self.code.clone().into()),
+            ("message", self.message.clone().into()),
+            ("retry_after_secs", wire::or_null(self.retry_after_secs)),
+            ("llu_status", self.llu_status.into()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<ApiError> {
+        Some(ApiError {
+            http: u16::try_from(wire::int(value, "http")?).ok()?,
+            code: wire::text(value, "code")?,
+            message: wire::text(value, "message")?,
+            retry_after_secs: wire::maybe(value, "retry_after_secs", |v| u32::try_from(v.as_u64()?).ok())?,
+            llu_status: wire::int(value, "llu_status")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +273,14 @@ mod tests {
             })
             .collect();
         assert_eq!(codes, ["session_invalid", "session_revoked", "session_expired"]);
+    }
+
+    #[test]
+    fn errors_cross_between_objects_unchanged() {
+        for error in [ApiError::login_paused(42), ApiError::internal(), ApiError::from_outcome(&Outcome::Maintenance)] {
+            assert_eq!(wire::decode::<ApiError>(&wire::encode(&error)), Some(error));
+        }
+        assert_eq!(wire::decode::<ApiError>(r#"{"http":70000,"code":"x","message":"m","llu_status":1}"#), None);
     }
 
     #[test]

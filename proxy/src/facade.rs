@@ -2,8 +2,6 @@
 //! token replaced by the sealed session everywhere it appears; the demo session answers from the simulator.
 
 use futures::StreamExt as _;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::llu::{Endpoint, Outcome, Region, StepKind};
 use shared::time::{DAY, UtcTime};
@@ -35,17 +33,18 @@ pub struct Ctx {
     pub origin: String,
 }
 
-#[derive(Deserialize)]
-struct Credentials {
-    email: String,
-    password: String,
+/// A JSON request body (`None` when it is not UTF-8 JSON).
+pub fn body_json(body: &[u8]) -> Option<Value> {
+    crate::wire::parse(std::str::from_utf8(body).ok()?)
 }
 
 /// `POST /llu/auth/login`.
 pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let body = read_body(req).await?;
-    let Credentials { email, password } = shared::json_from_bytes(&body)
-        .map_err(|_| ApiError::bad_request("Send {\"email\": …, \"password\": …} as JSON."))?;
+    let credentials =
+        body_json(&body).and_then(|v| Some((crate::wire::text(&v, "email")?, crate::wire::text(&v, "password")?)));
+    let (email, password) =
+        credentials.ok_or_else(|| ApiError::bad_request("Send {\"email\": …, \"password\": …} as JSON."))?;
     let email = email.trim().to_owned();
     if email.len() > 254 || !email.contains('@') || password.is_empty() || password.len() > 1024 {
         return Err(ApiError::bad_request("Enter the e-mail and password of the LibreLinkUp account."));
@@ -267,24 +266,13 @@ pub async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
 
 /// Sends `request` to the hub object `name` and reads its answer.
 async fn ask_hub(env: &Env, name: &str, request: &HubRequest) -> ApiResult<HubAnswer> {
-    ask_object(env, "HUB", name, request).await
+    let answer = ask_object_text(env, "HUB", name, crate::wire::encode(request)).await?;
+    crate::wire::decode(&answer).ok_or_else(ApiError::internal)
 }
 
-/// Sends `request` as JSON to the Durable Object `name` of namespace `binding` and reads its JSON answer.
-pub async fn ask_object<Q: Serialize, A: DeserializeOwned>(
-    env: &Env,
-    binding: &str,
-    name: &str,
-    request: &Q,
-) -> ApiResult<A> {
-    let body = serde_json::to_string(request).map_err(|_| ApiError::internal())?;
-    let answer = ask_object_text(env, binding, name, body).await?;
-    serde_json::from_str(&answer).map_err(|_| ApiError::internal())
-}
-
-/// The part of [`ask_object`] that is the same for every message type, so the worker carries it once rather than
-/// once per object (about 10 KB of wasm each).
-async fn ask_object_text(env: &Env, binding: &str, name: &str, body: String) -> ApiResult<String> {
+/// Sends a message (JSON text, `wire::encode`) to the Durable Object `name` of namespace `binding` and reads its
+/// answer's text. Not generic, so the worker carries it once.
+pub async fn ask_object_text(env: &Env, binding: &str, name: &str, body: String) -> ApiResult<String> {
     let namespace = env
         .durable_object(binding)
         .map_err(|_| ApiError::not_configured(&format!("The {binding} Durable Object binding is missing.")))?;
@@ -299,12 +287,11 @@ async fn ask_object_text(env: &Env, binding: &str, name: &str, body: String) -> 
     response.text().await.map_err(|_| ApiError::internal())
 }
 
-/// The other end of [`ask_object`]: a Durable Object's request, decoded by serde_json like every other JSON body.
-/// Not `Request::json`: that decodes through serde_wasm_bindgen, a second decoder for every message type, which
-/// the worker's size cannot afford. `None` when the body cannot be read or is not a `T`.
-pub async fn object_request<T: DeserializeOwned>(req: &mut Request) -> Option<T> {
-    let text = req.text().await.ok()?;
-    serde_json::from_str(&text).ok()
+/// The other end of [`ask_object_text`]: a Durable Object's request, read with `wire`. Not `Request::json`: that
+/// decodes through serde_wasm_bindgen and serde's derive, which the worker's size cannot afford. `None` when the
+/// body cannot be read or is not a `T`.
+pub async fn object_request<T: crate::wire::Wire>(req: &mut Request) -> Option<T> {
+    crate::wire::decode(&req.text().await.ok()?)
 }
 
 #[cfg(test)]

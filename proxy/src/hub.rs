@@ -18,7 +18,6 @@ use std::collections::{HashMap, HashSet};
 
 use futures::FutureExt as _;
 use futures::future::{LocalBoxFuture, Shared};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::llu::{Endpoint, Outcome, Region};
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
@@ -27,6 +26,7 @@ use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::seal::sha256_hex;
 use crate::upstream::{self, Auth, LoginEnd, SignIn};
+use crate::wire::{self, Wire};
 
 /// How long a cached answer is served to every viewer of an account.
 pub const CACHE_SECS: u32 = 60;
@@ -34,8 +34,7 @@ pub const CACHE_SECS: u32 = 60;
 pub const LOGIN_PAUSE_SECS: u32 = 60;
 
 /// Which data an account asks for.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub enum Data {
     /// `/llu/connections`.
     Connections,
@@ -64,8 +63,7 @@ impl Data {
 }
 
 /// What the worker asks the hub.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug)]
 pub enum HubRequest {
     /// Sign in (to the `login:` object of this e-mail).
     Login {
@@ -86,14 +84,12 @@ pub enum HubRequest {
         account_id: String,
         /// The caller's clock, Unix ms, when it is ahead of this object's (the Cron Trigger's scheduled minute): a
         /// cached answer older than [`CACHE_SECS`] on that clock is not served.
-        #[serde(default)]
         at_ms: Option<f64>,
     },
 }
 
 /// What the hub answers.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug)]
 pub enum HubAnswer {
     /// LLU's envelope with its `ticket` removed, and how old it is.
     Data {
@@ -106,6 +102,92 @@ pub enum HubAnswer {
     SignIn(SignIn),
     /// It failed.
     Error(ApiError),
+}
+
+impl Wire for Data {
+    fn to_wire(&self) -> Value {
+        match self {
+            Data::Connections => wire::variant("connections", None),
+            Data::Graph(patient) => wire::variant("graph", Some(patient.clone().into())),
+            Data::Logbook(patient) => wire::variant("logbook", Some(patient.clone().into())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<Data> {
+        let (name, content) = wire::read_variant(value)?;
+        let patient = || content.as_str().map(str::to_owned);
+        match name {
+            "connections" => Some(Data::Connections),
+            "graph" => patient().map(Data::Graph),
+            "logbook" => patient().map(Data::Logbook),
+            _ => None,
+        }
+    }
+}
+
+impl Wire for HubRequest {
+    fn to_wire(&self) -> Value {
+        match self {
+            HubRequest::Login { email, password } => wire::variant(
+                "login",
+                Some(wire::object(vec![("email", email.clone().into()), ("password", password.clone().into())])),
+            ),
+            HubRequest::Read { data, token, region, account_id, at_ms } => wire::variant(
+                "read",
+                Some(wire::object(vec![
+                    ("data", data.to_wire()),
+                    ("token", token.clone().into()),
+                    ("region", region.code().into()),
+                    ("account_id", account_id.clone().into()),
+                    ("at_ms", wire::or_null(*at_ms)),
+                ])),
+            ),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<HubRequest> {
+        let (name, content) = wire::read_variant(value)?;
+        match name {
+            "login" => Some(HubRequest::Login {
+                email: wire::text(content, "email")?,
+                password: wire::text(content, "password")?,
+            }),
+            "read" => Some(HubRequest::Read {
+                data: Data::from_wire(content.get("data")?)?,
+                token: wire::text(content, "token")?,
+                region: crate::seal::region(content.get("region")?)?,
+                account_id: wire::text(content, "account_id")?,
+                at_ms: wire::maybe(content, "at_ms", Value::as_f64)?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Wire for HubAnswer {
+    fn to_wire(&self) -> Value {
+        match self {
+            HubAnswer::Data { body, age_secs } => wire::variant(
+                "data",
+                Some(wire::object(vec![("body", body.clone()), ("age_secs", (*age_secs).into())])),
+            ),
+            HubAnswer::SignIn(sign_in) => wire::variant("signin", Some(sign_in.to_wire())),
+            HubAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<HubAnswer> {
+        let (name, content) = wire::read_variant(value)?;
+        match name {
+            "data" => Some(HubAnswer::Data {
+                body: content.get("body")?.clone(),
+                age_secs: u32::try_from(content.get("age_secs")?.as_u64()?).ok()?,
+            }),
+            "signin" => SignIn::from_wire(content).map(HubAnswer::SignIn),
+            "error" => ApiError::from_wire(content).map(HubAnswer::Error),
+            _ => None,
+        }
+    }
 }
 
 impl From<ApiResult<LoginEnd>> for HubAnswer {
@@ -191,7 +273,7 @@ impl DurableObject for Hub {
                 Ok(config) => self.answer(config, request).await,
             },
         };
-        Response::from_json(&answer)
+        Response::ok(wire::encode(&answer))
     }
 }
 
@@ -356,12 +438,30 @@ mod tests {
             account_id: "a".into(),
             at_ms: Some(1.0),
         };
-        let text = serde_json::to_string(&request).unwrap();
-        assert!(
-            matches!(serde_json::from_str(&text).unwrap(), HubRequest::Read { data: Data::Graph(p), .. } if p == "p")
+        let text = wire::encode(&request);
+        assert!(text.contains(r#""region":"eu2""#), "{text}");
+        let Some(HubRequest::Read { data, token, region, account_id, at_ms }) = wire::decode(&text) else {
+            panic!("{text}")
+        };
+        assert_eq!(
+            (data, token.as_str(), region, account_id.as_str(), at_ms),
+            (Data::Graph("p".into()), "t", Region::Eu2, "a", Some(1.0))
         );
+        let login = wire::encode(&HubRequest::Login { email: "e@x".into(), password: "p\"w".into() });
+        assert!(
+            matches!(wire::decode(&login), Some(HubRequest::Login { email, password }) if email == "e@x" && password == "p\"w")
+        );
+        for data in [Data::Connections, Data::Logbook("q".into())] {
+            assert_eq!(Data::from_wire(&data.to_wire()), Some(data));
+        }
         let answer = HubAnswer::Error(ApiError::login_paused(5));
-        let text = serde_json::to_string(&answer).unwrap();
-        assert!(matches!(serde_json::from_str(&text).unwrap(), HubAnswer::Error(e) if e.code == "login_paused"));
+        assert!(matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Error(e)) if e.code == "login_paused"));
+        let answer = HubAnswer::Data { body: serde_json::json!({"status": 0, "data": [1]}), age_secs: 7 };
+        assert!(
+            matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Data { body, age_secs: 7 }) if body["data"][0] == 1)
+        );
+        for junk in ["", "{", r#"{"read":{}}"#, r#"{"sing":1}"#, r#"{"data":{"body":1,"age_secs":-1}}"#, "[1]"] {
+            assert!(wire::decode::<HubAnswer>(junk).is_none() && wire::decode::<HubRequest>(junk).is_none(), "{junk}");
+        }
     }
 }

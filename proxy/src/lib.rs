@@ -35,6 +35,8 @@ pub mod sharing;
 pub mod upstream;
 /// The watch book: subscriptions, alarm states, the push outbox and the watchdog.
 pub mod watch;
+/// The worker's own JSON, written by hand (`shared::wire`).
+pub use shared::wire;
 
 use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 

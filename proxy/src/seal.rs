@@ -14,9 +14,11 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shared::llu::Region;
+
+use crate::wire::{self, Wire};
 
 /// Bytes in a `SESSION_KEY`.
 pub const KEY_BYTES: usize = 32;
@@ -28,8 +30,7 @@ pub const VERSION: &str = "tw1";
 const MAX_TOKEN_CHARS: usize = 4096;
 
 /// What kind of session a token carries.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
     /// A signed-in follower: the 180-day LLU token.
     Full,
@@ -41,24 +42,61 @@ pub enum Kind {
     Demo,
 }
 
-/// What a sealed token holds.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl Kind {
+    const NAMES: [(Kind, &'static str); 4] =
+        [(Kind::Full, "full"), (Kind::Tou, "tou"), (Kind::Pp, "pp"), (Kind::Demo, "demo")];
+
+    /// The name in a sealed record.
+    pub fn name(self) -> &'static str {
+        Kind::NAMES.iter().find(|(kind, _)| *kind == self).map_or("full", |(_, name)| name)
+    }
+
+    /// The other end of [`Kind::name`].
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::NAMES.iter().find(|(_, known)| *known == name).map(|(kind, _)| *kind)
+    }
+}
+
+/// What a sealed token holds: `{"t": LLU token, "r": region, "a": account id, "e": expiry, "k": kind}`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Session {
     /// The LLU token (a JWT), or a marker for the demo.
-    #[serde(rename = "t")]
     pub llu_token: String,
     /// The region the account lives in (every later call goes there).
-    #[serde(rename = "r")]
     pub region: Region,
     /// Lower-case hex SHA-256 of the follower's user id: LLU's `account-id` header and the cache key.
-    #[serde(rename = "a")]
     pub account_id: String,
     /// Unix seconds after which the session is refused.
-    #[serde(rename = "e")]
     pub expires: i64,
     /// What the session may do.
-    #[serde(rename = "k")]
     pub kind: Kind,
+}
+
+impl Wire for Session {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("t", self.llu_token.clone().into()),
+            ("r", self.region.code().into()),
+            ("a", self.account_id.clone().into()),
+            ("e", self.expires.into()),
+            ("k", self.kind.name().into()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<Session> {
+        Some(Session {
+            llu_token: wire::text(value, "t")?,
+            region: region(value.get("r")?)?,
+            account_id: wire::text(value, "a")?,
+            expires: wire::int(value, "e")?,
+            kind: Kind::from_name(value.get("k")?.as_str()?)?,
+        })
+    }
+}
+
+/// A region as its code (`"eu2"`).
+pub fn region(value: &Value) -> Option<Region> {
+    Region::from_code(value.as_str()?)
 }
 
 impl fmt::Debug for Session {
@@ -129,7 +167,7 @@ impl SessionKey {
 
     /// Seals `session` with `nonce`, which must be fresh and random for every call.
     pub fn seal(&self, session: &Session, nonce: [u8; NONCE_BYTES]) -> String {
-        let plaintext = serde_json::to_vec(session).unwrap_or_default();
+        let plaintext = wire::encode(session).into_bytes();
         let aad = self.aad();
         // AES-GCM encryption only fails for plaintexts over 64 GiB.
         let ciphertext = self
@@ -154,7 +192,8 @@ impl SessionKey {
             .cipher
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() })
             .map_err(|_| SealError::Tampered)?;
-        let session: Session = shared::json_from_bytes(&plaintext).map_err(|_| SealError::Tampered)?;
+        let text = String::from_utf8(plaintext).map_err(|_| SealError::Tampered)?;
+        let session: Session = wire::decode(&text).ok_or(SealError::Tampered)?;
         if session.expires <= now {
             return Err(SealError::Expired);
         }
@@ -293,6 +332,27 @@ mod tests {
         }
         for bad in ["", "short", &STANDARD.encode([1_u8; 16]), &"g".repeat(64)] {
             assert_eq!(SessionKey::from_secret(bad).unwrap_err(), KeyError, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_token_sealed_by_an_earlier_build_still_opens() {
+        // Sealed by the build before the hand-written record (serde's derive), with key [1; 32] and nonce [7; 12]:
+        // the record's JSON must not change, or every follower is signed out by a deploy.
+        let earlier = "tw1.xw-Xrw.BwcHBwcHBwcHBwcH9tGehjWM1NhTtHwe3-JL6NWLu_sBHj17JwBSn9w2M899G-Cu47ib15VlDuyHAUuPqHu0BPVbX74CsmsfPHKZV4NzZceSs_vXq8JfSss";
+        let session = Session {
+            llu_token: "eyJ.x.y".into(),
+            region: Region::Eu2,
+            account_id: "ab12".into(),
+            expires: 1_800_003_600,
+            kind: Kind::Tou,
+        };
+        assert_eq!(key(1).open(earlier, NOW), Ok(session.clone()));
+        let resealed = key(1).seal(&session, [7; NONCE_BYTES]);
+        assert_eq!(key(1).open(&resealed, NOW), Ok(session.clone()));
+        assert_eq!(wire::encode(&session), r#"{"a":"ab12","e":1800003600,"k":"tou","r":"eu2","t":"eyJ.x.y"}"#);
+        for kind in [Kind::Full, Kind::Tou, Kind::Pp, Kind::Demo] {
+            assert_eq!(Kind::from_name(kind.name()), Some(kind));
         }
     }
 

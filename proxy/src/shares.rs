@@ -13,10 +13,11 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use crate::error::ApiError;
+use crate::wire::{self, Wire};
 
 /// The default lifetime of a share, days.
 pub const DEFAULT_DAYS: i64 = 30;
@@ -36,7 +37,7 @@ pub const WINDOW_SECS: i64 = 60;
 pub const LAST_USED_EVERY_SECS: i64 = 60;
 
 /// One share as the book keeps it. The secret itself is never stored.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Share {
     /// Public id (for listing and revoking), 16 hex digits.
     pub id: String,
@@ -69,8 +70,7 @@ pub struct Share {
 }
 
 /// A share's state for its owner.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ShareState {
     /// Viewers can read.
     Active,
@@ -82,9 +82,8 @@ pub enum ShareState {
     Expired,
 }
 
-/// What the owner's list shows of a share: never its secret or hashes.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// What the owner's list shows of a share: never its secret or hashes. In JSON its fields are camelCase.
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ShareInfo {
     /// Public id.
     pub id: String,
@@ -141,8 +140,7 @@ impl Share {
 }
 
 /// How a viewer presents a secret.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Key {
     /// SHA-256 of the secret (from `Authorization: Share <secret>` or Nightscout's `?token=`).
     Sha256(String),
@@ -151,12 +149,11 @@ pub enum Key {
 }
 
 /// Every share of the server, and the per-IP lookup failures.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Book {
     /// The shares.
     pub shares: Vec<Share>,
     /// Per IP: (window start, failures in it). Not persisted.
-    #[serde(skip)]
     pub failures: HashMap<String, (i64, u32)>,
 }
 
@@ -280,8 +277,7 @@ fn share_not_found() -> ApiError {
 }
 
 /// What the worker asks the `Shares` object.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 pub enum ShareRequest {
     /// Store a new share.
     Create(Share),
@@ -324,8 +320,7 @@ pub enum ShareRequest {
 }
 
 /// What the `Shares` object answers.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Debug)]
 pub enum ShareAnswer {
     /// Done.
     Done,
@@ -337,6 +332,211 @@ pub enum ShareAnswer {
     Sessions(Vec<(String, Option<(String, bool)>)>),
     /// It failed.
     Error(ApiError),
+}
+
+impl ShareState {
+    const NAMES: [(ShareState, &'static str); 4] = [
+        (ShareState::Active, "active"),
+        (ShareState::OwnerSignedOut, "owner_signed_out"),
+        (ShareState::Revoked, "revoked"),
+        (ShareState::Expired, "expired"),
+    ];
+
+    /// The name in JSON.
+    pub fn name(self) -> &'static str {
+        ShareState::NAMES.iter().find(|(state, _)| *state == self).map_or("active", |(_, name)| name)
+    }
+}
+
+impl Wire for Share {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("id", self.id.clone().into()),
+            ("sha256", self.sha256.clone().into()),
+            ("sha1", self.sha1.clone().into()),
+            ("owner", self.owner.clone().into()),
+            ("session", self.session.clone().into()),
+            ("patient_id", self.patient_id.clone().into()),
+            ("label", self.label.clone().into()),
+            ("from", self.from.clone().into()),
+            ("alarms", self.alarms.into()),
+            ("created", self.created.into()),
+            ("expires", self.expires.into()),
+            ("revoked", wire::or_null(self.revoked)),
+            ("last_used", wire::or_null(self.last_used)),
+            ("owner_signed_out", self.owner_signed_out.into()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<Share> {
+        Some(Share {
+            id: wire::text(value, "id")?,
+            sha256: wire::text(value, "sha256")?,
+            sha1: wire::text(value, "sha1")?,
+            owner: wire::text(value, "owner")?,
+            session: wire::text(value, "session")?,
+            patient_id: wire::text(value, "patient_id")?,
+            label: wire::text(value, "label")?,
+            from: wire::text(value, "from")?,
+            alarms: wire::flag(value, "alarms")?,
+            created: wire::int(value, "created")?,
+            expires: wire::int(value, "expires")?,
+            revoked: wire::maybe(value, "revoked", Value::as_i64)?,
+            last_used: wire::maybe(value, "last_used", Value::as_i64)?,
+            owner_signed_out: wire::flag(value, "owner_signed_out")?,
+        })
+    }
+}
+
+impl Wire for ShareInfo {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("id", self.id.clone().into()),
+            ("patientId", self.patient_id.clone().into()),
+            ("label", self.label.clone().into()),
+            ("from", self.from.clone().into()),
+            ("alarms", self.alarms.into()),
+            ("created", self.created.into()),
+            ("expires", self.expires.into()),
+            ("lastUsed", wire::or_null(self.last_used)),
+            ("state", self.state.name().into()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<ShareInfo> {
+        let state = value.get("state")?.as_str()?;
+        Some(ShareInfo {
+            id: wire::text(value, "id")?,
+            patient_id: wire::text(value, "patientId")?,
+            label: wire::text(value, "label")?,
+            from: wire::text(value, "from")?,
+            alarms: wire::flag(value, "alarms")?,
+            created: wire::int(value, "created")?,
+            expires: wire::int(value, "expires")?,
+            last_used: wire::maybe(value, "lastUsed", Value::as_i64)?,
+            state: ShareState::NAMES.iter().find(|(_, name)| *name == state)?.0,
+        })
+    }
+}
+
+impl Wire for Key {
+    fn to_wire(&self) -> Value {
+        match self {
+            Key::Sha256(hex) => wire::variant("sha256", Some(hex.clone().into())),
+            Key::Sha1(hex) => wire::variant("sha1", Some(hex.clone().into())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<Key> {
+        let (name, content) = wire::read_variant(value)?;
+        let hex = content.as_str()?.to_owned();
+        match name {
+            "sha256" => Some(Key::Sha256(hex)),
+            "sha1" => Some(Key::Sha1(hex)),
+            _ => None,
+        }
+    }
+}
+
+/// Stored as `{"shares": [...]}`; the failure counts are not stored.
+impl Wire for Book {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![("shares", wire::list(&self.shares))])
+    }
+
+    fn from_wire(value: &Value) -> Option<Book> {
+        Some(Book { shares: wire::read_list(value.get("shares")?)?, failures: HashMap::new() })
+    }
+}
+
+impl Wire for ShareRequest {
+    fn to_wire(&self) -> Value {
+        let text = |s: &String| Value::from(s.clone());
+        let (name, content) = match self {
+            ShareRequest::Create(share) => ("create", share.to_wire()),
+            ShareRequest::List { owner } => ("list", wire::object(vec![("owner", text(owner))])),
+            ShareRequest::Revoke { owner, id } => {
+                ("revoke", wire::object(vec![("owner", text(owner)), ("id", text(id))]))
+            }
+            ShareRequest::Open { key, ip } => ("open", wire::object(vec![("key", key.to_wire()), ("ip", text(ip))])),
+            ShareRequest::Renew { owner, session } => {
+                ("renew", wire::object(vec![("owner", text(owner)), ("session", text(session))]))
+            }
+            ShareRequest::SignedOut { id } => ("signed_out", wire::object(vec![("id", text(id))])),
+            ShareRequest::Sessions { ids } => {
+                ("sessions", wire::object(vec![("ids", ids.iter().map(text).collect::<Vec<_>>().into())]))
+            }
+        };
+        wire::variant(name, Some(content))
+    }
+
+    fn from_wire(value: &Value) -> Option<ShareRequest> {
+        let (name, content) = wire::read_variant(value)?;
+        let text = |field: &str| wire::text(content, field);
+        Some(match name {
+            "create" => ShareRequest::Create(Share::from_wire(content)?),
+            "list" => ShareRequest::List { owner: text("owner")? },
+            "revoke" => ShareRequest::Revoke { owner: text("owner")?, id: text("id")? },
+            "open" => ShareRequest::Open { key: Key::from_wire(content.get("key")?)?, ip: text("ip")? },
+            "renew" => ShareRequest::Renew { owner: text("owner")?, session: text("session")? },
+            "signed_out" => ShareRequest::SignedOut { id: text("id")? },
+            "sessions" => ShareRequest::Sessions { ids: strings(content.get("ids")?)? },
+            _ => return None,
+        })
+    }
+}
+
+impl Wire for ShareAnswer {
+    fn to_wire(&self) -> Value {
+        match self {
+            ShareAnswer::Done => wire::variant("done", None),
+            ShareAnswer::List(list) => wire::variant("list", Some(wire::list(list))),
+            ShareAnswer::Opened(share) => wire::variant("opened", Some(share.to_wire())),
+            ShareAnswer::Sessions(sessions) => {
+                let pairs = sessions
+                    .iter()
+                    .map(|(id, live)| {
+                        let live = live.as_ref().map_or(Value::Null, |(session, alarms)| {
+                            Value::Array(vec![session.clone().into(), (*alarms).into()])
+                        });
+                        Value::Array(vec![id.clone().into(), live])
+                    })
+                    .collect();
+                wire::variant("sessions", Some(Value::Array(pairs)))
+            }
+            ShareAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<ShareAnswer> {
+        let (name, content) = wire::read_variant(value)?;
+        Some(match name {
+            "done" => ShareAnswer::Done,
+            "list" => ShareAnswer::List(wire::read_list(content)?),
+            "opened" => ShareAnswer::Opened(Share::from_wire(content)?),
+            "sessions" => ShareAnswer::Sessions(
+                content
+                    .as_array()?
+                    .iter()
+                    .map(|pair| {
+                        let id = pair.get(0)?.as_str()?.to_owned();
+                        let live = match pair.get(1)? {
+                            Value::Null => None,
+                            live => Some((live.get(0)?.as_str()?.to_owned(), live.get(1)?.as_bool()?)),
+                        };
+                        Some((id, live))
+                    })
+                    .collect::<Option<_>>()?,
+            ),
+            "error" => ShareAnswer::Error(ApiError::from_wire(content)?),
+            _ => return None,
+        })
+    }
+}
+
+/// A list of strings.
+pub fn strings(value: &Value) -> Option<Vec<String>> {
+    wire::read_list(value)
 }
 
 /// The one object that keeps the book (`SHARES` binding, object name [`BOOK`]).
@@ -361,7 +561,7 @@ impl DurableObject for Shares {
             Some(request) => self.answer(request).await,
             None => ShareAnswer::Error(ApiError::internal()),
         };
-        Response::from_json(&answer)
+        Response::ok(wire::encode(&answer))
     }
 }
 
@@ -398,7 +598,7 @@ impl Shares {
             }
         };
         if changed {
-            let text = self.book.borrow().as_ref().and_then(|book| serde_json::to_string(book).ok());
+            let text = self.book.borrow().as_ref().map(wire::encode);
             let Some(text) = text else { return ShareAnswer::Error(ApiError::internal()) };
             if self.state.storage().put_raw(STORAGE_KEY, text).await.is_err() {
                 return ShareAnswer::Error(ApiError::internal());
@@ -426,7 +626,7 @@ pub fn book_from_stored(stored: &wasm_bindgen::JsValue) -> Option<Book> {
         Some(text) => text,
         None => js_sys::JSON::stringify(stored).ok()?.as_string()?,
     };
-    serde_json::from_str(&text).ok()
+    wire::decode(&text)
 }
 
 #[cfg(test)]
@@ -493,7 +693,7 @@ mod tests {
         let mut book = book();
         assert_eq!(book.revoke("owner-b", "a1", NOW).unwrap_err().code, "share_not_found");
         assert!(book.list("owner-b", NOW).iter().all(|s| s.id == "b1"));
-        let listed = serde_json::to_string(&book.list("owner-a", NOW)).unwrap();
+        let listed = wire::list(&book.list("owner-a", NOW)).to_string();
         assert!(!listed.contains("aaaa") && !listed.contains("sealed"), "{listed}");
     }
 
@@ -543,6 +743,60 @@ mod tests {
         book.create(share("x", "o", "hx"), NOW).unwrap();
         book.create(share("y", "other", "hy"), NOW + KEEP_ENDED_SECS + 1).unwrap();
         assert!(!book.shares.iter().any(|s| s.id == "s0"), "revoked more than 30 days ago: dropped");
+    }
+
+    /// The book as serde's derive stored it before the hand-written JSON: it must read back whole.
+    pub const EARLIER_BOOK: &str = r#"{"shares":[{"id":"a1","sha256":"aaaa","sha1":"sha1-aaaa","owner":"owner-a","session":"sealed-owner-a","patient_id":"p","label":"Grandma «Oma» 👵 \"G\"","from":"Alex","alarms":true,"created":1800000000,"expires":1802592000,"revoked":null,"last_used":1800000060,"owner_signed_out":false},{"id":"b1","sha256":"bbbb","sha1":"sha1-bbbb","owner":"owner-b","session":"sealed-owner-b","patient_id":"p","label":"Grandma","from":"Alex","alarms":true,"created":1800000000,"expires":1802592000,"revoked":1800000001,"last_used":null,"owner_signed_out":true}]}"#;
+
+    #[test]
+    fn the_stored_book_reads_what_earlier_builds_wrote_and_writes_it_back_the_same() {
+        let mut a1 = share("a1", "owner-a", "aaaa");
+        a1.label = "Grandma «Oma» 👵 \"G\"".into();
+        a1.last_used = Some(NOW + 60);
+        let mut b1 = share("b1", "owner-b", "bbbb");
+        b1.revoked = Some(NOW + 1);
+        b1.owner_signed_out = true;
+        let book: Book = wire::decode(EARLIER_BOOK).unwrap();
+        assert_eq!(book.shares, [a1, b1]);
+        let again: Book = wire::decode(&wire::encode(&book)).unwrap();
+        assert_eq!(again.shares, book.shares);
+        assert_eq!(wire::parse(&wire::encode(&book)), wire::parse(EARLIER_BOOK), "the same JSON, up to key order");
+        let no_options = EARLIER_BOOK.replace(r#""revoked":null,"#, "");
+        assert!(wire::decode::<Book>(&no_options).is_some(), "an absent option is None");
+        assert!(wire::decode::<Book>(&EARLIER_BOOK.replace(r#""alarms":true"#, r#""alarms":1"#)).is_none());
+    }
+
+    #[test]
+    fn share_messages_round_trip() {
+        let requests = [
+            ShareRequest::Create(share("a1", "o", "h")),
+            ShareRequest::List { owner: "o".into() },
+            ShareRequest::Revoke { owner: "o".into(), id: "i".into() },
+            ShareRequest::Open { key: Key::Sha1("k".into()), ip: "1.2.3.4".into() },
+            ShareRequest::Open { key: Key::Sha256("k".into()), ip: "::1".into() },
+            ShareRequest::Renew { owner: "o".into(), session: "s".into() },
+            ShareRequest::SignedOut { id: "i".into() },
+            ShareRequest::Sessions { ids: vec!["a".into(), "b".into()] },
+        ];
+        for request in requests {
+            let text = wire::encode(&request);
+            let read: ShareRequest = wire::decode(&text).unwrap();
+            assert_eq!(format!("{read:?}"), format!("{request:?}"));
+        }
+        let answers = [
+            ShareAnswer::Done,
+            ShareAnswer::List(book().list("owner-a", NOW)),
+            ShareAnswer::Opened(share("a1", "o", "h")),
+            ShareAnswer::Sessions(vec![("a".into(), Some(("s".into(), true))), ("b".into(), None)]),
+            ShareAnswer::Error(share_gone()),
+        ];
+        for answer in answers {
+            let text = wire::encode(&answer);
+            let read: ShareAnswer = wire::decode(&text).unwrap();
+            assert_eq!(format!("{read:?}"), format!("{answer:?}"));
+        }
+        let listed = wire::list(&book().list("owner-a", NOW)).to_string();
+        assert!(listed.contains(r#""patientId":"p""#) && listed.contains(r#""state":"active""#), "{listed}");
     }
 
     #[test]

@@ -5,7 +5,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
 use serde_json::{Value, json};
 use sha1::{Digest as _, Sha1};
 use shared::glance;
@@ -23,6 +22,7 @@ use crate::policy;
 use crate::reply::Reply;
 use crate::seal::{Kind, Session, random_bytes, random_hex, sha256_hex};
 use crate::shares::{self, Key, Share, ShareAnswer, ShareRequest};
+use crate::wire::{self, Wire};
 
 /// Bytes of randomness in a secret (128 bits: 22 base64url characters).
 pub const SECRET_BYTES: usize = 16;
@@ -32,24 +32,37 @@ const NS_MAX_COUNT: usize = 1000;
 /// The device name Nightscout entries carry.
 const NS_DEVICE: &str = "tidewatch";
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// `POST /api/shares`'s body: `{"patientId", "label", "expiresInDays"?, "alarms"?, "from"?}`, nothing else.
 struct NewShare {
     patient_id: String,
     label: String,
-    #[serde(default)]
     expires_in_days: Option<i64>,
-    #[serde(default)]
     alarms: Option<bool>,
-    #[serde(default)]
     from: Option<String>,
+}
+
+impl NewShare {
+    const FIELDS: [&str; 5] = ["patientId", "label", "expiresInDays", "alarms", "from"];
+
+    fn read(value: &Value) -> Option<NewShare> {
+        if !value.as_object()?.keys().all(|key| NewShare::FIELDS.contains(&key.as_str())) {
+            return None;
+        }
+        Some(NewShare {
+            patient_id: wire::get(value, "patientId")?,
+            label: wire::get(value, "label")?,
+            expires_in_days: wire::get(value, "expiresInDays")?,
+            alarms: wire::get(value, "alarms")?,
+            from: wire::get(value, "from")?,
+        })
+    }
 }
 
 /// `POST /api/shares`: a new share of one of the owner's patients.
 pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let (session, token) = owner(ctx, req)?;
     let body = facade::read_body(req).await?;
-    let new: NewShare = shared::json_from_bytes(&body).map_err(|_| {
+    let new = facade::body_json(&body).as_ref().and_then(NewShare::read).ok_or_else(|| {
         ApiError::bad_request("Send {\"patientId\", \"label\", \"expiresInDays\", \"alarms\"} as JSON.")
     })?;
     let label = new.label.trim().to_owned();
@@ -100,7 +113,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let (session, token) = owner(ctx, req)?;
     match ask(ctx, &ShareRequest::List { owner: owner_id(&session, &token) }).await? {
-        ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": list }))),
+        ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": crate::wire::list(&list) }))),
         _ => Err(ApiError::internal()),
     }
 }
@@ -215,15 +228,15 @@ pub async fn nightscout(ctx: &Ctx, req: &Request, what: Nightscout) -> ApiResult
     let answer = match what {
         Nightscout::Entries => {
             let since = date_filter(query);
-            json!(nightscout::entries(readings, since, count(NS_DEFAULT_COUNT), NS_DEVICE))
+            nightscout::entries(readings, since, count(NS_DEFAULT_COUNT), NS_DEVICE).to_wire()
         }
-        Nightscout::Current => json!(nightscout::entries(readings, None, 1, NS_DEVICE)),
+        Nightscout::Current => nightscout::entries(readings, None, 1, NS_DEVICE).to_wire(),
         Nightscout::Pebble | Nightscout::Status => {
             let unit = match policy::query_value(query, "units") {
                 Some("mmol") => GlucoseUnit::MmolL,
                 _ => GlucoseUnit::MgDl,
             };
-            json!(nightscout::pebble(readings, now, count(1), unit))
+            nightscout::pebble(readings, now, count(1), unit).to_wire()
         }
     };
     Ok(Reply::json(answer).with_header("age", age_secs.to_string()))
@@ -238,9 +251,7 @@ pub fn graph_series(body: &Value) -> Series {
     let current = data.and_then(|d| d.get("connection")).and_then(|c| c.get("glucoseMeasurement"));
     let items = points.iter().map(|item| (item, Origin::Graph)).chain(current.map(|item| (item, Origin::Current)));
     Series::from_readings(
-        items.filter_map(|(item, origin)| {
-            GlucoseItem::deserialize(item).ok().and_then(|item| item.to_reading(origin).ok())
-        }),
+        items.filter_map(|(item, origin)| GlucoseItem::from_wire(item).and_then(|item| item.to_reading(origin).ok())),
     )
 }
 
@@ -326,7 +337,8 @@ fn no_share() -> ApiError {
 
 /// Sends `request` to the share book; its error answers become errors.
 pub async fn ask(ctx: &Ctx, request: &ShareRequest) -> ApiResult<ShareAnswer> {
-    match facade::ask_object(&ctx.env, "SHARES", shares::BOOK, request).await? {
+    let answer = facade::ask_object_text(&ctx.env, "SHARES", shares::BOOK, crate::wire::encode(request)).await?;
+    match crate::wire::decode(&answer).ok_or_else(ApiError::internal)? {
         ShareAnswer::Error(error) => Err(error),
         answer => Ok(answer),
     }

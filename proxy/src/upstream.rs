@@ -4,13 +4,13 @@
 use std::cell::RefCell;
 
 use futures::StreamExt as _;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, Ticket, classify_envelope};
 use worker::{Fetch, Headers, Method, Request, web_sys};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::wire::{self, Wire};
 
 /// Login redirects followed per attempt (global → regional → another region is two).
 pub const MAX_REDIRECTS: usize = 3;
@@ -201,8 +201,7 @@ pub async fn call(
 
 /// A login (or a document acceptance) that LLU accepted: signed in, or a step first. Serialisable, so the hub
 /// hands it to the worker as it is.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Debug)]
 pub enum SignIn {
     /// Signed in.
     Success {
@@ -226,6 +225,50 @@ pub enum SignIn {
         /// LLU's whole answer.
         body: Value,
     },
+}
+
+impl Wire for SignIn {
+    fn to_wire(&self) -> Value {
+        let (name, region, mut fields) = match self {
+            SignIn::Success { region, user_id, ticket, body } => (
+                "success",
+                region,
+                vec![("user_id", user_id.clone().into()), ("ticket", ticket.to_wire()), ("body", body.clone())],
+            ),
+            SignIn::Step { region, kind, ticket, body } => (
+                "step",
+                region,
+                vec![
+                    ("kind", kind.as_str().into()),
+                    ("ticket", ticket.as_ref().map_or(Value::Null, Wire::to_wire)),
+                    ("body", body.clone()),
+                ],
+            ),
+        };
+        fields.push(("region", region.code().into()));
+        wire::variant(name, Some(wire::object(fields)))
+    }
+
+    fn from_wire(value: &Value) -> Option<SignIn> {
+        let (name, content) = wire::read_variant(value)?;
+        let region = crate::seal::region(content.get("region")?)?;
+        let body = content.get("body")?.clone();
+        match name {
+            "success" => Some(SignIn::Success {
+                region,
+                user_id: wire::text(content, "user_id")?,
+                ticket: Ticket::from_wire(content.get("ticket")?)?,
+                body,
+            }),
+            "step" => Some(SignIn::Step {
+                region,
+                kind: StepKind::from(content.get("kind")?.as_str()?.to_owned()),
+                ticket: wire::maybe(content, "ticket", Ticket::from_wire)?,
+                body,
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// How a login (or a document acceptance) ended.
@@ -300,6 +343,33 @@ mod tests {
         assert_eq!(fake.base(Region::Eu2), "http://127.0.0.1:9000/eu2");
         assert_eq!(Upstream::LibreView.base(Region::De), "https://api-de.libreview.io");
         assert_eq!(Upstream::LibreView.base(Region::Ru), "https://api.libreview.ru");
+    }
+
+    #[test]
+    fn sign_ins_cross_from_the_hub_unchanged() {
+        let ticket = Ticket { token: "jwt".into(), expires: 5, duration: 6 };
+        let body = serde_json::json!({"status": 4, "data": {"step": {"type": "tou"}}});
+        let step = SignIn::Step { region: Region::De, kind: StepKind::TermsOfUse, ticket: Some(ticket.clone()), body };
+        let Some(SignIn::Step { region, kind, ticket: read, body }) = wire::decode(&wire::encode(&step)) else {
+            panic!("the step did not round-trip")
+        };
+        assert_eq!(
+            (region, kind, read, body["status"].as_i64()),
+            (Region::De, StepKind::TermsOfUse, Some(ticket.clone()), Some(4))
+        );
+        let verify = SignIn::Step {
+            region: Region::Us,
+            kind: StepKind::Other("newThing".into()),
+            ticket: None,
+            body: Value::Null,
+        };
+        assert!(
+            matches!(wire::decode(&wire::encode(&verify)), Some(SignIn::Step { kind: StepKind::Other(k), ticket: None, .. }) if k == "newThing")
+        );
+        let success = SignIn::Success { region: Region::Eu2, user_id: "u".into(), ticket, body: Value::Null };
+        assert!(
+            matches!(wire::decode(&wire::encode(&success)), Some(SignIn::Success { region: Region::Eu2, user_id, .. }) if user_id == "u")
+        );
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub mod time;
 pub mod trend;
 /// mg/dL newtype, mmol/L display conversion and value formatting.
 pub mod units;
+/// JSON written by hand (the worker's messages and stored records), the same as serde's derive writes.
+pub mod wire;
 
 pub use error::{Error, Result};
 

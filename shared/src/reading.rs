@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::time::{MINUTE, UtcTime};
 use crate::trend::Direction;
 use crate::units::{GlucoseUnit, MgDl, SENSOR_MAX, SENSOR_MIN};
+use crate::wire::{self, Value, Wire};
 
 /// The sensor's own out-of-range flag (LLU `isLow`/`isHigh`): the value is below or above what it can measure.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
@@ -259,6 +260,44 @@ fn prefer(existing: Reading, incoming: Reading) -> Reading {
     kept.arrow = kept.arrow.or(existing.arrow).or(incoming.arrow);
     kept.wearer_offset_min = kept.wearer_offset_min.or(existing.wearer_offset_min).or(incoming.wearer_offset_min);
     kept
+}
+
+crate::wire_names!(SensorRange { InRange => "InRange", Lo => "Lo", Hi => "Hi" });
+crate::wire_names!(Origin { Graph => "Graph", Logbook => "Logbook", Current => "Current" });
+
+impl Wire for Reading {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("at", self.at.to_wire()),
+            ("mgdl", self.mgdl.to_wire()),
+            ("range", self.range.to_wire()),
+            ("arrow", self.arrow.to_wire()),
+            ("wearer_offset_min", self.wearer_offset_min.to_wire()),
+            ("origin", self.origin.to_wire()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<Reading> {
+        Some(Reading {
+            at: wire::get(value, "at")?,
+            mgdl: wire::get(value, "mgdl")?,
+            range: wire::get(value, "range")?,
+            arrow: wire::get(value, "arrow")?,
+            wearer_offset_min: wire::get(value, "wearer_offset_min")?,
+            origin: wire::get(value, "origin")?,
+        })
+    }
+}
+
+/// `{"readings": [...]}`, as stored (in the order stored).
+impl Wire for Series {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![("readings", wire::list(&self.readings))])
+    }
+
+    fn from_wire(value: &Value) -> Option<Series> {
+        Some(Series { readings: wire::get(value, "readings")? })
+    }
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ impl GlucoseUnit {
     pub fn format(self, mgdl: f64) -> String {
         match self {
             GlucoseUnit::MgDl => format!("{}", mgdl.round() as i64),
-            GlucoseUnit::MmolL => format!("{:.1}", self.convert(mgdl)),
+            GlucoseUnit::MmolL => tenths(self.convert(mgdl)),
         }
     }
 
@@ -116,14 +116,46 @@ impl GlucoseUnit {
         let sign = if shown > 0.0 { "+" } else { "-" };
         match self {
             GlucoseUnit::MgDl => format!("{sign}{}", shown.abs() as i64),
-            GlucoseUnit::MmolL => format!("{sign}{:.1}", shown.abs()),
+            GlucoseUnit::MmolL => format!("{sign}{}", tenths(shown.abs())),
         }
     }
 }
 
+/// `value` with one decimal (`5.6`), as `{:.1}` writes a finite value, through integers: float formatting is
+/// about 6 KB gzip of the worker's wasm, and nothing else there needs it.
+fn tenths(value: f64) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    format!("{sign}{}.{}", tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10)
+}
+
+impl crate::wire::Wire for MgDl {
+    fn to_wire(&self) -> crate::wire::Value {
+        self.0.into()
+    }
+
+    fn from_wire(value: &crate::wire::Value) -> Option<MgDl> {
+        u16::from_wire(value).map(MgDl)
+    }
+}
+
+crate::wire_names!(GlucoseUnit { MgDl => "mgdl", MmolL => "mmoll" });
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenths_is_what_one_decimal_formatting_writes() {
+        for i in -40_000..40_000 {
+            let value = f64::from(i) / 100.0;
+            let rounded = (value * 10.0).round() / 10.0;
+            assert_eq!(tenths(rounded), format!("{rounded:.1}").replace("-0.0", "0.0"), "{value}");
+        }
+        assert_eq!(GlucoseUnit::MmolL.format(100.0), "5.5");
+        assert_eq!(GlucoseUnit::MmolL.format(101.0), "5.6");
+        assert_eq!(GlucoseUnit::MmolL.format_delta(-3.6), "-0.2");
+    }
     use proptest::prelude::*;
 
     #[test]

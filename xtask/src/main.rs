@@ -151,6 +151,8 @@ fn test() -> Result<()> {
     build()?;
     say("the PyPI LibreLinkUp clients (pylibrelinkup, libre-linkup-py) in target/pyclients-venv");
     let python = python::python_clients()?;
+    // The native tests drive the app end to end in Chromium (tests/e2e/app.mjs): install it first on a new machine.
+    tools::apt(&[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")])?;
     say("native tests: unit, property, golden fixture tests, the worker in workerd against the fake LibreLinkUp, \
          and the benchmarks run once as tests");
     tally.run(cargo(&["test", "--workspace", "--all-targets"]).env("TIDEWATCH_PYTHON", &python))?;

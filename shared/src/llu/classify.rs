@@ -30,6 +30,7 @@ use super::wire::{
     Connection, CountryConfig, Envelope, GraphData, LogbookEntry, LoginRedirect, LoginStep, LoginSuccess, StepKind,
     Ticket,
 };
+use crate::wire::Wire as _;
 
 /// The largest body classified. The biggest real answer (a 14-day logbook) is a few hundred KB and a 12-hour graph
 /// about 45 KB; 8 MiB leaves ample room while bounding the memory a hostile or broken upstream can make the worker
@@ -427,8 +428,8 @@ fn from_json(
     }
     if status == Some(4) && data.is_some_and(|d| d.contains_key("step")) {
         // The whole step must parse, so a Step outcome always matches the wire type the proxy re-emits.
-        return Some(match obj.get("data").map(LoginStep::deserialize) {
-            Some(Ok(step)) => Outcome::Step { kind: step.step.kind, ticket: step.auth_ticket },
+        return Some(match obj.get("data").and_then(LoginStep::from_wire) {
+            Some(step) => Outcome::Step { kind: step.step.kind, ticket: step.auth_ticket },
             _ => malformed(MalformedReason::WrongShape),
         });
     }
@@ -458,15 +459,15 @@ fn from_json(
 fn success(endpoint: Endpoint, obj: &Map<String, Value>, decode: Decode) -> Outcome {
     let data = obj.get("data").unwrap_or(&Value::Null);
     if data.get("redirect").and_then(Value::as_bool) == Some(true) {
-        return match LoginRedirect::deserialize(data) {
-            Ok(r) => match Region::from_code(&r.region) {
+        return match LoginRedirect::from_wire(data) {
+            Some(r) => match Region::from_code(&r.region) {
                 Some(region) => Outcome::Redirect { region },
                 None => Outcome::UnknownRegion { region: r.region.chars().take(16).collect() },
             },
-            Err(_) => malformed(MalformedReason::WrongShape),
+            None => malformed(MalformedReason::WrongShape),
         };
     }
-    let ticket = obj.get("ticket").and_then(|t| Ticket::deserialize(t).ok());
+    let ticket = obj.get("ticket").and_then(Ticket::from_wire);
     match decode(endpoint, data) {
         Some(Payload::Login(login)) => {
             let ticket = ticket.or_else(|| Some(login.auth_ticket.clone()));
@@ -480,7 +481,7 @@ fn success(endpoint: Endpoint, obj: &Map<String, Value>, decode: Decode) -> Outc
 /// Every endpoint's `data`, typed.
 fn typed_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
     match endpoint {
-        Endpoint::Login | Endpoint::ContinueStep => typed(data).map(|login| Payload::Login(Box::new(login))),
+        Endpoint::Login | Endpoint::ContinueStep => LoginSuccess::from_wire(data).map(|l| Payload::Login(Box::new(l))),
         Endpoint::Connections => typed(data).map(Payload::Connections),
         Endpoint::Graph => typed(data).map(|g| Payload::Graph(Box::new(g))),
         Endpoint::Logbook => typed(data).map(Payload::Logbook),
@@ -492,7 +493,7 @@ fn typed_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
 /// Logins typed, everything else kept as it came.
 fn envelope_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
     match endpoint {
-        Endpoint::Login | Endpoint::ContinueStep => typed(data).map(|login| Payload::Login(Box::new(login))),
+        Endpoint::Login | Endpoint::ContinueStep => LoginSuccess::from_wire(data).map(|l| Payload::Login(Box::new(l))),
         _ => Some(Payload::Other(data.clone())),
     }
 }

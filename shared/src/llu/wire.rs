@@ -56,6 +56,24 @@ pub struct Ticket {
     pub duration: i64,
 }
 
+impl crate::wire::Wire for Ticket {
+    fn to_wire(&self) -> serde_json::Value {
+        crate::wire::object(vec![
+            ("token", self.token.clone().into()),
+            ("expires", self.expires.into()),
+            ("duration", self.duration.into()),
+        ])
+    }
+
+    fn from_wire(value: &serde_json::Value) -> Option<Ticket> {
+        Some(Ticket {
+            token: crate::wire::text(value, "token")?,
+            expires: crate::wire::int(value, "expires")?,
+            duration: crate::wire::int(value, "duration")?,
+        })
+    }
+}
+
 impl fmt::Debug for Ticket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ticket")
@@ -569,4 +587,153 @@ where
 /// (with `default`) stays `None`.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
+}
+
+// Hand-written JSON (`crate::wire`) for what the worker decodes: a login's answer, item by item of a graph. The
+// same values as serde's derive reads (the tests compare them on every fixture), without its code in the worker.
+
+use crate::wire::{self as hand, Wire};
+
+/// The members of `value` other than `known`, for a `#[serde(flatten)]` map.
+fn others(value: &Value, known: &[&str]) -> Option<Map<String, Value>> {
+    let object = value.as_object()?;
+    let mut out = Map::new();
+    for (key, item) in object.iter().filter(|(key, _)| !known.contains(&key.as_str())) {
+        out.insert(key.clone(), item.clone());
+    }
+    Some(out)
+}
+
+impl Wire for User {
+    fn to_wire(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn from_wire(value: &Value) -> Option<User> {
+        const KNOWN: [&str; 8] =
+            ["id", "country", "uom", "firstName", "lastName", "email", "uiLanguage", "accountType"];
+        Some(User {
+            id: hand::get(value, "id")?,
+            country: hand::get(value, "country")?,
+            uom: hand::get(value, "uom")?,
+            first_name: hand::get(value, "firstName")?,
+            last_name: hand::get(value, "lastName")?,
+            email: hand::get(value, "email")?,
+            ui_language: hand::get(value, "uiLanguage")?,
+            account_type: hand::get(value, "accountType")?,
+            extra: others(value, &KNOWN)?,
+        })
+    }
+}
+
+impl Wire for LoginSuccess {
+    fn to_wire(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn from_wire(value: &Value) -> Option<LoginSuccess> {
+        Some(LoginSuccess {
+            user: hand::get(value, "user")?,
+            auth_ticket: hand::get(value, "authTicket")?,
+            invitations: hand::get::<Option<Vec<String>>>(value, "invitations")?.unwrap_or_default(),
+            extra: others(value, &["user", "authTicket", "invitations"])?,
+        })
+    }
+}
+
+impl Wire for LoginRedirect {
+    fn to_wire(&self) -> Value {
+        hand::object(vec![("redirect", self.redirect.to_wire()), ("region", self.region.to_wire())])
+    }
+
+    fn from_wire(value: &Value) -> Option<LoginRedirect> {
+        Some(LoginRedirect { redirect: hand::get(value, "redirect")?, region: hand::get(value, "region")? })
+    }
+}
+
+impl Wire for StepUser {
+    fn to_wire(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn from_wire(value: &Value) -> Option<StepUser> {
+        // serde's derive also reads a struct from a list of its fields in order; every field here is optional,
+        // so `[]` (how some servers write an empty object) is a user with nothing known.
+        if value.as_array().is_some_and(Vec::is_empty) {
+            return Some(StepUser::default());
+        }
+        if !value.is_object() {
+            return None;
+        }
+        Some(StepUser {
+            account_type: hand::get(value, "accountType")?,
+            country: hand::get(value, "country")?,
+            ui_language: hand::get(value, "uiLanguage")?,
+        })
+    }
+}
+
+impl Wire for Step {
+    fn to_wire(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn from_wire(value: &Value) -> Option<Step> {
+        Some(Step {
+            kind: StepKind::from(hand::get::<String>(value, "type")?),
+            component_name: hand::get(value, "componentName")?,
+            props: match value.get("props") {
+                None | Some(Value::Null) => None,
+                Some(props) => Some(props.clone()),
+            },
+        })
+    }
+}
+
+impl Wire for LoginStep {
+    fn to_wire(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn from_wire(value: &Value) -> Option<LoginStep> {
+        Some(LoginStep {
+            step: hand::get(value, "step")?,
+            user: hand::get(value, "user")?,
+            auth_ticket: hand::get(value, "authTicket")?,
+        })
+    }
+}
+
+/// A number member kept as it came (`Option<Number>` in serde's derive: absent or `null` is `None`).
+fn number(value: &Value, name: &str) -> Option<Option<Number>> {
+    match value.get(name) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::Number(n)) => Some(Some(n.clone())),
+        Some(_) => None,
+    }
+}
+
+impl Wire for GlucoseItem {
+    fn to_wire(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn from_wire(value: &Value) -> Option<GlucoseItem> {
+        if !value.is_object() {
+            return None;
+        }
+        Some(GlucoseItem {
+            factory_timestamp: hand::get(value, "FactoryTimestamp")?,
+            timestamp: hand::get_or(value, "Timestamp", String::new())?,
+            kind: hand::get_or(value, "type", 0)?,
+            value_in_mg_per_dl: number(value, "ValueInMgPerDl")?,
+            trend_arrow: hand::get(value, "TrendArrow")?,
+            trend_message: value.get("TrendMessage").cloned(),
+            measurement_color: hand::get(value, "MeasurementColor")?,
+            glucose_units: hand::get(value, "GlucoseUnits")?,
+            value: number(value, "Value")?,
+            is_high: hand::get_or(value, "isHigh", false)?,
+            is_low: hand::get_or(value, "isLow", false)?,
+        })
+    }
 }

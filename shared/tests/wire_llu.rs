@@ -1,0 +1,97 @@
+//! The hand-written JSON readers (`shared::wire`) of the LLU types the worker decodes read every real capture in
+//! `../shared/fixtures/llu/` exactly as serde's derive does, and refuse the same broken shapes.
+
+// A test binary: its helpers (not only `#[test]` functions) should fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::fmt::Debug;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use shared::llu::{GlucoseItem, LoginRedirect, LoginStep, LoginSuccess, Ticket};
+use shared::wire::Wire;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/llu");
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            json_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every JSON value inside `value` (itself included).
+fn every_value<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
+    out.push(value);
+    match value {
+        Value::Array(items) => items.iter().for_each(|v| every_value(v, out)),
+        Value::Object(map) => map.values().for_each(|v| every_value(v, out)),
+        _ => {}
+    }
+}
+
+/// Variants of an object: each member removed, set to `null`, to a string, to a number, to a list.
+fn mutations(value: &Value) -> Vec<Value> {
+    let mut out = vec![value.clone()];
+    if let Some(map) = value.as_object() {
+        for key in map.keys() {
+            for replacement in [None, Some(Value::Null), Some(json!("x")), Some(json!(1.5)), Some(json!([]))] {
+                let mut changed = map.clone();
+                match replacement {
+                    None => {
+                        changed.remove(key);
+                    }
+                    Some(v) => {
+                        changed.insert(key.clone(), v);
+                    }
+                }
+                out.push(Value::Object(changed));
+            }
+        }
+    }
+    out
+}
+
+/// `T::from_wire` and serde's derive agree on `value`: both refuse it, or both read the same. One deliberate
+/// difference: serde's derive also reads a struct from a list of its fields in order (`["11/24/2026 …"]` as a
+/// graph item), which is not a shape LLU sends; the hand-written readers refuse a non-empty list.
+fn agree<T: Wire + DeserializeOwned + PartialEq + Debug>(value: &Value) -> bool {
+    if value.as_array().is_some_and(|items| !items.is_empty()) {
+        assert_eq!(T::from_wire(value), None, "{value}");
+        return false;
+    }
+    let serde = T::deserialize(value).ok();
+    let ours = T::from_wire(value);
+    assert_eq!(ours, serde, "{value}");
+    serde.is_some()
+}
+
+#[test]
+fn login_and_graph_items_read_as_serde_reads_them_on_every_capture_and_its_mutations() {
+    let mut files = Vec::new();
+    json_files(Path::new(FIXTURES), &mut files);
+    assert!(files.len() >= 20, "{files:?}");
+    let mut read = [0_usize; 5];
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let Ok(root) = serde_json::from_str::<Value>(&text) else { continue };
+        let mut values = Vec::new();
+        every_value(&root, &mut values);
+        for value in values {
+            for variant in mutations(value) {
+                read[0] += usize::from(agree::<LoginSuccess>(&variant));
+                read[1] += usize::from(agree::<LoginStep>(&variant));
+                read[2] += usize::from(agree::<LoginRedirect>(&variant));
+                read[3] += usize::from(agree::<GlucoseItem>(&variant));
+                read[4] += usize::from(agree::<Ticket>(&variant));
+            }
+        }
+    }
+    // Each type was read from real captures, not only refused.
+    assert!(read.iter().all(|&n| n > 0), "{read:?}");
+}
