@@ -763,12 +763,12 @@ impl Watcher {
         let values = self.with(WatchBook::to_storage);
         // Every value is JSON text already: one plain object of strings, with no serde_wasm_bindgen in between.
         let object = js_sys::Object::new();
-        for (key, text) in &values {
+        for (key, text) in values.iter() {
             js_sys::Reflect::set(&object, &key.into(), &text.into()).map_err(|_| ApiError::internal())?;
         }
         let storage = self.state.storage();
         storage.put_multiple_raw(object).await.map_err(|_| ApiError::internal())?;
-        let gone: Vec<String> = self.stored.borrow().iter().filter(|key| !values.contains_key(*key)).cloned().collect();
+        let gone: Vec<String> = self.stored.borrow().iter().filter(|key| !values.contains_key(key)).cloned().collect();
         if !gone.is_empty() {
             storage.delete_multiple(gone).await.map_err(|_| ApiError::internal())?;
         }

@@ -20,6 +20,8 @@ pub mod facade;
 /// The `Hub` Durable Object: per-account cache and per-e-mail login guard.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod hub;
+/// A small sorted-vector map (the watch book's).
+pub mod keyed;
 /// Routes, origins, CORS and security headers.
 pub mod policy;
 /// Results into responses, with every header.

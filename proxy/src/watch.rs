@@ -17,14 +17,13 @@
 //! - **Acknowledgement:** "I'm on it" or "Snooze" from one phone applies to that phone, or to every phone
 //!   following the patient when the owner chose shared acknowledgement (as Nightscout does).
 
-use std::collections::BTreeMap;
-
 use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Alert, Level};
 use shared::reading::{Reading, Series};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::GlucoseUnit;
 
 use crate::error::ApiError;
+pub use crate::keyed::Keyed;
 use crate::shares::constant_time_eq;
 use crate::wire::{self, Value, Wire};
 
@@ -233,9 +232,9 @@ pub enum Read {
 #[derive(Clone, PartialEq, Debug, Default)]
 pub struct WatchBook {
     /// Subscriptions by id.
-    pub subs: BTreeMap<String, Subscription>,
+    pub subs: Keyed<Subscription>,
     /// Groups by key.
-    pub groups: BTreeMap<String, Group>,
+    pub groups: Keyed<Group>,
     /// Waiting pushes.
     pub outbox: Vec<Message>,
     /// The last tick's scheduled time, Unix seconds.
@@ -285,7 +284,7 @@ impl WatchBook {
         now: i64,
     ) -> Result<&Subscription, ApiError> {
         if let Some(shared) = new.shared_ack {
-            self.groups.entry(new.group.clone()).or_default().shared_ack = shared;
+            self.groups.or_default(new.group.clone()).shared_ack = shared;
         }
         let existing = self.subs.values().find(|s| s.endpoint == new.endpoint).map(|s| s.id.clone());
         if let Some(id) = existing {
@@ -309,7 +308,7 @@ impl WatchBook {
         if self.subs.values().filter(|s| s.group == new.group).count() >= MAX_PER_GROUP {
             return Err(ApiError::new(409, "push_full", "This person already has as many phones as one can have."));
         }
-        self.groups.entry(new.group.clone()).or_default();
+        self.groups.or_default(new.group.clone());
         let sub = Subscription {
             id: id.clone(),
             key,
@@ -374,18 +373,18 @@ impl WatchBook {
     /// The book as the `Watcher` stores it: one value for the groups (without readings), the outbox and the last
     /// tick (`meta`), one per subscription (`sub:<id>`) and one per group's readings (`series:<group>`), so no value
     /// nears Durable Objects' 128 KiB limit.
-    pub fn to_storage(&self) -> BTreeMap<String, String> {
-        let mut values = BTreeMap::new();
-        let mut groups = BTreeMap::new();
-        for (key, group) in &self.groups {
+    pub fn to_storage(&self) -> Keyed<String> {
+        let mut values = Keyed::new();
+        let mut groups = Keyed::new();
+        for (key, group) in self.groups.iter() {
             groups.insert(key.clone(), Group { series: Series::default(), ..group.clone() });
         }
-        let meta = WatchBook { subs: BTreeMap::new(), groups, outbox: self.outbox.clone(), last_tick: self.last_tick };
+        let meta = WatchBook { subs: Keyed::new(), groups, outbox: self.outbox.clone(), last_tick: self.last_tick };
         values.insert("meta".to_owned(), wire::encode(&meta));
-        for (id, sub) in &self.subs {
+        for (id, sub) in self.subs.iter() {
             values.insert(format!("sub:{id}"), wire::encode(sub));
         }
-        for (key, group) in &self.groups {
+        for (key, group) in self.groups.iter() {
             values.insert(format!("series:{key}"), wire::encode(&group.series));
         }
         values
@@ -422,7 +421,7 @@ impl WatchBook {
             }
         }
         for sub in book.subs.values() {
-            book.groups.entry(sub.group.clone()).or_default();
+            book.groups.or_default(sub.group.clone());
         }
         for (group, readings) in series {
             if let Some(g) = book.groups.get_mut(&group) {
@@ -864,17 +863,17 @@ impl Wire for Payload {
 }
 
 /// A map of `T` by text key.
-fn map_to_wire<T: Wire>(map: &BTreeMap<String, T>) -> Value {
+fn map_to_wire<T: Wire>(map: &Keyed<T>) -> Value {
     let mut out = wire::Map::new();
-    for (key, item) in map {
+    for (key, item) in map.iter() {
         out.insert(key.clone(), item.to_wire());
     }
     Value::Object(out)
 }
 
 /// The other end of [`map_to_wire`]. (Built by inserting: see `wire::object`.)
-fn map_from_wire<T: Wire>(value: &Value) -> Option<BTreeMap<String, T>> {
-    let mut out = BTreeMap::new();
+fn map_from_wire<T: Wire>(value: &Value) -> Option<Keyed<T>> {
+    let mut out = Keyed::new();
     for (key, item) in value.as_object()? {
         out.insert(key.clone(), T::from_wire(item)?);
     }
@@ -1088,12 +1087,12 @@ mod tests {
         let stored = book.to_storage();
         // This book as the build before the hand-written JSON stored it (serde's derive): it reads back whole,
         // and what is written now is the same JSON.
-        let earlier: BTreeMap<String, String> =
+        let earlier: std::collections::BTreeMap<String, String> =
             serde_json::from_str(include_str!("../tests/data/stored_watch_book.json")).unwrap();
         assert_eq!(WatchBook::from_storage(earlier.clone()), (book.clone(), vec![]));
         assert_eq!(earlier.keys().collect::<Vec<_>>(), stored.keys().collect::<Vec<_>>());
         for (key, text) in &earlier {
-            assert_eq!(wire::parse(text), wire::parse(&stored[key]), "{key}");
+            assert_eq!(wire::parse(text), wire::parse(&stored[key.as_str()]), "{key}");
         }
         assert_eq!(stored.keys().collect::<Vec<_>>(), ["meta", "series:g", "sub:id0", "sub:id1", "sub:id2"]);
         assert!(!stored["meta"].contains("\"mgdl\""), "readings are stored once, under series:");
