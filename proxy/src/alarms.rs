@@ -226,15 +226,15 @@ impl Wire for WatchAnswer {
                     ("shared_ack", shared_ack.to_wire()),
                 ])),
             ),
-            WatchAnswer::Done(phones) => wire::variant("done", Some((*phones).into())),
-            WatchAnswer::Sent(status) => wire::variant("sent", Some((*status).into())),
+            WatchAnswer::Done(phones) => wire::variant("done", Some(phones.to_wire())),
+            WatchAnswer::Sent(status) => wire::variant("sent", Some(status.to_wire())),
             WatchAnswer::Ticked { ran, groups, subs, sent } => wire::variant(
                 "ticked",
                 Some(wire::object(vec![
                     ("ran", ran.to_wire()),
-                    ("groups", (*groups).into()),
-                    ("subs", (*subs).into()),
-                    ("sent", (*sent).into()),
+                    ("groups", groups.to_wire()),
+                    ("subs", subs.to_wire()),
+                    ("sent", sent.to_wire()),
                 ])),
             ),
             WatchAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
@@ -243,20 +243,19 @@ impl Wire for WatchAnswer {
 
     fn from_wire(value: &Value) -> Option<WatchAnswer> {
         let (name, content) = wire::read_variant(value)?;
-        let count = |field: &str| usize::try_from(content.get(field)?.as_u64()?).ok();
         Some(match name {
             "subscribed" => WatchAnswer::Subscribed {
                 id: wire::get(content, "id")?,
                 key: wire::get(content, "key")?,
                 shared_ack: wire::get(content, "shared_ack")?,
             },
-            "done" => WatchAnswer::Done(usize::try_from(content.as_u64()?).ok()?),
+            "done" => WatchAnswer::Done(usize::from_wire(content)?),
             "sent" => WatchAnswer::Sent(u16::from_wire(content)?),
             "ticked" => WatchAnswer::Ticked {
                 ran: wire::get(content, "ran")?,
-                groups: count("groups")?,
-                subs: count("subs")?,
-                sent: count("sent")?,
+                groups: wire::get(content, "groups")?,
+                subs: wire::get(content, "subs")?,
+                sent: wire::get(content, "sent")?,
             },
             "error" => WatchAnswer::Error(ApiError::from_wire(content)?),
             _ => return None,

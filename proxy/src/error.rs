@@ -206,21 +206,21 @@ impl ApiError {
 impl Wire for ApiError {
     fn to_wire(&self) -> Value {
         wire::object(vec![
-            ("http", self.http.into()),
+            ("http", self.http.to_wire()),
             ("code", self.code.clone().into()),
             ("message", self.message.clone().into()),
-            ("retry_after_secs", wire::or_null(self.retry_after_secs)),
+            ("retry_after_secs", self.retry_after_secs.to_wire()),
             ("llu_status", self.llu_status.into()),
         ])
     }
 
     fn from_wire(value: &Value) -> Option<ApiError> {
         Some(ApiError {
-            http: u16::try_from(wire::int(value, "http")?).ok()?,
-            code: wire::text(value, "code")?,
-            message: wire::text(value, "message")?,
-            retry_after_secs: wire::maybe(value, "retry_after_secs", |v| u32::try_from(v.as_u64()?).ok())?,
-            llu_status: wire::int(value, "llu_status")?,
+            http: wire::get(value, "http")?,
+            code: wire::get(value, "code")?,
+            message: wire::get(value, "message")?,
+            retry_after_secs: wire::get(value, "retry_after_secs")?,
+            llu_status: wire::get(value, "llu_status")?,
         })
     }
 }

@@ -41,8 +41,8 @@ pub fn body_json(body: &[u8]) -> Option<Value> {
 /// `POST /llu/auth/login`.
 pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let body = read_body(req).await?;
-    let credentials =
-        body_json(&body).and_then(|v| Some((crate::wire::text(&v, "email")?, crate::wire::text(&v, "password")?)));
+    let credentials = body_json(&body)
+        .and_then(|v| Some((crate::wire::get::<String>(&v, "email")?, crate::wire::get::<String>(&v, "password")?)));
     let (email, password) =
         credentials.ok_or_else(|| ApiError::bad_request("Send {\"email\": …, \"password\": …} as JSON."))?;
     let email = email.trim().to_owned();

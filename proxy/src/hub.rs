@@ -137,9 +137,9 @@ impl Wire for HubRequest {
                 Some(wire::object(vec![
                     ("data", data.to_wire()),
                     ("token", token.clone().into()),
-                    ("region", region.code().into()),
+                    ("region", region.to_wire()),
                     ("account_id", account_id.clone().into()),
-                    ("at_ms", wire::or_null(*at_ms)),
+                    ("at_ms", at_ms.to_wire()),
                 ])),
             ),
         }
@@ -149,15 +149,15 @@ impl Wire for HubRequest {
         let (name, content) = wire::read_variant(value)?;
         match name {
             "login" => Some(HubRequest::Login {
-                email: wire::text(content, "email")?,
-                password: wire::text(content, "password")?,
+                email: wire::get(content, "email")?,
+                password: wire::get(content, "password")?,
             }),
             "read" => Some(HubRequest::Read {
-                data: Data::from_wire(content.get("data")?)?,
-                token: wire::text(content, "token")?,
-                region: crate::seal::region(content.get("region")?)?,
-                account_id: wire::text(content, "account_id")?,
-                at_ms: wire::maybe(content, "at_ms", Value::as_f64)?,
+                data: wire::get(content, "data")?,
+                token: wire::get(content, "token")?,
+                region: wire::get(content, "region")?,
+                account_id: wire::get(content, "account_id")?,
+                at_ms: wire::get(content, "at_ms")?,
             }),
             _ => None,
         }
@@ -179,10 +179,9 @@ impl Wire for HubAnswer {
     fn from_wire(value: &Value) -> Option<HubAnswer> {
         let (name, content) = wire::read_variant(value)?;
         match name {
-            "data" => Some(HubAnswer::Data {
-                body: content.get("body")?.clone(),
-                age_secs: u32::try_from(content.get("age_secs")?.as_u64()?).ok()?,
-            }),
+            "data" => {
+                Some(HubAnswer::Data { body: content.get("body")?.clone(), age_secs: wire::get(content, "age_secs")? })
+            }
             "signin" => SignIn::from_wire(content).map(HubAnswer::SignIn),
             "error" => ApiError::from_wire(content).map(HubAnswer::Error),
             _ => None,

@@ -42,20 +42,7 @@ pub enum Kind {
     Demo,
 }
 
-impl Kind {
-    const NAMES: [(Kind, &'static str); 4] =
-        [(Kind::Full, "full"), (Kind::Tou, "tou"), (Kind::Pp, "pp"), (Kind::Demo, "demo")];
-
-    /// The name in a sealed record.
-    pub fn name(self) -> &'static str {
-        Kind::NAMES.iter().find(|(kind, _)| *kind == self).map_or("full", |(_, name)| name)
-    }
-
-    /// The other end of [`Kind::name`].
-    pub fn from_name(name: &str) -> Option<Kind> {
-        Kind::NAMES.iter().find(|(_, known)| *known == name).map(|(kind, _)| *kind)
-    }
-}
+shared::wire_names!(Kind { Full => "full", Tou => "tou", Pp => "pp", Demo => "demo" });
 
 /// What a sealed token holds: `{"t": LLU token, "r": region, "a": account id, "e": expiry, "k": kind}`.
 #[derive(Clone, PartialEq, Eq)]
@@ -76,27 +63,22 @@ impl Wire for Session {
     fn to_wire(&self) -> Value {
         wire::object(vec![
             ("t", self.llu_token.clone().into()),
-            ("r", self.region.code().into()),
+            ("r", self.region.to_wire()),
             ("a", self.account_id.clone().into()),
             ("e", self.expires.into()),
-            ("k", self.kind.name().into()),
+            ("k", self.kind.to_wire()),
         ])
     }
 
     fn from_wire(value: &Value) -> Option<Session> {
         Some(Session {
-            llu_token: wire::text(value, "t")?,
-            region: region(value.get("r")?)?,
-            account_id: wire::text(value, "a")?,
-            expires: wire::int(value, "e")?,
-            kind: Kind::from_name(value.get("k")?.as_str()?)?,
+            llu_token: wire::get(value, "t")?,
+            region: wire::get(value, "r")?,
+            account_id: wire::get(value, "a")?,
+            expires: wire::get(value, "e")?,
+            kind: wire::get(value, "k")?,
         })
     }
-}
-
-/// A region as its code (`"eu2"`).
-pub fn region(value: &Value) -> Option<Region> {
-    Region::from_code(value.as_str()?)
 }
 
 impl fmt::Debug for Session {
@@ -352,7 +334,7 @@ mod tests {
         assert_eq!(key(1).open(&resealed, NOW), Ok(session.clone()));
         assert_eq!(wire::encode(&session), r#"{"a":"ab12","e":1800003600,"k":"tou","r":"eu2","t":"eyJ.x.y"}"#);
         for kind in [Kind::Full, Kind::Tou, Kind::Pp, Kind::Demo] {
-            assert_eq!(Kind::from_name(kind.name()), Some(kind));
+            assert_eq!(Kind::from_wire(&kind.to_wire()), Some(kind));
         }
     }
 

@@ -334,19 +334,12 @@ pub enum ShareAnswer {
     Error(ApiError),
 }
 
-impl ShareState {
-    const NAMES: [(ShareState, &'static str); 4] = [
-        (ShareState::Active, "active"),
-        (ShareState::OwnerSignedOut, "owner_signed_out"),
-        (ShareState::Revoked, "revoked"),
-        (ShareState::Expired, "expired"),
-    ];
-
-    /// The name in JSON.
-    pub fn name(self) -> &'static str {
-        ShareState::NAMES.iter().find(|(state, _)| *state == self).map_or("active", |(_, name)| name)
-    }
-}
+shared::wire_names!(ShareState {
+    Active => "active",
+    OwnerSignedOut => "owner_signed_out",
+    Revoked => "revoked",
+    Expired => "expired",
+});
 
 impl Wire for Share {
     fn to_wire(&self) -> Value {
@@ -362,28 +355,28 @@ impl Wire for Share {
             ("alarms", self.alarms.into()),
             ("created", self.created.into()),
             ("expires", self.expires.into()),
-            ("revoked", wire::or_null(self.revoked)),
-            ("last_used", wire::or_null(self.last_used)),
+            ("revoked", self.revoked.to_wire()),
+            ("last_used", self.last_used.to_wire()),
             ("owner_signed_out", self.owner_signed_out.into()),
         ])
     }
 
     fn from_wire(value: &Value) -> Option<Share> {
         Some(Share {
-            id: wire::text(value, "id")?,
-            sha256: wire::text(value, "sha256")?,
-            sha1: wire::text(value, "sha1")?,
-            owner: wire::text(value, "owner")?,
-            session: wire::text(value, "session")?,
-            patient_id: wire::text(value, "patient_id")?,
-            label: wire::text(value, "label")?,
-            from: wire::text(value, "from")?,
-            alarms: wire::flag(value, "alarms")?,
-            created: wire::int(value, "created")?,
-            expires: wire::int(value, "expires")?,
-            revoked: wire::maybe(value, "revoked", Value::as_i64)?,
-            last_used: wire::maybe(value, "last_used", Value::as_i64)?,
-            owner_signed_out: wire::flag(value, "owner_signed_out")?,
+            id: wire::get(value, "id")?,
+            sha256: wire::get(value, "sha256")?,
+            sha1: wire::get(value, "sha1")?,
+            owner: wire::get(value, "owner")?,
+            session: wire::get(value, "session")?,
+            patient_id: wire::get(value, "patient_id")?,
+            label: wire::get(value, "label")?,
+            from: wire::get(value, "from")?,
+            alarms: wire::get(value, "alarms")?,
+            created: wire::get(value, "created")?,
+            expires: wire::get(value, "expires")?,
+            revoked: wire::get(value, "revoked")?,
+            last_used: wire::get(value, "last_used")?,
+            owner_signed_out: wire::get(value, "owner_signed_out")?,
         })
     }
 }
@@ -398,23 +391,22 @@ impl Wire for ShareInfo {
             ("alarms", self.alarms.into()),
             ("created", self.created.into()),
             ("expires", self.expires.into()),
-            ("lastUsed", wire::or_null(self.last_used)),
-            ("state", self.state.name().into()),
+            ("lastUsed", self.last_used.to_wire()),
+            ("state", self.state.to_wire()),
         ])
     }
 
     fn from_wire(value: &Value) -> Option<ShareInfo> {
-        let state = value.get("state")?.as_str()?;
         Some(ShareInfo {
-            id: wire::text(value, "id")?,
-            patient_id: wire::text(value, "patientId")?,
-            label: wire::text(value, "label")?,
-            from: wire::text(value, "from")?,
-            alarms: wire::flag(value, "alarms")?,
-            created: wire::int(value, "created")?,
-            expires: wire::int(value, "expires")?,
-            last_used: wire::maybe(value, "lastUsed", Value::as_i64)?,
-            state: ShareState::NAMES.iter().find(|(_, name)| *name == state)?.0,
+            id: wire::get(value, "id")?,
+            patient_id: wire::get(value, "patientId")?,
+            label: wire::get(value, "label")?,
+            from: wire::get(value, "from")?,
+            alarms: wire::get(value, "alarms")?,
+            created: wire::get(value, "created")?,
+            expires: wire::get(value, "expires")?,
+            last_used: wire::get(value, "lastUsed")?,
+            state: wire::get(value, "state")?,
         })
     }
 }
@@ -472,7 +464,7 @@ impl Wire for ShareRequest {
 
     fn from_wire(value: &Value) -> Option<ShareRequest> {
         let (name, content) = wire::read_variant(value)?;
-        let text = |field: &str| wire::text(content, field);
+        let text = |field: &str| wire::get::<String>(content, field);
         Some(match name {
             "create" => ShareRequest::Create(Share::from_wire(content)?),
             "list" => ShareRequest::List { owner: text("owner")? },
@@ -480,7 +472,7 @@ impl Wire for ShareRequest {
             "open" => ShareRequest::Open { key: Key::from_wire(content.get("key")?)?, ip: text("ip")? },
             "renew" => ShareRequest::Renew { owner: text("owner")?, session: text("session")? },
             "signed_out" => ShareRequest::SignedOut { id: text("id")? },
-            "sessions" => ShareRequest::Sessions { ids: strings(content.get("ids")?)? },
+            "sessions" => ShareRequest::Sessions { ids: wire::get(content, "ids")? },
             _ => return None,
         })
     }
@@ -532,11 +524,6 @@ impl Wire for ShareAnswer {
             _ => return None,
         })
     }
-}
-
-/// A list of strings.
-pub fn strings(value: &Value) -> Option<Vec<String>> {
-    wire::read_list(value)
 }
 
 /// The one object that keeps the book (`SHARES` binding, object name [`BOOK`]).

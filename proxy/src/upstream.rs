@@ -238,32 +238,28 @@ impl Wire for SignIn {
             SignIn::Step { region, kind, ticket, body } => (
                 "step",
                 region,
-                vec![
-                    ("kind", kind.as_str().into()),
-                    ("ticket", ticket.as_ref().map_or(Value::Null, Wire::to_wire)),
-                    ("body", body.clone()),
-                ],
+                vec![("kind", kind.as_str().into()), ("ticket", ticket.to_wire()), ("body", body.clone())],
             ),
         };
-        fields.push(("region", region.code().into()));
+        fields.push(("region", region.to_wire()));
         wire::variant(name, Some(wire::object(fields)))
     }
 
     fn from_wire(value: &Value) -> Option<SignIn> {
         let (name, content) = wire::read_variant(value)?;
-        let region = crate::seal::region(content.get("region")?)?;
+        let region = wire::get(content, "region")?;
         let body = content.get("body")?.clone();
         match name {
             "success" => Some(SignIn::Success {
                 region,
-                user_id: wire::text(content, "user_id")?,
-                ticket: Ticket::from_wire(content.get("ticket")?)?,
+                user_id: wire::get(content, "user_id")?,
+                ticket: wire::get(content, "ticket")?,
                 body,
             }),
             "step" => Some(SignIn::Step {
                 region,
                 kind: StepKind::from(content.get("kind")?.as_str()?.to_owned()),
-                ticket: wire::maybe(content, "ticket", Ticket::from_wire)?,
+                ticket: wire::get(content, "ticket")?,
                 body,
             }),
             _ => None,

@@ -103,7 +103,7 @@ macro_rules! wire_int {
     };
 }
 
-wire_int!(u8, u16, i16, u32);
+wire_int!(u8, u16, i16, u32, usize);
 
 impl<T: Wire> Wire for Option<T> {
     fn to_wire(&self) -> Value {
@@ -170,39 +170,6 @@ pub fn read_variant(value: &Value) -> Option<(&str, &Value)> {
     }
 }
 
-/// A text field.
-pub fn text(value: &Value, name: &str) -> Option<String> {
-    value.get(name)?.as_str().map(str::to_owned)
-}
-
-/// An integer field.
-pub fn int(value: &Value, name: &str) -> Option<i64> {
-    value.get(name)?.as_i64()
-}
-
-/// A number field.
-pub fn number(value: &Value, name: &str) -> Option<f64> {
-    value.get(name)?.as_f64()
-}
-
-/// A `true`/`false` field.
-pub fn flag(value: &Value, name: &str) -> Option<bool> {
-    value.get(name)?.as_bool()
-}
-
-/// A field that may be absent or `null` (`Some(None)`); `None` when it is there with the wrong shape.
-pub fn maybe<T>(value: &Value, name: &str, read: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
-    match value.get(name) {
-        None | Some(Value::Null) => Some(None),
-        Some(field) => read(field).map(Some),
-    }
-}
-
-/// `Null` for `None`.
-pub fn or_null<T: Into<Value>>(value: Option<T>) -> Value {
-    value.map_or(Value::Null, Into::into)
-}
-
 /// A list of `T`.
 pub fn list<T: Wire>(items: &[T]) -> Value {
     Value::Array(items.iter().map(Wire::to_wire).collect())
@@ -235,10 +202,10 @@ mod tests {
     #[test]
     fn optional_fields_are_absent_null_or_valid() {
         let value = serde_json::json!({"a": null, "b": 3, "c": "x"});
-        assert_eq!(maybe(&value, "a", Value::as_i64), Some(None));
-        assert_eq!(maybe(&value, "z", Value::as_i64), Some(None));
-        assert_eq!(maybe(&value, "b", Value::as_i64), Some(Some(3)));
-        assert_eq!(maybe(&value, "c", Value::as_i64), None, "a wrong shape is an error, not an absence");
+        assert_eq!(get::<Option<i64>>(&value, "a"), Some(None));
+        assert_eq!(get::<Option<i64>>(&value, "z"), Some(None));
+        assert_eq!(get::<Option<i64>>(&value, "b"), Some(Some(3)));
+        assert_eq!(get::<Option<i64>>(&value, "c"), None, "a wrong shape is an error, not an absence");
     }
 
     #[test]

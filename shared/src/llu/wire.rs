@@ -67,9 +67,9 @@ impl crate::wire::Wire for Ticket {
 
     fn from_wire(value: &serde_json::Value) -> Option<Ticket> {
         Some(Ticket {
-            token: crate::wire::text(value, "token")?,
-            expires: crate::wire::int(value, "expires")?,
-            duration: crate::wire::int(value, "duration")?,
+            token: crate::wire::get(value, "token")?,
+            expires: crate::wire::get(value, "expires")?,
+            duration: crate::wire::get(value, "duration")?,
         })
     }
 }
