@@ -11,7 +11,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures::future::join_all;
 use push::ece::{self, Receiver};
 use push::vapid::{self, VapidKey};
 use serde_json::{Value, json};
@@ -590,7 +589,8 @@ impl Watcher {
                 .collect::<Vec<_>>()
         });
         let reads =
-            join_all(plan.iter().map(|(_, patient, session, _)| read_group(&ctx, session.as_ref(), patient))).await;
+            crate::join::all(plan.iter().map(|(_, patient, session, _)| read_group(&ctx, session.as_ref(), patient)))
+                .await;
         let subs: usize = plan.iter().map(|(.., n)| n).sum();
         let groups = plan.len();
         let due = self.with_mut(|book| {
@@ -632,7 +632,7 @@ impl Watcher {
         for audience in &audiences {
             self.authorization(&config.push, audience, real_now).await?;
         }
-        let results = join_all(due.iter().map(|message| self.send(&config.push, message, now, real_now))).await;
+        let results = crate::join::all(due.iter().map(|message| self.send(&config.push, message, now, real_now))).await;
         let mut sent = 0;
         let mut failure = None;
         let more = self.with_mut(|book| {

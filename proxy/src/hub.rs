@@ -14,7 +14,6 @@
 //! Its state is in memory only: losing it (an eviction) costs one extra upstream call, never a wrong answer.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 
 use futures::FutureExt as _;
 use futures::future::{LocalBoxFuture, Shared};
@@ -247,9 +246,12 @@ impl Hold {
 #[durable_object]
 pub struct Hub {
     env: Env,
-    slots: RefCell<HashMap<Data, Slot>>,
+    /// One slot per data item this account has asked for (a handful: connections, a graph and a logbook per
+    /// patient), so a vector rather than a hash map (hashbrown and SipHash are about 4 KB of wasm).
+    slots: RefCell<Vec<(Data, Slot)>>,
     hold: RefCell<Option<Hold>>,
-    dead_tokens: RefCell<HashSet<String>>,
+    /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
+    dead_tokens: RefCell<Vec<String>>,
     login_lock: futures::lock::Mutex<()>,
 }
 
@@ -327,7 +329,8 @@ impl Hub {
         }
         let pending = {
             let mut slots = self.slots.borrow_mut();
-            match slots.get(&data) {
+            let slot = slots.iter().position(|(d, _)| *d == data);
+            match slot.and_then(|i| slots.get(i)).map(|(_, slot)| slot) {
                 Some(Slot::Ready { at_ms, body }) if now - at_ms < f64::from(CACHE_SECS) * 1000.0 => {
                     let age_secs = ((now - at_ms) / 1000.0).floor() as u32;
                     return HubAnswer::Data { body: body.clone(), age_secs };
@@ -338,7 +341,7 @@ impl Hub {
                         return HubAnswer::Error(error);
                     }
                     let pending = fetch_data(config, data.clone(), token, region, account_id).boxed_local().shared();
-                    slots.insert(data.clone(), Slot::Pending(pending.clone()));
+                    put(&mut slots, data.clone(), Slot::Pending(pending.clone()));
                     pending
                 }
             }
@@ -348,19 +351,17 @@ impl Hub {
         let mut slots = self.slots.borrow_mut();
         match &answer {
             HubAnswer::Data { body, .. } => {
-                slots.insert(data, Slot::Ready { at_ms: now, body: body.clone() });
+                put(&mut slots, data, Slot::Ready { at_ms: now, body: body.clone() });
             }
             HubAnswer::Error(error) => {
-                slots.remove(&data);
+                slots.retain(|(d, _)| *d != data);
                 if error.code == "session_expired" {
-                    self.dead_tokens.borrow_mut().insert(token_hash);
+                    self.dead_tokens.borrow_mut().push(token_hash);
                 } else if let Some(hold) = Hold::imposed(now, error) {
                     *self.hold.borrow_mut() = Some(hold);
                 }
             }
-            _ => {
-                slots.remove(&data);
-            }
+            _ => slots.retain(|(d, _)| *d != data),
         }
         answer
     }
@@ -368,6 +369,12 @@ impl Hub {
     fn held(&self, now: f64) -> Option<ApiError> {
         self.hold.borrow().as_ref().and_then(|hold| hold.active(now))
     }
+}
+
+/// Sets `data`'s slot.
+fn put(slots: &mut Vec<(Data, Slot)>, data: Data, slot: Slot) {
+    slots.retain(|(d, _)| *d != data);
+    slots.push((data, slot));
 }
 
 /// One upstream read, turned into a [`HubAnswer`] (LLU's rolling `ticket` is dropped: it never leaves the hub).

@@ -61,6 +61,11 @@ impl<V> Keyed<V> {
         Some(self.entries.remove(index).1)
     }
 
+    /// Keeps only the entries whose value passes `keep`.
+    pub fn retain(&mut self, mut keep: impl FnMut(&mut V) -> bool) {
+        self.entries.retain_mut(|(_, v)| keep(v));
+    }
+
     /// Entries.
     pub const fn len(&self) -> usize {
         self.entries.len()
@@ -159,9 +164,14 @@ mod tests {
         for step in 0..4_000_u32 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             let key = format!("k{}", (x >> 16) % 23);
-            match (x >> 8) % 4 {
+            match (x >> 8) % 5 {
                 0 | 1 => assert_eq!(ours.insert(key.clone(), step), theirs.insert(key, step)),
                 2 => assert_eq!(ours.remove(&key), theirs.remove(&key)),
+                3 => {
+                    let parity = step % 2;
+                    ours.retain(|v| *v % 2 == parity);
+                    theirs.retain(|_, v| *v % 2 == parity);
+                }
                 _ => {
                     *ours.or_default(key.clone()) += 1;
                     *theirs.entry(key).or_default() += 1;

@@ -20,6 +20,8 @@ pub mod facade;
 /// The `Hub` Durable Object: per-account cache and per-e-mail login guard.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod hub;
+/// Futures run side by side (the Watcher's reads and pushes).
+pub mod join;
 /// A small sorted-vector map (the watch book's).
 pub mod keyed;
 /// Routes, origins, CORS and security headers.

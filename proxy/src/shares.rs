@@ -11,12 +11,12 @@
 //! rate-limit guessing are kept in memory (an eviction forgets them, which only restarts a window).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use serde_json::Value;
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use crate::error::ApiError;
+use crate::keyed::Keyed;
 use crate::wire::{self, Wire};
 
 /// The default lifetime of a share, days.
@@ -154,7 +154,7 @@ pub struct Book {
     /// The shares.
     pub shares: Vec<Share>,
     /// Per IP: (window start, failures in it). Not persisted.
-    pub failures: HashMap<String, (i64, u32)>,
+    pub failures: Keyed<(i64, u32)>,
 }
 
 impl Book {
@@ -210,9 +210,13 @@ impl Book {
             }
         }
         let Some(share) = found.and_then(|i| self.shares.get_mut(i)) else {
-            self.failures.retain(|_, (start, _)| now - *start < WINDOW_SECS);
-            let entry = self.failures.entry(ip.to_owned()).or_insert((now, 0));
-            entry.1 += 1;
+            self.failures.retain(|(start, _)| now - *start < WINDOW_SECS);
+            if !self.failures.contains_key(ip) {
+                self.failures.insert(ip.to_owned(), (now, 0));
+            }
+            if let Some(entry) = self.failures.get_mut(ip) {
+                entry.1 += 1;
+            }
             return Err(share_gone());
         };
         let touched = share.last_used.is_none_or(|t| now - t >= LAST_USED_EVERY_SECS);
@@ -437,7 +441,7 @@ impl Wire for Book {
     }
 
     fn from_wire(value: &Value) -> Option<Book> {
-        Some(Book { shares: wire::read_list(value.get("shares")?)?, failures: HashMap::new() })
+        Some(Book { shares: wire::read_list(value.get("shares")?)?, failures: Keyed::new() })
     }
 }
 
