@@ -12,8 +12,6 @@ use core::fmt;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shared::llu::Region;
@@ -132,10 +130,7 @@ impl SessionKey {
     /// Reads a secret: 32 bytes as standard or URL-safe base64 (padded or not), or as 64 hex digits.
     pub fn from_secret(secret: &str) -> Result<SessionKey, KeyError> {
         let secret = secret.trim();
-        let bytes = decode_hex(secret)
-            .or_else(|| STANDARD.decode(secret).ok())
-            .or_else(|| URL_SAFE_NO_PAD.decode(secret.trim_end_matches('=')).ok())
-            .ok_or(KeyError)?;
+        let bytes = decode_hex(secret).or_else(|| push::unb64(secret)).ok_or(KeyError)?;
         let key: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| KeyError)?;
         Ok(SessionKey::from_bytes(&key))
     }
@@ -143,7 +138,7 @@ impl SessionKey {
     /// A key from raw bytes.
     pub fn from_bytes(key: &[u8; KEY_BYTES]) -> SessionKey {
         let digest = Sha256::new_with_prefix(b"tidewatch session key id\0").chain_update(key).finalize();
-        let id = URL_SAFE_NO_PAD.encode(digest.get(..4).unwrap_or_default());
+        let id = push::b64(digest.get(..4).unwrap_or_default());
         SessionKey { cipher: Aes256Gcm::new(key.into()), id }
     }
 
@@ -159,7 +154,7 @@ impl SessionKey {
         let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
-        format!("{aad}.{}", URL_SAFE_NO_PAD.encode(sealed))
+        format!("{aad}.{}", push::b64(&sealed))
     }
 
     /// Opens a token sealed by [`SessionKey::seal`] and checks it has not expired at `now` (Unix seconds).
@@ -189,7 +184,14 @@ impl SessionKey {
 
 /// Lower-case hex SHA-256 of `text`: LLU's `account-id` for a user id, and how e-mails are keyed.
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// Lower-case hex of `bytes` (not `format!`, which is a formatter call per byte).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |nibble: u8| char::from(DIGITS.get(usize::from(nibble & 15)).copied().unwrap_or(b'0'));
+    bytes.iter().flat_map(|b| [digit(b >> 4), digit(*b)]).collect()
 }
 
 /// Splits a sealed token `tw1.<key id>.<b64url(nonce‖ciphertext)>` into its key id and bytes. Anything else (too
@@ -203,7 +205,7 @@ pub fn unpack(token: &str) -> Result<(&str, Vec<u8>), SealError> {
     else {
         return Err(SealError::Malformed);
     };
-    let sealed = URL_SAFE_NO_PAD.decode(body).map_err(|_| SealError::Malformed)?;
+    let sealed = push::base64url::decode(body).ok_or(SealError::Malformed)?;
     if sealed.len() < NONCE_BYTES + 16 {
         return Err(SealError::Malformed);
     }
@@ -229,7 +231,7 @@ pub fn random_bytes(out: &mut [u8]) {
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0_u8; bytes];
     random_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&buf)
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
@@ -306,13 +308,24 @@ mod tests {
 
     #[test]
     fn secrets_are_read_as_base64_or_hex_and_nothing_else() {
-        let raw = [0x5a_u8; KEY_BYTES];
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+        let raw = [0xfb_u8; KEY_BYTES]; // `+` and `/` in standard base64, `-` and `_` in base64url
         let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-        for secret in [STANDARD.encode(raw), URL_SAFE_NO_PAD.encode(raw), hex, format!(" {}\n", STANDARD.encode(raw))] {
+        let secrets = [
+            STANDARD.encode(raw),
+            STANDARD_NO_PAD.encode(raw),
+            URL_SAFE.encode(raw),
+            URL_SAFE_NO_PAD.encode(raw),
+            hex.clone(),
+            hex.to_uppercase(),
+            format!(" {}\n", STANDARD.encode(raw)),
+        ];
+        for secret in secrets {
             let key = SessionKey::from_secret(&secret).unwrap();
             assert_eq!(key.id, SessionKey::from_bytes(&raw).id, "{secret}");
         }
-        for bad in ["", "short", &STANDARD.encode([1_u8; 16]), &"g".repeat(64)] {
+        for bad in ["", "short", &STANDARD.encode([1_u8; 16]), &"g".repeat(64), &hex[1..], &format!("{hex}0")] {
             assert_eq!(SessionKey::from_secret(bad).unwrap_err(), KeyError, "{bad}");
         }
     }

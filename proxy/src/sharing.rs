@@ -3,8 +3,6 @@
 //! Every read goes through the owner's account hub, so viewers share the owner's 60-second cache; a share never
 //! reaches the LLU facade, and its answers carry neither the LLU token, the account id nor the owner's e-mail.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 use sha1::{Digest as _, Sha1};
 use shared::glance;
@@ -80,7 +78,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     }
     let mut secret_bytes = [0_u8; SECRET_BYTES];
     random_bytes(&mut secret_bytes);
-    let secret = URL_SAFE_NO_PAD.encode(secret_bytes);
+    let secret = push::b64(&secret_bytes);
     let id = random_hex(8);
     let expires = ctx.now + days * DAY;
     let share = Share {

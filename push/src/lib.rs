@@ -13,10 +13,9 @@ pub mod ece;
 /// RFC 8292: the VAPID `Authorization` header.
 pub mod vapid;
 
+/// base64url without padding.
+pub mod base64url;
 mod subtle;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// Bytes in an uncompressed P-256 public key (`0x04 ‖ x ‖ y`).
 pub const PUBLIC_KEY_BYTES: usize = 65;
@@ -42,7 +41,7 @@ pub enum PushError {
 
 /// base64url without padding (RFC 8291 and 8292 use it for every key and token).
 pub fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    base64url::encode(bytes)
 }
 
 /// Decodes base64url, with or without padding (browsers' `PushSubscription.toJSON()` gives it without, some
@@ -58,7 +57,7 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
             c => c,
         })
         .collect();
-    URL_SAFE_NO_PAD.decode(cleaned).ok()
+    base64url::decode(&cleaned)
 }
 
 /// A P-256 public key from its base64url uncompressed form, checked for shape (65 bytes, `0x04` first).
@@ -86,7 +85,7 @@ mod tests {
     fn keys_are_read_in_either_base64_and_checked_for_shape() {
         let key = [4_u8; PUBLIC_KEY_BYTES];
         assert_eq!(public_key(&b64(&key)), Ok(key));
-        let standard = base64::engine::general_purpose::STANDARD.encode(key);
+        let standard = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key);
         assert_eq!(public_key(&standard), Ok(key));
         assert_eq!(
             public_key(&b64(&[3_u8; PUBLIC_KEY_BYTES])),
