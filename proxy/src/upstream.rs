@@ -40,7 +40,7 @@ impl Upstream {
         if valid {
             Ok(Upstream::Base(text.trim_end_matches('/').to_owned()))
         } else {
-            Err(format!("LLU_UPSTREAM must be `libreview` or an http(s) base URL, not {text:?}"))
+            Err(format!("LLU_UPSTREAM must be `libreview` or an http(s) base URL, not `{text}`"))
         }
     }
 

@@ -570,7 +570,7 @@ impl WatchBook {
 
 /// The topic of an alarm kind's messages (RFC 8030 `Topic`: at most 32 base64url characters).
 pub fn topic_of(kind: AlarmKind) -> String {
-    format!("{kind:?}")
+    kind.wire_name().to_owned()
 }
 
 /// A test message for `sub`.
@@ -613,10 +613,10 @@ fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, now: i64) -> 
         v: 1,
         sub: sub.id.clone(),
         key: sub.key.clone(),
-        kind: format!("{:?}", alert.kind),
+        kind: alert.kind.wire_name().to_owned(),
         title,
         body,
-        tag: format!("tw-{:?}", alert.kind),
+        tag: format!("tw-{}", alert.kind.wire_name()),
         urgent,
         silent: !urgent && alert.volume == alarm::Volume::Quiet,
         snooze_min: alert.kind.notification_snooze_min(),
@@ -937,6 +937,16 @@ mod tests {
     use super::*;
 
     const T: i64 = 1_800_000_000;
+
+    #[test]
+    fn topics_are_the_kind_names_phones_already_hold() {
+        // Topics replace an earlier message with the same topic on the phone: they must not change between
+        // versions. They were the variant names (`Debug`) before they were the wire names.
+        for kind in AlarmKind::ALL {
+            assert_eq!(topic_of(kind), format!("{kind:?}"));
+            assert!(topic_of(kind).len() <= 32);
+        }
+    }
 
     fn new_sub(endpoint: &str, group: &str) -> NewSubscription {
         NewSubscription {

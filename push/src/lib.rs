@@ -60,6 +60,13 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
     base64url::decode(&cleaned)
 }
 
+/// SHA-1 of `data` through WebCrypto. For the worker's Nightscout API, whose clients present `SHA-1(secret)`
+/// (nothing relies on SHA-1 for security: the secret itself is 128 random bits); here because this crate is where
+/// the worker calls WebCrypto, and a compiled-in SHA-1 is about 3 KB of wasm.
+pub async fn sha1(data: &[u8]) -> Result<Vec<u8>, PushError> {
+    subtle::sha1(data).await
+}
+
 /// A P-256 public key from its base64url uncompressed form, checked for shape (65 bytes, `0x04` first).
 pub fn public_key(text: &str) -> Result<[u8; PUBLIC_KEY_BYTES], PushError> {
     let bytes = unb64(text).ok_or(PushError::BadKey("not base64url"))?;

@@ -139,3 +139,9 @@ pub async fn es256(private: &CryptoKey, message: &[u8]) -> Result<Vec<u8>, PushE
     let message: Object = bytes(message).unchecked_into();
     buffer(subtle()?.sign_with_object_and_buffer_source(&algorithm, private, &message), "ECDSA").await
 }
+
+/// SHA-1 of `data`.
+pub async fn sha1(data: &[u8]) -> Result<Vec<u8>, PushError> {
+    let data: Object = bytes(data).unchecked_into();
+    buffer(subtle()?.digest_with_str_and_buffer_source("SHA-1", &data), "SHA-1").await
+}

@@ -1,5 +1,5 @@
 //! The WebCrypto paths in headless Chromium (its WebCrypto is BoringSSL, as workerd's is):
-//! RFC 8291 Appendix A reproduced byte for byte, fresh keys giving distinct, well-formed messages, and a VAPID
+//! SHA-1's known vectors, RFC 8291 Appendix A reproduced byte for byte, fresh keys giving distinct, well-formed messages, and a VAPID
 //! token whose signature verifies. (Independent implementations check the worker's real pushes: PyPI `http-ece`
 //! decrypts them and `py-vapid` verifies their tokens, in `tests/tests/integration/push.rs`.)
 //!
@@ -28,6 +28,17 @@ const MESSAGE: &str = "DGv6ra1nlYgDCS1FRnbzlwAAEABBBP4z9KsN6nGRTbVYI_c7VJSPQTBtk
 
 fn receiver() -> Receiver {
     Receiver::from_base64(UA_PUBLIC, AUTH_SECRET).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn sha1_known_vectors() {
+    // FIPS 180's "abc" and the empty message (the worker's Nightscout `API-SECRET` is SHA-1 of the share secret).
+    assert_eq!(push::sha1(b"abc").await.unwrap(), hex("a9993e364706816aba3e25717850c26c9cd0d89d"));
+    assert_eq!(push::sha1(b"").await.unwrap(), hex("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+}
+
+fn hex(text: &str) -> Vec<u8> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
 }
 
 #[wasm_bindgen_test]

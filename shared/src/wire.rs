@@ -23,9 +23,16 @@ pub trait Wire: Sized {
 #[macro_export]
 macro_rules! wire_names {
     ($type:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $type {
+            /// This value's name on the wire.
+            pub const fn wire_name(&self) -> &'static str {
+                match self { $(Self::$variant => $name),+ }
+            }
+        }
+
         impl $crate::wire::Wire for $type {
             fn to_wire(&self) -> $crate::wire::Value {
-                $crate::wire::Value::from(match self { $(Self::$variant => $name),+ })
+                $crate::wire::Value::from(self.wire_name())
             }
 
             fn from_wire(value: &$crate::wire::Value) -> Option<Self> {
