@@ -838,7 +838,10 @@ async fn nightscout_clients_read_a_share() {
     }
     assert_no_owner_secrets(&entries, &email);
     // `api-secret` as the SHA-1 of the secret; a date filter; current; pebble in mmol/L; status.
-    let sha1 = tidewatch_proxy::sharing::sha1_hex(&secret);
+    let sha1: String = {
+        use sha1::Digest as _;
+        sha1::Sha1::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    };
     let since = dates[2];
     let filtered = send(
         Method::GET,
