@@ -33,7 +33,7 @@ pub const CACHE_SECS: u32 = 60;
 pub const LOGIN_PAUSE_SECS: u32 = 60;
 
 /// Which data an account asks for.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Data {
     /// `/llu/connections`.
     Connections,

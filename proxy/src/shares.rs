@@ -211,12 +211,12 @@ impl Book {
         }
         let Some(share) = found.and_then(|i| self.shares.get_mut(i)) else {
             self.failures.retain(|(start, _)| now - *start < WINDOW_SECS);
-            if !self.failures.contains_key(ip) {
-                self.failures.insert(ip.to_owned(), (now, 0));
+            let (start, failures) = self.failures.or_default(ip.to_owned());
+            // A new window (the old one was just dropped if it ended) starts at this failure.
+            if *failures == 0 {
+                *start = now;
             }
-            if let Some(entry) = self.failures.get_mut(ip) {
-                entry.1 += 1;
-            }
+            *failures += 1;
             return Err(share_gone());
         };
         let touched = share.last_used.is_none_or(|t| now - t >= LAST_USED_EVERY_SECS);

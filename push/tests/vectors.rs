@@ -1,6 +1,6 @@
 //! The WebCrypto paths in headless Chromium (its WebCrypto is BoringSSL, as workerd's is):
-//! SHA-1's known vectors, RFC 8291 Appendix A reproduced byte for byte, fresh keys giving distinct, well-formed messages, and a VAPID
-//! token whose signature verifies. (Independent implementations check the worker's real pushes: PyPI `http-ece`
+//! SHA-1's known vectors, RFC 8291 Appendix A reproduced byte for byte, fresh keys giving distinct, well-formed
+//! messages, and a VAPID token whose signature verifies. (Independent implementations check the worker's real pushes: PyPI `http-ece`
 //! decrypts them and `py-vapid` verifies their tokens, in `tests/tests/integration/push.rs`.)
 //!
 //! Run: `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER=/usr/bin/chromedriver

@@ -299,24 +299,17 @@ pub fn cos_pi(t: f64) -> f64 {
     let t = t - 2.0 * (t / 2.0).floor();
     let t = if t > 1.0 { 2.0 - t } else { t };
     let (t, sign) = if t > 0.5 { (1.0 - t, -1.0) } else { (t, 1.0) };
-    // On [0, π/4] Taylor's series to x¹⁶ (cos) or x¹⁷ (sin) is exact to below half an ulp.
+    // On [0, π/4] Taylor's series to x¹⁶ (cos) or x¹⁷ (sin) is exact to below half an ulp. Each term is the one
+    // before times −x²/(k(k+1)), with k = 1, 3, 5, … for cos and 2, 4, 6, … for sin: Horner from the last term.
+    let series = |x2: f64, first: i32| {
+        (0..8).rev().fold(0.0, |sum, n| 1.0 - x2 / f64::from((first + 2 * n) * (first + 2 * n + 1)) * sum)
+    };
     let value = if t > 0.25 {
         let x = PI * (0.5 - t);
-        let x2 = x * x;
-        let mut sum = 0.0;
-        for n in (1..=8).rev() {
-            // The term x^(2n+1)/(2n+1)! is the previous one times −x²/((2n)(2n+1)).
-            sum = 1.0 - x2 / f64::from((2 * n) * (2 * n + 1)) * sum;
-        }
-        x * sum
+        x * series(x * x, 2)
     } else {
         let x = PI * t;
-        let x2 = x * x;
-        let mut sum = 0.0;
-        for n in (1..=8).rev() {
-            sum = 1.0 - x2 / f64::from((2 * n - 1) * (2 * n)) * sum;
-        }
-        sum
+        series(x * x, 1)
     };
     sign * value
 }
@@ -767,6 +760,9 @@ pub fn logbook_json(patient: &Patient, now: UtcTime, ticket: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::summarize;
+    use crate::time::parse_factory;
+    use proptest::prelude::*;
 
     #[test]
     fn cos_pi_is_cos_of_pi_t() {
@@ -784,9 +780,6 @@ mod tests {
         assert!((cos_pi(1.0 / 3.0) - 0.5).abs() < 2e-16);
         assert!((cos_pi(-123.25) - -(PI / 4.0).cos()).abs() < 1e-15);
     }
-    use crate::stats::summarize;
-    use crate::time::parse_factory;
-    use proptest::prelude::*;
 
     /// 2024-03-10T12:34:56Z: an arbitrary "now".
     const NOW: i64 = 1_710_074_096;
