@@ -825,15 +825,9 @@ async fn post(
     let fetch = Fetch::Request(Request::from(request));
     let send = fetch.send();
     let timeout = worker::Delay::from(core::time::Duration::from_millis(SEND_TIMEOUT_MS));
-    futures::pin_mut!(send);
-    futures::pin_mut!(timeout);
-    match futures::future::select(send, timeout).await {
-        futures::future::Either::Left((Ok(response), _)) => {
-            let retry_after = response.headers().get("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
-            Some((response.status_code(), retry_after))
-        }
-        _ => None,
-    }
+    let response = crate::join::before(send, timeout).await?.ok()?;
+    let retry_after = response.headers().get("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
+    Some((response.status_code(), retry_after))
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! The LLU-compatible facade (design decision 3): one handler per route. Same paths and JSON as LLU, with LLU's
 //! token replaced by the sealed session everywhere it appears; the demo session answers from the simulator.
 
-use futures::StreamExt as _;
 use serde_json::{Value, json};
 use shared::llu::{Endpoint, Outcome, Region, StepKind};
 use shared::time::{DAY, UtcTime};
@@ -252,7 +251,7 @@ pub async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     let mut body = Vec::new();
     let mut too_large = false;
     let Ok(mut stream) = req.stream() else { return Ok(body) };
-    while let Some(chunk) = stream.next().await {
+    while let Some(chunk) = crate::join::next(&mut stream).await {
         let chunk = chunk.map_err(|_| ApiError::bad_request("The request body could not be read."))?;
         // Past the limit the rest is read and dropped, never kept: answering before the body is consumed makes
         // the local runtime (workerd under wrangler dev) fail under concurrent load.

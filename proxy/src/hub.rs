@@ -15,14 +15,13 @@
 
 use std::cell::RefCell;
 
-use futures::FutureExt as _;
-use futures::future::{LocalBoxFuture, Shared};
 use serde_json::Value;
 use shared::llu::{Endpoint, Outcome, Region};
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::flight::{Flight, Gate};
 use crate::seal::sha256_hex;
 use crate::upstream::{self, Auth, LoginEnd, SignIn};
 use crate::wire::{self, Wire};
@@ -208,7 +207,7 @@ pub fn login_object(email: &str) -> String {
     format!("login:{}", sha256_hex(&email.trim().to_ascii_lowercase()))
 }
 
-type Pending = Shared<LocalBoxFuture<'static, HubAnswer>>;
+type Pending = Flight<HubAnswer>;
 
 enum Slot {
     Ready { at_ms: f64, body: Value },
@@ -252,7 +251,7 @@ pub struct Hub {
     hold: RefCell<Option<Hold>>,
     /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
     dead_tokens: RefCell<Vec<String>>,
-    login_lock: futures::lock::Mutex<()>,
+    login_gate: Gate,
 }
 
 impl DurableObject for Hub {
@@ -262,7 +261,7 @@ impl DurableObject for Hub {
             slots: RefCell::default(),
             hold: RefCell::default(),
             dead_tokens: RefCell::default(),
-            login_lock: futures::lock::Mutex::new(()),
+            login_gate: Gate::default(),
         }
     }
 
@@ -289,7 +288,7 @@ impl Hub {
     }
 
     async fn login(&self, config: Config, email: &str, password: &str) -> HubAnswer {
-        let _serialised = self.login_lock.lock().await;
+        let _serialised = self.login_gate.enter().await;
         if let Some(error) = self.held(now_ms()) {
             return HubAnswer::Error(error);
         }
@@ -340,7 +339,7 @@ impl Hub {
                     if let Some(error) = self.held(now) {
                         return HubAnswer::Error(error);
                     }
-                    let pending = fetch_data(config, data.clone(), token, region, account_id).boxed_local().shared();
+                    let pending = Flight::new(fetch_data(config, data.clone(), token, region, account_id));
                     put(&mut slots, data.clone(), Slot::Pending(pending.clone()));
                     pending
                 }

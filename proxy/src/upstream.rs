@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 
-use futures::StreamExt as _;
 use serde_json::Value;
 use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, Ticket, classify_envelope};
 use worker::{Fetch, Headers, Method, Request, web_sys};
@@ -158,7 +157,7 @@ async fn send(method: Method, url: &str, headers: &[(&'static str, String)], bod
     let headers = response.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
     let mut body = Vec::new();
     if let Ok(mut stream) = response.stream() {
-        while let Some(chunk) = stream.next().await {
+        while let Some(chunk) = crate::join::next(&mut stream).await {
             let chunk = chunk.map_err(|_| ApiError::upstream_unreachable())?;
             body.extend_from_slice(&chunk);
             if body.len() > MAX_BODY_BYTES {

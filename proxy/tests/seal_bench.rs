@@ -40,6 +40,8 @@ use crate::seal::{
 #[path = "../src/seal.rs"]
 #[allow(dead_code)]
 mod seal;
+/// What `seal.rs` reads its records with (`crate::wire` in the worker).
+use shared::wire;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -79,11 +81,6 @@ fn nonce(i: usize) -> [u8; NONCE_BYTES] {
         *byte = count;
     }
     nonce
-}
-
-/// A JS error from anything printable.
-fn js_error(error: impl std::fmt::Display) -> JsValue {
-    JsValue::from_str(&error.to_string())
 }
 
 /// `crypto.subtle` of the global scope (a window here, a worker scope in workerd).
@@ -131,7 +128,7 @@ impl WebKey {
 
     /// `SessionKey::seal` on WebCrypto.
     async fn seal(&self, session: &Session, nonce: [u8; NONCE_BYTES]) -> Result<String, JsValue> {
-        let plaintext = serde_json::to_vec(session).map_err(js_error)?;
+        let plaintext = wire::encode(session).into_bytes();
         let promise = self.subtle.encrypt_with_object_and_u8_array(&self.params(&nonce), &self.key, &plaintext)?;
         let ciphertext = Uint8Array::new(&JsFuture::from(promise).await?);
         let mut sealed = vec![0; NONCE_BYTES + ciphertext.length() as usize];
@@ -153,8 +150,8 @@ impl WebKey {
             .decrypt_with_object_and_u8_array(&self.params(nonce), &self.key, ciphertext)
             .map_err(|_| SealError::Tampered)?;
         let plaintext = JsFuture::from(promise).await.map_err(|_| SealError::Tampered)?;
-        let session: Session =
-            serde_json::from_slice(&Uint8Array::new(&plaintext).to_vec()).map_err(|_| SealError::Tampered)?;
+        let text = String::from_utf8(Uint8Array::new(&plaintext).to_vec()).map_err(|_| SealError::Tampered)?;
+        let session: Session = wire::decode(&text).ok_or(SealError::Tampered)?;
         if session.expires <= now {
             return Err(SealError::Expired);
         }
@@ -229,7 +226,7 @@ async fn seal_and_open_rustcrypto_vs_webcrypto() -> Result<(), JsValue> {
     let rust = SessionKey::from_bytes(&RAW_KEY);
     let web = WebKey::import(&subtle, &RAW_KEY).await?;
     let token = rust.seal(&session, nonce(1));
-    let plaintext_len = serde_json::to_vec(&session).map_err(js_error)?.len();
+    let plaintext_len = wire::encode(&session).len();
     console_log!(
         "session: {} bytes of JSON (LLU JWT {} chars), sealed token {} chars; {} timed ops after {WARM_UP} warm-up",
         plaintext_len,
@@ -281,7 +278,7 @@ async fn seal_and_open_rustcrypto_vs_webcrypto() -> Result<(), JsValue> {
     report("WebCrypto open (200 in flight: throughput)", &timing);
 
     let timing = time(&clock, 1, async |_| {
-        let json = serde_json::to_vec(black_box(&session)).unwrap_or_default();
+        let json = wire::encode(black_box(&session));
         black_box(URL_SAFE_NO_PAD.encode(json));
     })
     .await;
