@@ -9,6 +9,8 @@
 //! values are limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use push::ece::{self, Receiver};
@@ -25,7 +27,7 @@ use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
 use crate::seal::{Kind, Session, random_hex, sha256_hex};
-use crate::shares::{Key, ShareAnswer, ShareRequest};
+use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
 use crate::sharing;
 use crate::watch::{Access, Action, Delivery, Message, NewSubscription, Read, WatchBook};
 use crate::wire::{self, Wire};
@@ -35,6 +37,9 @@ const BINDING: &str = "WATCH";
 const OBJECT: &str = "watch";
 /// The longest a push service may take to answer before the message is retried next minute.
 const SEND_TIMEOUT_MS: u64 = 10_000;
+/// The most keys one Durable Object storage call takes (`put` of several entries, `delete` of several keys), as
+/// Cloudflare documents it (the local runtime does not enforce it).
+const KEYS_PER_CALL: usize = 128;
 /// Browser push services; any other needs `PUSH_ORIGINS`. The worker only ever POSTs encrypted bodies to
 /// these, so a subscription cannot make it a proxy to arbitrary hosts.
 const PUSH_HOSTS: [&str; 4] =
@@ -547,28 +552,18 @@ impl Watcher {
                 })
                 .collect()
         });
-        let shares: Vec<(String, Option<(String, bool)>)> = if share_ids.is_empty() {
-            Vec::new()
+        let shares: Option<Vec<ShareSession>> = if share_ids.is_empty() {
+            Some(Vec::new())
         } else {
-            match sharing::ask(&ctx, &ShareRequest::Sessions { ids: share_ids.clone() }).await {
-                Ok(ShareAnswer::Sessions(found)) => found,
+            match sharing::ask(&ctx, &ShareRequest::Sessions { ids: share_ids }).await {
+                Ok(ShareAnswer::Sessions(found)) => Some(found),
                 // The share book cannot be read this minute: keep everyone, read through owners' sessions only.
-                _ => share_ids.iter().map(|id| (id.clone(), None)).collect(),
+                _ => None,
             }
         };
-        let share = |id: &str| shares.iter().find(|(found, _)| found == id).map(|(_, found)| found);
+        let share = |id: &str| shares.iter().flatten().find(|(found, _)| found == id).map(|(_, found)| found);
         let plan = self.with_mut(|book| {
-            let gone: Vec<String> = book
-                .subs
-                .values()
-                .filter(|s| match &s.access {
-                    Access::Viewer { share_id, .. } => share(share_id)
-                        .is_some_and(|found: &Option<(String, bool)>| found.as_ref().is_none_or(|(_, alarms)| !alarms)),
-                    Access::Owner { .. } => false,
-                })
-                .map(|s| s.id.clone())
-                .collect();
-            for id in gone {
+            for id in book.viewers_without_share(shares.as_deref()) {
                 book.remove(&id);
             }
             book.groups_to_read()
@@ -758,18 +753,33 @@ impl Watcher {
 
     /// Writes the book: one value for the groups, outbox and last tick, one per subscription, one per group's
     /// readings; deletes what is gone.
+    ///
+    /// One storage call takes at most [`KEYS_PER_CALL`] keys, so a large book is written in several calls, all
+    /// issued before any is awaited: the runtime coalesces writes with no `await` between them into one atomic
+    /// write, so a book is never stored half old, half new.
     async fn save(&self) -> ApiResult<()> {
         let values = self.with(WatchBook::to_storage);
-        // Every value is JSON text already: one plain object of strings, with no serde_wasm_bindgen in between.
-        let object = js_sys::Object::new();
-        for (key, text) in values.iter() {
-            js_sys::Reflect::set(&object, &key.into(), &text.into()).map_err(|_| ApiError::internal())?;
+        // Every value is JSON text already: plain objects of strings, with no serde_wasm_bindgen in between.
+        let mut objects = Vec::new();
+        for (n, (key, text)) in values.iter().enumerate() {
+            if n % KEYS_PER_CALL == 0 {
+                objects.push(js_sys::Object::new());
+            }
+            let object = objects.last().ok_or_else(ApiError::internal)?;
+            js_sys::Reflect::set(object, &key.into(), &text.into()).map_err(|_| ApiError::internal())?;
         }
-        let storage = self.state.storage();
-        storage.put_multiple_raw(object).await.map_err(|_| ApiError::internal())?;
         let gone: Vec<String> = self.stored.borrow().iter().filter(|key| !values.contains_key(key)).cloned().collect();
-        if !gone.is_empty() {
-            storage.delete_multiple(gone).await.map_err(|_| ApiError::internal())?;
+        let storage = &self.state.storage();
+        let mut writes: Vec<Pin<Box<dyn Future<Output = worker::Result<()>> + '_>>> = Vec::new();
+        for object in objects {
+            writes.push(Box::pin(storage.put_multiple_raw(object)));
+        }
+        for keys in gone.chunks(KEYS_PER_CALL) {
+            let keys = keys.to_vec();
+            writes.push(Box::pin(async move { storage.delete_multiple(keys).await.map(|_| ()) }));
+        }
+        if crate::join::all(writes).await.iter().any(Result::is_err) {
+            return Err(ApiError::internal());
         }
         *self.stored.borrow_mut() = values.into_keys().collect();
         Ok(())

@@ -58,8 +58,14 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 /// `POST /auth/continue/{tou|pp}` with a step session: accepts one document, on the user's explicit request.
 pub async fn accept(ctx: &Ctx, req: &Request, document: Document) -> ApiResult<Reply> {
     let (session, _) = session(ctx, req)?;
-    if !matches!(session.kind, Kind::Tou | Kind::Pp) {
-        return Err(ApiError::wrong_session("Only a sign-in that is waiting for a document can accept it."));
+    let waits_for = match document {
+        Document::Tou => Kind::Tou,
+        Document::Pp => Kind::Pp,
+    };
+    if session.kind != waits_for {
+        return Err(ApiError::wrong_session(
+            "Only a sign-in that is waiting for this document can accept it (LLU's step names which).",
+        ));
     }
     let end = upstream::accept(&ctx.config, session.region, document.as_str(), &session.llu_token).await;
     signed_in(ctx, HubAnswer::from(end)).await

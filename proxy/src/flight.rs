@@ -62,6 +62,13 @@ impl<T: Clone + 'static> Flight<T> {
     }
 }
 
+impl<T> Flight<T> {
+    /// Whether `other` is this same flight (a clone of it), not another.
+    pub fn same(&self, other: &Flight<T>) -> bool {
+        Rc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
 impl<T> Clone for Flight<T> {
     fn clone(&self) -> Flight<T> {
         Flight { shared: Rc::clone(&self.shared) }

@@ -11,12 +11,18 @@
 //! A Durable Object rather than the Cache API or KV: it is strongly consistent and single-threaded, so "one call
 //! per minute" and "refuse for 60 s" hold across every isolate and location (the Cache API is per location and
 //! does nothing on `workers.dev`; KV is eventually consistent and allows 1,000 writes a day on the free plan).
-//! Its state is in memory only: losing it (an eviction) costs one extra upstream call, never a wrong answer.
+//!
+//! The wait (a login pause, a lockout, a rate limit, …) is kept in the object's storage as well as in memory: a
+//! Durable Object with nothing in progress may be put to sleep after about 10 s and is restarted by every deploy,
+//! and a forgotten pause would let the next wrong passwords through to LLU, which locks the account after three.
+//! The cache and the refused tokens are in memory only: losing them costs one extra upstream call, never a wrong
+//! answer.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use serde_json::Value;
 use shared::llu::{Endpoint, Outcome, Region};
+use worker::wasm_bindgen::JsValue;
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
 
 use crate::config::Config;
@@ -210,9 +216,24 @@ pub fn login_object(email: &str) -> String {
 type Pending = Flight<HubAnswer>;
 
 enum Slot {
-    Ready { at_ms: f64, body: Value },
-    Pending(Pending),
+    Ready {
+        at_ms: f64,
+        body: Value,
+    },
+    /// An upstream read under way, and SHA-256 of the token it was made with: if LLU refuses that token, only that
+    /// token is dead, not those of the viewers who joined the read.
+    Pending {
+        flight: Pending,
+        token_hash: String,
+    },
 }
+
+/// How many times a read is tried when a joined read failed on another viewer's token: the first read this
+/// viewer joins, then one with its own token (a third only if yet another viewer started one in between).
+const READ_TRIES: usize = 3;
+
+/// Where the hold is stored.
+const HOLD_KEY: &str = "hold";
 
 /// A wait imposed by LLU (or by the login pause): until when, and what to answer meanwhile.
 #[derive(Clone)]
@@ -241,25 +262,40 @@ impl Hold {
     }
 }
 
+impl Wire for Hold {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![("until_ms", self.until_ms.to_wire()), ("error", self.error.to_wire())])
+    }
+
+    fn from_wire(value: &Value) -> Option<Hold> {
+        Some(Hold { until_ms: wire::get(value, "until_ms")?, error: wire::get(value, "error")? })
+    }
+}
+
 /// The Durable Object.
 #[durable_object]
 pub struct Hub {
+    state: State,
     env: Env,
     /// One slot per data item this account has asked for (a handful: connections, a graph and a logbook per
     /// patient), so a vector rather than a hash map (hashbrown and SipHash are about 4 KB of wasm).
     slots: RefCell<Vec<(Data, Slot)>>,
     hold: RefCell<Option<Hold>>,
+    /// Whether `hold` has been read from storage in this object's lifetime.
+    hold_loaded: Cell<bool>,
     /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
     dead_tokens: RefCell<Vec<String>>,
     login_gate: Gate,
 }
 
 impl DurableObject for Hub {
-    fn new(_state: State, env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         Hub {
+            state,
             env,
             slots: RefCell::default(),
             hold: RefCell::default(),
+            hold_loaded: Cell::new(false),
             dead_tokens: RefCell::default(),
             login_gate: Gate::default(),
         }
@@ -289,7 +325,7 @@ impl Hub {
 
     async fn login(&self, config: Config, email: &str, password: &str) -> HubAnswer {
         let _serialised = self.login_gate.enter().await;
-        if let Some(error) = self.held(now_ms()) {
+        if let Some(error) = self.held(now_ms()).await {
             return HubAnswer::Error(error);
         }
         let end = upstream::login(&config, email, password).await;
@@ -302,7 +338,7 @@ impl Hub {
             Err(error) => Hold::imposed(now, error),
             Ok(_) => None,
         };
-        *self.hold.borrow_mut() = hold;
+        self.set_hold(hold).await;
         let mut answer = HubAnswer::from(end);
         if let HubAnswer::Error(error) = &mut answer
             && error.code == "bad_credentials"
@@ -321,52 +357,111 @@ impl Hub {
         account_id: String,
         at_ms: f64,
     ) -> HubAnswer {
-        let now = now_ms().max(at_ms);
         let token_hash = sha256_hex(&token);
-        if self.dead_tokens.borrow().contains(&token_hash) {
-            return HubAnswer::Error(ApiError::from_outcome(&Outcome::InvalidToken));
-        }
-        let pending = {
-            let mut slots = self.slots.borrow_mut();
-            let slot = slots.iter().position(|(d, _)| *d == data);
-            match slot.and_then(|i| slots.get(i)).map(|(_, slot)| slot) {
-                Some(Slot::Ready { at_ms, body }) if now - at_ms < f64::from(CACHE_SECS) * 1000.0 => {
-                    let age_secs = ((now - at_ms) / 1000.0).floor() as u32;
-                    return HubAnswer::Data { body: body.clone(), age_secs };
+        let mut answer = HubAnswer::Error(ApiError::internal());
+        for _ in 0..READ_TRIES {
+            let now = now_ms().max(at_ms);
+            if self.dead_tokens.borrow().contains(&token_hash) {
+                return HubAnswer::Error(ApiError::from_outcome(&Outcome::InvalidToken));
+            }
+            let found = {
+                let slots = self.slots.borrow();
+                match slots.iter().find(|(d, _)| *d == data).map(|(_, slot)| slot) {
+                    Some(Slot::Ready { at_ms, body }) if now - at_ms < f64::from(CACHE_SECS) * 1000.0 => {
+                        let age_secs = ((now - at_ms) / 1000.0).floor() as u32;
+                        return HubAnswer::Data { body: body.clone(), age_secs };
+                    }
+                    Some(Slot::Pending { flight, token_hash }) => Some((flight.clone(), token_hash.clone())),
+                    _ => None,
                 }
-                Some(Slot::Pending(pending)) => pending.clone(),
-                _ => {
-                    if let Some(error) = self.held(now) {
+            };
+            let (pending, made_with) = match found {
+                Some(joined) => joined,
+                None => {
+                    if let Some(error) = self.held(now).await {
                         return HubAnswer::Error(error);
                     }
-                    let pending = Flight::new(fetch_data(config, data.clone(), token, region, account_id));
-                    put(&mut slots, data.clone(), Slot::Pending(pending.clone()));
-                    pending
+                    let flight = Flight::new(fetch_data(
+                        config.clone(),
+                        data.clone(),
+                        token.clone(),
+                        region,
+                        account_id.clone(),
+                    ));
+                    let slot = Slot::Pending { flight: flight.clone(), token_hash: token_hash.clone() };
+                    put(&mut self.slots.borrow_mut(), data.clone(), slot);
+                    (flight, token_hash.clone())
                 }
-            }
-        };
-        let answer = pending.await;
-        let now = now_ms().max(at_ms);
-        let mut slots = self.slots.borrow_mut();
-        match &answer {
-            HubAnswer::Data { body, .. } => {
-                put(&mut slots, data, Slot::Ready { at_ms: now, body: body.clone() });
-            }
-            HubAnswer::Error(error) => {
-                slots.retain(|(d, _)| *d != data);
-                if error.code == "session_expired" {
-                    self.dead_tokens.borrow_mut().push(token_hash);
-                } else if let Some(hold) = Hold::imposed(now, error) {
-                    *self.hold.borrow_mut() = Some(hold);
+            };
+            answer = pending.clone().await;
+            let now = now_ms().max(at_ms);
+            // The first waiter back settles the slot; the others find it settled (or a newer read in it).
+            let settles = matches!(
+                self.slots.borrow().iter().find(|(d, _)| *d == data),
+                Some((_, Slot::Pending { flight, .. })) if flight.same(&pending)
+            );
+            match &answer {
+                HubAnswer::Data { body, .. } if settles => {
+                    put(&mut self.slots.borrow_mut(), data.clone(), Slot::Ready { at_ms: now, body: body.clone() });
                 }
+                HubAnswer::Error(error) => {
+                    if settles {
+                        self.slots.borrow_mut().retain(|(d, _)| *d != data);
+                    }
+                    if error.code == "session_expired" {
+                        if !self.dead_tokens.borrow().contains(&made_with) {
+                            self.dead_tokens.borrow_mut().push(made_with.clone());
+                        }
+                        if made_with != token_hash {
+                            // LLU refused the token of the viewer who started the read, not this one's.
+                            continue;
+                        }
+                    } else if settles && let Some(hold) = Hold::imposed(now, error) {
+                        self.set_hold(Some(hold)).await;
+                    }
+                }
+                HubAnswer::Data { .. } => {}
+                _ if settles => self.slots.borrow_mut().retain(|(d, _)| *d != data),
+                _ => {}
             }
-            _ => slots.retain(|(d, _)| *d != data),
+            return answer;
         }
         answer
     }
 
-    fn held(&self, now: f64) -> Option<ApiError> {
+    /// The wait in force, if any, with the time left (read from storage once per object lifetime).
+    async fn held(&self, now: f64) -> Option<ApiError> {
+        if !self.hold_loaded.get() {
+            let stored = self.load_hold().await;
+            // A hold set while storage was being read is newer than the stored one.
+            if self.hold.borrow().is_none() {
+                *self.hold.borrow_mut() = stored;
+            }
+            self.hold_loaded.set(true);
+        }
         self.hold.borrow().as_ref().and_then(|hold| hold.active(now))
+    }
+
+    /// The stored hold; `None` when there is none or it cannot be read (then only the memory's is known).
+    async fn load_hold(&self) -> Option<Hold> {
+        let pending = self.state.storage().as_raw().get(HOLD_KEY).ok()?;
+        let stored = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
+        wire::decode(&stored.as_string()?)
+    }
+
+    /// Sets the wait, in memory and in storage (a storage failure is logged: the memory's still holds).
+    async fn set_hold(&self, hold: Option<Hold>) {
+        let had = self.hold.replace(hold.clone()).is_some() || !self.hold_loaded.get();
+        self.hold_loaded.set(true);
+        let storage = self.state.storage();
+        let stored = match hold {
+            Some(hold) => storage.put_raw(HOLD_KEY, JsValue::from(wire::encode(&hold))).await,
+            None if had => storage.delete(HOLD_KEY).await.map(|_| ()),
+            None => Ok(()),
+        };
+        if stored.is_err() {
+            worker::console_error!("hub: the wait could not be stored; it holds in memory only");
+        }
     }
 }
 

@@ -251,12 +251,21 @@ impl Book {
     }
 }
 
+/// A share id, and its sealed session and alarms flag while the share lasts (`None` once it has ended or for an
+/// unknown id).
+pub type ShareSession = (String, Option<(String, bool)>);
+
 impl Book {
-    /// For each of `ids`: the share's sealed session and alarms flag while it is active.
-    pub fn sessions(&self, ids: &[String], now: i64) -> Vec<(String, Option<(String, bool)>)> {
+    /// For each of `ids`: the share's sealed session and alarms flag while it lasts. A share whose owner's session
+    /// ended lasts: its phones keep their subscription, are told to ask the owner to sign in (the read through the
+    /// ended session fails as signed out), and are alarmed again once the owner has (`renew`).
+    pub fn sessions(&self, ids: &[String], now: i64) -> Vec<ShareSession> {
         ids.iter()
             .map(|id| {
-                let live = self.shares.iter().find(|s| &s.id == id && s.state(now) == ShareState::Active);
+                let live = self
+                    .shares
+                    .iter()
+                    .find(|s| &s.id == id && matches!(s.state(now), ShareState::Active | ShareState::OwnerSignedOut));
                 (id.clone(), live.map(|s| (s.session.clone(), s.alarms)))
             })
             .collect()
@@ -333,7 +342,7 @@ pub enum ShareAnswer {
     /// The share a viewer opened.
     Opened(Share),
     /// Per share id: `(sealed session, alarms allowed)` while it is live (not revoked, expired or signed out).
-    Sessions(Vec<(String, Option<(String, bool)>)>),
+    Sessions(Vec<ShareSession>),
     /// It failed.
     Error(ApiError),
 }
@@ -721,6 +730,27 @@ mod tests {
                 .filter(|s| s.owner == "owner-a")
                 .all(|s| s.session == "sealed-new" && !s.owner_signed_out)
         );
+    }
+
+    #[test]
+    fn a_share_keeps_its_phones_while_its_owner_is_signed_out_but_not_once_it_ends() {
+        let mut book = book();
+        book.create(share("c1", "owner-c", "cccc"), NOW).unwrap();
+        book.revoke("owner-b", "b1", NOW).unwrap();
+        assert!(book.signed_out("a1"));
+        let ids: Vec<String> = ["a1", "b1", "c1", "gone"].iter().map(|id| (*id).to_owned()).collect();
+        let found = book.sessions(&ids, NOW + 1);
+        assert_eq!(
+            found,
+            [
+                ("a1".to_owned(), Some(("sealed-owner-a".to_owned(), true))),
+                ("b1".to_owned(), None),
+                ("c1".to_owned(), Some(("sealed-owner-c".to_owned(), true))),
+                ("gone".to_owned(), None),
+            ]
+        );
+        let expired = book.sessions(&ids, NOW + DEFAULT_DAYS * 86_400);
+        assert!(expired.iter().all(|(_, found)| found.is_none()), "{expired:?}");
     }
 
     #[test]

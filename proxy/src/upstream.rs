@@ -13,6 +13,8 @@ use crate::wire::{self, Wire};
 
 /// Login redirects followed per attempt (global → regional → another region is two).
 pub const MAX_REDIRECTS: usize = 3;
+/// How long LibreLinkUp may take to answer one call, body included (it answers in well under a second).
+pub const UPSTREAM_TIMEOUT_MS: u64 = 15_000;
 
 /// Where LLU lives: Abbott's host table, or one base URL that serves every region under a path prefix.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -135,8 +137,23 @@ impl Answer {
     }
 }
 
-/// One HTTP exchange with the upstream. Redirects are never followed by `fetch` (LLU's redirect is in JSON).
+/// One HTTP exchange with the upstream, answered in [`UPSTREAM_TIMEOUT_MS`] or failed as unreachable: a hung
+/// LibreLinkUp must hold no viewer, and no cron run (whose stale-data alarm is how a family learns of it), for
+/// longer.
 async fn send(method: Method, url: &str, headers: &[(&'static str, String)], body: Option<&str>) -> ApiResult<Answer> {
+    let deadline = worker::Delay::from(core::time::Duration::from_millis(UPSTREAM_TIMEOUT_MS));
+    crate::join::before(exchange(method, url, headers, body), deadline)
+        .await
+        .unwrap_or_else(|| Err(ApiError::upstream_unreachable()))
+}
+
+/// [`send`] without its deadline. Redirects are never followed by `fetch` (LLU's redirect is in JSON).
+async fn exchange(
+    method: Method,
+    url: &str,
+    headers: &[(&'static str, String)],
+    body: Option<&str>,
+) -> ApiResult<Answer> {
     // web_sys's RequestInit, not worker's: the latter serialises Cloudflare's `cf` options (image resizing, …)
     // through serde_wasm_bindgen, which the worker never uses and which costs size.
     let request_headers = Headers::new();

@@ -24,7 +24,7 @@ use shared::units::GlucoseUnit;
 
 use crate::error::ApiError;
 pub use crate::keyed::Keyed;
-use crate::shares::constant_time_eq;
+use crate::shares::{ShareSession, constant_time_eq};
 use crate::wire::{self, Value, Wire};
 
 /// Subscriptions a server keeps at most (a family server has a handful; this bounds storage and a tick's work).
@@ -334,6 +334,25 @@ impl WatchBook {
             .get(id)
             .filter(|s| constant_time_eq(s.key.as_bytes(), key.as_bytes()))
             .ok_or_else(|| ApiError::new(404, "push_not_found", "This phone is not subscribed any more."))
+    }
+
+    /// The viewers' phones to unsubscribe, given the share book's answer for their shares (`(share id, its
+    /// session and alarms flag while it lasts)`): those whose share is gone or has its alarms turned off. With no
+    /// answer (the book could not be read this minute) nobody is dropped: a passing failure must not silently
+    /// end a grandparent's alarms.
+    pub fn viewers_without_share(&self, shares: Option<&[ShareSession]>) -> Vec<String> {
+        let Some(shares) = shares else { return Vec::new() };
+        self.subs
+            .values()
+            .filter(|s| match &s.access {
+                Access::Viewer { share_id, .. } => shares
+                    .iter()
+                    .find(|(id, _)| id == share_id)
+                    .is_some_and(|(_, found)| found.as_ref().is_none_or(|(_, alarms)| !alarms)),
+                Access::Owner { .. } => false,
+            })
+            .map(|s| s.id.clone())
+            .collect()
     }
 
     /// Removes a subscription and its waiting pushes; forgets a group nobody watches.
@@ -968,6 +987,27 @@ mod tests {
             book.subscribe(new_sub(endpoint, group), format!("id{n}"), format!("key{n}"), T).unwrap();
         }
         book
+    }
+
+    #[test]
+    fn viewers_lose_alarms_only_when_the_share_book_says_their_share_is_gone() {
+        let mut book = book_with(&[("https://push.example/owner", "g")]);
+        for (n, share) in ["live", "quiet", "revoked", "unasked"].iter().enumerate() {
+            let viewer = NewSubscription {
+                access: Access::Viewer { share_id: (*share).into(), from: "Alex".into() },
+                ..new_sub(&format!("https://push.example/{share}"), "g")
+            };
+            book.subscribe(viewer, format!("viewer{n}"), format!("vkey{n}"), T).unwrap();
+        }
+        let answer = [
+            ("live".to_owned(), Some(("sealed".to_owned(), true))),
+            ("quiet".to_owned(), Some(("sealed".to_owned(), false))),
+            ("revoked".to_owned(), None),
+        ];
+        let mut dropped = book.viewers_without_share(Some(&answer));
+        dropped.sort();
+        assert_eq!(dropped, ["viewer1", "viewer2"], "alarms off and revoked; never the owner or an unasked share");
+        assert!(book.viewers_without_share(None).is_empty(), "an unreadable share book drops nobody");
     }
 
     /// A steady patient at `level` for the last hour before `now`, one reading a minute.

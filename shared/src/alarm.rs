@@ -675,6 +675,10 @@ impl<'a> Engine<'a> {
     fn run(&self, state: &mut AlarmState) -> Vec<AlarmEvent> {
         let mut events = Vec::new();
         self.track_excursion(state);
+        // Whether urgent low and urgent high are past their thresholds now (`ALL` has each before the alarm it
+        // covers). Only then do they silence low and high: an urgent low episode held open by its hysteresis
+        // (55–59 mg/dL after 50) does not repeat, so low, which still holds, must be heard.
+        let (mut urgent_low_on, mut urgent_high_on) = (false, false);
         for kind in AlarmKind::ALL {
             let cond = if !self.config.is_enabled(kind) {
                 Cond::Off
@@ -683,9 +687,15 @@ impl<'a> Engine<'a> {
             } else {
                 self.evaluate(kind, state)
             };
+            let on = matches!(cond, Cond::On { .. });
+            match kind {
+                AlarmKind::UrgentLow => urgent_low_on = on,
+                AlarmKind::UrgentHigh => urgent_high_on = on,
+                _ => {}
+            }
             let silenced = match kind {
-                AlarmKind::Low => state.is_active(AlarmKind::UrgentLow),
-                AlarmKind::High => state.is_active(AlarmKind::UrgentHigh),
+                AlarmKind::Low => urgent_low_on,
+                AlarmKind::High => urgent_high_on,
                 _ => false,
             };
             let entry = state.kinds.entry(kind).or_default();
@@ -765,7 +775,10 @@ impl<'a> Engine<'a> {
                 (due, k.fired, k.fired + 1)
             }
             Repeat::Anchored { first, every } => {
-                let elapsed = now.secs_since(since) - first;
+                // From the episode's start: a signal gap (which holds the episode open) restarts the run of
+                // readings the condition sees, but not the count of alerts already sent.
+                let start = k.since.map_or(since, |opened| opened.min(since));
+                let elapsed = now.secs_since(start) - first;
                 let passed = if elapsed < 0 { 0 } else { u32::try_from(elapsed / every + 1).unwrap_or(u32::MAX) };
                 (passed > k.fired, passed.saturating_sub(1), passed.max(k.fired + 1))
             }
@@ -1325,6 +1338,20 @@ mod tests {
     }
 
     #[test]
+    fn low_is_heard_while_an_urgent_low_is_held_open_just_above_55() {
+        // 10 min at 50, then 2 h at 57: urgent low's episode stays open (57 is inside its hysteresis) but does not
+        // repeat there; low, which 57 is, takes over with its own repeats instead of going quiet for two hours.
+        let curve = |m| Some(if m < 10 { 50 } else { 57 });
+        let s = Scenario::new(AlarmConfig::default(), 0..130, 1, curve).run(0..130, 1, no_action);
+        assert_eq!(s.fired_minutes(AlarmKind::UrgentLow), [0, 5]);
+        assert_eq!(s.fired_minutes(AlarmKind::Low), [15, 30, 45, 60, 75, 90, 105, 120]);
+        // At 62, out of urgent low's band, the same: low repeats.
+        let curve = |m| Some(if m < 10 { 50 } else { 62 });
+        let s = Scenario::new(AlarmConfig::default(), 0..40, 1, curve).run(0..40, 1, no_action);
+        assert_eq!(s.fired_minutes(AlarmKind::Low), [15, 30]);
+    }
+
+    #[test]
     fn urgent_low_cannot_be_snoozed_longer_than_15_min_nor_muted_by_other_snoozes() {
         let curve = |m| Some(if m < 10 { 100 } else { 50 });
         let s = Scenario::new(AlarmConfig::default(), 0..40, 1, curve).run(0..40, 1, |m, st| {
@@ -1591,6 +1618,14 @@ mod tests {
         let curve = |m: i64| Some(if m < 420 { 215 + ((m as f64 / 20.0).sin() * 25.0) as u16 } else { 120 });
         let s = Scenario::new(AlarmConfig::default(), 0..480, 1, curve).run(0..480, 1, no_action);
         assert_eq!(s.fired_minutes(AlarmKind::PersistentHigh), [120, 240, 360]);
+    }
+
+    #[test]
+    fn persistent_high_keeps_its_pace_across_a_signal_gap() {
+        // High from 0, no readings from 300 to 335 (the sensor out of range), high again after.
+        let curve = |m: i64| (!(300..335).contains(&m)).then_some(220);
+        let s = Scenario::new(AlarmConfig::default(), 0..620, 1, curve).run(0..620, 1, no_action);
+        assert_eq!(s.fired_minutes(AlarmKind::PersistentHigh), [120, 240, 360, 480, 600]);
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub fn PushAlarms(
         status.set(Status::Working);
         note.set(None);
         let unit = state.prefs.with_untracked(|p| p.unit);
-        let config = config.get_untracked();
+        let mut config = config.get_untracked();
+        // The server runs the night profile on this phone's clock, not UTC.
+        config.utc_offset_min = i16::try_from(platform::utc_offset_min()).unwrap_or(0);
         spawn_local(async move {
             let result = turn_on(&id, viewer(), unit, &config, shared_ack).await;
             match result {

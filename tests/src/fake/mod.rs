@@ -208,10 +208,15 @@ async fn serve_request(Shared(state): Shared<Arc<Mutex<State>>>, request: Reques
         .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
     let incoming = Incoming { method, path, query, headers, body };
-    let mut state = lock(&state);
-    let reply = state.handle(&incoming, now());
-    let ray = state.ray();
-    drop(state);
+    let (reply, ray, delay) = {
+        let mut state = lock(&state);
+        let delay = state.answer_delay_ms(&incoming);
+        let reply = state.handle(&incoming, now());
+        (reply, state.ray(), delay)
+    };
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     to_response(reply, &ray)
 }
 

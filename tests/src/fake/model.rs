@@ -59,6 +59,9 @@ pub struct Account {
     pub rate_limit: Option<RateLimit>,
     /// The simulator's "now" is the real now minus this many seconds: the wearer's phone stopped uploading.
     pub data_delay_secs: i64,
+    /// Data calls with this account's tokens are answered this many milliseconds late (a slow upstream), so tests
+    /// can make calls overlap.
+    pub answer_delay_ms: u64,
 }
 
 impl Account {
@@ -82,6 +85,7 @@ impl Account {
             edge_block: false,
             rate_limit: None,
             data_delay_secs: 0,
+            answer_delay_ms: 0,
         }
     }
 
@@ -209,6 +213,7 @@ struct AccountWire {
     edge_block: Option<bool>,
     rate_limit: Option<RateLimit>,
     data_delay_secs: Option<i64>,
+    answer_delay_ms: Option<u64>,
 }
 
 impl From<AccountWire> for Account {
@@ -228,6 +233,7 @@ impl From<AccountWire> for Account {
             edge_block: w.edge_block.unwrap_or(d.edge_block),
             rate_limit: w.rate_limit,
             data_delay_secs: w.data_delay_secs.unwrap_or(d.data_delay_secs),
+            answer_delay_ms: w.answer_delay_ms.unwrap_or(d.answer_delay_ms),
             email: w.email,
             password: w.password,
         }

@@ -310,6 +310,12 @@ impl State {
     }
 
     /// The e-mail key of the account the request's token belongs to (valid or not).
+    /// How long to hold the answer to `req` back: its token owner's [`Account::answer_delay_ms`].
+    pub fn answer_delay_ms(&self, req: &Incoming) -> u64 {
+        let owner = self.token_owner(req);
+        owner.and_then(|key| self.accounts.get(&key)).map_or(0, |account| account.answer_delay_ms)
+    }
+
     fn token_owner(&self, req: &Incoming) -> Option<String> {
         req.bearer().and_then(|t| self.tokens.get(t)).map(|i| i.email_key.clone())
     }

@@ -209,6 +209,9 @@ async fn terms_then_privacy_policy_are_accepted_only_when_asked() {
 
     let headers = [("authorization", format!("Bearer {step_token}"))];
     let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let other = send(Method::POST, "/auth/continue/pp", &headers, None).await;
+    assert_eq!((other.status, other.code()), (StatusCode::FORBIDDEN, "wrong_session"), "{}", other.text);
+    assert_eq!(stack().fake.count(&email, CallKind::ContinuePp), 0, "a terms-of-use step never accepts the policy");
     let tou = send(Method::POST, "/auth/continue/tou", &headers, None).await;
     assert_eq!((tou.status, &tou.body["status"]), (StatusCode::OK, &json!(4)), "{}", tou.text);
     assert_eq!(tou.body["data"]["step"]["type"], "pp");
@@ -304,6 +307,83 @@ async fn an_llu_lockout_is_honoured_without_calling_upstream() {
     let again = login(&email, "right-password").await;
     assert_eq!(again.code(), "locked");
     assert_eq!(stack().fake.count(&email, CallKind::Login), before + 2, "one attempt (redirect + check), then none");
+}
+
+/// A Durable Object with nothing to do may be put to sleep after about 10 s and is restarted by every deploy: the
+/// login pause and LLU's lockout are stored, so a restarted worker lets no wrong password through to LLU.
+#[tokio::test]
+async fn the_login_pause_and_an_llu_lockout_outlive_a_restart() {
+    let own = Stack::start(&[]).unwrap();
+    let paused = email("pause-restart");
+    let locked = email("lock-restart");
+    for email in [&paused, &locked] {
+        own.fake.add_account(Account::new(email, "right-password"));
+    }
+    let direct = client();
+    for _ in 0..3 {
+        let url = format!("{}/eu/llu/auth/login", own.fake.base_url());
+        let body = json!({"email": locked, "password": "wrong"});
+        direct.post(url).header("version", "4.17.0").json(&body).send().await.unwrap();
+    }
+    let login = |email: &str, password: &str| {
+        let request = client().post(own.url("/llu/auth/login")).json(&json!({"email": email, "password": password}));
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            body["error"]["code"].as_str().unwrap_or("none").to_owned()
+        }
+    };
+    assert_eq!(login(&paused, "wrong").await, "bad_credentials");
+    assert_eq!(login(&locked, "right-password").await, "locked");
+    let before = (own.fake.count(&paused, CallKind::Login), own.fake.count(&locked, CallKind::Login));
+
+    own.restart().unwrap();
+    assert_eq!(login(&paused, "wrong-again").await, "login_paused");
+    assert_eq!(login(&locked, "right-password").await, "locked");
+    let after = (own.fake.count(&paused, CallKind::Login), own.fake.count(&locked, CallKind::Login));
+    assert_eq!(after, before, "no login reached LLU after the restart");
+}
+
+/// Viewers of one account share one upstream read, whoever's token started it. When LLU refuses that token, only
+/// that token is dead: a viewer with a good token who joined the read gets the data, and keeps reading.
+#[tokio::test]
+async fn a_refused_token_does_not_sign_out_the_viewers_who_joined_its_read() {
+    let email = account("joined", Region::Eu, |_| {});
+    let old = signed_in(&email).await;
+    stack().fake.revoke_tokens(&email);
+    let fresh = signed_in(&email).await;
+    stack().fake.update(&email, |a| a.answer_delay_ms = 3_000);
+    let refused = tokio::spawn(async move { get("/llu/connections", &old).await });
+    // The old token's read is under way upstream (recorded, its answer held back): the fresh one joins it.
+    for _ in 0..200 {
+        if stack().fake.count(&email, CallKind::Connections) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(stack().fake.count(&email, CallKind::Connections), 1);
+    let joined = get("/llu/connections", &fresh).await;
+    let refused = refused.await.unwrap();
+    assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "session_expired"), "{}", refused.text);
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.text);
+    assert_eq!(stack().fake.count(&email, CallKind::Connections), 2, "the fresh token's own read, once");
+    stack().fake.update(&email, |a| a.answer_delay_ms = 0);
+    let patient = first_patient(&joined);
+    let graph = get(&format!("/llu/connections/{patient}/graph"), &fresh).await;
+    assert_eq!(graph.status, StatusCode::OK, "{}", graph.text);
+}
+
+/// A LibreLinkUp that never answers holds nobody: past the worker's deadline (15 s) the read fails as unreachable,
+/// and the next read tries again.
+#[tokio::test]
+async fn a_hung_upstream_is_an_error_after_the_deadline_not_an_endless_wait() {
+    let email = account("hung", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    stack().fake.update(&email, |a| a.answer_delay_ms = 45_000);
+    let hung = get("/llu/connections", &token).await;
+    assert_eq!((hung.status, hung.code()), (StatusCode::BAD_GATEWAY, "upstream_unreachable"), "{}", hung.text);
+    stack().fake.update(&email, |a| a.answer_delay_ms = 0);
+    let again = get("/llu/connections", &token).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
 }
 
 #[tokio::test]

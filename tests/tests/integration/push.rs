@@ -122,8 +122,12 @@ static PHONES: AtomicU32 = AtomicU32::new(0);
 
 /// Subscribes a new phone with `auth` (`Bearer …` or `Share …`) to `patient`, with `extra` fields in the body.
 async fn subscribe(auth: &str, patient: &str, extra: Value) -> Phone {
+    subscribe_with(auth, patient, extra, push_tool(&["keys"], None)).await
+}
+
+/// [`subscribe`] with the browser keys given (`push_tool.py keys`).
+async fn subscribe_with(auth: &str, patient: &str, extra: Value, keys: Value) -> Phone {
     let inbox = format!("phone-{}-{}", std::process::id(), PHONES.fetch_add(1, Ordering::Relaxed));
-    let keys = push_tool(&["keys"], None);
     let mut body = json!({
         "subscription": {"endpoint": stack().push.endpoint(&inbox), "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}},
         "patientId": patient,
@@ -329,6 +333,32 @@ async fn an_urgent_low_keeps_its_rhythm_across_a_restart_of_the_worker() {
     assert_eq!(kinds(&phone).len(), 2);
     let (status, _) = present("/api/push/unsubscribe", &phone, json!({})).await;
     assert_eq!(status, StatusCode::OK, "the key came back");
+}
+
+/// A family with more phones than one Durable Object storage call takes (128 keys): the Watcher stores every
+/// subscription, and reads every one back after a restart.
+#[tokio::test]
+async fn more_phones_than_one_storage_call_takes_are_all_kept() {
+    let Owner { _clock, t, account: first, token, patient } = owner("many-keys", 120, 0, 10 * MINUTE).await;
+    let mut families = vec![(token, patient)];
+    for _ in 1..6 {
+        families.push(sign_in(&account("many-keys", steady_patient(120, t, t + 10 * MINUTE))).await);
+    }
+    // Six patients of 24 phones each (a patient takes 25 at most): 144 subscriptions, 6 series and the book's
+    // own value, 151 keys.
+    let keys = push_tool(&["keys"], None);
+    let mut phones = Vec::new();
+    for (token, patient) in &families {
+        for _ in 0..24 {
+            phones.push(subscribe_with(&format!("Bearer {token}"), patient, json!({}), keys.clone()).await);
+        }
+    }
+    cron(&first, t).await;
+    stack().restart().unwrap();
+    for phone in &phones {
+        let (status, answer) = present("/api/push/unsubscribe", phone, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "phone {} came back: {answer}", phone.id);
+    }
 }
 
 #[tokio::test]
