@@ -144,6 +144,13 @@ pub enum WatchRequest {
         /// Scheduled time, Unix seconds.
         now: i64,
     },
+    /// The account signed in again: its owners' phones read through this new session from now on.
+    Renew {
+        /// The account (`account-id`).
+        account_id: String,
+        /// The new sealed session.
+        session: String,
+    },
 }
 
 /// What the `Watcher` answers.
@@ -195,6 +202,9 @@ impl Wire for WatchRequest {
                 ("act", fields)
             }
             WatchRequest::Tick { now } => ("tick", vec![("now", now.to_wire())]),
+            WatchRequest::Renew { account_id, session } => {
+                ("renew", vec![("account_id", account_id.to_wire()), ("session", session.to_wire())])
+            }
         };
         wire::variant(name, Some(wire::object(fields)))
     }
@@ -214,6 +224,10 @@ impl Wire for WatchRequest {
                 snooze_min: wire::get(content, "snooze_min")?,
             },
             "tick" => WatchRequest::Tick { now: wire::get(content, "now")? },
+            "renew" => WatchRequest::Renew {
+                account_id: wire::get(content, "account_id")?,
+                session: wire::get(content, "session")?,
+            },
             _ => return None,
         })
     }
@@ -409,6 +423,15 @@ fn not_configured() -> ApiError {
     ApiError::new(503, "push_not_configured", "This server has no VAPID keys, so it cannot send alarms to phones.")
 }
 
+/// A full sign-in of `account_id`: the account owner's phones read through `sealed` from now on, so alarms that
+/// stopped because LibreLinkUp ended the old session start again. A failure is logged, never the sign-in's.
+pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
+    let request = WatchRequest::Renew { account_id: account_id.to_owned(), session: sealed.to_owned() };
+    if ask_watch(env, &request).await.is_err() {
+        worker::console_error!("watcher: the owner's phones could not take the new session");
+    }
+}
+
 async fn ask_watch(env: &Env, request: &WatchRequest) -> ApiResult<WatchAnswer> {
     let answer = facade::ask_object_text(env, BINDING, OBJECT, wire::encode(request)).await?;
     match wire::decode(&answer).ok_or_else(ApiError::internal)? {
@@ -496,6 +519,13 @@ impl Watcher {
                 })?;
                 self.save().await?;
                 answer
+            }
+            WatchRequest::Renew { account_id, session } => {
+                let phones = self.with_mut(|book| book.renew_owner(&account_id, &session));
+                if phones > 0 {
+                    self.save().await?;
+                }
+                WatchAnswer::Done(phones)
             }
             WatchRequest::Unsubscribe { id, key } => {
                 self.with_mut(|book| {
@@ -865,5 +895,16 @@ mod tests {
         assert!(allowed_endpoint("http://127.0.0.1:9100/push/1", &test));
         assert!(!allowed_endpoint("http://127.0.0.1:9101/push/1", &test));
         assert!(!allowed_endpoint("https://fcm.googleapis.com/a b", &none));
+    }
+
+    #[test]
+    fn a_renewal_reaches_the_watcher_whole() {
+        let renew = WatchRequest::Renew { account_id: "a".into(), session: "tw1.k.s\"".into() };
+        let text = wire::encode(&renew);
+        assert!(
+            matches!(wire::decode(&text), Some(WatchRequest::Renew { account_id, session }) if account_id == "a" && session == "tw1.k.s\""),
+            "{text}"
+        );
+        assert!(wire::decode::<WatchRequest>(r#"{"renew":{"account_id":"a"}}"#).is_none());
     }
 }

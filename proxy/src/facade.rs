@@ -148,7 +148,7 @@ pub fn logout() -> Reply {
 }
 
 /// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.
-/// A full sign-in also renews the sessions of the account's share links.
+/// A full sign-in also renews the session of the account's share links and of its owners' phones.
 async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
     match answer {
         HubAnswer::SignIn(SignIn::Success { region, user_id, ticket, body }) => {
@@ -161,6 +161,7 @@ async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
             };
             let sealed = ctx.config.key.seal(&session, random_nonce());
             crate::sharing::renew(ctx, &session.account_id, &sealed).await;
+            crate::alarms::renew(&ctx.env, &session.account_id, &sealed).await;
             Ok(with_sealed(ctx, body, &session, &sealed))
         }
         HubAnswer::SignIn(SignIn::Step { region, kind, ticket, mut body }) => {

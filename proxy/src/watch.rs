@@ -355,6 +355,22 @@ impl WatchBook {
             .collect()
     }
 
+    /// The account `account_id` signed in again: its owners' phones (their groups are `acct:<account-id>:…`) read
+    /// through `session` from now on. Returns how many phones took it.
+    pub fn renew_owner(&mut self, account_id: &str, session: &str) -> usize {
+        let prefix = format!("acct:{account_id}:");
+        let mut renewed = 0;
+        for sub in self.subs.values_mut().filter(|s| s.group.starts_with(&prefix)) {
+            if let Access::Owner { session: held } = &mut sub.access
+                && held != session
+            {
+                session.clone_into(held);
+                renewed += 1;
+            }
+        }
+        renewed
+    }
+
     /// Removes a subscription and its waiting pushes; forgets a group nobody watches.
     pub fn remove(&mut self, id: &str) {
         if let Some(sub) = self.subs.remove(id) {
@@ -1008,6 +1024,22 @@ mod tests {
         dropped.sort();
         assert_eq!(dropped, ["viewer1", "viewer2"], "alarms off and revoked; never the owner or an unasked share");
         assert!(book.viewers_without_share(None).is_empty(), "an unreadable share book drops nobody");
+    }
+
+    #[test]
+    fn signing_in_again_gives_only_that_accounts_owner_phones_the_new_session() {
+        let mut book = book_with(&[("https://push.example/a", "acct:a:p"), ("https://push.example/b", "acct:b:p")]);
+        let viewer = NewSubscription {
+            access: Access::Viewer { share_id: "s".into(), from: "Alex".into() },
+            ..new_sub("https://push.example/viewer", "acct:a:p")
+        };
+        book.subscribe(viewer, "viewer".into(), "vkey".into(), T).unwrap();
+        assert_eq!(book.renew_owner("a", "sealed-new"), 1);
+        let access = |id: &str| book.subs.get(id).map(|s| s.access.clone());
+        assert_eq!(access("id0"), Some(Access::Owner { session: "sealed-new".into() }));
+        assert_eq!(access("id1"), Some(Access::Owner { session: "sealed".into() }), "another account's phone");
+        assert!(matches!(access("viewer"), Some(Access::Viewer { .. })), "a viewer reads through its share");
+        assert_eq!(book.renew_owner("a", "sealed-new"), 0, "nothing to save the second time");
     }
 
     /// A steady patient at `level` for the last hour before `now`, one reading a minute.

@@ -335,6 +335,23 @@ async fn an_urgent_low_keeps_its_rhythm_across_a_restart_of_the_worker() {
     assert_eq!(status, StatusCode::OK, "the key came back");
 }
 
+/// LibreLinkUp ends the owner's session: the phone is told its alarms stopped. The owner signs in again, and with
+/// nothing else done the same phone is alarmed again (the Watcher takes the new session).
+#[tokio::test]
+async fn signing_in_again_restarts_alarms_that_stopped_with_the_session() {
+    let Owner { _clock, t, account, token, patient } = owner("relogin", 45, 5 * MINUTE, 10 * MINUTE).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    stack().fake.revoke_tokens(&account.email);
+    cron(&account, t).await;
+    assert_eq!(kinds(&phone), ["SignedOut"]);
+    sign_in(&account).await;
+    cron(&account, t + MINUTE).await;
+    let mut after = kinds(&phone).split_off(1);
+    after.sort();
+    assert_eq!(after, ["Recovered", "UrgentLow"], "the urgent low rings, and the phone is told alarms are back");
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
+
 /// A family with more phones than one Durable Object storage call takes (128 keys): the Watcher stores every
 /// subscription, and reads every one back after a restart.
 #[tokio::test]
