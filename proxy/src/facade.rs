@@ -19,6 +19,17 @@ use crate::upstream::{self, SignIn};
 pub const MAX_SESSION_SECS: i64 = 180 * DAY;
 /// The longest a step session lasts (LLU's step token lifetime).
 pub const STEP_SESSION_SECS: i64 = 3600;
+/// How long a country's configuration is reused by a worker instance. It names LibreLinkUp's regional hosts, which
+/// change with a new region, not by the hour; and anyone can ask for it without an account, so without a cache
+/// anyone could make the worker call Abbott as often as they liked (and get the worker's address banned).
+pub const COUNTRY_CACHE_SECS: i64 = 3600;
+/// How many `(country, version)` answers an instance keeps.
+const COUNTRY_CACHE_ENTRIES: usize = 32;
+
+std::thread_local! {
+    /// `(upstream path, fetched at, LLU's answer)`, newest last.
+    static COUNTRIES: core::cell::RefCell<Vec<(String, i64, Value)>> = const { core::cell::RefCell::new(Vec::new()) };
+}
 
 /// What every handler needs.
 pub struct Ctx {
@@ -121,10 +132,26 @@ pub async fn country(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
         }
         path.push_str(&format!("&version={version}"));
     }
+    let cached = COUNTRIES.with_borrow(|kept| {
+        kept.iter().find(|(p, at, _)| *p == path && ctx.now - at < COUNTRY_CACHE_SECS).map(|(.., body)| body.clone())
+    });
+    if let Some(body) = cached {
+        return Ok(Reply::json(point_back(body, &ctx.origin)));
+    }
     let (outcome, answer) =
         upstream::call(&ctx.config, Endpoint::CountryConfig, Region::Global, Method::Get, &path, None, None).await?;
     match outcome {
-        Outcome::Success { .. } => Ok(Reply::json(point_back(answer.json(), &ctx.origin))),
+        Outcome::Success { .. } => {
+            let body = answer.json();
+            COUNTRIES.with_borrow_mut(|kept| {
+                kept.retain(|(p, at, _)| *p != path && ctx.now - at < COUNTRY_CACHE_SECS);
+                if kept.len() >= COUNTRY_CACHE_ENTRIES {
+                    kept.remove(0);
+                }
+                kept.push((path, ctx.now, body.clone()));
+            });
+            Ok(Reply::json(point_back(body, &ctx.origin)))
+        }
         other => Err(ApiError::from_outcome(&other)),
     }
 }

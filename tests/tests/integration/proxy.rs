@@ -706,6 +706,21 @@ async fn country_config_points_every_region_back_at_the_worker() {
     assert_eq!((bad.status, bad.code()), (StatusCode::BAD_REQUEST, "bad_request"));
 }
 
+/// Anyone may ask for a country's configuration, with no account: asking again is answered from the worker's
+/// copy, so nobody can make the worker call Abbott as often as they like.
+#[tokio::test]
+async fn country_config_is_asked_upstream_once_however_often_it_is_asked() {
+    let path = "/llu/config/country?country=AT&version=4.17.9";
+    let upstream = || stack().fake.all_calls().iter().filter(|c| c.path == path).count();
+    for _ in 0..5 {
+        let answer = send(Method::GET, path, &[], None).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let map = answer.body["data"]["regionalMap"].as_object().unwrap();
+        assert!(map.values().all(|entry| entry["lslApi"] == format!("{}/", stack().worker)));
+    }
+    assert_eq!(upstream(), 1);
+}
+
 #[tokio::test]
 async fn security_headers_on_worker_answers_and_static_assets() {
     for path in ["/", "/some/app/route", "/llu/nothing"] {
