@@ -17,7 +17,7 @@ use shared::alarm::AlarmConfig;
 use shared::simulate::{self, Hold, Patient};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::{GlucoseUnit, MgDl};
-use tidewatch_proxy::sharing::graph_series;
+use tidewatch_proxy::sharing::{graph_series, sensor_ends_at};
 use tidewatch_proxy::watch::{Access, NewSubscription, Read, WatchBook};
 
 /// The first tick, Unix seconds.
@@ -67,7 +67,11 @@ fn setup(phones: usize, level: u16) -> (WatchBook, Vec<(String, String)>) {
 
 fn read(text: &str) -> Read {
     let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-    Read::Data { series: graph_series(&body), name: "Lee".into() }
+    Read::Data {
+        series: graph_series(&body),
+        name: "Lee".into(),
+        sensor_ends: sensor_ends_at(&body).map(|t| t.unix_secs()),
+    }
 }
 
 /// One minute: the reads applied, the batch taken with its payloads, the book serialised for storage.

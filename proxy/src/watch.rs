@@ -115,6 +115,8 @@ pub struct Group {
     pub failure: Option<Notice>,
     /// Readings: the last graph merged with each current value seen.
     pub series: Series,
+    /// When the patient's sensor ends, Unix seconds, as the last data said: the sensor notices' clock.
+    pub sensor_ends: Option<i64>,
 }
 
 /// A push waiting to go out.
@@ -221,6 +223,8 @@ pub enum Read {
         series: Series,
         /// First name.
         name: String,
+        /// When the sensor ends, Unix seconds, if LibreLinkUp described one.
+        sensor_ends: Option<i64>,
     },
     /// LibreLinkUp (or the network) failed.
     Unreachable,
@@ -494,8 +498,12 @@ impl WatchBook {
         let at = UtcTime::from_unix_secs(now);
         let Some(group) = self.groups.get_mut(group_key) else { return };
         match read {
-            Read::Data { series, name } => {
+            Read::Data { series, name, sensor_ends } => {
                 group.failure = None;
+                // A read without a sensor (LLU leaves it out now and then) keeps the one seen last.
+                if sensor_ends.is_some() {
+                    group.sensor_ends = sensor_ends;
+                }
                 group.failing_since = None;
                 group.name = name;
                 let keep_from = at - KEEP_CURRENT_SECS;
@@ -526,7 +534,12 @@ impl WatchBook {
         let ids: Vec<String> = self.subs.values().filter(|s| s.group == group_key).map(|s| s.id.clone()).collect();
         for id in ids {
             let Some(sub) = self.subs.get_mut(&id) else { continue };
-            let (events, next) = alarm::step(at, group.series.as_slice(), &sub.config, &sub.state);
+            // The sensor's end comes from LibreLinkUp's data, not from the phone (which never sends it).
+            let mut config = sub.config.clone();
+            if let Some(ends) = group.sensor_ends {
+                config.sensor_ends_at = Some(UtcTime::from_unix_secs(ends));
+            }
+            let (events, next) = alarm::step(at, group.series.as_slice(), &config, &sub.state);
             sub.state = next;
             let mut queue = Vec::new();
             for event in events {
@@ -811,13 +824,18 @@ shared::wire_names!(Urgency { Low => "low", Normal => "normal", High => "high" }
 
 impl Wire for Group {
     fn to_wire(&self) -> Value {
-        wire::object(vec![
+        let mut fields = vec![
             ("name", self.name.to_wire()),
             ("shared_ack", self.shared_ack.to_wire()),
             ("failing_since", self.failing_since.to_wire()),
             ("failure", self.failure.to_wire()),
             ("series", self.series.to_wire()),
-        ])
+        ];
+        // Written only when known, so a book without one is stored exactly as earlier builds stored it.
+        if let Some(ends) = self.sensor_ends {
+            fields.push(("sensor_ends", ends.to_wire()));
+        }
+        wire::object(fields)
     }
 
     fn from_wire(value: &Value) -> Option<Group> {
@@ -830,6 +848,7 @@ impl Wire for Group {
             failing_since: wire::get_or(value, "failing_since", None)?,
             failure: wire::get_or(value, "failure", None)?,
             series: wire::get_or(value, "series", Series::default())?,
+            sensor_ends: wire::get_or(value, "sensor_ends", None)?,
         })
     }
 }
@@ -1042,13 +1061,34 @@ mod tests {
         assert_eq!(book.renew_owner("a", "sealed-new"), 0, "nothing to save the second time");
     }
 
+    #[test]
+    fn the_sensor_notices_run_on_llus_sensor_not_the_phones_settings() {
+        let mut book = book_with(&[("https://push.example/a", "g")]);
+        let with_sensor = |now: i64, ends: Option<i64>| match data(120, now) {
+            Read::Data { series, name, .. } => Read::Data { series, name, sensor_ends: ends },
+            other => other,
+        };
+        let ends = T + 20 * HOUR;
+        let due = tick(&mut book, "g", with_sensor(T, Some(ends)), T);
+        let topics: Vec<&str> = due.iter().map(|m| m.topic.as_str()).collect();
+        assert_eq!(topics, ["SensorEndsInADay"], "the phone sent no sensor end (it never does)");
+        // A read without a sensor keeps the end seen last: no notice again, none cleared.
+        assert!(tick(&mut book, "g", with_sensor(T + MINUTE, None), T + MINUTE).is_empty());
+        assert_eq!(book.groups.get("g").map(|g| g.sensor_ends), Some(Some(ends)));
+        let (restored, unreadable) = WatchBook::from_storage(book.to_storage());
+        assert!(unreadable.is_empty());
+        assert_eq!(restored.groups.get("g").map(|g| g.sensor_ends), Some(Some(ends)), "stored with the book");
+        let due = tick(&mut book, "g", with_sensor(ends - 2 * HOUR, None), ends - 2 * HOUR);
+        assert_eq!(due.iter().map(|m| m.topic.as_str()).collect::<Vec<_>>(), ["SensorEndsSoon"]);
+    }
+
     /// A steady patient at `level` for the last hour before `now`, one reading a minute.
     fn data(level: u16, now: i64) -> Read {
         let readings = (0..60).map(|m| Reading {
             origin: if m == 0 { Origin::Current } else { Origin::Graph },
             ..Reading::new(UtcTime::from_unix_secs(now - m * MINUTE), shared::units::MgDl::new(level))
         });
-        Read::Data { series: Series::from_readings(readings), name: "Lee".into() }
+        Read::Data { series: Series::from_readings(readings), name: "Lee".into(), sensor_ends: None }
     }
 
     fn tick(book: &mut WatchBook, group: &str, read: Read, now: i64) -> Vec<Message> {

@@ -66,7 +66,13 @@ async fn family(
     let email = format!("bench-{name}@tidewatch.test");
     let script = vec![Hold { from: UtcTime::from_unix_secs(start - 24 * HOUR), level: MgDl::new(45) }];
     let account = Account {
-        patients: vec![Patient { first_name: "Lee".into(), script, ..Patient::with_seed(7) }],
+        // The sensor two days old: no "sensor ends" notice adds pushes on the days the stock one would.
+        patients: vec![Patient {
+            first_name: "Lee".into(),
+            script,
+            sensor_anchor: UtcTime::from_unix_secs(start - 48 * HOUR),
+            ..Patient::with_seed(7)
+        }],
         ..Account::new(&email, "pw")
     };
     stack.fake.add_account(account.clone());

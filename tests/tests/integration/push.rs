@@ -47,12 +47,14 @@ fn client() -> Client {
 }
 
 /// A patient held at `level` from a day before `from` on, whose sensor delivers a reading every minute from
-/// `from - 1 h` to `to` (a seed with no signal gap there).
+/// `from - 1 h` to `to` (a seed with no signal gap there). The sensor was put on two days before `from`, so no
+/// "sensor ends" notice joins a test's pushes, whatever the day the tests run.
 fn steady_patient(level: u16, from: i64, to: i64) -> Patient {
     (1..2000_u64)
         .map(|seed| Patient {
             first_name: "Lee".into(),
             script: vec![Hold { from: UtcTime::from_unix_secs(from - 24 * HOUR), level: MgDl::new(level) }],
+            sensor_anchor: UtcTime::from_unix_secs(from - 48 * HOUR),
             ..Patient::with_seed(seed)
         })
         .find(|p| {
@@ -349,6 +351,24 @@ async fn signing_in_again_restarts_alarms_that_stopped_with_the_session() {
     let mut after = kinds(&phone).split_off(1);
     after.sort();
     assert_eq!(after, ["Recovered", "UrgentLow"], "the urgent low rings, and the phone is told alarms are back");
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
+
+/// The Watcher learns when the sensor ends from LibreLinkUp's answer (the phone never sends it): 20 hours before
+/// the end, the phone gets the "sensor ends within 24 h" notice, once.
+#[tokio::test]
+async fn the_sensor_notice_reaches_a_phone_from_llus_data() {
+    let mut clock = CLOCK.lock().await;
+    let t = fresh_start(&mut clock, MINUTE);
+    let mut patient = steady_patient(120, t, t + 10 * MINUTE);
+    let life = patient.sensor_model.lifetime_secs();
+    patient.sensor_anchor = UtcTime::from_unix_secs(t + 20 * HOUR - life);
+    let account = account("sensor", patient);
+    let (token, patient) = sign_in(&account).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    cron(&account, t).await;
+    cron(&account, t + MINUTE).await;
+    assert_eq!(kinds(&phone), ["SensorEndsInADay"]);
     present("/api/push/unsubscribe", &phone, json!({})).await;
 }
 
