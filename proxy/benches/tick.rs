@@ -17,7 +17,7 @@ use shared::alarm::AlarmConfig;
 use shared::simulate::{self, Hold, Patient};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::{GlucoseUnit, MgDl};
-use tidewatch_proxy::sharing::{graph_series, sensor_ends_at};
+use tidewatch_proxy::sharing::graph_series;
 use tidewatch_proxy::watch::{Access, NewSubscription, Read, WatchBook};
 
 /// The first tick, Unix seconds.
@@ -70,7 +70,7 @@ fn read(text: &str) -> Read {
     Read::Data {
         series: graph_series(&body),
         name: "Lee".into(),
-        sensor_ends: sensor_ends_at(&body).map(|t| t.unix_secs()),
+        sensor_ends: shared::llu::graph_sensor(&body).map(|s| s.ends_at().unix_secs()),
     }
 }
 

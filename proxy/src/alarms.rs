@@ -17,7 +17,6 @@ use push::ece::{self, Receiver};
 use push::vapid::{self, VapidKey};
 use serde_json::{Value, json};
 use shared::alarm::{AlarmConfig, AlarmKind};
-use shared::time::UtcTime;
 use shared::units::GlucoseUnit;
 use worker::{DurableObject, Env, Fetch, Request, Response, State, durable_object, web_sys};
 
@@ -824,7 +823,7 @@ async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> Read
         Ok((body, _)) => {
             let name =
                 body.pointer("/data/connection/firstName").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let sensor_ends = sharing::sensor_ends_at(&body).map(UtcTime::unix_secs);
+            let sensor_ends = shared::llu::graph_sensor(&body).map(|sensor| sensor.ends_at().unix_secs());
             Read::Data { series: sharing::graph_series(&body), name, sensor_ends }
         }
         Err(error) if error.code == "session_expired" || error.http == 401 => Read::SignedOut,

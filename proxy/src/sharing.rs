@@ -252,25 +252,6 @@ pub fn graph_series(body: &Value) -> Series {
     )
 }
 
-/// When the patient's sensor ends, from a graph answer: `connection.sensor` (or the first of `activeSensors`, which
-/// LLU fills when the connection's is missing) and `patientDevice.dtid`, read as the app reads them
-/// (`model::Graph::sensor_status`). `None` without a sensor.
-pub fn sensor_ends_at(body: &Value) -> Option<UtcTime> {
-    let data = body.get("data")?;
-    let connection = data.get("connection");
-    let sensor = connection
-        .and_then(|c| c.get("sensor"))
-        .filter(|s| s.is_object())
-        .or_else(|| data.pointer("/activeSensors/0/sensor"))?;
-    let warmup = sensor.get("w").and_then(Value::as_u64).and_then(|w| u32::try_from(w).ok());
-    let dtid = connection
-        .and_then(|c| c.pointer("/patientDevice/dtid"))
-        .and_then(Value::as_u64)
-        .and_then(|d| u32::try_from(d).ok());
-    let sensor = shared::sensor::Sensor::from_llu(sensor.get("a")?.as_i64()?, warmup, dtid).ok()?;
-    Some(sensor.ends_at())
-}
-
 /// The owner signed in again: their share links read through the new session (best effort: a failure here
 /// never fails the sign-in; the links then say "ask … to sign in again" until the next one).
 pub async fn renew(ctx: &Ctx, owner: &str, sealed: &str) {
@@ -431,34 +412,6 @@ mod tests {
         assert_eq!(nightscout_key("", Some(&sha1.to_ascii_uppercase())), Some(Key::Sha1(sha1)));
         assert_eq!(nightscout_key("count=5", None), None);
         assert_eq!(nightscout_key("", Some("not-a-hash")), None);
-    }
-
-    /// The Watcher's sensor end for a real capture is the app's (`GraphData`, typed), and a missing or broken
-    /// sensor is none.
-    #[test]
-    fn the_sensor_ends_when_the_app_says_it_does() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/llu/");
-        for file in ["pylibrelinkup/graph_response.json", "libreview-unofficial/graph_mmol.json"] {
-            let text = std::fs::read_to_string(format!("{dir}{file}")).unwrap_or_else(|e| panic!("{file}: {e}"));
-            let body: Value = serde_json::from_str(&text).unwrap();
-            let typed: shared::llu::Envelope<shared::llu::GraphData> = serde_json::from_str(&text).unwrap();
-            let connection = typed.data.unwrap().connection;
-            let sensor = connection.sensor.unwrap();
-            let dtid = connection.patient_device.and_then(|d| d.dtid).and_then(|d| u32::try_from(d).ok());
-            let warmup = sensor.warmup_minutes.and_then(|w| u32::try_from(w).ok());
-            let app = shared::sensor::Sensor::from_llu(sensor.activated, warmup, dtid).unwrap().ends_at();
-            assert_eq!(sensor_ends_at(&body), Some(app), "{file}");
-            let mut only_active = body.clone();
-            only_active["data"]["connection"]["sensor"] = Value::Null;
-            assert_eq!(sensor_ends_at(&only_active), Some(app), "{file}: activeSensors stands in");
-        }
-        for broken in [
-            json!({}),
-            json!({"data": {"connection": {"sensor": null}}}),
-            json!({"data": {"connection": {"sensor": {"a": 0}}}}),
-        ] {
-            assert_eq!(sensor_ends_at(&broken), None, "{broken}");
-        }
     }
 
     /// A link's first look and the app's glance say the same thing: the worker's text for real captures (mg/dL

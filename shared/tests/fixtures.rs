@@ -13,8 +13,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::llu::{
-    AccountData, Endpoint, Envelope, MalformedReason, NotificationSettings, Outcome, Payload, Region, StepKind,
-    classify, classify_envelope, decode, logbook_readings,
+    AccountData, Endpoint, Envelope, GraphData, MalformedReason, NotificationSettings, Outcome, Payload, Region,
+    StepKind, classify, classify_envelope, decode, graph_sensor, logbook_readings,
 };
 use shared::reading::{Origin, SensorRange};
 use shared::time::parse_factory;
@@ -454,5 +454,32 @@ fn edge_and_transport_failures_around_real_bodies() {
         (b"[{\"status\":0}]", MalformedReason::NotAnObject),
     ] {
         assert_eq!(classify(Endpoint::Graph, 200, &[], body), Outcome::Malformed { reason });
+    }
+}
+
+/// The worker's untyped reading of a capture's sensor is the app's typed one (`connection.sensor` and
+/// `patientDevice.dtid` through `Sensor::from_llu`); `activeSensors` stands in when the connection's is null; a
+/// missing or broken sensor is none.
+#[test]
+fn graph_sensor_reads_a_capture_as_the_typed_path_does() {
+    for file in ["pylibrelinkup/graph_response.json", "libreview-unofficial/graph_mmol.json"] {
+        let bytes = read(file);
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        let connection = decode::<GraphData>(&bytes).unwrap().data.unwrap().connection;
+        let sensor = connection.sensor.unwrap();
+        let dtid = connection.patient_device.and_then(|d| d.dtid).and_then(|d| u32::try_from(d).ok());
+        let warmup = sensor.warmup_minutes.and_then(|w| u32::try_from(w).ok());
+        let typed = shared::sensor::Sensor::from_llu(sensor.activated, warmup, dtid).unwrap();
+        assert_eq!(graph_sensor(&body), Some(typed), "{file}");
+        let mut only_active = body.clone();
+        only_active["data"]["connection"]["sensor"] = Value::Null;
+        assert_eq!(graph_sensor(&only_active), Some(typed), "{file}: activeSensors stands in");
+    }
+    for broken in [
+        serde_json::json!({}),
+        serde_json::json!({"data": {"connection": {"sensor": null}}}),
+        serde_json::json!({"data": {"connection": {"sensor": {"a": 0}}}}),
+    ] {
+        assert_eq!(graph_sensor(&broken), None, "{broken}");
     }
 }

@@ -15,6 +15,25 @@ use crate::alarm::AlarmConfig;
 
 use super::wire::{AlarmRule, Connection, GlucoseItem, GraphData, LogbookEntry};
 
+/// The patient's sensor from a graph answer's JSON (the worker reads it untyped): `data.connection.sensor`, or the
+/// first of `data.activeSensors` when the connection's is missing, with `patientDevice.dtid` for the model, read
+/// as the app reads the typed [`Connection`]. `None` without a usable sensor.
+pub fn graph_sensor(body: &serde_json::Value) -> Option<crate::sensor::Sensor> {
+    use serde_json::Value;
+    let data = body.get("data")?;
+    let connection = data.get("connection");
+    let sensor = connection
+        .and_then(|c| c.get("sensor"))
+        .filter(|s| s.is_object())
+        .or_else(|| data.pointer("/activeSensors/0/sensor"))?;
+    let warmup = sensor.get("w").and_then(Value::as_u64).and_then(|w| u32::try_from(w).ok());
+    let dtid = connection
+        .and_then(|c| c.pointer("/patientDevice/dtid"))
+        .and_then(Value::as_u64)
+        .and_then(|d| u32::try_from(d).ok());
+    crate::sensor::Sensor::from_llu(sensor.get("a")?.as_i64()?, warmup, dtid).ok()
+}
+
 /// LLU's `type` of a logbook alarm that carries no value.
 pub const ALARM_WITHOUT_VALUE: i64 = 2;
 
