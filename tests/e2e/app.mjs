@@ -468,11 +468,12 @@ try {
     check((await value(page).innerText()) === "62", "the low value");
     check((await low.getAttribute("class")).includes("warning"), "low is a warning");
     await page.waitForFunction(() => window.__tones > 0, null, { timeout: 10_000 });
-    // The system notification has the pushed one's tag and buttons, so the two would replace each other.
+    // The system notification has the pushed one's tag and buttons, so the two would replace each other. It can
+    // come well after the page's tone on a busy 2-core CI machine (over 10 s once), hence the longer wait.
     const lowNote = await until(page, async () => {
       const [n] = await (await navigator.serviceWorker.ready).getNotifications({ tag: "tw-Low" });
       return n ? { title: n.title, body: n.body, actions: n.actions.map((a) => a.title), patient: n.data.patient } : null;
-    }, null, { what: "a system notification tagged tw-Low" });
+    }, null, { what: "a system notification tagged tw-Low", timeout: 30_000 });
     check(lowNote.title === "Low: 62 mg/dL" && lowNote.body.startsWith("Lee Low · "), `the low notification: ${JSON.stringify(lowNote)}`);
     check(lowNote.actions.join() === "I'm on it,Snooze 15 min" && lowNote.patient, `its buttons: ${JSON.stringify(lowNote)}`);
     await page.screenshot({ path: `${shots}/alarm-low-light.png` });
