@@ -29,7 +29,7 @@ use crate::reply::Reply;
 use crate::seal::{Kind, Session, random_hex, sha256_hex};
 use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
 use crate::sharing;
-use crate::watch::{Access, Action, Delivery, Message, NewSubscription, Read, WatchBook};
+use crate::watch::{Access, Action, Delivery, Keyed, Message, NewSubscription, Read, WatchBook, Written};
 use crate::wire::{self, Wire};
 
 /// The binding and the one object's name.
@@ -40,15 +40,9 @@ const SEND_TIMEOUT_MS: u64 = 10_000;
 /// The most keys one Durable Object storage call takes (`put` of several entries, `delete` of several keys), as
 /// Cloudflare documents it (the local runtime does not enforce it).
 const KEYS_PER_CALL: usize = 128;
-/// Browser push services; any other needs `PUSH_ORIGINS`. The worker only ever POSTs encrypted bodies to
-/// these, so a subscription cannot make it a proxy to arbitrary hosts.
-const PUSH_HOSTS: [&str; 4] =
-    ["fcm.googleapis.com", "android.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com"];
-/// Push service domains matched by suffix (Apple and Windows use many hosts).
-const PUSH_DOMAINS: [&str; 2] = [".push.apple.com", ".notify.windows.com"];
-
 /// What the app sends to subscribe (or to update this phone's settings): `{"subscription":
-/// PushSubscription.toJSON(), "patientId", "config", "unit", "sharedAck"}`, nothing else.
+/// PushSubscription.toJSON(), "patientId", "config", "unit", "sharedAck", "key"}`, nothing else (`key`: the key
+/// the phone already holds, if any).
 struct SubscribeBody {
     endpoint: String,
     p256dh: String,
@@ -57,10 +51,11 @@ struct SubscribeBody {
     config: Option<AlarmConfig>,
     unit: Option<GlucoseUnit>,
     shared_ack: Option<bool>,
+    key: Option<String>,
 }
 
 impl SubscribeBody {
-    const FIELDS: [&str; 5] = ["subscription", "patientId", "config", "unit", "sharedAck"];
+    const FIELDS: [&str; 6] = ["subscription", "patientId", "config", "unit", "sharedAck", "key"];
 
     fn read(value: &Value) -> Option<SubscribeBody> {
         if !value.as_object()?.keys().all(|key| SubscribeBody::FIELDS.contains(&key.as_str())) {
@@ -76,6 +71,7 @@ impl SubscribeBody {
             config: wire::get(value, "config")?,
             unit: wire::get(value, "unit")?,
             shared_ack: wire::get(value, "sharedAck")?,
+            key: wire::get(value, "key")?,
         })
     }
 }
@@ -144,6 +140,11 @@ pub enum WatchRequest {
         /// Scheduled time, Unix seconds.
         now: i64,
     },
+    /// A share was revoked: its phones go now.
+    ForgetShare {
+        /// The share's id.
+        share_id: String,
+    },
     /// The account signed in again: its owners' phones read through this new session from now on.
     Renew {
         /// The account (`account-id`).
@@ -205,6 +206,7 @@ impl Wire for WatchRequest {
             WatchRequest::Renew { account_id, session } => {
                 ("renew", vec![("account_id", account_id.to_wire()), ("session", session.to_wire())])
             }
+            WatchRequest::ForgetShare { share_id } => ("forget_share", vec![("share_id", share_id.to_wire())]),
         };
         wire::variant(name, Some(wire::object(fields)))
     }
@@ -228,6 +230,7 @@ impl Wire for WatchRequest {
                 account_id: wire::get(content, "account_id")?,
                 session: wire::get(content, "session")?,
             },
+            "forget_share" => WatchRequest::ForgetShare { share_id: wire::get(content, "share_id")? },
             _ => return None,
         })
     }
@@ -300,7 +303,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         )
     })?;
     let endpoint = body.endpoint.trim().to_owned();
-    if !allowed_endpoint(&endpoint, &ctx.config.push) {
+    if crate::endpoint::push_audience(&endpoint, &ctx.config.push).is_none() {
         return Err(ApiError::bad_request("That is not a browser push service this server sends to."));
     }
     Receiver::from_base64(&body.p256dh, &body.auth)
@@ -339,6 +342,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         config: body.config.unwrap_or_default(),
         unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
         shared_ack,
+        presented_key: body.key,
     };
     let request = WatchRequest::Subscribe { new, id: random_hex(8), key: random_hex(16) };
     match ask_watch(&ctx.env, &request).await? {
@@ -398,19 +402,6 @@ pub async fn tick(env: &Env, scheduled_ms: f64) -> ApiResult<WatchAnswer> {
     ask_watch(env, &WatchRequest::Tick { now }).await
 }
 
-/// Whether the worker sends to `endpoint`: https to a browser push service, or an origin in `PUSH_ORIGINS`.
-pub fn allowed_endpoint(endpoint: &str, push: &PushConfig) -> bool {
-    let Some(origin) = vapid::audience(endpoint) else { return false };
-    if endpoint.len() > 1024 || endpoint.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return false;
-    }
-    if push.extra_origins.iter().any(|o| o == origin) {
-        return true;
-    }
-    let Some(host) = origin.strip_prefix("https://") else { return false };
-    PUSH_HOSTS.contains(&host) || PUSH_DOMAINS.iter().any(|d| host.ends_with(d) && host.len() > d.len())
-}
-
 /// The patient group of a session: the account (or the demo) and the patient.
 pub fn group_key(session: &Session, patient_id: &str) -> String {
     match session.kind {
@@ -432,6 +423,14 @@ pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
     }
 }
 
+/// A share was revoked: its phones are removed now (the next tick would too; a failure is logged, never the
+/// revocation's).
+pub async fn forget_share(env: &Env, share_id: &str) {
+    if ask_watch(env, &WatchRequest::ForgetShare { share_id: share_id.to_owned() }).await.is_err() {
+        worker::console_error!("watcher: a revoked link's phones stay until the next tick");
+    }
+}
+
 async fn ask_watch(env: &Env, request: &WatchRequest) -> ApiResult<WatchAnswer> {
     let answer = facade::ask_object_text(env, BINDING, OBJECT, wire::encode(request)).await?;
     match wire::decode(&answer).ok_or_else(ApiError::internal)? {
@@ -446,9 +445,9 @@ pub struct Watcher {
     state: State,
     env: Env,
     book: RefCell<Option<WatchBook>>,
-    /// Storage keys as last written, to delete what is gone. (Small `Vec`s and linear search here and below: a
-    /// B-tree costs about 5 KB of wasm per key and value type, and these hold a few entries.)
-    stored: RefCell<Vec<String>>,
+    /// What storage holds, as this object last wrote or read it: each save writes only what changed since and
+    /// deletes what is gone.
+    stored: RefCell<Keyed<Written>>,
     /// The VAPID signing key, imported once per object lifetime.
     vapid: RefCell<Option<Rc<VapidKey>>>,
     /// VAPID `Authorization` values per push service origin, with their expiry: one signature serves every push
@@ -517,13 +516,20 @@ impl Watcher {
                     let shared_ack = book.groups.get(&group).is_some_and(|g| g.shared_ack);
                     Ok::<_, ApiError>(WatchAnswer::Subscribed { id, key, shared_ack })
                 })?;
-                self.save().await?;
+                self.commit().await?;
                 answer
             }
             WatchRequest::Renew { account_id, session } => {
                 let phones = self.with_mut(|book| book.renew_owner(&account_id, &session));
                 if phones > 0 {
-                    self.save().await?;
+                    self.commit().await?;
+                }
+                WatchAnswer::Done(phones)
+            }
+            WatchRequest::ForgetShare { share_id } => {
+                let phones = self.with_mut(|book| book.forget_share(&share_id));
+                if phones > 0 {
+                    self.commit().await?;
                 }
                 WatchAnswer::Done(phones)
             }
@@ -533,7 +539,7 @@ impl Watcher {
                     book.remove(&id);
                     Ok::<_, ApiError>(())
                 })?;
-                self.save().await?;
+                self.commit().await?;
                 WatchAnswer::Done(1)
             }
             WatchRequest::Act { id, key, kind, snooze_min } => {
@@ -542,7 +548,7 @@ impl Watcher {
                     book.authorised(&id, &key)?;
                     book.act(&id, kind, action, now)
                 })?;
-                self.save().await?;
+                self.commit().await?;
                 WatchAnswer::Done(phones)
             }
             WatchRequest::Test { id, key } => {
@@ -557,7 +563,7 @@ impl Watcher {
                         book.remove(&message.sub);
                     }
                 });
-                self.save().await?;
+                self.commit().await?;
                 WatchAnswer::Sent(status)
             }
             WatchRequest::Tick { now } => self.tick(config, now, real_now).await?,
@@ -624,9 +630,15 @@ impl Watcher {
             }
             book.due(now)
         });
-        self.save().await?;
-        let sent = self.send_batch(&config, due, now, real_now).await?;
-        Ok(WatchAnswer::Ticked { ran: true, groups, subs, sent })
+        // Pushes go out even when the book could not be stored: a push sent twice after a restart is the lesser
+        // harm than an urgent low not sent at all.
+        let saved = self.save().await;
+        let sent = self.send_batch(&config, due, now, real_now).await;
+        if saved.is_err() {
+            self.forget_unsaved();
+        }
+        saved?;
+        Ok(WatchAnswer::Ticked { ran: true, groups, subs, sent: sent? })
     }
 
     /// Sends the next batch due at `now` (the tick's clock); the pushes accepted.
@@ -645,11 +657,9 @@ impl Watcher {
         let audiences: Vec<String> = self.with(|book| {
             let mut audiences = Vec::new();
             let subs = due.iter().filter_map(|m| book.subs.get(&m.sub));
-            for sub in subs.filter(|sub| allowed_endpoint(&sub.endpoint, &config.push)) {
-                if let Some(audience) = vapid::audience(&sub.endpoint)
-                    && !audiences.iter().any(|a| a == audience)
-                {
-                    audiences.push(audience.to_owned());
+            for audience in subs.filter_map(|sub| crate::endpoint::push_audience(&sub.endpoint, &config.push)) {
+                if !audiences.contains(&audience) {
+                    audiences.push(audience);
                 }
             }
             audiences
@@ -673,7 +683,7 @@ impl Watcher {
             }
             book.more_due(now)
         });
-        self.save().await?;
+        self.commit().await?;
         if let Some(error) = failure {
             return Err(error);
         }
@@ -692,11 +702,10 @@ impl Watcher {
         }) else {
             return Ok((Delivery::Refused(0), 0));
         };
-        if !allowed_endpoint(&endpoint, push) {
+        let Some(audience) = crate::endpoint::push_audience(&endpoint, push) else {
             return Ok((Delivery::Gone, 0));
-        }
-        let audience = vapid::audience(&endpoint).unwrap_or_default();
-        let authorization = self.authorization(push, audience, real_now).await?;
+        };
+        let authorization = self.authorization(push, &audience, real_now).await?;
         let plaintext = wire::encode(&message.payload).into_bytes();
         let Ok(body) = ece::encrypt(&receiver, &plaintext, crate::watch::PAD_BUCKET).await else {
             return Ok((Delivery::Refused(0), 0));
@@ -761,12 +770,12 @@ impl Watcher {
             }
         });
         let meta = values.iter().find(|(key, _)| key == "meta").map(|(_, text)| text.clone());
-        let mut stored: Vec<String> = values.iter().map(|(key, _)| key.clone()).collect();
+        let mut keys: Vec<String> = values.iter().map(|(key, _)| key.clone()).collect();
         let (book, unreadable) = WatchBook::from_storage(values);
         // What could not be read is kept as it is: never deleted as "gone" by `save`. `save` rewrites `meta` (and a
         // group's `series:`, which is LibreLinkUp's readings again at the next read), so an unreadable `meta` is
         // copied aside first.
-        stored.retain(|key| !unreadable.contains(key));
+        keys.retain(|key| !unreadable.contains(key));
         for key in &unreadable {
             worker::console_error!("watch book: the stored value {key} could not be read; kept, not used");
         }
@@ -776,43 +785,70 @@ impl Watcher {
             let aside = format!("unreadable-meta:{}", real_now());
             self.state.storage().put(&aside, text).await.map_err(|_| ApiError::internal())?;
         }
+        // What the book would write now is what storage holds, for every key it read.
+        let mut stored = book.changes(&Keyed::new(), self.clock(&book)).written;
+        for key in stored.keys().filter(|key| !keys.contains(key)).cloned().collect::<Vec<_>>() {
+            stored.remove(&key);
+        }
         *self.book.borrow_mut() = Some(book);
         *self.stored.borrow_mut() = stored;
         Ok(())
     }
 
-    /// Writes the book: one value for the groups, outbox and last tick, one per subscription, one per group's
-    /// readings; deletes what is gone.
+    /// The object's clock: the real one, or the last tick's when that is later (the cron's scheduled minute).
+    fn clock(&self, book: &WatchBook) -> i64 {
+        real_now().max(book.last_tick.unwrap_or(0))
+    }
+
+    /// Writes what changed in the book since the last save ([`WatchBook::changes`]): a value per changed
+    /// subscription or group's readings, `meta` when the groups or the outbox changed; deletes what is gone.
     ///
-    /// One storage call takes at most [`KEYS_PER_CALL`] keys, so a large book is written in several calls, all
+    /// One storage call takes at most [`KEYS_PER_CALL`] keys, so a large change is written in several calls, all
     /// issued before any is awaited: the runtime coalesces writes with no `await` between them into one atomic
     /// write, so a book is never stored half old, half new.
     async fn save(&self) -> ApiResult<()> {
-        let values = self.with(WatchBook::to_storage);
+        let changes = self.with(|book| book.changes(&self.stored.borrow(), self.clock(book)));
+        if changes.puts.is_empty() && changes.deletes.is_empty() {
+            return Ok(());
+        }
         // Every value is JSON text already: plain objects of strings, with no serde_wasm_bindgen in between.
         let mut objects = Vec::new();
-        for (n, (key, text)) in values.iter().enumerate() {
+        for (n, (key, text)) in changes.puts.iter().enumerate() {
             if n % KEYS_PER_CALL == 0 {
                 objects.push(js_sys::Object::new());
             }
             let object = objects.last().ok_or_else(ApiError::internal)?;
             js_sys::Reflect::set(object, &key.into(), &text.into()).map_err(|_| ApiError::internal())?;
         }
-        let gone: Vec<String> = self.stored.borrow().iter().filter(|key| !values.contains_key(key)).cloned().collect();
         let storage = &self.state.storage();
         let mut writes: Vec<Pin<Box<dyn Future<Output = worker::Result<()>> + '_>>> = Vec::new();
         for object in objects {
             writes.push(Box::pin(storage.put_multiple_raw(object)));
         }
-        for keys in gone.chunks(KEYS_PER_CALL) {
+        for keys in changes.deletes.chunks(KEYS_PER_CALL) {
             let keys = keys.to_vec();
             writes.push(Box::pin(async move { storage.delete_multiple(keys).await.map(|_| ()) }));
         }
         if crate::join::all(writes).await.iter().any(Result::is_err) {
             return Err(ApiError::internal());
         }
-        *self.stored.borrow_mut() = values.into_keys().collect();
+        *self.stored.borrow_mut() = changes.written;
         Ok(())
+    }
+
+    /// [`Watcher::save`], and when it fails the book in memory is dropped, so the next request reads storage
+    /// again: a change that could not be stored is not kept as if it had been (a revocation, say).
+    async fn commit(&self) -> ApiResult<()> {
+        let saved = self.save().await;
+        if saved.is_err() {
+            self.forget_unsaved();
+        }
+        saved
+    }
+
+    fn forget_unsaved(&self) {
+        *self.book.borrow_mut() = None;
+        *self.stored.borrow_mut() = Keyed::new();
     }
 }
 
@@ -874,29 +910,6 @@ async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn push(extra: &[&str]) -> PushConfig {
-        PushConfig { extra_origins: extra.iter().map(|s| (*s).to_owned()).collect(), ..PushConfig::default() }
-    }
-
-    #[test]
-    fn only_browser_push_services_and_configured_origins_are_sent_to() {
-        let none = push(&[]);
-        assert!(allowed_endpoint("https://fcm.googleapis.com/fcm/send/abc", &none));
-        assert!(allowed_endpoint("https://updates.push.services.mozilla.com/wpush/v2/x", &none));
-        assert!(allowed_endpoint("https://web.push.apple.com/QGx", &none));
-        assert!(allowed_endpoint("https://db5p.notify.windows.com/w/?token=x", &none));
-        assert!(!allowed_endpoint("https://notify.windows.com.evil.example/x", &none));
-        assert!(!allowed_endpoint("https://.push.apple.com/x", &none));
-        assert!(!allowed_endpoint("http://fcm.googleapis.com/fcm/send/abc", &none), "https only");
-        assert!(!allowed_endpoint("https://evil.example/x", &none));
-        assert!(!allowed_endpoint("https://user@fcm.googleapis.com/x", &none));
-        assert!(!allowed_endpoint("http://127.0.0.1:9100/push/1", &none));
-        let test = push(&["http://127.0.0.1:9100"]);
-        assert!(allowed_endpoint("http://127.0.0.1:9100/push/1", &test));
-        assert!(!allowed_endpoint("http://127.0.0.1:9101/push/1", &test));
-        assert!(!allowed_endpoint("https://fcm.googleapis.com/a b", &none));
-    }
 
     #[test]
     fn a_renewal_reaches_the_watcher_whole() {

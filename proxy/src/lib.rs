@@ -13,6 +13,8 @@ pub mod alarms;
 pub mod config;
 /// The demo patient's facade answers.
 pub mod demo;
+/// Which push endpoints the worker sends to (parsed, never matched as strings).
+pub mod endpoint;
 /// Error answers with stable codes.
 pub mod error;
 /// One handler per facade route.
@@ -97,7 +99,12 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::Logout => Ok(facade::logout()),
         Route::CreateShare => sharing::create(ctx, &mut req).await,
         Route::ListShares => sharing::list(ctx, &req).await,
-        Route::RevokeShare(id) => sharing::revoke(ctx, &req, id).await,
+        Route::RevokeShare(id) => {
+            let reply = sharing::revoke(ctx, &req, id.clone()).await?;
+            // The link's phones stop at once, not at the next minute's tick.
+            alarms::forget_share(&ctx.env, &id).await;
+            Ok(reply)
+        }
         Route::ShareGraph => sharing::view(ctx, &req, false).await,
         Route::ShareLogbook => sharing::view(ctx, &req, true).await,
         Route::NightscoutEntries => sharing::nightscout(ctx, &req, Nightscout::Entries).await,

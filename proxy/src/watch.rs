@@ -15,7 +15,10 @@
 //! - **The watchdog:** when LibreLinkUp cannot be reached for [`OUTAGE_NOTICE_SECS`], or refuses the session,
 //!   each phone is told once, and told again when data flows.
 //! - **Acknowledgement:** "I'm on it" or "Snooze" from one phone applies to that phone, or to every phone
-//!   following the patient when the owner chose shared acknowledgement (as Nightscout does).
+//!   following the patient when the owner chose shared acknowledgement (as Nightscout does) and the phone is one
+//!   of the owner's: a read-only link never silences anyone else's alarms.
+//! - **A phone is its browser's.** A known push endpoint presented with other keys is refused unless the phone's
+//!   own key comes with it, so whoever learns an endpoint can neither take its `{id, key}` nor break its alarms.
 
 use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Alert, Level};
 use shared::reading::{Reading, Series};
@@ -31,6 +34,10 @@ use crate::wire::{self, Value, Wire};
 pub const MAX_SUBSCRIPTIONS: usize = 500;
 /// Subscriptions one patient group keeps at most.
 pub const MAX_PER_GROUP: usize = 25;
+/// Of those, the places only the owner's own phones may take: links cannot fill a patient's group.
+pub const OWNER_RESERVED: usize = 5;
+/// Phones one share link may subscribe.
+pub const MAX_PER_SHARE: usize = 5;
 /// Pushes one invocation of the `Watcher` sends at most, most urgent first; the rest are sent by the next
 /// invocation, which the `Watcher` starts at once (a Durable Object alarm), so a backlog still leaves in the same
 /// minute. One push costs 0.23–0.41 ms of CPU (P-256 key generation and ECDH dominate; BENCHMARKS.md), so 16 are
@@ -42,6 +49,8 @@ pub const OUTAGE_NOTICE_SECS: i64 = 30 * MINUTE;
 pub const KEEP_CURRENT_SECS: i64 = 3 * HOUR;
 /// The longest back-off between two tries of one message.
 pub const MAX_BACKOFF_SECS: i64 = 10 * MINUTE;
+/// A group's readings are stored at most this often (LibreLinkUp's graph brings 12 hours back at the next read).
+pub const SERIES_WRITE_SECS: i64 = 15 * MINUTE;
 /// The plaintext is padded to a multiple of this, so a push's length does not tell which alarm it carries.
 pub const PAD_BUCKET: usize = 256;
 
@@ -60,6 +69,16 @@ pub enum Access {
         /// Who shared it (for "ask … to sign in again").
         from: String,
     },
+}
+
+impl Access {
+    /// The share a viewer's phone follows through.
+    pub fn share_id(&self) -> Option<&str> {
+        match self {
+            Access::Viewer { share_id, .. } => Some(share_id),
+            Access::Owner { .. } => None,
+        }
+    }
 }
 
 /// One phone that wants background alarms for one patient.
@@ -245,6 +264,60 @@ pub struct WatchBook {
     pub last_tick: Option<i64>,
 }
 
+/// A stored value as this object last wrote it: what it compares equal by (`meta` without the tick's time), and
+/// when it was written.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Written {
+    /// The value's text (for `meta`, without `last_tick`).
+    pub fingerprint: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// What one save does: the values to put, the keys to delete, and what storage holds afterwards.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct Changes {
+    /// `(key, value)` to write.
+    pub puts: Vec<(String, String)>,
+    /// Keys to delete.
+    pub deletes: Vec<String>,
+    /// What storage holds once both are done.
+    pub written: Keyed<Written>,
+}
+
+/// What a stored value is compared by: its text without the clocks that move every minute (`meta`'s
+/// `last_tick`; a phone's `state.last_step`, and `state.excursion_seen`, the rebound tracker's watermark: readings
+/// fed again to an excursion they did not change leave it as it is, so an older watermark after a restart is
+/// harmless).
+/// The clocks are taken out of `value` and given back, for [`restore_clocks`].
+fn fingerprint(key: &str, value: &mut Value) -> (String, Vec<(&'static str, Value)>) {
+    let mut clocks = Vec::new();
+    if let Some(object) = clock_holder(key, value) {
+        for clock in CLOCKS {
+            if let Some(taken) = object.remove(clock) {
+                clocks.push((clock, taken));
+            }
+        }
+    }
+    (value.to_string(), clocks)
+}
+
+/// The fields [`fingerprint`] leaves out.
+const CLOCKS: [&str; 3] = ["last_tick", "last_step", "excursion_seen"];
+
+fn restore_clocks(key: &str, value: &mut Value, clocks: Vec<(&'static str, Value)>) {
+    if let Some(object) = clock_holder(key, value) {
+        for (clock, taken) in clocks {
+            object.insert(clock.to_owned(), taken);
+        }
+    }
+}
+
+/// The object that holds a stored value's clocks: `meta` itself, a phone's `state`.
+fn clock_holder<'a>(key: &str, value: &'a mut Value) -> Option<&'a mut serde_json::Map<String, Value>> {
+    if key == "meta" { value.as_object_mut() } else { value.get_mut("state").and_then(Value::as_object_mut) }
+}
+
 /// What a subscribe request brings, checked.
 #[derive(Clone, PartialEq, Debug)]
 pub struct NewSubscription {
@@ -266,6 +339,8 @@ pub struct NewSubscription {
     pub unit: GlucoseUnit,
     /// The owner's shared-acknowledgement choice (owners only).
     pub shared_ack: Option<bool>,
+    /// The key the phone holds, when it has one: needed to give a known endpoint other keys.
+    pub presented_key: Option<String>,
 }
 
 /// What acknowledging does.
@@ -293,6 +368,17 @@ impl WatchBook {
         let existing = self.subs.values().find(|s| s.endpoint == new.endpoint).map(|s| s.id.clone());
         if let Some(id) = existing {
             let sub = self.subs.get_mut(&id).ok_or_else(ApiError::internal)?;
+            let same_keys = constant_time_eq(sub.p256dh.as_bytes(), new.p256dh.as_bytes())
+                & constant_time_eq(sub.auth.as_bytes(), new.auth.as_bytes());
+            let holds_key =
+                new.presented_key.as_deref().is_some_and(|k| constant_time_eq(sub.key.as_bytes(), k.as_bytes()));
+            if !same_keys && !holds_key {
+                return Err(ApiError::new(
+                    409,
+                    "push_endpoint_taken",
+                    "This phone is already subscribed with other keys; turn its alarms off and on again.",
+                ));
+            }
             if sub.group != new.group {
                 sub.state = AlarmState::new();
                 sub.told = None;
@@ -309,8 +395,21 @@ impl WatchBook {
         if self.subs.len() >= MAX_SUBSCRIPTIONS {
             return Err(ApiError::new(503, "push_full", "This server has as many phones as it can watch."));
         }
-        if self.subs.values().filter(|s| s.group == new.group).count() >= MAX_PER_GROUP {
+        let in_group = self.subs.values().filter(|s| s.group == new.group).count();
+        if in_group >= MAX_PER_GROUP {
             return Err(ApiError::new(409, "push_full", "This person already has as many phones as one can have."));
+        }
+        if let Access::Viewer { share_id, .. } = &new.access {
+            let viewers =
+                self.subs.values().filter(|s| matches!(&s.access, Access::Viewer { .. }) && s.group == new.group);
+            let of_share = self.subs.values().filter(|s| s.access.share_id() == Some(share_id.as_str())).count();
+            if of_share >= MAX_PER_SHARE || viewers.count() >= MAX_PER_GROUP - OWNER_RESERVED {
+                return Err(ApiError::new(
+                    409,
+                    "push_full",
+                    "This link already has as many phones as it can have; ask whoever shared it for your own link.",
+                ));
+            }
         }
         self.groups.or_default(new.group.clone());
         let sub = Subscription {
@@ -375,6 +474,16 @@ impl WatchBook {
         renewed
     }
 
+    /// The phones of share `share_id` (revoked): removed at once, not at the next tick. Returns how many.
+    pub fn forget_share(&mut self, share_id: &str) -> usize {
+        let ids: Vec<String> =
+            self.subs.values().filter(|s| s.access.share_id() == Some(share_id)).map(|s| s.id.clone()).collect();
+        for id in &ids {
+            self.remove(id);
+        }
+        ids.len()
+    }
+
     /// Removes a subscription and its waiting pushes; forgets a group nobody watches.
     pub fn remove(&mut self, id: &str) {
         if let Some(sub) = self.subs.remove(id) {
@@ -385,12 +494,17 @@ impl WatchBook {
         }
     }
 
-    /// "I'm on it" or "Snooze" from subscription `id`: applied to it, or to every phone of its patient when
-    /// the owner chose shared acknowledgement. Waiting pushes of that kind to those phones are dropped.
-    /// Returns how many phones it applied to.
+    /// "I'm on it" or "Snooze" from subscription `id`: applied to it, or, when the owner chose shared
+    /// acknowledgement and `id` is one of the owner's phones, to every phone of its patient. A link's phone acts
+    /// on itself only: a read-only link must not silence the family's alarms. Waiting pushes of that kind to those
+    /// phones are dropped. Returns how many phones it applied to.
     pub fn act(&mut self, id: &str, kind: AlarmKind, action: Action, now: i64) -> Result<usize, ApiError> {
-        let group = self.subs.get(id).map(|s| s.group.clone()).ok_or_else(ApiError::internal)?;
-        let shared = self.groups.get(&group).is_some_and(|g| g.shared_ack);
+        let (group, owner) = self
+            .subs
+            .get(id)
+            .map(|s| (s.group.clone(), matches!(s.access, Access::Owner { .. })))
+            .ok_or_else(ApiError::internal)?;
+        let shared = owner && self.groups.get(&group).is_some_and(|g| g.shared_ack);
         let at = UtcTime::from_unix_secs(now);
         let mut touched = Vec::new();
         for sub in self.subs.values_mut().filter(|s| s.id == id || (shared && s.group == group)) {
@@ -414,19 +528,62 @@ impl WatchBook {
     /// nears Durable Objects' 128 KiB limit.
     pub fn to_storage(&self) -> Keyed<String> {
         let mut values = Keyed::new();
+        for (key, value) in self.stored_values() {
+            values.insert(key, value.to_string());
+        }
+        values
+    }
+
+    /// The values of [`WatchBook::to_storage`], before they become text.
+    fn stored_values(&self) -> Vec<(String, Value)> {
+        let mut values = vec![("meta".to_owned(), self.meta().to_wire())];
+        for (id, sub) in self.subs.iter() {
+            values.push((format!("sub:{id}"), sub.to_wire()));
+        }
+        for (key, group) in self.groups.iter() {
+            values.push((format!("series:{key}"), group.series.to_wire()));
+        }
+        values
+    }
+
+    /// The `meta` value: the groups without their readings, the outbox, and `last_tick`.
+    fn meta(&self) -> WatchBook {
         let mut groups = Keyed::new();
         for (key, group) in self.groups.iter() {
             groups.insert(key.clone(), Group { series: Series::default(), ..group.clone() });
         }
-        let meta = WatchBook { subs: Keyed::new(), groups, outbox: self.outbox.clone(), last_tick: self.last_tick };
-        values.insert("meta".to_owned(), wire::encode(&meta));
-        for (id, sub) in self.subs.iter() {
-            values.insert(format!("sub:{id}"), wire::encode(sub));
+        WatchBook { subs: Keyed::new(), groups, outbox: self.outbox.clone(), last_tick: self.last_tick }
+    }
+
+    /// What a save at `now` writes and deletes, given what the storage holds as far as this object knows
+    /// (`written`, as the last [`Changes::written`]): only values that changed, so a minute in which nothing
+    /// happens writes nothing and the free plan's daily writes go to what matters.
+    ///
+    /// - The clocks alone are not worth a row (see [`fingerprint`]): they are written with the next real change. A restart that forgets them at worst runs a duplicate delivery of a minute
+    ///   again, which `shared::alarm::step` makes harmless.
+    /// - A group's readings are written at most every [`SERIES_WRITE_SECS`]: LibreLinkUp's graph gives the last
+    ///   12 hours back at the next read, so a restart loses at most the minute values of that span.
+    pub fn changes(&self, written: &Keyed<Written>, now: i64) -> Changes {
+        let mut changes = Changes::default();
+        for (key, mut value) in self.stored_values() {
+            let (fingerprint, clocks) = fingerprint(&key, &mut value);
+            let before = written.get(&key);
+            let write = match before {
+                Some(before) if before.fingerprint == fingerprint => false,
+                Some(before) => !key.starts_with("series:") || now - before.at >= SERIES_WRITE_SECS,
+                None => true,
+            };
+            let kept = if write {
+                restore_clocks(&key, &mut value, clocks);
+                changes.puts.push((key.clone(), value.to_string()));
+                Written { fingerprint, at: now }
+            } else {
+                before.cloned().unwrap_or(Written { fingerprint, at: now })
+            };
+            changes.written.insert(key, kept);
         }
-        for (key, group) in self.groups.iter() {
-            values.insert(format!("series:{key}"), wire::encode(&group.series));
-        }
-        values
+        changes.deletes = written.keys().filter(|key| !changes.written.contains_key(key)).cloned().collect();
+        changes
     }
 
     /// The book from the stored `(key, value)` pairs of [`WatchBook::to_storage`], and the keys it could not read.
@@ -966,6 +1123,7 @@ impl Wire for NewSubscription {
             ("config", self.config.to_wire()),
             ("unit", self.unit.to_wire()),
             ("shared_ack", self.shared_ack.to_wire()),
+            ("presented_key", self.presented_key.to_wire()),
         ])
     }
 
@@ -980,6 +1138,7 @@ impl Wire for NewSubscription {
             config: wire::get(value, "config")?,
             unit: wire::get(value, "unit")?,
             shared_ack: wire::get(value, "shared_ack")?,
+            presented_key: wire::get(value, "presented_key")?,
         })
     }
 }
@@ -1013,6 +1172,7 @@ mod tests {
             config: AlarmConfig::default(),
             unit: GlucoseUnit::MgDl,
             shared_ack: None,
+            presented_key: None,
         }
     }
 
@@ -1311,5 +1471,100 @@ mod tests {
         assert_eq!(full.map(|_| ()).unwrap_err().code, "push_full");
         book.remove("id0");
         assert!(!book.subs.contains_key("id0"));
+    }
+    fn with_keys(endpoint: &str, group: &str, p256dh: &str, presented: Option<&str>) -> NewSubscription {
+        NewSubscription { p256dh: p256dh.into(), presented_key: presented.map(Into::into), ..new_sub(endpoint, group) }
+    }
+
+    #[test]
+    fn a_known_endpoint_with_other_keys_is_refused_unless_its_key_is_presented() {
+        let mut book = book_with(&[("https://push.example/phone", "acct:a:p")]);
+        let taken =
+            book.subscribe(with_keys("https://push.example/phone", "demo:p", "other", None), "x".into(), "k".into(), T);
+        assert_eq!(taken.map(|_| ()).unwrap_err().code, "push_endpoint_taken");
+        let wrong = with_keys("https://push.example/phone", "demo:p", "other", Some("key1"));
+        assert!(book.subscribe(wrong, "x".into(), "k".into(), T).is_err());
+        let phone = &book.subs["id0"];
+        assert_eq!((phone.p256dh.as_str(), phone.group.as_str()), ("p", "acct:a:p"), "nothing changed");
+        let renewed = with_keys("https://push.example/phone", "acct:a:p", "new", Some("key0"));
+        let sub = book.subscribe(renewed, "x".into(), "k".into(), T).unwrap();
+        assert_eq!((sub.id.as_str(), sub.p256dh.as_str()), ("id0", "new"), "the phone's own key renews its keys");
+    }
+
+    fn viewer(endpoint: &str, group: &str, share: &str) -> NewSubscription {
+        NewSubscription {
+            access: Access::Viewer { share_id: share.into(), from: "Alex".into() },
+            ..new_sub(endpoint, group)
+        }
+    }
+
+    #[test]
+    fn a_links_acknowledgement_never_silences_the_familys_phones() {
+        let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
+        book.subscribe(viewer("v1", "g", "s1"), "v1".into(), "vk".into(), T).unwrap();
+        book.groups.get_mut("g").unwrap().shared_ack = true;
+        assert_eq!(book.act("v1", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 1, "the link's own phone");
+        assert_eq!(book.act("v1", AlarmKind::Low, Action::Snooze(60), T).unwrap(), 1);
+        let at = UtcTime::from_unix_secs(T);
+        assert!(book.subs["id0"].state.snoozed_until(AlarmKind::Low, at).is_none());
+        assert!(book.subs["v1"].state.snoozed_until(AlarmKind::Low, at).is_some());
+        assert_eq!(book.act("id0", AlarmKind::Low, Action::Snooze(30), T).unwrap(), 3, "the owner's reaches all");
+    }
+
+    #[test]
+    fn links_cannot_fill_a_patients_phones_and_a_revoked_links_phones_go_at_once() {
+        let mut book = book_with(&[("owner", "g")]);
+        for n in 0..MAX_PER_SHARE {
+            book.subscribe(viewer(&format!("a{n}"), "g", "s1"), format!("a{n}"), "k".into(), T).unwrap();
+        }
+        let sixth = book.subscribe(viewer("a-more", "g", "s1"), "a-more".into(), "k".into(), T);
+        assert_eq!(sixth.map(|_| ()).unwrap_err().code, "push_full", "one link's phones are capped");
+        // More links fill the group up to the owner's reserved places.
+        for n in MAX_PER_SHARE..MAX_PER_GROUP - OWNER_RESERVED {
+            let share = format!("s{}", 2 + n / MAX_PER_SHARE);
+            book.subscribe(viewer(&format!("b{n}"), "g", &share), format!("b{n}"), "k".into(), T).unwrap();
+        }
+        let full = book.subscribe(viewer("c", "g", "s99"), "c".into(), "k".into(), T);
+        assert_eq!(full.map(|_| ()).unwrap_err().code, "push_full", "links leave the owner's places free");
+        book.subscribe(new_sub("owner2", "g"), "o2".into(), "k".into(), T).unwrap();
+        assert_eq!(book.forget_share("s1"), MAX_PER_SHARE);
+        assert!(book.subs.values().all(|s| s.access.share_id() != Some("s1")));
+        assert!(book.subs.contains_key("id0") && book.subs.contains_key("o2"));
+    }
+
+    #[test]
+    fn a_save_writes_only_what_changed() {
+        let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
+        let first = book.changes(&Keyed::new(), T);
+        assert_eq!(first.puts.len(), 4, "meta, two phones and the group's readings");
+        let mut written = first.written;
+        let mut now = T;
+        for minute in 1..=10 {
+            now = T + minute * MINUTE;
+            tick(&mut book, "g", data(120, T), now);
+            let changes = book.changes(&written, now);
+            if minute > 1 {
+                assert!(changes.puts.is_empty() && changes.deletes.is_empty(), "nothing new at +{minute}: {changes:?}");
+            }
+            written = changes.written;
+        }
+        // New readings every minute: the readings are stored at most every 15 minutes, the rest only on change.
+        let mut series_writes = 0;
+        for minute in 11..=40 {
+            now = T + minute * MINUTE;
+            tick(&mut book, "g", data(120, now), now);
+            let changes = book.changes(&written, now);
+            assert!(changes.puts.iter().all(|(key, _)| key == "series:g"), "{:?}", changes.puts);
+            series_writes += changes.puts.len();
+            written = changes.written;
+        }
+        assert_eq!(series_writes, 2, "30 minutes of new readings, 2 writes");
+        book.act("id0", AlarmKind::Low, Action::Snooze(30), now).unwrap();
+        let changes = book.changes(&written, now);
+        assert_eq!(changes.puts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["sub:id0"]);
+        book.remove("id1");
+        let changes = book.changes(&changes.written, now);
+        assert_eq!(changes.deletes, ["sub:id1"]);
+        assert!(changes.puts.is_empty());
     }
 }

@@ -190,6 +190,8 @@ async fn turn_on(
         "unit": unit,
         "patientId": owner.then_some(patient_id),
         "sharedAck": shared_ack.filter(|_| owner),
+        // The key this phone already holds: the server gives a known endpoint new keys only to its holder.
+        "key": store::push(patient_id).map(|sub| sub.key),
     });
     api::push_subscribe(share_secret.as_deref(), &body).await.map_err(|e| messages::explain(&e, None))
 }
