@@ -63,6 +63,14 @@ impl Config {
             .and_then(|secret| {
                 SessionKey::from_secret(&secret).map_err(|e| ApiError::not_configured(&e.to_string()))
             })?;
+        // A rotation: the new key seals, the old one still opens what it sealed.
+        let key = match non_empty(var("SESSION_KEY_OLD")) {
+            Some(old) => key.with_previous(
+                SessionKey::from_secret(&old)
+                    .map_err(|e| ApiError::not_configured(&format!("SESSION_KEY_OLD: {e}")))?,
+            ),
+            None => key,
+        };
         let upstream = Upstream::parse(var("LLU_UPSTREAM").as_deref()).map_err(|e| ApiError::not_configured(&e))?;
         let version = non_empty(var("LLU_VERSION")).unwrap_or_else(|| DEFAULT_VERSION.to_owned());
         if !is_version(&version) {
@@ -79,6 +87,11 @@ impl Config {
             subject: non_empty(var("VAPID_SUBJECT")).unwrap_or_else(|| DEFAULT_VAPID_SUBJECT.to_owned()),
             extra_origins: origins(var("PUSH_ORIGINS")),
         };
+        if let Some(origin) = push.extra_origins.iter().find(|o| !o.starts_with("https://") && !is_loopback(o)) {
+            return Err(ApiError::not_configured(&format!(
+                "PUSH_ORIGINS: {origin} is not https (plain http is for a test service on this machine only)."
+            )));
+        }
         Ok(Config { upstream, version, product, allowed_origins, key, push })
     }
 }
@@ -91,6 +104,23 @@ fn origins(value: Option<String>) -> Vec<String> {
         .map(|o| o.trim().trim_end_matches('/').to_owned())
         .filter(|o| !o.is_empty())
         .collect()
+}
+
+/// Whether `url` is plain http to this machine (`127.0.0.0/8`, `localhost`, `[::1]`): the only place a password
+/// or a push may travel unencrypted (the fake LibreLinkUp, the fake push service).
+pub fn is_loopback(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    host == "localhost"
+        || host == "[::1]"
+        || host.strip_prefix("127.").is_some_and(|rest| {
+            let parts: Vec<&str> = rest.split('.').collect();
+            parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+        })
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -108,7 +138,8 @@ pub fn is_version(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    const KEY: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+    const KEY: &str = "0d5b7e1f2a9c4e6b8d0f1a3c5e7092b4d6f8a1c3e5079b2d4f6a8c0e1b3d5f79";
+    const OLD_KEY: &str = "e3a91f07c25d8b64f1098ac3d2e75b1604fa9c8e3b7d2051c6e4a89f1d3b7c05";
 
     fn read(pairs: &[(&str, &str)]) -> Result<Config, ApiError> {
         Config::read(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
@@ -155,5 +186,30 @@ mod tests {
         assert!(read(&[("SESSION_KEY", KEY), ("LLU_VERSION", "4.17.0\r\nx: y")]).is_err());
         assert!(read(&[("SESSION_KEY", KEY), ("LLU_PRODUCT", "a b")]).is_err());
         assert!(read(&[("SESSION_KEY", KEY), ("LLU_UPSTREAM", "file:///etc")]).is_err());
+        assert!(read(&[("SESSION_KEY", KEY), ("SESSION_KEY_OLD", "short")]).is_err());
+    }
+
+    #[test]
+    fn a_weak_session_key_is_refused_at_start() {
+        let zeros = "0".repeat(64);
+        let error = read(&[("SESSION_KEY", &zeros)]).unwrap_err();
+        assert_eq!(error.code, "not_configured");
+        assert!(error.message.contains("not random"), "{}", error.message);
+        assert!(read(&[("SESSION_KEY", KEY), ("SESSION_KEY_OLD", &zeros)]).is_err());
+        assert!(read(&[("SESSION_KEY", KEY), ("SESSION_KEY_OLD", OLD_KEY)]).is_ok());
+    }
+
+    #[test]
+    fn plain_http_is_refused_for_anything_but_this_machine() {
+        for bad in
+            ["http://relay.example", "http://10.0.0.2:9000", "http://127.0.0.1.evil.example", "http://localhost.evil"]
+        {
+            assert!(read(&[("SESSION_KEY", KEY), ("LLU_UPSTREAM", bad)]).is_err(), "{bad}");
+            assert!(read(&[("SESSION_KEY", KEY), ("PUSH_ORIGINS", bad)]).is_err(), "{bad}");
+        }
+        for good in ["http://127.0.0.1:9000", "http://localhost:9100", "http://[::1]:9000", "https://relay.example"] {
+            assert!(read(&[("SESSION_KEY", KEY), ("LLU_UPSTREAM", good)]).is_ok(), "{good}");
+            assert!(read(&[("SESSION_KEY", KEY), ("PUSH_ORIGINS", good)]).is_ok(), "{good}");
+        }
     }
 }

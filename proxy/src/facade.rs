@@ -171,7 +171,9 @@ pub fn start_demo(ctx: &Ctx) -> ApiResult<Reply> {
 /// `POST /api/logout`: the cookie is deleted (the LLU token cannot be revoked; rotating `SESSION_KEY` revokes
 /// every session).
 pub fn logout() -> Reply {
-    Reply::json(json!({"status": 0})).with_header("set-cookie", policy::session_cookie("", 0))
+    Reply::json(json!({"status": 0}))
+        .with_header("set-cookie", policy::session_cookie("", 0))
+        .with_header("set-cookie", policy::old_session_cookie_deleted())
 }
 
 /// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.

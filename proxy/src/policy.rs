@@ -213,7 +213,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      form-action 'self'";
 
 /// Security headers on every answer of the worker (the static assets get the same from `_headers`).
-pub const SECURITY_HEADERS: [(&str, &str); 7] = [
+pub const SECURITY_HEADERS: [(&str, &str); 9] = [
     ("content-security-policy", CONTENT_SECURITY_POLICY),
     ("strict-transport-security", "max-age=63072000; includeSubDomains"),
     ("x-content-type-options", "nosniff"),
@@ -223,16 +223,31 @@ pub const SECURITY_HEADERS: [(&str, &str); 7] = [
         "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=(), screen-wake-lock=(self)",
     ),
     ("x-frame-options", "DENY"),
+    // No other site's window keeps a handle on the app's, and no other site may embed its answers.
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
     // Every page is someone's private data or a share link's viewer: never indexed.
     ("x-robots-tag", "noindex, nofollow"),
 ];
 
-/// The session cookie's name.
-pub const COOKIE_NAME: &str = "tw_session";
+/// The session cookie's name. `__Host-`: browsers take it only with `Secure`, `Path=/` and no `Domain`, so a
+/// sibling subdomain of a custom domain cannot plant its own session in the app (session fixation).
+pub const COOKIE_NAME: &str = "__Host-tw_session";
+/// The name before `__Host-`: still read, so nobody is signed out by the change, and deleted at logout.
+pub const OLD_COOKIE_NAME: &str = "tw_session";
 
 /// A `Set-Cookie` value carrying `sealed` for `max_age_secs` (0 deletes it).
 pub fn session_cookie(sealed: &str, max_age_secs: i64) -> String {
-    format!("{COOKIE_NAME}={sealed}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict", max_age_secs.max(0))
+    cookie(COOKIE_NAME, sealed, max_age_secs)
+}
+
+/// The `Set-Cookie` value that deletes the cookie of the name before `__Host-`.
+pub fn old_session_cookie_deleted() -> String {
+    cookie(OLD_COOKIE_NAME, "", 0)
+}
+
+fn cookie(name: &str, value: &str, max_age_secs: i64) -> String {
+    format!("{name}={value}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict", max_age_secs.max(0))
 }
 
 /// The sealed session a request carries: `Authorization: Bearer …` (LLU clients) first, else the cookie.
@@ -241,12 +256,13 @@ pub fn session_token(authorization: Option<&str>, cookie: Option<&str>) -> Optio
         let (scheme, token) = value.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
     });
-    bearer.filter(|t| !t.is_empty()).or_else(|| {
+    let named = |wanted: &str| {
         cookie?.split(';').find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            (name == COOKIE_NAME && !value.is_empty()).then(|| value.to_owned())
+            (name == wanted && !value.is_empty()).then(|| value.to_owned())
         })
-    })
+    };
+    bearer.filter(|t| !t.is_empty()).or_else(|| named(COOKIE_NAME)).or_else(|| named(OLD_COOKIE_NAME))
 }
 
 #[cfg(test)]
@@ -378,15 +394,19 @@ mod tests {
         assert_eq!(session_token(Some("Basic abc"), Some("tw_session=tw1.c.d")).as_deref(), Some("tw1.c.d"));
         assert_eq!(session_token(Some("Bearer "), None), None);
         assert_eq!(session_token(None, Some("tw_session=")), None);
+        assert_eq!(session_token(None, Some("tw_session=old; __Host-tw_session=new")).as_deref(), Some("new"));
         assert_eq!(session_token(None, None), None);
     }
 
     #[test]
     fn the_cookie_is_httponly_secure_strict() {
         let cookie = session_cookie("tw1.a.b", 60);
-        for part in ["tw_session=tw1.a.b", "Path=/", "Max-Age=60", "HttpOnly", "Secure", "SameSite=Strict"] {
+        for part in ["Path=/", "Max-Age=60", "HttpOnly", "Secure", "SameSite=Strict"] {
             assert!(cookie.contains(part), "{cookie}");
         }
+        // `__Host-`: a sibling subdomain cannot set it for this host, and it carries no `Domain`.
+        assert!(cookie.starts_with("__Host-tw_session=tw1.a.b;"), "{cookie}");
+        assert!(!cookie.to_ascii_lowercase().contains("domain="));
         assert!(session_cookie("", -5).contains("Max-Age=0"));
     }
 

@@ -110,14 +110,26 @@ pub enum SealError {
 
 /// Why a `SESSION_KEY` secret was refused.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
-#[error("SESSION_KEY must be 32 random bytes as base64 (44 characters) or hex (64 characters)")]
-pub struct KeyError;
+pub enum KeyError {
+    /// Not 32 bytes of base64 or hex.
+    #[error("SESSION_KEY must be 32 random bytes as base64 (44 characters) or hex (64 characters)")]
+    Format,
+    /// 32 bytes, but not random ones (all zeros, a repeated pattern, a typed phrase).
+    #[error("SESSION_KEY is not random (make one with `openssl rand -hex 32`)")]
+    Weak,
+}
 
-/// The session key. Its `Debug` never shows the key.
+/// Fewer distinct bytes than this in 32 is not a random key: 32 random bytes have fewer than 20 distinct values
+/// with a probability far below 10^-6, while zeros, repeated patterns and typed words have a handful.
+const MIN_DISTINCT_BYTES: usize = 20;
+
+/// The session key, and the key it replaced (`SESSION_KEY_OLD`), which still opens what it sealed. Its `Debug`
+/// never shows either.
 #[derive(Clone)]
 pub struct SessionKey {
     cipher: Aes256Gcm,
     id: String,
+    previous: Option<Box<SessionKey>>,
 }
 
 impl fmt::Debug for SessionKey {
@@ -130,16 +142,29 @@ impl SessionKey {
     /// Reads a secret: 32 bytes as standard or URL-safe base64 (padded or not), or as 64 hex digits.
     pub fn from_secret(secret: &str) -> Result<SessionKey, KeyError> {
         let secret = secret.trim();
-        let bytes = decode_hex(secret).or_else(|| push::unb64(secret)).ok_or(KeyError)?;
-        let key: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| KeyError)?;
+        let bytes = decode_hex(secret).or_else(|| push::unb64(secret)).ok_or(KeyError::Format)?;
+        let key: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| KeyError::Format)?;
+        let mut distinct = key.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() < MIN_DISTINCT_BYTES {
+            return Err(KeyError::Weak);
+        }
         Ok(SessionKey::from_bytes(&key))
+    }
+
+    /// This key, still opening what `previous` sealed (a rotation that signs nobody out).
+    #[must_use]
+    pub fn with_previous(mut self, previous: SessionKey) -> SessionKey {
+        self.previous = Some(Box::new(SessionKey { previous: None, ..previous }));
+        self
     }
 
     /// A key from raw bytes.
     pub fn from_bytes(key: &[u8; KEY_BYTES]) -> SessionKey {
         let digest = Sha256::new_with_prefix(b"tidewatch session key id\0").chain_update(key).finalize();
         let id = push::b64(digest.get(..4).unwrap_or_default());
-        SessionKey { cipher: Aes256Gcm::new(key.into()), id }
+        SessionKey { cipher: Aes256Gcm::new(key.into()), id, previous: None }
     }
 
     /// Seals `session` with `nonce`, which must be fresh and random for every call.
@@ -161,7 +186,10 @@ impl SessionKey {
     pub fn open(&self, token: &str, now: i64) -> Result<Session, SealError> {
         let (key_id, sealed) = unpack(token)?;
         if key_id != self.id {
-            return Err(SealError::ForeignKey);
+            return match &self.previous {
+                Some(previous) if key_id == previous.id => previous.open(token, now),
+                _ => Err(SealError::ForeignKey),
+            };
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
         let aad = self.aad();
@@ -310,7 +338,8 @@ mod tests {
     fn secrets_are_read_as_base64_or_hex_and_nothing_else() {
         use base64::Engine as _;
         use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-        let raw = [0xfb_u8; KEY_BYTES]; // `+` and `/` in standard base64, `-` and `_` in base64url
+        // `+` and `/` in standard base64, `-` and `_` in base64url; 21 distinct bytes, as a random key has.
+        let raw: [u8; KEY_BYTES] = core::array::from_fn(|i| if i < 12 { 0xfb } else { i as u8 });
         let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
         let secrets = [
             STANDARD.encode(raw),
@@ -326,8 +355,31 @@ mod tests {
             assert_eq!(key.id, SessionKey::from_bytes(&raw).id, "{secret}");
         }
         for bad in ["", "short", &STANDARD.encode([1_u8; 16]), &"g".repeat(64), &hex[1..], &format!("{hex}0")] {
-            assert_eq!(SessionKey::from_secret(bad).unwrap_err(), KeyError, "{bad}");
+            assert_eq!(SessionKey::from_secret(bad).unwrap_err(), KeyError::Format, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_session_key_that_is_not_random_is_refused() {
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        for weak in [[0_u8; KEY_BYTES], [0xff; KEY_BYTES], core::array::from_fn(|i| (i % 4) as u8)] {
+            assert_eq!(SessionKey::from_secret(&hex(&weak)).unwrap_err(), KeyError::Weak);
+        }
+        assert_eq!(SessionKey::from_secret(&hex(b"test sessn key 1 test sessn key1")).unwrap_err(), KeyError::Weak);
+        let random: [u8; KEY_BYTES] = core::array::from_fn(|i| (i as u8).wrapping_mul(97).wrapping_add(13));
+        assert!(SessionKey::from_secret(&hex(&random)).is_ok());
+    }
+
+    #[test]
+    fn the_previous_key_still_opens_what_it_sealed_and_seals_nothing() {
+        let old = key(1).seal(&session(), [7; NONCE_BYTES]);
+        let ring = key(2).with_previous(key(1));
+        assert_eq!(ring.open(&old, NOW), Ok(session()), "signed in before the rotation: still signed in");
+        let new = ring.seal(&session(), [7; NONCE_BYTES]);
+        assert_eq!(key(2).open(&new, NOW), Ok(session()), "new sessions are sealed with the new key");
+        assert_eq!(key(1).open(&new, NOW), Err(SealError::ForeignKey));
+        assert_eq!(key(3).with_previous(key(4)).open(&old, NOW), Err(SealError::ForeignKey));
+        assert!(!format!("{ring:?}").contains("cipher"));
     }
 
     #[test]

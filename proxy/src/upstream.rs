@@ -26,8 +26,8 @@ pub enum Upstream {
 }
 
 impl Upstream {
-    /// Reads `LLU_UPSTREAM`: unset, empty or `libreview` → the real hosts; otherwise an `http(s)://` base URL
-    /// with no query, fragment or credentials.
+    /// Reads `LLU_UPSTREAM`: unset, empty or `libreview` → the real hosts; otherwise an `https://` base URL (or
+    /// `http://` to this machine) with no query, fragment or credentials.
     pub fn parse(text: Option<&str>) -> Result<Upstream, String> {
         let text = text.map(str::trim).unwrap_or_default();
         if text.is_empty() || text.eq_ignore_ascii_case("libreview") {
@@ -38,7 +38,11 @@ impl Upstream {
             let host = rest.split('/').next().unwrap_or_default();
             !host.is_empty() && !rest.contains(['?', '#', '@', ' ', '\\'])
         });
-        if valid {
+        if valid && text.starts_with("http://") && !crate::config::is_loopback(text) {
+            Err(format!(
+                "LLU_UPSTREAM `{text}` is plain http: passwords would travel unencrypted (http is for this machine only)"
+            ))
+        } else if valid {
             Ok(Upstream::Base(text.trim_end_matches('/').to_owned()))
         } else {
             Err(format!("LLU_UPSTREAM must be `libreview` or an http(s) base URL, not `{text}`"))

@@ -18,7 +18,7 @@ use crate::fake::FakeLlu;
 use crate::push_service::FakePush;
 
 /// The session key every test stack runs with (tests seal tokens with it and with others).
-pub const TEST_SESSION_KEY: &str = "7465737420736573736e206b65792031207465737420736573736e206b657931";
+pub const TEST_SESSION_KEY: &str = "5f0c9a3e71d2b8464e1a7c0d93f25b68a4c1e07d2b9f6538e0a7d41c96b2f3e8";
 
 /// The VAPID key pair every test stack runs with (generated once with Node's WebCrypto; tests verify the
 /// worker's tokens against the public half).
