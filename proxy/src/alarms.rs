@@ -99,7 +99,7 @@ impl Presented {
 
 /// What the worker asks the `Watcher` object (a message serialised once per request: its size does not matter).
 #[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum WatchRequest {
     /// Add or update a subscription (with a fresh id and key, used only if it is new).
     Subscribe {
@@ -152,6 +152,34 @@ pub enum WatchRequest {
         /// The new sealed session.
         session: String,
     },
+}
+
+/// Never a phone's key or a session.
+impl core::fmt::Debug for WatchRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            WatchRequest::Subscribe { new, id, .. } => {
+                f.debug_struct("Subscribe").field("new", new).field("id", id).finish_non_exhaustive()
+            }
+            WatchRequest::Unsubscribe { id, .. } => {
+                f.debug_struct("Unsubscribe").field("id", id).finish_non_exhaustive()
+            }
+            WatchRequest::Test { id, .. } => f.debug_struct("Test").field("id", id).finish_non_exhaustive(),
+            WatchRequest::Act { id, kind, snooze_min, .. } => f
+                .debug_struct("Act")
+                .field("id", id)
+                .field("kind", kind)
+                .field("snooze_min", snooze_min)
+                .finish_non_exhaustive(),
+            WatchRequest::Tick { now } => f.debug_struct("Tick").field("now", now).finish(),
+            WatchRequest::ForgetShare { share_id } => {
+                f.debug_struct("ForgetShare").field("share_id", share_id).finish()
+            }
+            WatchRequest::Renew { account_id, .. } => {
+                f.debug_struct("Renew").field("account_id", account_id).finish_non_exhaustive()
+            }
+        }
+    }
 }
 
 /// What the `Watcher` answers.
@@ -920,5 +948,68 @@ mod tests {
             "{text}"
         );
         assert!(wire::decode::<WatchRequest>(r#"{"renew":{"account_id":"a"}}"#).is_none());
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        use crate::hub::{Data, HubRequest};
+        use crate::shares::Share;
+        use crate::watch::{Access, NewSubscription};
+        let secrets = ["SECRET-PASSWORD", "SECRET-TOKEN", "SECRET-KEY", "SECRET-P256", "SECRET-AUTH", "SECRET-SHA"];
+        let new = NewSubscription {
+            endpoint: "https://fcm.googleapis.com/fcm/send/SECRET-KEY".into(),
+            p256dh: "SECRET-P256".into(),
+            auth: "SECRET-AUTH".into(),
+            group: "g".into(),
+            patient_id: "p".into(),
+            access: Access::Owner { session: "SECRET-TOKEN".into() },
+            config: AlarmConfig::default(),
+            unit: GlucoseUnit::MgDl,
+            shared_ack: None,
+            presented_key: Some("SECRET-KEY".into()),
+        };
+        let share = Share {
+            id: "id".into(),
+            sha256: "SECRET-SHA".into(),
+            sha1: "SECRET-SHA".into(),
+            owner: "o".into(),
+            session: "SECRET-TOKEN".into(),
+            patient_id: "p".into(),
+            label: "Grandma".into(),
+            from: "Alex".into(),
+            alarms: true,
+            created: 0,
+            expires: 1,
+            revoked: None,
+            last_used: None,
+            owner_signed_out: false,
+        };
+        let texts = [
+            format!("{:?}", HubRequest::Login { email: "a@b.c".into(), password: "SECRET-PASSWORD".into() }),
+            format!(
+                "{:?}",
+                HubRequest::Read {
+                    data: Data::Connections,
+                    token: "SECRET-TOKEN".into(),
+                    region: shared::llu::Region::Eu,
+                    account_id: "a".into(),
+                    at_ms: None,
+                }
+            ),
+            format!("{:?}", WatchRequest::Subscribe { new: new.clone(), id: "i".into(), key: "SECRET-KEY".into() }),
+            format!(
+                "{:?}",
+                WatchRequest::Act { id: "i".into(), key: "SECRET-KEY".into(), kind: AlarmKind::Low, snooze_min: None }
+            ),
+            format!("{:?}", WatchRequest::Renew { account_id: "a".into(), session: "SECRET-TOKEN".into() }),
+            format!("{:?}", crate::shares::ShareRequest::Create(share)),
+            format!(
+                "{:?}",
+                crate::upstream::Answer { status: 200, headers: Vec::new(), body: b"SECRET-TOKEN".to_vec() }
+            ),
+        ];
+        for text in &texts {
+            assert!(!secrets.iter().any(|s| text.contains(s)), "{text}");
+        }
     }
 }

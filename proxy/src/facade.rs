@@ -125,13 +125,12 @@ pub async fn country(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let country = get("country")
         .and_then(policy::country_code)
         .ok_or_else(|| ApiError::bad_request("Add ?country= with a two-letter country code."))?;
-    let mut path = format!("/llu/config/country?country={country}");
-    if let Some(version) = get("version") {
-        if !is_version(version) {
-            return Err(ApiError::bad_request("version must be digits and dots."));
-        }
-        path.push_str(&format!("&version={version}"));
+    if get("version").is_some_and(|version| !is_version(version)) {
+        return Err(ApiError::bad_request("version must be digits and dots."));
     }
+    // The client's `version` is checked but not sent: the worker's own is, so the cache has one entry per country
+    // and no made-up version gets past it to Abbott.
+    let path = format!("/llu/config/country?country={country}&version={}", ctx.config.version);
     let cached = COUNTRIES.with_borrow(|kept| {
         kept.iter().find(|(p, at, _)| *p == path && ctx.now - at < COUNTRY_CACHE_SECS).map(|(.., body)| body.clone())
     });

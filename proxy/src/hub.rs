@@ -67,7 +67,7 @@ impl Data {
 }
 
 /// What the worker asks the hub.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum HubRequest {
     /// Sign in (to the `login:` object of this e-mail).
     Login {
@@ -90,6 +90,18 @@ pub enum HubRequest {
         /// cached answer older than [`CACHE_SECS`] on that clock is not served.
         at_ms: Option<f64>,
     },
+}
+
+/// Never the password or the LLU token.
+impl core::fmt::Debug for HubRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            HubRequest::Login { .. } => f.write_str("HubRequest::Login { .. }"),
+            HubRequest::Read { data, region, .. } => {
+                f.debug_struct("HubRequest::Read").field("data", data).field("region", region).finish_non_exhaustive()
+            }
+        }
+    }
 }
 
 /// What the hub answers.

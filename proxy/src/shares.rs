@@ -37,7 +37,7 @@ pub const WINDOW_SECS: i64 = 60;
 pub const LAST_USED_EVERY_SECS: i64 = 60;
 
 /// One share as the book keeps it. The secret itself is never stored.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Share {
     /// Public id (for listing and revoking), 16 hex digits.
     pub id: String,
@@ -67,6 +67,19 @@ pub struct Share {
     pub last_used: Option<i64>,
     /// LibreLinkUp refused the owner's session: viewers are told to ask the owner to sign in again.
     pub owner_signed_out: bool,
+}
+
+/// Never the hashes (the SHA-1 is a usable Nightscout `api-secret`) or the owner's session.
+impl core::fmt::Debug for Share {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Share")
+            .field("id", &self.id)
+            .field("patient_id", &self.patient_id)
+            .field("alarms", &self.alarms)
+            .field("expires", &self.expires)
+            .field("revoked", &self.revoked)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A share's state for its owner.

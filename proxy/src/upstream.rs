@@ -117,7 +117,7 @@ pub fn request_headers(config: &Config, version: &str, auth: Option<Auth<'_>>) -
 }
 
 /// An upstream answer, read (at most [`MAX_BODY_BYTES`] + 1 bytes of body).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Answer {
     /// HTTP status.
     pub status: u16,
@@ -125,6 +125,13 @@ pub struct Answer {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+}
+
+/// Never the body: a login's holds the LLU token.
+impl core::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Answer").field("status", &self.status).field("body_bytes", &self.body.len()).finish()
+    }
 }
 
 impl Answer {
@@ -221,7 +228,7 @@ pub async fn call(
 
 /// A login (or a document acceptance) that LLU accepted: signed in, or a step first. Serialisable, so the hub
 /// hands it to the worker as it is.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub enum SignIn {
     /// Signed in.
     Success {
@@ -245,6 +252,22 @@ pub enum SignIn {
         /// LLU's whole answer.
         body: Value,
     },
+}
+
+/// Never LLU's answer (its `authTicket`); the ticket redacts itself.
+impl core::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SignIn::Success { region, ticket, .. } => f
+                .debug_struct("SignIn::Success")
+                .field("region", region)
+                .field("ticket", ticket)
+                .finish_non_exhaustive(),
+            SignIn::Step { region, .. } => {
+                f.debug_struct("SignIn::Step").field("region", region).finish_non_exhaustive()
+            }
+        }
+    }
 }
 
 impl Wire for SignIn {

@@ -55,7 +55,7 @@ pub const SERIES_WRITE_SECS: i64 = 15 * MINUTE;
 pub const PAD_BUCKET: usize = 256;
 
 /// How a subscription reads its patient.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Access {
     /// The owner's phone: their sealed session.
     Owner {
@@ -71,6 +71,52 @@ pub enum Access {
     },
 }
 
+/// Never the owner's sealed session.
+impl core::fmt::Debug for Access {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Access::Owner { .. } => f.write_str("Access::Owner { .. }"),
+            Access::Viewer { share_id, .. } => {
+                f.debug_struct("Access::Viewer").field("share_id", share_id).finish_non_exhaustive()
+            }
+        }
+    }
+}
+
+/// Never the phone's key, its browser keys or its endpoint (a capability URL).
+impl core::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .field("group", &self.group)
+            .field("access", &self.access)
+            .field("told", &self.told)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Never the browser's keys, its endpoint or a presented key.
+impl core::fmt::Debug for NewSubscription {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NewSubscription")
+            .field("group", &self.group)
+            .field("access", &self.access)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Never the phone's key.
+impl core::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Payload")
+            .field("sub", &self.sub)
+            .field("kind", &self.kind)
+            .field("title", &self.title)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Access {
     /// The share a viewer's phone follows through.
     pub fn share_id(&self) -> Option<&str> {
@@ -82,7 +128,7 @@ impl Access {
 }
 
 /// One phone that wants background alarms for one patient.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq)]
 pub struct Subscription {
     /// Public id (16 hex digits).
     pub id: String,
@@ -182,7 +228,7 @@ impl Urgency {
 }
 
 /// What a notification says; the service worker shows it as it is.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq)]
 pub struct Payload {
     /// Format version.
     pub v: u8,
@@ -319,7 +365,7 @@ fn clock_holder<'a>(key: &str, value: &'a mut Value) -> Option<&'a mut serde_jso
 }
 
 /// What a subscribe request brings, checked.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq)]
 pub struct NewSubscription {
     /// Push service URL.
     pub endpoint: String,
