@@ -240,6 +240,21 @@ fn with_sealed(ctx: &Ctx, mut body: Value, session: &Session, sealed: &str) -> R
     Reply::json(body).with_header("set-cookie", policy::session_cookie(sealed, session.expires - ctx.now))
 }
 
+/// A sign-in answer for the caller: to a page of this very origin (the app: its browser says
+/// `Sec-Fetch-Site: same-origin`, which a page's script cannot set) the sealed token is only in the `HttpOnly`
+/// cookie, not in the JSON, so a script that ran in the page could not carry the session away. LibreLinkUp
+/// clients (no such header) get it in `data.authTicket.token`, as LibreLinkUp answers.
+pub fn for_caller(mut reply: Reply, req: &Request) -> Reply {
+    let same_origin = req.headers().get("sec-fetch-site").ok().flatten().is_some_and(|v| v == "same-origin");
+    if same_origin
+        && let Some(ticket) =
+            reply.body.as_mut().and_then(|b| b.pointer_mut("/data/authTicket")).and_then(Value::as_object_mut)
+    {
+        ticket.insert("token".into(), Value::String(String::new()));
+    }
+    reply
+}
+
 /// LLU's ticket shape around a sealed token.
 fn ticket(sealed: &str, expires: i64, now: i64) -> Value {
     json!({"token": sealed, "expires": expires, "duration": (expires - now).max(0) * 1000})

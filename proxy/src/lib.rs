@@ -89,13 +89,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
     let method = req.method().to_string();
     match policy::route(&method, &req.path())? {
-        Route::Login => facade::login(ctx, &mut req).await,
-        Route::Continue(document) => facade::accept(ctx, &req, document).await,
+        Route::Login => facade::login(ctx, &mut req).await.map(|reply| facade::for_caller(reply, &req)),
+        Route::Continue(document) => facade::accept(ctx, &req, document).await.map(|r| facade::for_caller(r, &req)),
         Route::Connections => facade::read(ctx, &req, Data::Connections).await,
         Route::Graph(patient) => facade::read(ctx, &req, Data::Graph(patient)).await,
         Route::Logbook(patient) => facade::read(ctx, &req, Data::Logbook(patient)).await,
         Route::CountryConfig => facade::country(ctx, &req).await,
-        Route::Demo => facade::start_demo(ctx),
+        Route::Demo => facade::start_demo(ctx).map(|reply| facade::for_caller(reply, &req)),
         Route::Logout => Ok(facade::logout()),
         Route::CreateShare => sharing::create(ctx, &mut req).await,
         Route::ListShares => sharing::list(ctx, &req).await,

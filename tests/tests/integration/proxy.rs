@@ -123,6 +123,23 @@ fn first_patient(connections: &Answer) -> String {
     connections.body["data"][0]["patientId"].as_str().unwrap().to_owned()
 }
 
+/// The app's own sign-in (its browser says `Sec-Fetch-Site: same-origin`) gets the session in the `HttpOnly` cookie
+/// only: a script in the page cannot read it. LibreLinkUp clients still get the token in the JSON.
+#[tokio::test]
+async fn the_apps_sign_in_keeps_the_session_out_of_reach_of_scripts() {
+    let email = account("cookie-only", Region::Eu, |_| {});
+    let body = json!({"email": email, "password": "right-password"}).to_string();
+    let app = send(Method::POST, "/llu/auth/login", &[("sec-fetch-site", "same-origin")], Some(body)).await;
+    assert_eq!(app.status, StatusCode::OK, "{}", app.text);
+    assert!(app.body["data"]["user"].is_object());
+    assert!(!app.text.contains("tw1."), "no sealed token in the app's JSON: {}", app.text);
+    let cookie = app.header("set-cookie").unwrap();
+    assert!(cookie.contains("__Host-tw_session=tw1.") && cookie.contains("HttpOnly"), "{cookie}");
+    let demo = send(Method::POST, "/api/demo", &[("sec-fetch-site", "same-origin")], None).await;
+    assert!(!demo.text.contains("tw1.") && demo.header("set-cookie").is_some(), "{}", demo.text);
+    assert!(login(&email, "right-password").await.token().starts_with("tw1."), "LLU clients keep the token");
+}
+
 #[tokio::test]
 async fn login_follows_both_redirects_and_answers_a_sealed_token_and_cookie() {
     let email = account("redirect", Region::De, |a| a.via = Some(Region::Eu));
