@@ -512,7 +512,7 @@ impl DurableObject for Watcher {
         let outcome = async {
             let config = crate::config_from_env(&self.env)?;
             self.load().await?;
-            match self.with(|book| book.last_tick) {
+            match self.with(|book| book.last_tick)? {
                 Some(now) => self.send_due(&config, now, real_now()).await,
                 None => Ok(0),
             }
@@ -535,7 +535,7 @@ impl Watcher {
         self.load().await?;
         let real_now = real_now();
         // Acknowledgements use the later of the real clock and the last tick, so the two never disagree.
-        let now = real_now.max(self.with(|b| b.last_tick.unwrap_or(0)));
+        let now = real_now.max(self.with(|b| b.last_tick.unwrap_or(0))?);
         let answer = match request {
             WatchRequest::Subscribe { new, id, key } => {
                 let answer = self.with_mut(|book| {
@@ -543,19 +543,19 @@ impl Watcher {
                     let (id, key, group) = (sub.id.clone(), sub.key.clone(), sub.group.clone());
                     let shared_ack = book.groups.get(&group).is_some_and(|g| g.shared_ack);
                     Ok::<_, ApiError>(WatchAnswer::Subscribed { id, key, shared_ack })
-                })?;
+                })??;
                 self.commit().await?;
                 answer
             }
             WatchRequest::Renew { account_id, session } => {
-                let phones = self.with_mut(|book| book.renew_owner(&account_id, &session));
+                let phones = self.with_mut(|book| book.renew_owner(&account_id, &session))?;
                 if phones > 0 {
                     self.commit().await?;
                 }
                 WatchAnswer::Done(phones)
             }
             WatchRequest::ForgetShare { share_id } => {
-                let phones = self.with_mut(|book| book.forget_share(&share_id));
+                let phones = self.with_mut(|book| book.forget_share(&share_id))?;
                 if phones > 0 {
                     self.commit().await?;
                 }
@@ -566,7 +566,7 @@ impl Watcher {
                     book.authorised(&id, &key)?;
                     book.remove(&id);
                     Ok::<_, ApiError>(())
-                })?;
+                })??;
                 self.commit().await?;
                 WatchAnswer::Done(1)
             }
@@ -575,7 +575,7 @@ impl Watcher {
                 let phones = self.with_mut(|book| {
                     book.authorised(&id, &key)?;
                     book.act(&id, kind, action, now)
-                })?;
+                })??;
                 self.commit().await?;
                 WatchAnswer::Done(phones)
             }
@@ -584,13 +584,13 @@ impl Watcher {
                     let sub = book.authorised(&id, &key)?;
                     let name = book.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
                     Ok::<_, ApiError>(crate::watch::test_message(sub, &name, now))
-                })?;
+                })??;
                 let (delivery, status) = self.send(&config.push, &message, now, real_now).await?;
                 self.with_mut(|book| {
                     if delivery == Delivery::Gone {
                         book.remove(&message.sub);
                     }
-                });
+                })?;
                 self.commit().await?;
                 WatchAnswer::Sent(status)
             }
@@ -601,7 +601,7 @@ impl Watcher {
 
     /// One scheduled minute: read each group once, step every phone, send what is due.
     async fn tick(&self, config: Config, now: i64, real_now: i64) -> ApiResult<WatchAnswer> {
-        if !self.with_mut(|book| book.begin_tick(now)) {
+        if !self.with_mut(|book| book.begin_tick(now))? {
             return Ok(WatchAnswer::Ticked { ran: false, groups: 0, subs: 0, sent: 0 });
         }
         // The tick's clock is the scheduled minute: the data, the demo and the shared cache are read on it.
@@ -615,7 +615,7 @@ impl Watcher {
                     Access::Owner { .. } => None,
                 })
                 .collect()
-        });
+        })?;
         let shares: Option<Vec<ShareSession>> = if share_ids.is_empty() {
             Some(Vec::new())
         } else {
@@ -646,7 +646,7 @@ impl Watcher {
                     (group, patient, session, subs.len())
                 })
                 .collect::<Vec<_>>()
-        });
+        })?;
         let reads =
             crate::join::all(plan.iter().map(|(_, patient, session, _)| read_group(&ctx, session.as_ref(), patient)))
                 .await;
@@ -657,7 +657,7 @@ impl Watcher {
                 book.apply(group, read, now);
             }
             book.due(now)
-        });
+        })?;
         // Pushes go out even when the book could not be stored: a push sent twice after a restart is the lesser
         // harm than an urgent low not sent at all.
         let saved = self.save().await;
@@ -671,7 +671,7 @@ impl Watcher {
 
     /// Sends the next batch due at `now` (the tick's clock); the pushes accepted.
     async fn send_due(&self, config: &Config, now: i64, real_now: i64) -> ApiResult<usize> {
-        let due = self.with_mut(|book| book.due(now));
+        let due = self.with_mut(|book| book.due(now))?;
         self.send_batch(config, due, now, real_now).await
     }
 
@@ -691,7 +691,7 @@ impl Watcher {
                 }
             }
             audiences
-        });
+        })?;
         for audience in &audiences {
             self.authorization(&config.push, audience, real_now).await?;
         }
@@ -710,7 +710,7 @@ impl Watcher {
                 }
             }
             book.more_due(now)
-        });
+        })?;
         self.commit().await?;
         if let Some(error) = failure {
             return Err(error);
@@ -727,7 +727,8 @@ impl Watcher {
         let Some((endpoint, receiver)) = self.with(|book| {
             let sub = book.subs.get(&message.sub)?;
             Some((sub.endpoint.clone(), Receiver::from_base64(&sub.p256dh, &sub.auth).ok()?))
-        }) else {
+        })?
+        else {
             return Ok((Delivery::Refused(0), 0));
         };
         let Some(audience) = crate::endpoint::push_audience(&endpoint, push) else {
@@ -774,15 +775,14 @@ impl Watcher {
         Ok(value)
     }
 
-    fn with<T>(&self, f: impl FnOnce(&WatchBook) -> T) -> T {
-        let guard = self.book.borrow();
-        let empty = WatchBook::default();
-        f(guard.as_ref().unwrap_or(&empty))
+    /// The book as loaded. Gone (an error) when a save failed meanwhile (another request's, during this one's
+    /// wait): this request stops rather than go on with an empty book, and the next one reads storage again.
+    fn with<T>(&self, f: impl FnOnce(&WatchBook) -> T) -> ApiResult<T> {
+        self.book.borrow().as_ref().map(f).ok_or_else(ApiError::internal)
     }
 
-    fn with_mut<T>(&self, f: impl FnOnce(&mut WatchBook) -> T) -> T {
-        let mut guard = self.book.borrow_mut();
-        f(guard.get_or_insert_with(WatchBook::default))
+    fn with_mut<T>(&self, f: impl FnOnce(&mut WatchBook) -> T) -> ApiResult<T> {
+        self.book.borrow_mut().as_mut().map(f).ok_or_else(ApiError::internal)
     }
 
     /// Reads the book from storage once per object lifetime.
@@ -813,10 +813,17 @@ impl Watcher {
             let aside = format!("unreadable-meta:{}", real_now());
             self.state.storage().put(&aside, text).await.map_err(|_| ApiError::internal())?;
         }
-        // What the book would write now is what storage holds, for every key it read.
-        let mut stored = book.changes(&Keyed::new(), self.clock(&book)).written;
+        // What the book would write now is what storage holds, for every key it read; a readable key the book no
+        // longer makes (a group's readings without the group) is recorded too, so the next save deletes it.
+        let clock = self.clock(&book);
+        let mut stored = book.changes(&Keyed::new(), clock).written;
         for key in stored.keys().filter(|key| !keys.contains(key)).cloned().collect::<Vec<_>>() {
             stored.remove(&key);
+        }
+        for key in keys {
+            if !stored.contains_key(&key) {
+                stored.insert(key, Written { fingerprint: String::new(), at: clock });
+            }
         }
         *self.book.borrow_mut() = Some(book);
         *self.stored.borrow_mut() = stored;
@@ -835,7 +842,7 @@ impl Watcher {
     /// issued before any is awaited: the runtime coalesces writes with no `await` between them into one atomic
     /// write, so a book is never stored half old, half new.
     async fn save(&self) -> ApiResult<()> {
-        let changes = self.with(|book| book.changes(&self.stored.borrow(), self.clock(book)));
+        let changes = self.with(|book| book.changes(&self.stored.borrow(), self.clock(book)))?;
         if changes.puts.is_empty() && changes.deletes.is_empty() {
             return Ok(());
         }

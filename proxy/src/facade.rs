@@ -169,10 +169,8 @@ pub fn start_demo(ctx: &Ctx) -> ApiResult<Reply> {
 
 /// `POST /api/logout`: the cookie is deleted (the LLU token cannot be revoked; rotating `SESSION_KEY` revokes
 /// every session).
-pub fn logout() -> Reply {
-    Reply::json(json!({"status": 0}))
-        .with_header("set-cookie", policy::session_cookie("", 0))
-        .with_header("set-cookie", policy::old_session_cookie_deleted())
+pub fn logout(ctx: &Ctx) -> Reply {
+    Reply::json(json!({"status": 0})).with_header("set-cookie", policy::session_cookie(&ctx.origin, "", 0))
 }
 
 /// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.
@@ -237,7 +235,7 @@ fn with_sealed(ctx: &Ctx, mut body: Value, session: &Session, sealed: &str) -> R
             data.insert("authTicket".into(), ticket(sealed, session.expires, ctx.now));
         }
     }
-    Reply::json(body).with_header("set-cookie", policy::session_cookie(sealed, session.expires - ctx.now))
+    Reply::json(body).with_header("set-cookie", policy::session_cookie(&ctx.origin, sealed, session.expires - ctx.now))
 }
 
 /// A sign-in answer for the caller: to a page of this very origin (the app: its browser says
@@ -263,7 +261,7 @@ fn ticket(sealed: &str, expires: i64, now: i64) -> Value {
 /// The session a request carries, opened.
 pub fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let token = policy::session_token(header("authorization").as_deref(), header("cookie").as_deref())
+    let token = policy::session_token(header("authorization").as_deref(), header("cookie").as_deref(), &ctx.origin)
         .ok_or_else(ApiError::no_session)?;
     let session = ctx.config.key.open(&token, ctx.now).map_err(ApiError::from_seal)?;
     Ok((session, token))

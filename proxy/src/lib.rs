@@ -96,7 +96,7 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::Logbook(patient) => facade::read(ctx, &req, Data::Logbook(patient)).await,
         Route::CountryConfig => facade::country(ctx, &req).await,
         Route::Demo => facade::start_demo(ctx).map(|reply| facade::for_caller(reply, &req)),
-        Route::Logout => Ok(facade::logout()),
+        Route::Logout => Ok(facade::logout(ctx)),
         Route::CreateShare => sharing::create(ctx, &mut req).await,
         Route::ListShares => sharing::list(ctx, &req).await,
         Route::RevokeShare(id) => {

@@ -230,39 +230,38 @@ pub const SECURITY_HEADERS: [(&str, &str); 9] = [
     ("x-robots-tag", "noindex, nofollow"),
 ];
 
-/// The session cookie's name. `__Host-`: browsers take it only with `Secure`, `Path=/` and no `Domain`, so a
-/// sibling subdomain of a custom domain cannot plant its own session in the app (session fixation).
+/// The session cookie's name over https. `__Host-`: browsers take it only with `Secure`, `Path=/` and no `Domain`,
+/// so a sibling subdomain of a custom domain cannot plant its own session in the app (session fixation). Over
+/// https only this name is read.
 pub const COOKIE_NAME: &str = "__Host-tw_session";
-/// The name before `__Host-`: still read, so nobody is signed out by the change, and deleted at logout.
-pub const OLD_COOKIE_NAME: &str = "tw_session";
+/// The name over plain http to this machine (`cargo xtask dev`), where a browser may refuse a prefixed cookie.
+pub const LOCAL_COOKIE_NAME: &str = "tw_session";
 
-/// A `Set-Cookie` value carrying `sealed` for `max_age_secs` (0 deletes it).
-pub fn session_cookie(sealed: &str, max_age_secs: i64) -> String {
-    cookie(COOKIE_NAME, sealed, max_age_secs)
+/// The cookie name for the app at `origin`.
+pub fn cookie_name(origin: &str) -> &'static str {
+    if origin.starts_with("https://") { COOKIE_NAME } else { LOCAL_COOKIE_NAME }
 }
 
-/// The `Set-Cookie` value that deletes the cookie of the name before `__Host-`.
-pub fn old_session_cookie_deleted() -> String {
-    cookie(OLD_COOKIE_NAME, "", 0)
+/// A `Set-Cookie` value carrying `sealed` for `max_age_secs` (0 deletes it), for the app at `origin`.
+pub fn session_cookie(origin: &str, sealed: &str, max_age_secs: i64) -> String {
+    let name = cookie_name(origin);
+    format!("{name}={sealed}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict", max_age_secs.max(0))
 }
 
-fn cookie(name: &str, value: &str, max_age_secs: i64) -> String {
-    format!("{name}={value}; Path=/; Max-Age={}; HttpOnly; Secure; SameSite=Strict", max_age_secs.max(0))
-}
-
-/// The sealed session a request carries: `Authorization: Bearer …` (LLU clients) first, else the cookie.
-pub fn session_token(authorization: Option<&str>, cookie: Option<&str>) -> Option<String> {
+/// The sealed session a request to `origin` carries: `Authorization: Bearer …` (LLU clients) first, else the
+/// cookie of that origin's name.
+pub fn session_token(authorization: Option<&str>, cookie: Option<&str>, origin: &str) -> Option<String> {
     let bearer = authorization.and_then(|value| {
         let (scheme, token) = value.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
     });
-    let named = |wanted: &str| {
+    let wanted = cookie_name(origin);
+    bearer.filter(|t| !t.is_empty()).or_else(|| {
         cookie?.split(';').find_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
             (name == wanted && !value.is_empty()).then(|| value.to_owned())
         })
-    };
-    bearer.filter(|t| !t.is_empty()).or_else(|| named(COOKIE_NAME)).or_else(|| named(OLD_COOKIE_NAME))
+    })
 }
 
 #[cfg(test)]
@@ -388,26 +387,38 @@ mod tests {
 
     #[test]
     fn the_session_comes_from_bearer_then_cookie() {
-        assert_eq!(session_token(Some("Bearer tw1.a.b"), None).as_deref(), Some("tw1.a.b"));
-        assert_eq!(session_token(Some("bearer  tw1.a.b "), None).as_deref(), Some("tw1.a.b"));
-        assert_eq!(session_token(None, Some("x=1; tw_session=tw1.c.d; y=2")).as_deref(), Some("tw1.c.d"));
-        assert_eq!(session_token(Some("Basic abc"), Some("tw_session=tw1.c.d")).as_deref(), Some("tw1.c.d"));
-        assert_eq!(session_token(Some("Bearer "), None), None);
-        assert_eq!(session_token(None, Some("tw_session=")), None);
-        assert_eq!(session_token(None, Some("tw_session=old; __Host-tw_session=new")).as_deref(), Some("new"));
-        assert_eq!(session_token(None, None), None);
+        let local = "http://127.0.0.1:8787";
+        assert_eq!(session_token(Some("Bearer tw1.a.b"), None, local).as_deref(), Some("tw1.a.b"));
+        assert_eq!(session_token(Some("bearer  tw1.a.b "), None, local).as_deref(), Some("tw1.a.b"));
+        assert_eq!(session_token(None, Some("x=1; tw_session=tw1.c.d; y=2"), local).as_deref(), Some("tw1.c.d"));
+        assert_eq!(session_token(Some("Basic abc"), Some("tw_session=tw1.c.d"), local).as_deref(), Some("tw1.c.d"));
+        assert_eq!(session_token(Some("Bearer "), None, local), None);
+        assert_eq!(session_token(None, Some("tw_session="), local), None);
+        assert_eq!(session_token(None, None, local), None);
+    }
+
+    #[test]
+    fn over_https_only_the_host_prefixed_cookie_is_a_session() {
+        let site = "https://watch.example.org";
+        // A sibling subdomain can set `tw_session` for the parent domain; it is never read as a session.
+        assert_eq!(session_token(None, Some("tw_session=tw1.planted"), site), None);
+        let both = Some("tw_session=tw1.planted; __Host-tw_session=tw1.own");
+        assert_eq!(session_token(None, both, site).as_deref(), Some("tw1.own"));
     }
 
     #[test]
     fn the_cookie_is_httponly_secure_strict() {
-        let cookie = session_cookie("tw1.a.b", 60);
-        for part in ["Path=/", "Max-Age=60", "HttpOnly", "Secure", "SameSite=Strict"] {
-            assert!(cookie.contains(part), "{cookie}");
+        for origin in ["https://watch.example.org", "http://127.0.0.1:8787"] {
+            let cookie = session_cookie(origin, "tw1.a.b", 60);
+            for part in ["Path=/", "Max-Age=60", "HttpOnly", "Secure", "SameSite=Strict"] {
+                assert!(cookie.contains(part), "{cookie}");
+            }
+            assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+            assert!(session_cookie(origin, "", -5).contains("Max-Age=0"));
         }
-        // `__Host-`: a sibling subdomain cannot set it for this host, and it carries no `Domain`.
-        assert!(cookie.starts_with("__Host-tw_session=tw1.a.b;"), "{cookie}");
-        assert!(!cookie.to_ascii_lowercase().contains("domain="));
-        assert!(session_cookie("", -5).contains("Max-Age=0"));
+        // `__Host-` over https: a sibling subdomain cannot set it for this host.
+        assert!(session_cookie("https://watch.example.org", "tw1.a.b", 60).starts_with("__Host-tw_session=tw1.a.b;"));
+        assert!(session_cookie("http://127.0.0.1:8787", "tw1.a.b", 60).starts_with("tw_session=tw1.a.b;"));
     }
 
     #[test]

@@ -408,12 +408,8 @@ impl WatchBook {
         key: String,
         now: i64,
     ) -> Result<&Subscription, ApiError> {
-        if let Some(shared) = new.shared_ack {
-            self.groups.or_default(new.group.clone()).shared_ack = shared;
-        }
         let existing = self.subs.values().find(|s| s.endpoint == new.endpoint).map(|s| s.id.clone());
-        if let Some(id) = existing {
-            let sub = self.subs.get_mut(&id).ok_or_else(ApiError::internal)?;
+        if let Some(sub) = existing.as_deref().and_then(|id| self.subs.get(id)) {
             let same_keys = constant_time_eq(sub.p256dh.as_bytes(), new.p256dh.as_bytes())
                 & constant_time_eq(sub.auth.as_bytes(), new.auth.as_bytes());
             let holds_key =
@@ -425,37 +421,33 @@ impl WatchBook {
                     "This phone is already subscribed with other keys; turn its alarms off and on again.",
                 ));
             }
+        }
+        // A new phone, or one that moves to another patient or link, must find a place there (itself not counted).
+        let moves = existing
+            .as_deref()
+            .and_then(|id| self.subs.get(id))
+            .is_none_or(|sub| sub.group != new.group || sub.access.share_id() != new.access.share_id());
+        if moves {
+            self.check_room(&new, existing.as_deref())?;
+        }
+        if let Some(shared) = new.shared_ack {
+            self.groups.or_default(new.group.clone()).shared_ack = shared;
+        }
+        if let Some(id) = existing {
+            let sub = self.subs.get_mut(&id).ok_or_else(ApiError::internal)?;
             if sub.group != new.group {
                 sub.state = AlarmState::new();
                 sub.told = None;
             }
             sub.p256dh = new.p256dh;
             sub.auth = new.auth;
-            sub.group = new.group;
+            sub.group = new.group.clone();
             sub.patient_id = new.patient_id;
             sub.access = new.access;
             sub.config = new.config;
             sub.unit = new.unit;
+            self.groups.or_default(new.group);
             return self.subs.get(&id).ok_or_else(ApiError::internal);
-        }
-        if self.subs.len() >= MAX_SUBSCRIPTIONS {
-            return Err(ApiError::new(503, "push_full", "This server has as many phones as it can watch."));
-        }
-        let in_group = self.subs.values().filter(|s| s.group == new.group).count();
-        if in_group >= MAX_PER_GROUP {
-            return Err(ApiError::new(409, "push_full", "This person already has as many phones as one can have."));
-        }
-        if let Access::Viewer { share_id, .. } = &new.access {
-            let viewers =
-                self.subs.values().filter(|s| matches!(&s.access, Access::Viewer { .. }) && s.group == new.group);
-            let of_share = self.subs.values().filter(|s| s.access.share_id() == Some(share_id.as_str())).count();
-            if of_share >= MAX_PER_SHARE || viewers.count() >= MAX_PER_GROUP - OWNER_RESERVED {
-                return Err(ApiError::new(
-                    409,
-                    "push_full",
-                    "This link already has as many phones as it can have; ask whoever shared it for your own link.",
-                ));
-            }
         }
         self.groups.or_default(new.group.clone());
         let sub = Subscription {
@@ -518,6 +510,30 @@ impl WatchBook {
             }
         }
         renewed
+    }
+
+    /// Whether `new` finds a place: on the server, in its patient's group, and (for a link's phone) among its
+    /// link's phones and the places links may take. `moving` is the phone itself when it is already here.
+    fn check_room(&self, new: &NewSubscription, moving: Option<&str>) -> Result<(), ApiError> {
+        let others = || self.subs.values().filter(|s| Some(s.id.as_str()) != moving);
+        if moving.is_none() && self.subs.len() >= MAX_SUBSCRIPTIONS {
+            return Err(ApiError::new(503, "push_full", "This server has as many phones as it can watch."));
+        }
+        if others().filter(|s| s.group == new.group).count() >= MAX_PER_GROUP {
+            return Err(ApiError::new(409, "push_full", "This person already has as many phones as one can have."));
+        }
+        if let Some(share_id) = new.access.share_id() {
+            let viewers = others().filter(|s| s.access.share_id().is_some() && s.group == new.group).count();
+            let of_share = others().filter(|s| s.access.share_id() == Some(share_id)).count();
+            if of_share >= MAX_PER_SHARE || viewers >= MAX_PER_GROUP - OWNER_RESERVED {
+                return Err(ApiError::new(
+                    409,
+                    "push_full",
+                    "This link already has as many phones as it can have; ask whoever shared it for your own link.",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The phones of share `share_id` (revoked): removed at once, not at the next tick. Returns how many.
@@ -1572,6 +1588,13 @@ mod tests {
         }
         let full = book.subscribe(viewer("c", "g", "s99"), "c".into(), "k".into(), T);
         assert_eq!(full.map(|_| ()).unwrap_err().code, "push_full", "links leave the owner's places free");
+        // A phone first subscribed elsewhere (the demo) cannot move in through a link past the caps either, and
+        // a refused request changes nothing.
+        book.subscribe(new_sub("elsewhere", "demo:p"), "e".into(), "k".into(), T).unwrap();
+        let moved = NewSubscription { shared_ack: Some(true), ..viewer("elsewhere", "g", "s1") };
+        assert_eq!(book.subscribe(moved, "x".into(), "k".into(), T).map(|_| ()).unwrap_err().code, "push_full");
+        assert_eq!(book.subs["e"].group, "demo:p");
+        assert!(!book.groups["g"].shared_ack);
         book.subscribe(new_sub("owner2", "g"), "o2".into(), "k".into(), T).unwrap();
         assert_eq!(book.forget_share("s1"), MAX_PER_SHARE);
         assert!(book.subs.values().all(|s| s.access.share_id() != Some("s1")));

@@ -134,7 +134,7 @@ async fn the_apps_sign_in_keeps_the_session_out_of_reach_of_scripts() {
     assert!(app.body["data"]["user"].is_object());
     assert!(!app.text.contains("tw1."), "no sealed token in the app's JSON: {}", app.text);
     let cookie = app.header("set-cookie").unwrap();
-    assert!(cookie.contains("__Host-tw_session=tw1.") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("tw_session=tw1.") && cookie.contains("HttpOnly"), "{cookie}");
     let demo = send(Method::POST, "/api/demo", &[("sec-fetch-site", "same-origin")], None).await;
     assert!(!demo.text.contains("tw1.") && demo.header("set-cookie").is_some(), "{}", demo.text);
     assert!(login(&email, "right-password").await.token().starts_with("tw1."), "LLU clients keep the token");
