@@ -979,6 +979,7 @@ mod tests {
             id: "id".into(),
             sha256: "SECRET-SHA".into(),
             sha1: "SECRET-SHA".into(),
+            nightscout: Some(crate::shares::Hashes { sha256: "SECRET-SHA".into(), sha1: "SECRET-SHA".into() }),
             owner: "o".into(),
             session: "SECRET-TOKEN".into(),
             patient_id: "p".into(),

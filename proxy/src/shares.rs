@@ -43,8 +43,12 @@ pub struct Share {
     pub id: String,
     /// Lower-case hex SHA-256 of the secret.
     pub sha256: String,
-    /// Lower-case hex SHA-1 of the secret (Nightscout's `api-secret`).
+    /// Lower-case hex SHA-1 of the secret (Nightscout's `api-secret`, for links made before they had a
+    /// Nightscout token of their own).
     pub sha1: String,
+    /// The link's own Nightscout token, hashed (`None` for links made before): read-only, it opens the Nightscout
+    /// routes and nothing else, and the link's secret does not open them.
+    pub nightscout: Option<Hashes>,
     /// The owner's account id (the `account-id` of their sealed session).
     pub owner: String,
     /// The owner's sealed session (a token only this server can open).
@@ -152,13 +156,24 @@ impl Share {
     }
 }
 
+/// A secret's hashes, lower-case hex.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hashes {
+    /// SHA-256.
+    pub sha256: String,
+    /// SHA-1 (Nightscout's `api-secret`).
+    pub sha1: String,
+}
+
 /// How a viewer presents a secret.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Key {
-    /// SHA-256 of the secret (from `Authorization: Share <secret>` or Nightscout's `?token=`).
+    /// SHA-256 of the link's secret (`Authorization: Share <secret>`): the app's page and its phones.
     Sha256(String),
-    /// SHA-1 of the secret (Nightscout's `api-secret` header).
-    Sha1(String),
+    /// SHA-256 of a Nightscout token (`?token=`, `api-secret: token=…`): the Nightscout reads only.
+    NightscoutSha256(String),
+    /// SHA-1 of a Nightscout token (the `api-secret` header): the Nightscout reads only.
+    NightscoutSha1(String),
 }
 
 /// Every share of the server, and the per-IP lookup failures.
@@ -209,13 +224,17 @@ impl Book {
                 .retry_after(left));
         }
         let wanted = match key {
-            Key::Sha256(hex) | Key::Sha1(hex) => hex.to_ascii_lowercase(),
+            Key::Sha256(hex) | Key::NightscoutSha256(hex) | Key::NightscoutSha1(hex) => hex.to_ascii_lowercase(),
         };
         let mut found = None;
         for (index, share) in self.shares.iter().enumerate() {
-            let stored = match key {
-                Key::Sha256(_) => &share.sha256,
-                Key::Sha1(_) => &share.sha1,
+            // A Nightscout key opens a link's own Nightscout token, or the link's secret for a link made before.
+            let stored = match (key, &share.nightscout) {
+                (Key::Sha256(_), _) => &share.sha256,
+                (Key::NightscoutSha256(_), Some(token)) => &token.sha256,
+                (Key::NightscoutSha1(_), Some(token)) => &token.sha1,
+                (Key::NightscoutSha256(_), None) => &share.sha256,
+                (Key::NightscoutSha1(_), None) => &share.sha1,
             };
             let live = share.state(now) == ShareState::Active || share.state(now) == ShareState::OwnerSignedOut;
             if constant_time_eq(stored.as_bytes(), wanted.as_bytes()) & live {
@@ -303,6 +322,7 @@ fn share_not_found() -> ApiError {
 }
 
 /// What the worker asks the `Shares` object.
+#[allow(clippy::large_enum_variant)] // A message serialised once per request: its size does not matter.
 #[derive(Clone, Debug)]
 pub enum ShareRequest {
     /// Store a new share.
@@ -346,6 +366,7 @@ pub enum ShareRequest {
 }
 
 /// What the `Shares` object answers.
+#[allow(clippy::large_enum_variant)] // A message serialised once per request: its size does not matter.
 #[derive(Clone, Debug)]
 pub enum ShareAnswer {
     /// Done.
@@ -369,7 +390,7 @@ shared::wire_names!(ShareState {
 
 impl Wire for Share {
     fn to_wire(&self) -> Value {
-        wire::object(vec![
+        let mut fields = vec![
             ("id", self.id.clone().into()),
             ("sha256", self.sha256.clone().into()),
             ("sha1", self.sha1.clone().into()),
@@ -384,7 +405,12 @@ impl Wire for Share {
             ("revoked", self.revoked.to_wire()),
             ("last_used", self.last_used.to_wire()),
             ("owner_signed_out", self.owner_signed_out.into()),
-        ])
+        ];
+        // Only when there is one: a link made before is stored exactly as before.
+        if let Some(token) = &self.nightscout {
+            fields.push(("nightscout", token.to_wire()));
+        }
+        wire::object(fields)
     }
 
     fn from_wire(value: &Value) -> Option<Share> {
@@ -392,6 +418,7 @@ impl Wire for Share {
             id: wire::get(value, "id")?,
             sha256: wire::get(value, "sha256")?,
             sha1: wire::get(value, "sha1")?,
+            nightscout: wire::get(value, "nightscout")?,
             owner: wire::get(value, "owner")?,
             session: wire::get(value, "session")?,
             patient_id: wire::get(value, "patient_id")?,
@@ -437,11 +464,22 @@ impl Wire for ShareInfo {
     }
 }
 
+impl Wire for Hashes {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![("sha256", self.sha256.clone().into()), ("sha1", self.sha1.clone().into())])
+    }
+
+    fn from_wire(value: &Value) -> Option<Hashes> {
+        Some(Hashes { sha256: wire::get(value, "sha256")?, sha1: wire::get(value, "sha1")? })
+    }
+}
+
 impl Wire for Key {
     fn to_wire(&self) -> Value {
         match self {
             Key::Sha256(hex) => wire::variant("sha256", Some(hex.clone().into())),
-            Key::Sha1(hex) => wire::variant("sha1", Some(hex.clone().into())),
+            Key::NightscoutSha256(hex) => wire::variant("ns_sha256", Some(hex.clone().into())),
+            Key::NightscoutSha1(hex) => wire::variant("ns_sha1", Some(hex.clone().into())),
         }
     }
 
@@ -450,7 +488,8 @@ impl Wire for Key {
         let hex = content.as_str()?.to_owned();
         match name {
             "sha256" => Some(Key::Sha256(hex)),
-            "sha1" => Some(Key::Sha1(hex)),
+            "ns_sha256" => Some(Key::NightscoutSha256(hex)),
+            "ns_sha1" => Some(Key::NightscoutSha1(hex)),
             _ => None,
         }
     }
@@ -653,6 +692,7 @@ mod tests {
             id: id.into(),
             sha256: secret_hash.into(),
             sha1: format!("sha1-{secret_hash}"),
+            nightscout: None,
             owner: owner.into(),
             session: format!("sealed-{owner}"),
             patient_id: "p".into(),
@@ -681,7 +721,27 @@ mod tests {
         assert_eq!((opened.id.as_str(), touched, opened.last_used), ("a1", true, Some(NOW + 5)));
         assert!(!book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 30).unwrap().1);
         assert!(book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 65).unwrap().1);
-        assert_eq!(book.open(&Key::Sha1("sha1-bbbb".into()), "ip", NOW).unwrap().0.id, "b1");
+        assert_eq!(book.open(&Key::NightscoutSha1("sha1-bbbb".into()), "ip", NOW).unwrap().0.id, "b1");
+    }
+
+    #[test]
+    fn a_links_nightscout_token_opens_only_the_nightscout_reads() {
+        let mut book = book();
+        let token = Hashes { sha256: "nnnn".into(), sha1: "sha1-nnnn".into() };
+        book.create(Share { nightscout: Some(token), ..share("c1", "owner-c", "cccc") }, NOW).unwrap();
+        assert_eq!(book.open(&Key::NightscoutSha256("nnnn".into()), "ip", NOW).unwrap().0.id, "c1");
+        assert_eq!(book.open(&Key::NightscoutSha1("sha1-nnnn".into()), "ip", NOW).unwrap().0.id, "c1");
+        assert_eq!(book.open(&Key::Sha256("cccc".into()), "ip", NOW).unwrap().0.id, "c1", "the link opens the page");
+        // The token is not the link (no page, no phones), and the link's secret no longer reads Nightscout.
+        let gone = |key: Key, book: &mut Book| book.open(&key, "ip2", NOW).unwrap_err().code;
+        assert_eq!(gone(Key::Sha256("nnnn".into()), &mut book), "share_gone");
+        assert_eq!(gone(Key::NightscoutSha256("cccc".into()), &mut book), "share_gone");
+        assert_eq!(gone(Key::NightscoutSha1("sha1-cccc".into()), &mut book), "share_gone");
+        // A link made before links had a token keeps its Nightscout URL working.
+        assert_eq!(book.open(&Key::NightscoutSha256("aaaa".into()), "ip", NOW).unwrap().0.id, "a1");
+        // Revoking the link ends the token too.
+        book.revoke("owner-c", "c1", NOW + 1).unwrap();
+        assert_eq!(gone(Key::NightscoutSha256("nnnn".into()), &mut book), "share_gone");
     }
 
     #[test]
@@ -806,7 +866,7 @@ mod tests {
             ShareRequest::Create(share("a1", "o", "h")),
             ShareRequest::List { owner: "o".into() },
             ShareRequest::Revoke { owner: "o".into(), id: "i".into() },
-            ShareRequest::Open { key: Key::Sha1("k".into()), ip: "1.2.3.4".into() },
+            ShareRequest::Open { key: Key::NightscoutSha1("k".into()), ip: "1.2.3.4".into() },
             ShareRequest::Open { key: Key::Sha256("k".into()), ip: "::1".into() },
             ShareRequest::Renew { owner: "o".into(), session: "s".into() },
             ShareRequest::SignedOut { id: "i".into() },

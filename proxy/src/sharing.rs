@@ -18,7 +18,7 @@ use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
 use crate::seal::{Kind, Session, random_bytes, random_hex, sha256_hex};
-use crate::shares::{self, Key, Share, ShareAnswer, ShareRequest};
+use crate::shares::{self, Hashes, Key, Share, ShareAnswer, ShareRequest};
 use crate::wire::{self, Wire};
 
 /// Bytes of randomness in a secret (128 bits: 22 base64url characters).
@@ -75,15 +75,17 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     if !policy::is_patient_id(&patient_id) || !follows(ctx, &session, &patient_id).await? {
         return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
     }
-    let mut secret_bytes = [0_u8; SECRET_BYTES];
-    random_bytes(&mut secret_bytes);
-    let secret = push::b64(&secret_bytes);
+    let secret = new_secret();
+    // The Nightscout apps get a token of their own: it goes into their settings and URLs (and so into logs),
+    // reads the Nightscout routes and nothing else, and ends with the link.
+    let nightscout = new_secret();
     let id = random_hex(8);
     let expires = ctx.now + days * DAY;
     let share = Share {
         id: id.clone(),
         sha256: sha256_hex(&secret),
         sha1: sha1_hex(&secret).await?,
+        nightscout: Some(Hashes { sha256: sha256_hex(&nightscout), sha1: sha1_hex(&nightscout).await? }),
         owner: owner_id(&session, &token),
         session: token,
         patient_id,
@@ -101,9 +103,17 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         "id": id,
         "secret": secret,
         "url": format!("{}/#/s/{secret}", ctx.origin),
-        "nightscout": format!("{}/api/v1/entries.json?token={secret}", ctx.origin),
+        "nightscout": format!("{}/api/v1/entries.json?token={nightscout}", ctx.origin),
+        "nightscoutToken": nightscout,
         "expiresAt": UtcTime::from_unix_secs(expires).to_iso8601(),
     })))
+}
+
+/// A fresh random secret: [`SECRET_BYTES`] as base64url.
+fn new_secret() -> String {
+    let mut bytes = [0_u8; SECRET_BYTES];
+    random_bytes(&mut bytes);
+    push::b64(&bytes)
 }
 
 /// `GET /api/shares`: the owner's shares, never their secrets.
@@ -346,18 +356,19 @@ pub async fn sha1_hex(text: &str) -> ApiResult<String> {
     push::sha1(text.as_bytes()).await.map(|digest| crate::seal::hex(&digest)).map_err(|_| ApiError::internal())
 }
 
-/// The share key a Nightscout client presents: `?token=<secret>`, or `api-secret` as the SHA-1 of the secret
-/// (or, as some clients send it, `token=<secret>`).
+/// The key a Nightscout client presents: `?token=<token>`, or `api-secret` as the SHA-1 of the token (or, as some
+/// clients send it, `token=<token>`). It opens a link's Nightscout token (or, for a link made before links had
+/// one, the link's secret), never the link itself.
 pub fn nightscout_key(query: &str, api_secret: Option<&str>) -> Option<Key> {
     if let Some(token) = policy::query_value(query, "token").filter(|t| !t.is_empty()) {
-        return Some(Key::Sha256(sha256_hex(token)));
+        return Some(Key::NightscoutSha256(sha256_hex(token)));
     }
     let header = api_secret?.trim();
     if let Some(token) = header.strip_prefix("token=") {
-        return Some(Key::Sha256(sha256_hex(token)));
+        return Some(Key::NightscoutSha256(sha256_hex(token)));
     }
     (header.len() == 40 && header.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| Key::Sha1(header.to_ascii_lowercase()))
+        .then(|| Key::NightscoutSha1(header.to_ascii_lowercase()))
 }
 
 /// `find[date][$gte]` / `$gt` (epoch ms), percent-encoded or not, as an instant.
@@ -404,12 +415,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nightscout_clients_present_the_secret_three_ways() {
-        let by_token = Some(Key::Sha256(sha256_hex("s3cret")));
+    fn nightscout_clients_present_the_token_three_ways() {
+        let by_token = Some(Key::NightscoutSha256(sha256_hex("s3cret")));
         assert_eq!(nightscout_key("count=5&token=s3cret", None), by_token);
         assert_eq!(nightscout_key("", Some("token=s3cret")), by_token);
         let sha1 = "fef341f85d87439e7d91a2d465b9871ef66b5e98".to_owned(); // SHA-1("s3cret")
-        assert_eq!(nightscout_key("", Some(&sha1.to_ascii_uppercase())), Some(Key::Sha1(sha1)));
+        assert_eq!(nightscout_key("", Some(&sha1.to_ascii_uppercase())), Some(Key::NightscoutSha1(sha1)));
         assert_eq!(nightscout_key("count=5", None), None);
         assert_eq!(nightscout_key("", Some("not-a-hash")), None);
     }

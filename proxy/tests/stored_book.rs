@@ -14,6 +14,7 @@ fn share(id: &str, revoked: Option<i64>) -> Share {
         id: id.into(),
         sha256: "ab".repeat(32),
         sha1: "cd".repeat(20),
+        nightscout: None,
         owner: "owner-a".into(),
         session: "sealed.session".into(),
         patient_id: "p1".into(),

@@ -218,6 +218,17 @@ impl Stack {
     /// Signs `email` in through the worker and makes a share link (`label`) of its first patient, as an owner's
     /// app does; returns the link's secret.
     pub async fn share_first_patient(&self, email: &str, password: &str, label: &str) -> Result<String, String> {
+        self.share_first_patient_as(email, password, label, "secret").await
+    }
+
+    /// [`Stack::share_first_patient`], returning the answer's field `field` (`secret`, `nightscoutToken`).
+    pub async fn share_first_patient_as(
+        &self,
+        email: &str,
+        password: &str,
+        label: &str,
+        field: &str,
+    ) -> Result<String, String> {
         let http = reqwest::Client::new();
         let json = |response: reqwest::Response| async move {
             response.json::<serde_json::Value>().await.map_err(|e| e.to_string())
@@ -239,11 +250,7 @@ impl Stack {
         let share = serde_json::json!({"patientId": patient, "label": label});
         let created = http.post(self.url("/api/shares")).header("authorization", &bearer).json(&share).send().await;
         let created = json(created.map_err(|e| e.to_string())?).await?;
-        created
-            .get("secret")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-            .ok_or(format!("no share: {created}"))
+        created.get(field).and_then(serde_json::Value::as_str).map(str::to_owned).ok_or(format!("no share: {created}"))
     }
 }
 

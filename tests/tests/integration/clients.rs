@@ -389,10 +389,11 @@ fn the_london_offset_matches_pytz_at_the_2026_changes() {
     }
 }
 
-/// A share link made through the worker's API for `account`'s first patient; returns its secret.
-fn share_secret(stack: &Stack, account: &Account) -> String {
+/// A share link made through the worker's API for `account`'s first patient; returns its Nightscout token.
+fn nightscout_token(stack: &Stack, account: &Account) -> String {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(stack.share_first_patient(&account.email, &account.password, "Nightscout watch")).unwrap()
+    let label = "Nightscout watch";
+    runtime.block_on(stack.share_first_patient_as(&account.email, &account.password, label, "nightscoutToken")).unwrap()
 }
 
 /// A patient and a data delay with which the 10 newest Nightscout entries all have a delta for the next minute.
@@ -431,7 +432,7 @@ fn py_nightscout_reads_a_share_through_the_worker_what_the_fake_served() {
         ..Account::new(&email, "correct horse battery")
     };
     stack.fake.add_account(account.clone());
-    let secret = share_secret(stack, &account);
+    let secret = nightscout_token(stack, &account);
     let stem = format!("ns-{}", std::process::id());
     let run = run_script(&python, "py_nightscout_read.py", &stem, &[&stack.worker, &secret]);
     let out = &run.out;

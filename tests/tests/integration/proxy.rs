@@ -923,8 +923,16 @@ async fn twenty_viewers_of_a_share_cost_one_upstream_call() {
 
 #[tokio::test]
 async fn nightscout_clients_read_a_share() {
-    let (email, _, _, secret) = shared_patient("share-ns", "Watch").await;
-    let graph = share_get("/api/share/graph", &secret).await;
+    let email = account("share-ns", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let patient = first_patient(&get("/llu/connections", &token).await);
+    let created = create_share(&token, &patient, "Watch").await;
+    let link = created["secret"].as_str().unwrap().to_owned();
+    // The Nightscout apps get a token of their own, in the Nightscout URL; the link's secret is in no URL query.
+    let secret = created["nightscoutToken"].as_str().unwrap().to_owned();
+    let url = created["nightscout"].as_str().unwrap();
+    assert!(url.ends_with(&format!("?token={secret}")) && !url.contains(&link), "{url}");
+    let graph = share_get("/api/share/graph", &link).await;
     let current = graph.body["data"]["connection"]["glucoseMeasurement"]["ValueInMgPerDl"].as_i64().unwrap();
 
     let entries = send(Method::GET, &format!("/api/v1/entries.json?count=5&token={secret}"), &[], None).await;
@@ -973,6 +981,13 @@ async fn nightscout_clients_read_a_share() {
     assert!(pebble.body["bgs"][0]["sgv"].as_str().unwrap().contains('.'), "{}", pebble.text);
     let status = send(Method::GET, &format!("/api/v1/status.json?token={secret}"), &[], None).await;
     assert_eq!((status.status, status.body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    // The token reads Nightscout and nothing else (not the link's page, nor its phones' alarms, which open the
+    // link the same way); and the link's secret, which the app keeps out of every URL, does not read Nightscout.
+    assert_eq!(share_get("/api/share/graph", &secret).await.status, StatusCode::GONE);
+    assert_eq!(
+        send(Method::GET, &format!("/api/v1/entries.json?token={link}"), &[], None).await.status,
+        StatusCode::GONE
+    );
     // No secret, or a wrong one.
     assert_eq!(send(Method::GET, "/api/v1/entries.json", &[], None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(send(Method::GET, "/pebble?token=nope", &[], None).await.status, StatusCode::GONE);
