@@ -210,6 +210,40 @@ pub async fn revoke_share(id: &str) -> Result<(), ApiError> {
         .map(|_| ())
 }
 
+/// A phone that gets the account's alarms, as `GET /api/push/phones` lists it.
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneInfo {
+    /// Its id.
+    pub id: String,
+    /// The patient it follows.
+    pub patient_id: String,
+    /// What it is ("Chrome on Android"; empty for a phone subscribed before the server kept it).
+    pub device: String,
+    /// The link it follows through, if it is not one of the owner's own.
+    pub share_id: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+    /// When an alarm last reached its push service, Unix seconds.
+    pub delivered: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PhoneList {
+    phones: Vec<PhoneInfo>,
+}
+
+/// `GET /api/push/phones`.
+pub async fn phones() -> Result<Vec<PhoneInfo>, ApiError> {
+    send::<PhoneList>(Request::get("/api/push/phones").build()).await.map(|l| l.phones)
+}
+
+/// `DELETE /api/push/phones/{id}`.
+pub async fn remove_phone(id: &str) -> Result<(), ApiError> {
+    let path = format!("/api/push/phones/{id}");
+    send::<Value>(RequestBuilder::new(&path).method(gloo_net::http::Method::DELETE).build()).await.map(|_| ())
+}
+
 /// What a viewer's page knows about the share it shows.
 #[derive(Clone, PartialEq, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

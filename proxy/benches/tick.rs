@@ -51,6 +51,7 @@ fn setup(phones: usize, level: u16) -> (WatchBook, Vec<(String, String)>) {
             unit: GlucoseUnit::MgDl,
             shared_ack: None,
             presented_key: None,
+            device: "Chrome on Android".into(),
         };
         book.subscribe(new, format!("{n:016x}"), format!("{n:032x}"), T).expect("subscribe");
     }

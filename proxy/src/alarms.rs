@@ -29,7 +29,9 @@ use crate::reply::Reply;
 use crate::seal::{Kind, Session, random_hex, sha256_hex};
 use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
 use crate::sharing;
-use crate::watch::{Access, Action, Delivery, Keyed, Message, NewSubscription, Read, WatchBook, Written};
+use crate::watch::{
+    Access, Action, Delivery, Holder, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook, Written,
+};
 use crate::wire::{self, Wire};
 
 /// The binding and the one object's name.
@@ -140,6 +142,18 @@ pub enum WatchRequest {
         /// Scheduled time, Unix seconds.
         now: i64,
     },
+    /// The phones a holder may see.
+    Phones {
+        /// Whose.
+        holder: Holder,
+    },
+    /// A holder removes one of its phones.
+    RemovePhone {
+        /// Whose.
+        holder: Holder,
+        /// Which.
+        id: String,
+    },
     /// A share was revoked: its phones go now.
     ForgetShare {
         /// The share's id.
@@ -175,6 +189,10 @@ impl core::fmt::Debug for WatchRequest {
             WatchRequest::ForgetShare { share_id } => {
                 f.debug_struct("ForgetShare").field("share_id", share_id).finish()
             }
+            WatchRequest::Phones { holder } => f.debug_struct("Phones").field("holder", holder).finish(),
+            WatchRequest::RemovePhone { holder, id } => {
+                f.debug_struct("RemovePhone").field("holder", holder).field("id", id).finish()
+            }
             WatchRequest::Renew { account_id, .. } => {
                 f.debug_struct("Renew").field("account_id", account_id).finish_non_exhaustive()
             }
@@ -196,6 +214,8 @@ pub enum WatchAnswer {
     },
     /// Done, applied to this many phones.
     Done(usize),
+    /// The phones asked for.
+    Phones(Vec<PhoneInfo>),
     /// A test push's push-service status.
     Sent(u16),
     /// A tick ran (or was a duplicate): groups read, pushes sent.
@@ -235,6 +255,12 @@ impl Wire for WatchRequest {
                 ("renew", vec![("account_id", account_id.to_wire()), ("session", session.to_wire())])
             }
             WatchRequest::ForgetShare { share_id } => ("forget_share", vec![("share_id", share_id.to_wire())]),
+            WatchRequest::Phones { holder } => ("phones", holder_fields(holder)),
+            WatchRequest::RemovePhone { holder, id } => {
+                let mut fields = holder_fields(holder);
+                fields.push(("id", id.to_wire()));
+                ("remove_phone", fields)
+            }
         };
         wire::variant(name, Some(wire::object(fields)))
     }
@@ -259,8 +285,26 @@ impl Wire for WatchRequest {
                 session: wire::get(content, "session")?,
             },
             "forget_share" => WatchRequest::ForgetShare { share_id: wire::get(content, "share_id")? },
+            "phones" => WatchRequest::Phones { holder: read_holder(content)? },
+            "remove_phone" => WatchRequest::RemovePhone { holder: read_holder(content)?, id: id()? },
             _ => return None,
         })
+    }
+}
+
+/// A holder as a request's fields: `account` or `demo_session`.
+fn holder_fields(holder: &Holder) -> Vec<(&'static str, Value)> {
+    match holder {
+        Holder::Account(account) => vec![("account", account.to_wire())],
+        Holder::Demo(session) => vec![("demo_session", session.to_wire())],
+    }
+}
+
+fn read_holder(content: &Value) -> Option<Holder> {
+    match (wire::get::<Option<String>>(content, "account")?, wire::get::<Option<String>>(content, "demo_session")?) {
+        (Some(account), None) => Some(Holder::Account(account)),
+        (None, Some(session)) => Some(Holder::Demo(session)),
+        _ => None,
     }
 }
 
@@ -276,6 +320,7 @@ impl Wire for WatchAnswer {
                 ])),
             ),
             WatchAnswer::Done(phones) => wire::variant("done", Some(phones.to_wire())),
+            WatchAnswer::Phones(list) => wire::variant("phones", Some(wire::list(list))),
             WatchAnswer::Sent(status) => wire::variant("sent", Some(status.to_wire())),
             WatchAnswer::Ticked { ran, groups, subs, sent } => wire::variant(
                 "ticked",
@@ -299,6 +344,7 @@ impl Wire for WatchAnswer {
                 shared_ack: wire::get(content, "shared_ack")?,
             },
             "done" => WatchAnswer::Done(usize::from_wire(content)?),
+            "phones" => WatchAnswer::Phones(wire::read_list(content)?),
             "sent" => WatchAnswer::Sent(u16::from_wire(content)?),
             "ticked" => WatchAnswer::Ticked {
                 ran: wire::get(content, "ran")?,
@@ -371,6 +417,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
         shared_ack,
         presented_key: body.key,
+        device: crate::device::label(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()),
     };
     let request = WatchRequest::Subscribe { new, id: random_hex(8), key: random_hex(16) };
     match ask_watch(&ctx.env, &request).await? {
@@ -448,6 +495,34 @@ pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
     let request = WatchRequest::Renew { account_id: account_id.to_owned(), session: sealed.to_owned() };
     if ask_watch(env, &request).await.is_err() {
         worker::console_error!("watcher: the owner's phones could not take the new session");
+    }
+}
+
+/// `GET /api/push/phones`: every phone that gets this account's alarms (the owner's and its links'), for its
+/// owner to see and remove.
+pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
+    let holder = holder(ctx, req)?;
+    match ask_watch(&ctx.env, &WatchRequest::Phones { holder }).await? {
+        WatchAnswer::Phones(list) => Ok(Reply::json(json!({ "phones": wire::list(&list) }))),
+        _ => Err(ApiError::internal()),
+    }
+}
+
+/// `DELETE /api/push/phones/{id}`: the owner removes a phone (a lost one, a former family member's). It stays
+/// removed: signing in again does not bring it back.
+pub async fn remove_phone(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
+    let holder = holder(ctx, req)?;
+    ask_watch(&ctx.env, &WatchRequest::RemovePhone { holder, id }).await?;
+    Ok(Reply::json(json!({ "removed": true })))
+}
+
+/// Whose phones the caller's session may see: its account's, or a demo visitor's own.
+fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
+    let (session, token) = facade::session(ctx, req)?;
+    match session.kind {
+        Kind::Full => Ok(Holder::Account(session.account_id)),
+        Kind::Demo => Ok(Holder::Demo(token)),
+        _ => Err(ApiError::wrong_session("Accept LibreLinkUp's documents first.")),
     }
 }
 
@@ -553,6 +628,12 @@ impl Watcher {
                     self.commit().await?;
                 }
                 WatchAnswer::Done(phones)
+            }
+            WatchRequest::Phones { holder } => WatchAnswer::Phones(self.with(|book| book.phones(&holder))?),
+            WatchRequest::RemovePhone { holder, id } => {
+                self.with_mut(|book| book.remove_phone(&holder, &id, now))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
             }
             WatchRequest::ForgetShare { share_id } => {
                 let phones = self.with_mut(|book| book.forget_share(&share_id))?;
@@ -974,6 +1055,7 @@ mod tests {
             unit: GlucoseUnit::MgDl,
             shared_ack: None,
             presented_key: Some("SECRET-KEY".into()),
+            device: "Chrome on Android".into(),
         };
         let share = Share {
             id: "id".into(),

@@ -13,6 +13,8 @@ pub mod alarms;
 pub mod config;
 /// The demo patient's facade answers.
 pub mod demo;
+/// What a phone is, in a few words, from its browser.
+pub mod device;
 /// Which push endpoints the worker sends to (parsed, never matched as strings).
 pub mod endpoint;
 /// Error answers with stable codes.
@@ -116,6 +118,8 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::PushUnsubscribe => alarms::presented(ctx, &mut req, Presenting::Unsubscribe).await,
         Route::PushTest => alarms::presented(ctx, &mut req, Presenting::Test).await,
         Route::PushAck => alarms::presented(ctx, &mut req, Presenting::Act).await,
+        Route::PushPhones => alarms::phones(ctx, &req).await,
+        Route::RemovePhone(id) => alarms::remove_phone(ctx, &req, id).await,
     }
 }
 

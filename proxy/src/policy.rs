@@ -77,6 +77,10 @@ pub enum Route {
     PushTest,
     /// `POST /api/push/ack`: "I'm on it" or "Snooze" from a notification.
     PushAck,
+    /// `GET /api/push/phones`: the account's phones that get alarms (owner).
+    PushPhones,
+    /// `DELETE /api/push/phones/{id}`: the owner removes one.
+    RemovePhone(String),
 }
 
 /// The route for `method` and `path` (still percent-encoded, as it came in). Only exact, known paths match: a
@@ -113,6 +117,9 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "push", "unsubscribe"] => (Route::PushUnsubscribe, "POST"),
         ["api", "push", "test"] => (Route::PushTest, "POST"),
         ["api", "push", "ack"] => (Route::PushAck, "POST"),
+        ["api", "push", "phones"] => (Route::PushPhones, "GET"),
+        // A phone's id is made like a share's: 16 lower-case hex digits.
+        ["api", "push", "phones", id] if is_share_id(id) => (Route::RemovePhone((*id).to_owned()), "DELETE"),
         _ => return Err(ApiError::not_found()),
     };
     if method == allowed || (allowed == "GET" && method == "HEAD") {

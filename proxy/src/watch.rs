@@ -38,6 +38,10 @@ pub const MAX_PER_GROUP: usize = 25;
 pub const OWNER_RESERVED: usize = 5;
 /// Phones one share link may subscribe.
 pub const MAX_PER_SHARE: usize = 5;
+/// How long a removed phone's endpoint stays refused: the longest a session lasts.
+pub const REMOVED_KEEP_SECS: i64 = 180 * shared::time::DAY;
+/// Removed endpoints remembered at most (the oldest is forgotten first).
+pub const MAX_REMOVED: usize = 1000;
 /// Pushes one invocation of the `Watcher` sends at most, most urgent first; the rest are sent by the next
 /// invocation, which the `Watcher` starts at once (a Durable Object alarm), so a backlog still leaves in the same
 /// minute. One push costs 0.23–0.41 ms of CPU (P-256 key generation and ECDH dominate; BENCHMARKS.md), so 16 are
@@ -156,6 +160,10 @@ pub struct Subscription {
     pub created: i64,
     /// Whether this phone was told about the current outage or sign-out.
     pub told: Option<Notice>,
+    /// What the phone is, from its browser ("Chrome on Android"), for its owner's list.
+    pub device: String,
+    /// When a push service last accepted a push for it, Unix seconds.
+    pub delivered: Option<i64>,
 }
 
 /// What a group's last read said, for the watchdog.
@@ -308,6 +316,88 @@ pub struct WatchBook {
     pub outbox: Vec<Message>,
     /// The last tick's scheduled time, Unix seconds.
     pub last_tick: Option<i64>,
+    /// Phones their owner removed: SHA-256 of the push endpoint, and when. Such an endpoint cannot subscribe
+    /// again (a sign-in, a settings change), only a new one from that browser (its alarms turned off and on).
+    pub removed: Keyed<i64>,
+}
+
+/// Whose phones a caller may list and remove: an account's (its owners' phones and its links' phones), or, for
+/// a demo visitor, the phones subscribed with that visitor's own session (the demo's groups are everyone's).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// The account id.
+    Account(String),
+    /// The demo visitor's sealed session.
+    Demo(String),
+}
+
+impl Holder {
+    fn holds(&self, sub: &Subscription) -> bool {
+        match self {
+            Holder::Account(account) => sub
+                .group
+                .strip_prefix("acct:")
+                .and_then(|rest| rest.strip_prefix(account.as_str()))
+                .is_some_and(|rest| rest.starts_with(':')),
+            Holder::Demo(session) => matches!(&sub.access, Access::Owner { session: held } if held == session),
+        }
+    }
+}
+
+/// Never the demo visitor's session.
+impl core::fmt::Debug for Holder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Holder::Account(account) => f.debug_tuple("Holder::Account").field(account).finish(),
+            Holder::Demo(_) => f.write_str("Holder::Demo(..)"),
+        }
+    }
+}
+
+/// One phone as its owner's app lists it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PhoneInfo {
+    /// Its id (what removing it names).
+    pub id: String,
+    /// The patient it follows.
+    pub patient_id: String,
+    /// What it is ("Chrome on Android"; empty when it subscribed before this was kept).
+    pub device: String,
+    /// The link it follows through, or `None` for the owner's own phone.
+    pub share_id: Option<String>,
+    /// When it subscribed, Unix seconds.
+    pub created: i64,
+    /// When a push last reached its push service, Unix seconds.
+    pub delivered: Option<i64>,
+}
+
+impl Wire for PhoneInfo {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("id", self.id.to_wire()),
+            ("patientId", self.patient_id.to_wire()),
+            ("device", self.device.to_wire()),
+            ("shareId", self.share_id.to_wire()),
+            ("created", self.created.to_wire()),
+            ("delivered", self.delivered.to_wire()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<PhoneInfo> {
+        Some(PhoneInfo {
+            id: wire::get(value, "id")?,
+            patient_id: wire::get(value, "patientId")?,
+            device: wire::get(value, "device")?,
+            share_id: wire::get(value, "shareId")?,
+            created: wire::get(value, "created")?,
+            delivered: wire::get(value, "delivered")?,
+        })
+    }
+}
+
+/// The key a removed phone's endpoint is remembered by.
+fn endpoint_hash(endpoint: &str) -> String {
+    crate::seal::sha256_hex(endpoint)
 }
 
 /// A stored value as this object last wrote it: what it compares equal by (`meta` without the tick's time), and
@@ -387,6 +477,8 @@ pub struct NewSubscription {
     pub shared_ack: Option<bool>,
     /// The key the phone holds, when it has one: needed to give a known endpoint other keys.
     pub presented_key: Option<String>,
+    /// What the phone is ("Chrome on Android").
+    pub device: String,
 }
 
 /// What acknowledging does.
@@ -408,6 +500,13 @@ impl WatchBook {
         key: String,
         now: i64,
     ) -> Result<&Subscription, ApiError> {
+        if self.removed.contains_key(&endpoint_hash(&new.endpoint)) {
+            return Err(ApiError::new(
+                403,
+                "phone_removed",
+                "This phone was removed from these alarms. Turn alarms off and on again on it to add it back.",
+            ));
+        }
         let existing = self.subs.values().find(|s| s.endpoint == new.endpoint).map(|s| s.id.clone());
         if let Some(sub) = existing.as_deref().and_then(|id| self.subs.get(id)) {
             let same_keys = constant_time_eq(sub.p256dh.as_bytes(), new.p256dh.as_bytes())
@@ -446,6 +545,9 @@ impl WatchBook {
             sub.access = new.access;
             sub.config = new.config;
             sub.unit = new.unit;
+            if !new.device.is_empty() {
+                sub.device = new.device;
+            }
             self.groups.or_default(new.group);
             return self.subs.get(&id).ok_or_else(ApiError::internal);
         }
@@ -464,6 +566,8 @@ impl WatchBook {
             state: AlarmState::new(),
             created: now,
             told: None,
+            device: new.device,
+            delivered: None,
         };
         self.subs.insert(id.clone(), sub);
         self.subs.get(&id).ok_or_else(ApiError::internal)
@@ -533,6 +637,47 @@ impl WatchBook {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// The phones `holder` may see and remove, oldest first.
+    pub fn phones(&self, holder: &Holder) -> Vec<PhoneInfo> {
+        let mut phones: Vec<PhoneInfo> = self
+            .subs
+            .values()
+            .filter(|s| holder.holds(s))
+            .map(|s| PhoneInfo {
+                id: s.id.clone(),
+                patient_id: s.patient_id.clone(),
+                device: s.device.clone(),
+                share_id: s.access.share_id().map(str::to_owned),
+                created: s.created,
+                delivered: s.delivered,
+            })
+            .collect();
+        phones.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        phones
+    }
+
+    /// `holder` removes phone `id`: gone now, and its endpoint cannot subscribe again (see [`WatchBook::removed`]).
+    /// Another holder's phone is "not found".
+    pub fn remove_phone(&mut self, holder: &Holder, id: &str, now: i64) -> Result<(), ApiError> {
+        let endpoint = self
+            .subs
+            .get(id)
+            .filter(|s| holder.holds(s))
+            .map(|s| s.endpoint.clone())
+            .ok_or_else(|| ApiError::new(404, "push_not_found", "That phone is not getting these alarms."))?;
+        self.remove(id);
+        self.removed.retain(|at| now - *at < REMOVED_KEEP_SECS);
+        while self.removed.len() >= MAX_REMOVED {
+            let oldest = self.removed.iter().min_by_key(|(_, at)| **at).map(|(key, _)| key.clone());
+            match oldest {
+                Some(key) => self.removed.remove(&key),
+                None => break,
+            };
+        }
+        self.removed.insert(endpoint_hash(&endpoint), now);
         Ok(())
     }
 
@@ -614,7 +759,13 @@ impl WatchBook {
         for (key, group) in self.groups.iter() {
             groups.insert(key.clone(), Group { series: Series::default(), ..group.clone() });
         }
-        WatchBook { subs: Keyed::new(), groups, outbox: self.outbox.clone(), last_tick: self.last_tick }
+        WatchBook {
+            subs: Keyed::new(),
+            groups,
+            outbox: self.outbox.clone(),
+            last_tick: self.last_tick,
+            removed: self.removed.clone(),
+        }
     }
 
     /// What a save at `now` writes and deletes, given what the storage holds as far as this object knows
@@ -663,6 +814,7 @@ impl WatchBook {
                     book.groups = meta.groups;
                     book.outbox = meta.outbox;
                     book.last_tick = meta.last_tick;
+                    book.removed = meta.removed;
                 })
             } else if let Some(id) = key.strip_prefix("sub:") {
                 wire::decode(&text).map(|sub| {
@@ -821,6 +973,11 @@ impl WatchBook {
     /// Records how the push service answered `message`.
     pub fn delivered(&mut self, message: &Message, delivery: Delivery, now: i64) {
         let same = |m: &Message| m.sub == message.sub && m.topic == message.topic && m.created == message.created;
+        if delivery == Delivery::Accepted
+            && let Some(sub) = self.subs.get_mut(&message.sub)
+        {
+            sub.delivered = Some(now);
+        }
         match delivery {
             Delivery::Accepted | Delivery::Refused(_) => self.outbox.retain(|m| !same(m)),
             Delivery::Gone => self.remove(&message.sub),
@@ -1002,7 +1159,7 @@ impl Wire for Access {
 
 impl Wire for Subscription {
     fn to_wire(&self) -> Value {
-        wire::object(vec![
+        let mut value = wire::object(vec![
             ("id", self.id.to_wire()),
             ("key", self.key.to_wire()),
             ("endpoint", self.endpoint.to_wire()),
@@ -1016,7 +1173,17 @@ impl Wire for Subscription {
             ("state", self.state.to_wire()),
             ("created", self.created.to_wire()),
             ("told", self.told.to_wire()),
-        ])
+        ]);
+        // Written only when known, so a phone without them is stored exactly as earlier builds stored it.
+        if let Some(object) = value.as_object_mut() {
+            if !self.device.is_empty() {
+                object.insert("device".into(), self.device.to_wire());
+            }
+            if let Some(at) = self.delivered {
+                object.insert("delivered".into(), at.to_wire());
+            }
+        }
+        value
     }
 
     fn from_wire(value: &Value) -> Option<Subscription> {
@@ -1034,6 +1201,8 @@ impl Wire for Subscription {
             state: wire::get(value, "state")?,
             created: wire::get(value, "created")?,
             told: wire::get(value, "told")?,
+            device: wire::get_or(value, "device", String::new())?,
+            delivered: wire::get_or(value, "delivered", None)?,
         })
     }
 }
@@ -1155,12 +1324,17 @@ fn map_from_wire<T: Wire>(value: &Value) -> Option<Keyed<T>> {
 
 impl Wire for WatchBook {
     fn to_wire(&self) -> Value {
-        wire::object(vec![
+        let mut fields = vec![
             ("subs", map_to_wire(&self.subs)),
             ("groups", map_to_wire(&self.groups)),
             ("outbox", self.outbox.to_wire()),
             ("last_tick", self.last_tick.to_wire()),
-        ])
+        ];
+        // Written only when there are some, so a book without is stored exactly as earlier builds stored it.
+        if !self.removed.is_empty() {
+            fields.push(("removed", map_to_wire(&self.removed)));
+        }
+        wire::object(fields)
     }
 
     fn from_wire(value: &Value) -> Option<WatchBook> {
@@ -1169,6 +1343,10 @@ impl Wire for WatchBook {
             groups: map_from_wire(value.get("groups")?)?,
             outbox: wire::get(value, "outbox")?,
             last_tick: wire::get(value, "last_tick")?,
+            removed: match value.get("removed") {
+                Some(removed) => map_from_wire(removed)?,
+                None => Keyed::new(),
+            },
         })
     }
 }
@@ -1186,6 +1364,7 @@ impl Wire for NewSubscription {
             ("unit", self.unit.to_wire()),
             ("shared_ack", self.shared_ack.to_wire()),
             ("presented_key", self.presented_key.to_wire()),
+            ("device", self.device.to_wire()),
         ])
     }
 
@@ -1201,6 +1380,7 @@ impl Wire for NewSubscription {
             unit: wire::get(value, "unit")?,
             shared_ack: wire::get(value, "shared_ack")?,
             presented_key: wire::get(value, "presented_key")?,
+            device: wire::get_or(value, "device", String::new())?,
         })
     }
 }
@@ -1235,6 +1415,7 @@ mod tests {
             unit: GlucoseUnit::MgDl,
             shared_ack: None,
             presented_key: None,
+            device: String::new(),
         }
     }
 
@@ -1635,5 +1816,55 @@ mod tests {
         let changes = book.changes(&changes.written, now);
         assert_eq!(changes.deletes, ["sub:id1"]);
         assert!(changes.puts.is_empty());
+    }
+    #[test]
+    fn an_owner_lists_and_removes_the_accounts_phones_and_a_removed_phone_stays_removed() {
+        let mut book = book_with(&[("https://push.example/a1", "acct:a:p"), ("https://push.example/b1", "acct:b:p")]);
+        book.subscribe(viewer("https://push.example/grandma", "acct:a:p", "s1"), "v1".into(), "vk".into(), T).unwrap();
+        let mine = Holder::Account("a".into());
+        let ids = |book: &WatchBook, holder: &Holder| book.phones(holder).into_iter().map(|p| p.id).collect::<Vec<_>>();
+        assert_eq!(ids(&book, &mine), ["id0", "v1"], "the owner's phone and its link's phone, not another account's");
+        assert_eq!(book.phones(&mine)[1].share_id.as_deref(), Some("s1"));
+        assert!(ids(&book, &Holder::Account("".into())).is_empty(), "an empty account id is nobody's");
+        assert_eq!(book.remove_phone(&mine, "id1", T).unwrap_err().code, "push_not_found", "another account's");
+        book.remove_phone(&mine, "id0", T).unwrap();
+        assert_eq!(ids(&book, &mine), ["v1"]);
+        // Signing in again renews what is there; the removed phone cannot come back with its old subscription.
+        assert_eq!(book.renew_owner("a", "sealed-new"), 0);
+        let again = book.subscribe(new_sub("https://push.example/a1", "acct:a:p"), "x".into(), "k".into(), T);
+        assert_eq!(again.map(|_| ()).unwrap_err().code, "phone_removed");
+        let stored = WatchBook::from_storage(book.to_storage()).0;
+        assert_eq!(stored.removed.len(), 1, "remembered across a restart");
+        // A new subscription of that browser (alarms turned off and on there) is welcome.
+        book.subscribe(new_sub("https://push.example/a1-new", "acct:a:p"), "x".into(), "k".into(), T).unwrap();
+    }
+
+    #[test]
+    fn a_demo_visitor_sees_only_its_own_phones() {
+        let mut book = WatchBook::default();
+        for (n, session) in ["visitor-1", "visitor-2"].iter().enumerate() {
+            let new = NewSubscription {
+                access: Access::Owner { session: (*session).into() },
+                ..new_sub(&format!("https://push.example/demo{n}"), "demo:p")
+            };
+            book.subscribe(new, format!("d{n}"), "k".into(), T).unwrap();
+        }
+        let visitor = Holder::Demo("visitor-1".into());
+        assert_eq!(book.phones(&visitor).into_iter().map(|p| p.id).collect::<Vec<_>>(), ["d0"]);
+        assert_eq!(book.remove_phone(&visitor, "d1", T).unwrap_err().code, "push_not_found");
+        assert!(!format!("{visitor:?}").contains("visitor-1"));
+    }
+
+    #[test]
+    fn a_phones_device_and_last_delivery_are_kept_and_stored_as_before_when_unknown() {
+        let mut book = book_with(&[("e1", "g")]);
+        let plain = wire::encode(&book.subs["id0"]);
+        assert!(!plain.contains("device") && !plain.contains("delivered"), "{plain}");
+        book.subs.get_mut("id0").unwrap().device = "Chrome on Android".into();
+        let message = test_message(&book.subs["id0"], "Lee", T);
+        book.delivered(&message, Delivery::Accepted, T + 5);
+        let sub: Subscription = wire::decode(&wire::encode(&book.subs["id0"])).unwrap();
+        assert_eq!((sub.device.as_str(), sub.delivered), ("Chrome on Android", Some(T + 5)));
+        assert_eq!(book.phones(&Holder::Account("x".into())).len(), 0);
     }
 }

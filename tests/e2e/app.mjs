@@ -641,6 +641,13 @@ try {
     await page.locator(".alarm[data-kind=UrgentLow] .alarm-title", { hasText: "acknowledged" }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: `${shots}/push-acknowledged-light.png` });
     await page.getByRole("button", { name: "Settings" }).click();
+    // The account's phones: this one, named from its browser, with the alarm that reached it.
+    await page.getByRole("button", { name: "Phones that get these alarms" }).click();
+    const listed = page.getByTestId("phone").filter({ hasText: "this phone" });
+    await listed.waitFor();
+    const listedText = await listed.innerText();
+    check(/Chrome on Linux/.test(listedText) && /Last alarm reached it/.test(listedText), `this phone is listed: ${listedText}`);
+    await page.screenshot({ path: `${shots}/push-phones-light.png` });
     await page.getByRole("button", { name: "Turn off" }).click();
     await page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();
     await context.close();

@@ -8,6 +8,8 @@ pub mod bedside;
 pub mod glance;
 /// The SVG graph with target band, forecast cone and read-out.
 pub mod graph;
+/// "Phones that get alarms": the account's phones, each removable.
+pub mod phones;
 /// The patient picker.
 pub mod picker;
 /// "Alarms on this phone": background alarms through Web Push.

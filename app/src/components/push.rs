@@ -10,6 +10,7 @@ use serde_json::json;
 use shared::alarm::AlarmConfig;
 
 use crate::api::{self, PushSub};
+use crate::components::phones::Phones;
 use crate::model::PatientRef;
 use crate::{AppState, messages, platform, store};
 
@@ -156,6 +157,21 @@ pub fn PushAlarms(
             <p class="hint" role="status" data-testid="push-note">
                 {move || note.get()}
             </p>
+            <Show when=is_owner>
+                <Phones
+                    this_phone=Signal::derive(move || match status.get() {
+                        Status::On(sub) => Some(sub.id),
+                        _ => None,
+                    })
+                    on_removed_this=Callback::new(move |()| {
+                        if let Some(id) = patient_id() {
+                            store::save_push(&id, None);
+                        }
+                        status.set(Status::Off);
+                        note.set(Some("This phone was removed: background alarms are off on it.".into()));
+                    })
+                />
+            </Show>
         </div>
     }
 }

@@ -440,6 +440,68 @@ async fn a_links_acknowledgement_is_its_own_and_a_revoked_links_phone_goes_at_on
     present("/api/push/unsubscribe", &owner, json!({})).await;
 }
 
+/// The owner sees every phone the account's alarms reach (its own, its links') and removes a lost one: it gets
+/// nothing more, signing in again does not bring it back, and its old subscription cannot come back either.
+#[tokio::test]
+async fn an_owner_removes_a_lost_phone_and_it_stays_removed() {
+    let Owner { _clock, t, account: family, token, patient } = owner("phones", 45, 0, 10 * MINUTE).await;
+    let bearer = format!("Bearer {token}");
+    let lost = subscribe(&bearer, &patient, json!({})).await;
+    let kept = subscribe(&bearer, &patient, json!({})).await;
+    let share: Value = client()
+        .post(stack().url("/api/shares"))
+        .header("authorization", &bearer)
+        .json(&json!({"patientId": patient, "label": "Grandma", "from": "Alex"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let grandma = subscribe(&format!("Share {}", share["secret"].as_str().unwrap()), "", json!({})).await;
+    let list = |auth: String| async move {
+        let response = client().get(stack().url("/api/push/phones")).header("authorization", auth).send().await;
+        response.unwrap().json::<Value>().await.unwrap()
+    };
+    let phones = list(bearer.clone()).await;
+    let ids: Vec<&str> = phones["phones"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [&*lost.id, &*kept.id, &*grandma.id], "{phones}");
+    assert_eq!(phones["phones"][2]["shareId"], share["id"], "grandma's phone follows through her link");
+    // Nobody else sees or removes them.
+    let (stranger, _) = sign_in(&account("stranger", steady_patient(120, t, t + MINUTE))).await;
+    assert_eq!(list(format!("Bearer {stranger}")).await["phones"], json!([]));
+    let remove = |auth: String, id: String| async move {
+        let url = stack().url(&format!("/api/push/phones/{id}"));
+        client().delete(url).header("authorization", auth).send().await.unwrap().status()
+    };
+    assert_eq!(remove(format!("Bearer {stranger}"), lost.id.clone()).await, StatusCode::NOT_FOUND);
+    assert_eq!(remove(bearer.clone(), lost.id.clone()).await, StatusCode::OK);
+    assert_eq!(present("/api/push/test", &lost, json!({})).await.0, StatusCode::NOT_FOUND, "its key is gone");
+    // Signing in again, and its old subscription sent again (a settings change on that phone), bring nothing back.
+    let (bearer, _) = sign_in(&family).await;
+    let bearer = format!("Bearer {bearer}");
+    let again = client()
+        .post(stack().url("/api/push/subscribe"))
+        .header("authorization", &bearer)
+        .json(&json!({
+            "subscription": {"endpoint": stack().push.endpoint(&lost.inbox), "keys": {"p256dh": lost.keys["p256dh"], "auth": lost.keys["auth"]}},
+            "patientId": patient,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    cron(&family, t).await;
+    assert!(kinds(&lost).is_empty(), "the removed phone is not woken");
+    assert_eq!(kinds(&kept), ["UrgentLow"]);
+    assert_eq!(kinds(&grandma), ["UrgentLow"]);
+    let phones = list(bearer).await;
+    assert_eq!(phones["phones"].as_array().unwrap().len(), 2);
+    assert!(phones["phones"][0]["delivered"].as_i64().is_some(), "the last alarm that reached it: {phones}");
+    present("/api/push/unsubscribe", &kept, json!({})).await;
+    present("/api/push/unsubscribe", &grandma, json!({})).await;
+}
+
 #[tokio::test]
 async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
     let Owner { _clock, t, account, token, patient } = owner("retry", 62, 6 * MINUTE, 10 * MINUTE).await;
