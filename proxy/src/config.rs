@@ -25,6 +25,18 @@ pub struct Config {
     pub key: SessionKey,
     /// Web Push: `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY` (secret), `VAPID_SUBJECT`, `PUSH_ORIGINS`.
     pub push: PushConfig,
+    /// `ALLOWED_ACCOUNTS`: the LibreLinkUp e-mails that may sign in (lower case); empty: anyone. A private
+    /// deployment names its family's, so nobody else can use it to reach Abbott.
+    pub allowed_accounts: Vec<String>,
+    /// `DEMO` (`off` turns it off): whether the demo patient is served.
+    pub demo: bool,
+}
+
+impl Config {
+    /// Whether `email` may sign in here.
+    pub fn allows_account(&self, email: &str) -> bool {
+        self.allowed_accounts.is_empty() || self.allowed_accounts.iter().any(|a| a.eq_ignore_ascii_case(email.trim()))
+    }
 }
 
 /// Web Push settings. Push is off (the app says so) until both VAPID keys are set.
@@ -92,7 +104,15 @@ impl Config {
                 "PUSH_ORIGINS: {origin} is not https (plain http is for a test service on this machine only)."
             )));
         }
-        Ok(Config { upstream, version, product, allowed_origins, key, push })
+        let allowed_accounts = var("ALLOWED_ACCOUNTS")
+            .unwrap_or_default()
+            .split([',', ' ', '\n'])
+            .map(|a| a.trim().to_ascii_lowercase())
+            .filter(|a| !a.is_empty())
+            .collect();
+        let demo = !non_empty(var("DEMO"))
+            .is_some_and(|v| ["off", "false", "0", "no"].contains(&v.to_ascii_lowercase().as_str()));
+        Ok(Config { upstream, version, product, allowed_origins, key, push, allowed_accounts, demo })
     }
 }
 
@@ -197,6 +217,19 @@ mod tests {
         assert!(error.message.contains("not random"), "{}", error.message);
         assert!(read(&[("SESSION_KEY", KEY), ("SESSION_KEY_OLD", &zeros)]).is_err());
         assert!(read(&[("SESSION_KEY", KEY), ("SESSION_KEY_OLD", OLD_KEY)]).is_ok());
+    }
+
+    #[test]
+    fn a_private_deployment_names_its_accounts_and_may_turn_the_demo_off() {
+        let open = read(&[("SESSION_KEY", KEY)]).unwrap();
+        assert!(open.demo && open.allows_account("anyone@example.org"));
+        let private =
+            read(&[("SESSION_KEY", KEY), ("ALLOWED_ACCOUNTS", "Mum@Example.org, dad@example.org"), ("DEMO", "off")])
+                .unwrap();
+        assert!(!private.demo);
+        assert!(private.allows_account("mum@example.org") && private.allows_account(" DAD@example.org"));
+        assert!(!private.allows_account("stranger@example.org"));
+        assert!(read(&[("SESSION_KEY", KEY), ("DEMO", "on")]).unwrap().demo);
     }
 
     #[test]

@@ -62,6 +62,14 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     if email.eq_ignore_ascii_case(demo::DEMO_EMAIL) {
         return start_demo(ctx);
     }
+    // Before anything reaches Abbott: a private server relays only its own family's sign-ins.
+    if !ctx.config.allows_account(&email) {
+        return Err(ApiError::new(
+            403,
+            "account_not_allowed",
+            "This Tidewatch server is private: ask whoever runs it to add your LibreLinkUp e-mail.",
+        ));
+    }
     let request = HubRequest::Login { email: email.clone(), password };
     signed_in(ctx, ask_hub(&ctx.env, &hub::login_object(&email), &request).await?).await
 }
@@ -96,6 +104,7 @@ pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
 /// `ticket`, and its age in seconds.
 pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32)> {
     match session.kind {
+        Kind::Demo if !ctx.config.demo => Err(demo_off()),
         Kind::Demo => Ok((demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0)),
         Kind::Full => {
             let request = HubRequest::Read {
@@ -157,6 +166,9 @@ pub async fn country(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 
 /// `POST /api/demo`: a demo session, answered like an LLU login.
 pub fn start_demo(ctx: &Ctx) -> ApiResult<Reply> {
+    if !ctx.config.demo {
+        return Err(demo_off());
+    }
     let session = Session {
         llu_token: shared::simulate::DEMO_TICKET.to_owned(),
         region: Region::Global,
@@ -258,13 +270,20 @@ fn ticket(sealed: &str, expires: i64, now: i64) -> Value {
     json!({"token": sealed, "expires": expires, "duration": (expires - now).max(0) * 1000})
 }
 
-/// The session a request carries, opened.
+/// The session a request carries, opened (a demo session only while the server serves the demo).
 pub fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let token = policy::session_token(header("authorization").as_deref(), header("cookie").as_deref(), &ctx.origin)
         .ok_or_else(ApiError::no_session)?;
     let session = ctx.config.key.open(&token, ctx.now).map_err(ApiError::from_seal)?;
+    if session.kind == Kind::Demo && !ctx.config.demo {
+        return Err(demo_off());
+    }
     Ok((session, token))
+}
+
+fn demo_off() -> ApiError {
+    ApiError::new(404, "demo_off", "This Tidewatch server does not serve the demo.")
 }
 
 /// Rewrites `regionalMap` (and the top-level `lslApi`) so every region points at this server; drops the push

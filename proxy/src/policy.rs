@@ -129,6 +129,22 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
     }
 }
 
+/// The network a client address stands for, for per-client limits: an IPv4 address itself, an IPv6 address's
+/// /64 (one subscriber's prefix: rotating addresses inside it is free, so a limit per address would be none).
+pub fn client_network(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Err(_) => "unknown".to_owned(),
+    }
+}
+
 /// Whether `text` is a share id as the worker issues them: 16 lower-case hex digits.
 pub fn is_share_id(text: &str) -> bool {
     text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -402,6 +418,17 @@ mod tests {
         assert_eq!(session_token(Some("Bearer "), None, local), None);
         assert_eq!(session_token(None, Some("tw_session="), local), None);
         assert_eq!(session_token(None, None, local), None);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_limited_by_its_slash_64() {
+        let a = client_network("2001:db8:1:2:aaaa::1");
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(client_network("2001:0db8:0001:0002:ffff:ffff:ffff:ffff"), a, "any address of the /64");
+        assert_ne!(client_network("2001:db8:1:3::1"), a);
+        assert_eq!(client_network("203.0.113.7"), "203.0.113.7");
+        assert_eq!(client_network("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(client_network("junk"), "unknown");
     }
 
     #[test]

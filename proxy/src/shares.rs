@@ -33,6 +33,8 @@ pub const KEEP_ENDED_SECS: i64 = 30 * 86_400;
 pub const FAILURES_PER_WINDOW: u32 = 10;
 /// The failure window, seconds.
 pub const WINDOW_SECS: i64 = 60;
+/// Clients (networks) whose misses are counted at most: past it, the oldest window is forgotten first.
+pub const MAX_TRACKED_CLIENTS: usize = 4096;
 /// `last_used` is written at most this often per share, seconds (each write is a storage write).
 pub const LAST_USED_EVERY_SECS: i64 = 60;
 
@@ -243,6 +245,13 @@ impl Book {
         }
         let Some(share) = found.and_then(|i| self.shares.get_mut(i)) else {
             self.failures.retain(|(start, _)| now - *start < WINDOW_SECS);
+            while self.failures.len() >= MAX_TRACKED_CLIENTS && !self.failures.contains_key(ip) {
+                let oldest = self.failures.iter().min_by_key(|(_, (start, _))| *start).map(|(key, _)| key.clone());
+                match oldest {
+                    Some(key) => self.failures.remove(&key),
+                    None => break,
+                };
+            }
             let (start, failures) = self.failures.or_default(ip.to_owned());
             // A new window (the old one was just dropped if it ended) starts at this failure.
             if *failures == 0 {
@@ -722,6 +731,15 @@ mod tests {
         assert!(!book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 30).unwrap().1);
         assert!(book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 65).unwrap().1);
         assert_eq!(book.open(&Key::NightscoutSha1("sha1-bbbb".into()), "ip", NOW).unwrap().0.id, "b1");
+    }
+
+    #[test]
+    fn the_table_of_misses_stays_bounded() {
+        let mut book = book();
+        for n in 0..MAX_TRACKED_CLIENTS + 50 {
+            assert!(book.open(&Key::Sha256("nope".into()), &format!("10.0.{}.{}", n / 256, n % 256), NOW).is_err());
+        }
+        assert_eq!(book.failures.len(), MAX_TRACKED_CLIENTS);
     }
 
     #[test]

@@ -305,7 +305,8 @@ pub fn share_secret(req: &Request) -> Option<String> {
 
 /// The live share for `key`, or the one answer for unknown, revoked and expired secrets.
 pub async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
-    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_else(|| "unknown".to_owned());
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
+    let ip = policy::client_network(&ip);
     let share = match ask(ctx, &ShareRequest::Open { key, ip }).await? {
         ShareAnswer::Opened(share) => share,
         _ => return Err(ApiError::internal()),

@@ -1078,3 +1078,43 @@ async fn the_benchmarks_bare_workerd_runner_serves_the_worker_and_its_objects() 
     assert_eq!(bare.fake.count(&email, CallKind::Connections), 1, "the second read came from the hub's cache");
     tokio::task::spawn_blocking(move || drop(bare)).await.unwrap();
 }
+
+/// A private server (`ALLOWED_ACCOUNTS`, `DEMO=off`) relays only its family's sign-ins to LibreLinkUp, and serves
+/// no demo: neither a new demo session nor one sealed before the demo was turned off.
+#[tokio::test]
+async fn a_private_server_relays_only_its_familys_sign_ins_and_serves_no_demo() {
+    let family = email("private-family");
+    let private =
+        Stack::start_worker_only(&[("ALLOWED_ACCOUNTS", &format!("someone@else.test, {family}")), ("DEMO", "off")])
+            .expect("a private stack");
+    let stranger = email("private-stranger");
+    for address in [&family, &stranger] {
+        private.fake.add_account(Account::new(address, "right-password"));
+    }
+    let http = client();
+    let login = |address: &str| {
+        let body = json!({"email": address, "password": "right-password"});
+        http.post(private.url("/llu/auth/login")).json(&body).send()
+    };
+    let refused = login(&stranger).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "account_not_allowed", "{body}");
+    assert!(private.fake.calls(&stranger).is_empty(), "nothing reached LibreLinkUp for a stranger");
+    assert_eq!(login(&family).await.unwrap().status(), StatusCode::OK, "the family signs in");
+    let demo = http.post(private.url("/api/demo")).send().await.unwrap();
+    assert_eq!(demo.status(), StatusCode::NOT_FOUND);
+    assert_eq!(login("demo@tidewatch.invalid").await.unwrap().status(), StatusCode::NOT_FOUND);
+    // A demo session from before the demo was turned off reads nothing any more.
+    let key = SessionKey::from_secret(TEST_SESSION_KEY).unwrap();
+    let session = Session {
+        llu_token: "demo".into(),
+        region: Region::Global,
+        account_id: "demo".into(),
+        expires: i64::MAX / 2,
+        kind: Kind::Demo,
+    };
+    let sealed = key.seal(&session, [9; 12]);
+    let read = http.get(private.url("/llu/connections")).bearer_auth(&sealed).send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::NOT_FOUND);
+}
