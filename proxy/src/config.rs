@@ -30,6 +30,8 @@ pub struct Config {
     pub allowed_accounts: Vec<String>,
     /// `DEMO` (`off` turns it off): whether the demo patient is served.
     pub demo: bool,
+    /// `LOGINS_PER_CLIENT`: sign-ins one client network may make in `hub::CLIENT_WINDOW_SECS`.
+    pub logins_per_client: u32,
 }
 
 impl Config {
@@ -62,6 +64,10 @@ impl core::fmt::Debug for PushConfig {
             .finish()
     }
 }
+
+/// Sign-ins one client network may make in ten minutes when `LOGINS_PER_CLIENT` is unset: a family signs in a
+/// few times a day; trying passwords at scale needs thousands.
+pub const DEFAULT_LOGINS_PER_CLIENT: u32 = 20;
 
 /// The subject sent when `VAPID_SUBJECT` is unset.
 pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:tidewatch@example.invalid";
@@ -112,7 +118,13 @@ impl Config {
             .collect();
         let demo = !non_empty(var("DEMO"))
             .is_some_and(|v| ["off", "false", "0", "no"].contains(&v.to_ascii_lowercase().as_str()));
-        Ok(Config { upstream, version, product, allowed_origins, key, push, allowed_accounts, demo })
+        let logins_per_client = match non_empty(var("LOGINS_PER_CLIENT")) {
+            Some(text) => text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ApiError::not_configured("LOGINS_PER_CLIENT must be a whole number of sign-ins, such as 20.")
+            })?,
+            None => DEFAULT_LOGINS_PER_CLIENT,
+        };
+        Ok(Config { upstream, version, product, allowed_origins, key, push, allowed_accounts, demo, logins_per_client })
     }
 }
 
@@ -230,6 +242,9 @@ mod tests {
         assert!(private.allows_account("mum@example.org") && private.allows_account(" DAD@example.org"));
         assert!(!private.allows_account("stranger@example.org"));
         assert!(read(&[("SESSION_KEY", KEY), ("DEMO", "on")]).unwrap().demo);
+        assert_eq!(open.logins_per_client, DEFAULT_LOGINS_PER_CLIENT);
+        assert_eq!(read(&[("SESSION_KEY", KEY), ("LOGINS_PER_CLIENT", "3")]).unwrap().logins_per_client, 3);
+        assert!(read(&[("SESSION_KEY", KEY), ("LOGINS_PER_CLIENT", "0")]).is_err());
     }
 
     #[test]

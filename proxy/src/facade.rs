@@ -70,6 +70,14 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             "This Tidewatch server is private: ask whoever runs it to add your LibreLinkUp e-mail.",
         ));
     }
+    // At most so many sign-ins from one client network, whatever e-mails it tries.
+    let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
+    let client = hub::client_object(&policy::client_network(&ip));
+    match ask_hub(&ctx.env, &client, &HubRequest::Admit { limit: ctx.config.logins_per_client }).await? {
+        HubAnswer::Admitted => {}
+        HubAnswer::Error(error) => return Err(error),
+        _ => return Err(ApiError::internal()),
+    }
     let request = HubRequest::Login { email: email.clone(), password };
     signed_in(ctx, ask_hub(&ctx.env, &hub::login_object(&email), &request).await?).await
 }
@@ -230,7 +238,7 @@ async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
             Ok(with_session(ctx, body, &session))
         }
         HubAnswer::Error(error) => Err(error),
-        HubAnswer::Data { .. } => Err(ApiError::internal()),
+        HubAnswer::Data { .. } | HubAnswer::Admitted => Err(ApiError::internal()),
     }
 }
 

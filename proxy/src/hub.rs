@@ -8,6 +8,13 @@
 //! - One object per e-mail (`login:<sha256(e-mail)>`): logins are serialised; after a wrong password further
 //!   attempts are refused for [`LOGIN_PAUSE_SECS`] without calling LLU; a lockout or `Retry-After` is honoured.
 //!
+//! - One object per client network (`net:<sha256(IPv4 address or IPv6 /64)>`): at most
+//!   `LOGINS_PER_CLIENT` sign-ins in [`CLIENT_WINDOW_SECS`] pass to the e-mail's object, so nobody can use the
+//!   server to try passwords at scale (whatever e-mail they try).
+//!
+//! An object whose waits are over deletes what it stored (a Durable Object alarm at the wait's end), so an e-mail
+//! or a client that came once leaves nothing behind.
+//!
 //! A Durable Object rather than the Cache API or KV: it is strongly consistent and single-threaded, so "one call
 //! per minute" and "refuse for 60 s" hold across every isolate and location (the Cache API is per location and
 //! does nothing on `workers.dev`; KV is eventually consistent and allows 1,000 writes a day on the free plan).
@@ -36,6 +43,8 @@ use crate::wire::{self, Wire};
 pub const CACHE_SECS: u32 = 60;
 /// How long logins for an e-mail are refused after a wrong password.
 pub const LOGIN_PAUSE_SECS: u32 = 60;
+/// The window in which a client network's sign-ins are counted.
+pub const CLIENT_WINDOW_SECS: u32 = 600;
 
 /// Which data an account asks for.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -76,6 +85,12 @@ pub enum HubRequest {
         /// The password; never stored.
         password: String,
     },
+    /// May one more sign-in come from this client (to its `net:` object)? At most `limit` per
+    /// [`CLIENT_WINDOW_SECS`].
+    Admit {
+        /// Sign-ins allowed per window.
+        limit: u32,
+    },
     /// Read data (to the `acct:` object of this account).
     Read {
         /// What.
@@ -97,6 +112,7 @@ impl core::fmt::Debug for HubRequest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             HubRequest::Login { .. } => f.write_str("HubRequest::Login { .. }"),
+            HubRequest::Admit { limit } => f.debug_struct("HubRequest::Admit").field("limit", limit).finish(),
             HubRequest::Read { data, region, .. } => {
                 f.debug_struct("HubRequest::Read").field("data", data).field("region", region).finish_non_exhaustive()
             }
@@ -116,6 +132,8 @@ pub enum HubAnswer {
     },
     /// LLU accepted the login: signed in, or a step first.
     SignIn(SignIn),
+    /// One more sign-in may come from this client.
+    Admitted,
     /// It failed.
     Error(ApiError),
 }
@@ -148,6 +166,7 @@ impl Wire for HubRequest {
                 "login",
                 Some(wire::object(vec![("email", email.clone().into()), ("password", password.clone().into())])),
             ),
+            HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
             HubRequest::Read { data, token, region, account_id, at_ms } => wire::variant(
                 "read",
                 Some(wire::object(vec![
@@ -168,6 +187,7 @@ impl Wire for HubRequest {
                 email: wire::get(content, "email")?,
                 password: wire::get(content, "password")?,
             }),
+            "admit" => Some(HubRequest::Admit { limit: wire::get(content, "limit")? }),
             "read" => Some(HubRequest::Read {
                 data: wire::get(content, "data")?,
                 token: wire::get(content, "token")?,
@@ -188,6 +208,7 @@ impl Wire for HubAnswer {
                 Some(wire::object(vec![("body", body.clone()), ("age_secs", (*age_secs).into())])),
             ),
             HubAnswer::SignIn(sign_in) => wire::variant("signin", Some(sign_in.to_wire())),
+            HubAnswer::Admitted => wire::variant("admitted", None),
             HubAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
         }
     }
@@ -199,6 +220,7 @@ impl Wire for HubAnswer {
                 Some(HubAnswer::Data { body: content.get("body")?.clone(), age_secs: wire::get(content, "age_secs")? })
             }
             "signin" => SignIn::from_wire(content).map(HubAnswer::SignIn),
+            "admitted" => Some(HubAnswer::Admitted),
             "error" => ApiError::from_wire(content).map(HubAnswer::Error),
             _ => None,
         }
@@ -218,6 +240,11 @@ impl From<ApiResult<LoginEnd>> for HubAnswer {
 /// The object name for an account.
 pub fn account_object(account_id: &str) -> String {
     format!("acct:{account_id}")
+}
+
+/// The object name for a client network (`policy::client_network`); the address itself is not kept.
+pub fn client_object(network: &str) -> String {
+    format!("net:{}", sha256_hex(network))
 }
 
 /// The object name for an e-mail (ASCII case and surrounding space do not matter; the e-mail itself is not kept).
@@ -246,6 +273,8 @@ const READ_TRIES: usize = 3;
 
 /// Where the hold is stored.
 const HOLD_KEY: &str = "hold";
+/// Where a client network's count is stored: `[window start ms, sign-ins]`.
+const COUNT_KEY: &str = "count";
 
 /// A wait imposed by LLU (or by the login pause): until when, and what to answer meanwhile.
 #[derive(Clone)]
@@ -323,12 +352,34 @@ impl DurableObject for Hub {
         };
         Response::ok(wire::encode(&answer))
     }
+
+    /// The clean-up: once no wait is in force and no client window is open, the object's storage is deleted (an
+    /// e-mail or a client that came once leaves nothing behind); otherwise it wakes again when they end.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let now = now_ms();
+        let hold_ends = self.load_hold().await.map(|hold| hold.until_ms).filter(|until| *until > now);
+        let storage = self.state.storage();
+        let count_ends = self
+            .load_count()
+            .await
+            .map(|(start, _)| start + f64::from(CLIENT_WINDOW_SECS) * 1000.0)
+            .filter(|end| *end > now);
+        match hold_ends.into_iter().chain(count_ends).reduce(f64::max) {
+            Some(later) => storage.set_alarm(later as i64).await?,
+            None => {
+                storage.delete_all().await?;
+                *self.hold.borrow_mut() = None;
+            }
+        }
+        Response::empty()
+    }
 }
 
 impl Hub {
     async fn answer(&self, config: Config, request: HubRequest) -> HubAnswer {
         match request {
             HubRequest::Login { email, password } => self.login(config, &email, &password).await,
+            HubRequest::Admit { limit } => self.admit(limit).await,
             HubRequest::Read { data, token, region, account_id, at_ms } => {
                 self.read(config, data, token, region, account_id, at_ms.unwrap_or(0.0)).await
             }
@@ -441,6 +492,45 @@ impl Hub {
         answer
     }
 
+    /// One more sign-in from this client network, unless `limit` already came in this window: then the rest of
+    /// the window is a hold (`too_many_logins`).
+    async fn admit(&self, limit: u32) -> HubAnswer {
+        let now = now_ms();
+        if let Some(error) = self.held(now).await {
+            return HubAnswer::Error(error);
+        }
+        let storage = self.state.storage();
+        let stored = self.load_count().await;
+        let window_ms = f64::from(CLIENT_WINDOW_SECS) * 1000.0;
+        let (start, count) = stored.filter(|(start, _)| now - start < window_ms).unwrap_or((now, 0));
+        if count >= limit {
+            let left = (((start + window_ms) - now) / 1000.0).ceil().max(1.0) as u32;
+            let error = ApiError::new(
+                429,
+                "too_many_logins",
+                "Too many sign-ins from this network. Wait a few minutes, then try again.",
+            );
+            self.set_hold(Some(Hold::new(now, left, error.clone()))).await;
+            return HubAnswer::Error(error.retry_after(left));
+        }
+        let pair = wire::encode(&vec![start, f64::from(count + 1)]);
+        if storage.put_raw(COUNT_KEY, JsValue::from(pair)).await.is_err() {
+            worker::console_error!("hub: a client's sign-in count could not be stored");
+        }
+        self.clean_up_at(start + window_ms).await;
+        HubAnswer::Admitted
+    }
+
+    /// Wakes the object at `at_ms` (or later, if a later wake is set) to delete what it stored once its waits are
+    /// over ([`Hub::alarm`]).
+    async fn clean_up_at(&self, at_ms: f64) {
+        let storage = self.state.storage();
+        let set = storage.get_alarm().await.ok().flatten().is_some_and(|at| at as f64 >= at_ms);
+        if !set && storage.set_alarm(at_ms as i64).await.is_err() {
+            worker::console_error!("hub: the clean-up could not be scheduled");
+        }
+    }
+
     /// The wait in force, if any, with the time left (read from storage once per object lifetime).
     async fn held(&self, now: f64) -> Option<ApiError> {
         if !self.hold_loaded.get() {
@@ -452,6 +542,14 @@ impl Hub {
             self.hold_loaded.set(true);
         }
         self.hold.borrow().as_ref().and_then(|hold| hold.active(now))
+    }
+
+    /// A client network's stored count: its window's start (ms) and the sign-ins in it.
+    async fn load_count(&self) -> Option<(f64, u32)> {
+        let pending = self.state.storage().as_raw().get(COUNT_KEY).ok()?;
+        let value = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
+        let pair: Vec<f64> = wire::decode(&value.as_string()?)?;
+        Some((*pair.first()?, *pair.get(1)? as u32))
     }
 
     /// The stored hold; `None` when there is none or it cannot be read (then only the memory's is known).
@@ -466,6 +564,9 @@ impl Hub {
         let had = self.hold.replace(hold.clone()).is_some() || !self.hold_loaded.get();
         self.hold_loaded.set(true);
         let storage = self.state.storage();
+        if let Some(hold) = &hold {
+            self.clean_up_at(hold.until_ms).await;
+        }
         let stored = match hold {
             Some(hold) => storage.put_raw(HOLD_KEY, JsValue::from(wire::encode(&hold))).await,
             None if had => storage.delete(HOLD_KEY).await.map(|_| ()),
@@ -566,6 +667,11 @@ mod tests {
         for data in [Data::Connections, Data::Logbook("q".into())] {
             assert_eq!(Data::from_wire(&data.to_wire()), Some(data));
         }
+        let admit = wire::encode(&HubRequest::Admit { limit: 20 });
+        assert!(matches!(wire::decode(&admit), Some(HubRequest::Admit { limit: 20 })), "{admit}");
+        assert!(matches!(wire::decode(&wire::encode(&HubAnswer::Admitted)), Some(HubAnswer::Admitted)));
+        assert_ne!(client_object("203.0.113.7"), client_object("203.0.113.8"));
+        assert!(!client_object("203.0.113.7").contains("203"), "the address itself is not kept");
         let answer = HubAnswer::Error(ApiError::login_paused(5));
         assert!(matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Error(e)) if e.code == "login_paused"));
         let answer = HubAnswer::Data { body: serde_json::json!({"status": 0, "data": [1]}), age_secs: 7 };

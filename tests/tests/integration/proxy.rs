@@ -1118,3 +1118,26 @@ async fn a_private_server_relays_only_its_familys_sign_ins_and_serves_no_demo() 
     let read = http.get(private.url("/llu/connections")).bearer_auth(&sealed).send().await.unwrap();
     assert_eq!(read.status(), StatusCode::NOT_FOUND);
 }
+
+/// One client network makes at most `LOGINS_PER_CLIENT` sign-ins in ten minutes, whatever e-mails it tries: the
+/// next is refused with the time to wait, before anything reaches LibreLinkUp.
+#[tokio::test]
+async fn one_client_cannot_try_passwords_at_scale() {
+    let limited = Stack::start_worker_only(&[("LOGINS_PER_CLIENT", "3")]).expect("a limited stack");
+    let http = client();
+    let attempt = |address: String| {
+        let body = json!({"email": address, "password": "a-guess"});
+        http.post(limited.url("/llu/auth/login")).json(&body).send()
+    };
+    let tried: Vec<String> = (0..4).map(|n| email(&format!("scale-{n}"))).collect();
+    for address in &tried[..3] {
+        assert_eq!(attempt(address.clone()).await.unwrap().status(), StatusCode::UNAUTHORIZED, "{address}");
+    }
+    let refused = attempt(tried[3].clone()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u32 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=600).contains(&wait), "{wait}");
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_logins", "{body}");
+    assert!(limited.fake.calls(&tried[3]).is_empty(), "the fourth never reached LibreLinkUp");
+}
