@@ -53,6 +53,12 @@ pub const OUTAGE_NOTICE_SECS: i64 = 30 * MINUTE;
 pub const KEEP_CURRENT_SECS: i64 = 3 * HOUR;
 /// The longest back-off between two tries of one message.
 pub const MAX_BACKOFF_SECS: i64 = 10 * MINUTE;
+/// A gap between two ticks longer than this is an interruption the phones are told about (the cron runs every
+/// minute; `meta`, and with it the last tick, is written at least every [`HEARTBEAT_SECS`], so a restart alone
+/// never looks like one).
+pub const INTERRUPTION_SECS: i64 = 15 * MINUTE;
+/// `meta` is written at least this often, even when nothing but the tick's time changed.
+pub const HEARTBEAT_SECS: i64 = 10 * MINUTE;
 /// A group's readings are stored at most this often (LibreLinkUp's graph brings 12 hours back at the next read).
 pub const SERIES_WRITE_SECS: i64 = 15 * MINUTE;
 /// The plaintext is padded to a multiple of this, so a push's length does not tell which alarm it carries.
@@ -772,7 +778,8 @@ impl WatchBook {
     /// (`written`, as the last [`Changes::written`]): only values that changed, so a minute in which nothing
     /// happens writes nothing and the free plan's daily writes go to what matters.
     ///
-    /// - The clocks alone are not worth a row (see [`fingerprint`]): they are written with the next real change. A restart that forgets them at worst runs a duplicate delivery of a minute
+    /// - The clocks alone are not worth a row (see [`fingerprint`]): they are written with the next real change,
+    ///   and `meta` (the last tick) at least every [`HEARTBEAT_SECS`], so an interruption can be told from a restart. A restart that forgets them at worst runs a duplicate delivery of a minute
     ///   again, which `shared::alarm::step` makes harmless.
     /// - A group's readings are written at most every [`SERIES_WRITE_SECS`]: LibreLinkUp's graph gives the last
     ///   12 hours back at the next read, so a restart loses at most the minute values of that span.
@@ -782,6 +789,7 @@ impl WatchBook {
             let (fingerprint, clocks) = fingerprint(&key, &mut value);
             let before = written.get(&key);
             let write = match before {
+                Some(before) if key == "meta" && now - before.at >= HEARTBEAT_SECS => true,
                 Some(before) if before.fingerprint == fingerprint => false,
                 Some(before) => !key.starts_with("series:") || now - before.at >= SERIES_WRITE_SECS,
                 None => true,
@@ -842,9 +850,26 @@ impl WatchBook {
     }
 
     /// Starts the tick scheduled at `now`; `false` when a tick at or after it already ran (a double delivery).
+    ///
+    /// When the last tick is more than [`INTERRUPTION_SECS`] old (the cron did not run, or the server could not
+    /// take it: the free plan's daily allowance spent, an outage), every phone is told that background alarms
+    /// were interrupted, from when to when: nobody is left believing they were watched.
     pub fn begin_tick(&mut self, now: i64) -> bool {
         if self.last_tick.is_some_and(|last| now <= last) {
             return false;
+        }
+        if let Some(last) = self.last_tick.filter(|last| now - last > INTERRUPTION_SECS) {
+            let messages: Vec<Message> = self
+                .subs
+                .values()
+                .map(|sub| {
+                    let name = self.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
+                    interrupted_message(sub, &name, last, now)
+                })
+                .collect();
+            for message in messages {
+                self.queue(message);
+            }
         }
         self.last_tick = Some(now);
         true
@@ -1102,6 +1127,42 @@ fn notice_message(sub: &Subscription, group: &Group, notice: Notice, now: i64) -
         ttl: HOUR,
         created: now,
         next_try: now,
+        tries: 0,
+    }
+}
+
+/// "Background alarms were interrupted", from `from` to `to` on the phone's clock.
+fn interrupted_message(sub: &Subscription, name: &str, from: i64, to: i64) -> Message {
+    let who = if name.is_empty() { "your person" } else { name };
+    let clock = |at: i64| {
+        let local = (at + i64::from(sub.config.utc_offset_min) * MINUTE).rem_euclid(24 * HOUR);
+        format!("{:02}:{:02}", local / HOUR, local % HOUR / MINUTE)
+    };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "Interrupted".into(),
+        title: "Background alarms were interrupted".to_owned(),
+        body: format!(
+            "Tidewatch's server did not check {who} from {} to {}: no alarm could come then. It checks again now.",
+            clock(from),
+            clock(to)
+        ),
+        tag: "tw-interrupted".into(),
+        urgent: false,
+        silent: false,
+        snooze_min: 0,
+        at: to,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Interrupted".into(),
+        payload,
+        urgency: Urgency::High,
+        ttl: 6 * HOUR,
+        created: to,
+        next_try: to,
         tries: 0,
     }
 }
@@ -1482,7 +1543,9 @@ mod tests {
         assert!(unreadable.is_empty());
         assert_eq!(restored.groups.get("g").map(|g| g.sensor_ends), Some(Some(ends)), "stored with the book");
         let due = tick(&mut book, "g", with_sensor(ends - 2 * HOUR, None), ends - 2 * HOUR);
-        assert_eq!(due.iter().map(|m| m.topic.as_str()).collect::<Vec<_>>(), ["SensorEndsSoon"]);
+        let mut topics: Vec<&str> = due.iter().map(|m| m.topic.as_str()).collect();
+        topics.sort_unstable();
+        assert_eq!(topics, ["Interrupted", "SensorEndsSoon"], "18 hours without a tick is an interruption too");
     }
 
     /// A steady patient at `level` for the last hour before `now`, one reading a minute.
@@ -1789,7 +1852,7 @@ mod tests {
         assert_eq!(first.puts.len(), 4, "meta, two phones and the group's readings");
         let mut written = first.written;
         let mut now = T;
-        for minute in 1..=10 {
+        for minute in 1..=9 {
             now = T + minute * MINUTE;
             tick(&mut book, "g", data(120, T), now);
             let changes = book.changes(&written, now);
@@ -1798,17 +1861,23 @@ mod tests {
             }
             written = changes.written;
         }
-        // New readings every minute: the readings are stored at most every 15 minutes, the rest only on change.
-        let mut series_writes = 0;
-        for minute in 11..=40 {
+        // New readings every minute: the readings are stored at most every 15 minutes, `meta` (the last tick) every
+        // 10 as a heartbeat, nothing else.
+        let (mut series_writes, mut meta_writes) = (0, 0);
+        for minute in 10..=40 {
             now = T + minute * MINUTE;
             tick(&mut book, "g", data(120, now), now);
             let changes = book.changes(&written, now);
-            assert!(changes.puts.iter().all(|(key, _)| key == "series:g"), "{:?}", changes.puts);
-            series_writes += changes.puts.len();
+            for (key, _) in &changes.puts {
+                match key.as_str() {
+                    "series:g" => series_writes += 1,
+                    "meta" => meta_writes += 1,
+                    other => panic!("{other} written with nothing changed"),
+                }
+            }
             written = changes.written;
         }
-        assert_eq!(series_writes, 2, "30 minutes of new readings, 2 writes");
+        assert_eq!((series_writes, meta_writes), (2, 3), "31 minutes of new readings: 2 + 3 writes");
         book.act("id0", AlarmKind::Low, Action::Snooze(30), now).unwrap();
         let changes = book.changes(&written, now);
         assert_eq!(changes.puts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["sub:id0"]);
@@ -1866,5 +1935,39 @@ mod tests {
         let sub: Subscription = wire::decode(&wire::encode(&book.subs["id0"])).unwrap();
         assert_eq!((sub.device.as_str(), sub.delivered), ("Chrome on Android", Some(T + 5)));
         assert_eq!(book.phones(&Holder::Account("x".into())).len(), 0);
+    }
+
+    #[test]
+    fn after_an_interruption_every_phone_is_told_from_when_to_when() {
+        let mut book = book_with(&[("e1", "g"), ("e2", "other")]);
+        book.subs.get_mut("id0").unwrap().config.utc_offset_min = 60;
+        book.groups.get_mut("g").unwrap().name = "Lee".into();
+        assert!(book.begin_tick(T) && book.begin_tick(T + 14 * MINUTE) && book.outbox.is_empty(), "a short gap");
+        assert!(book.begin_tick(T + 54 * MINUTE));
+        let told = book.due(T + 54 * MINUTE);
+        assert_eq!(told.len(), 2, "every phone: {told:?}");
+        let lee = told.iter().find(|m| m.sub == "id0").unwrap();
+        assert_eq!(lee.payload.kind, "Interrupted");
+        let (from, to) =
+            (UtcTime::from_unix_secs(T + 14 * MINUTE + HOUR), UtcTime::from_unix_secs(T + 54 * MINUTE + HOUR));
+        let hm = |t: UtcTime| {
+            format!("{:02}:{:02}", t.unix_secs().rem_euclid(86_400) / 3600, t.unix_secs().rem_euclid(3600) / 60)
+        };
+        assert!(lee.payload.body.contains(&format!("Lee from {} to {}", hm(from), hm(to))), "{}", lee.payload.body);
+        // A restart between ticks reads the last tick back (written at least every 10 minutes): not an interruption.
+        book.outbox.clear();
+        let mut storage = std::collections::BTreeMap::new();
+        let mut written = Keyed::new();
+        for minute in 55..=70 {
+            let now = T + minute * MINUTE;
+            assert!(book.begin_tick(now));
+            let changes = book.changes(&written, now);
+            storage.extend(changes.puts);
+            written = changes.written;
+        }
+        let mut restarted = WatchBook::from_storage(storage).0;
+        assert!(restarted.last_tick.is_some_and(|last| T + 70 * MINUTE - last < HEARTBEAT_SECS), "a stale tick");
+        assert!(restarted.begin_tick(T + 71 * MINUTE));
+        assert!(restarted.outbox.is_empty(), "{:?}", restarted.outbox);
     }
 }

@@ -502,6 +502,24 @@ async fn an_owner_removes_a_lost_phone_and_it_stays_removed() {
     present("/api/push/unsubscribe", &grandma, json!({})).await;
 }
 
+/// The cron did not run for 40 minutes (the free plan's daily allowance spent, an outage): at the next tick every
+/// phone is told that background alarms were interrupted, and from when to when.
+#[tokio::test]
+async fn after_an_interruption_every_phone_is_told() {
+    let Owner { _clock, t, account, token, patient } = owner("interrupted", 120, 40 * MINUTE, 45 * MINUTE).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    cron(&account, t).await;
+    cron(&account, t + MINUTE).await;
+    assert!(kinds(&phone).is_empty(), "in range and watched: nothing");
+    cron(&account, t + 40 * MINUTE).await;
+    let got = received(&phone);
+    assert_eq!(got.iter().map(|o| o.payload["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["Interrupted"]);
+    let hm = |at: i64| format!("{:02}:{:02}", at.rem_euclid(86_400) / 3600, at.rem_euclid(3600) / 60);
+    let body = got[0].payload["body"].as_str().unwrap();
+    assert!(body.contains(&format!("from {} to {}", hm(t + MINUTE), hm(t + 40 * MINUTE))), "{body}");
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
+
 #[tokio::test]
 async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
     let Owner { _clock, t, account, token, patient } = owner("retry", 62, 6 * MINUTE, 10 * MINUTE).await;
