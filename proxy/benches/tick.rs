@@ -52,6 +52,7 @@ fn setup(phones: usize, level: u16) -> (WatchBook, Vec<(String, String)>) {
             shared_ack: None,
             presented_key: None,
             device: "Chrome on Android".into(),
+            client: "203.0.113.7".into(),
         };
         book.subscribe(new, format!("{n:016x}"), format!("{n:032x}"), T).expect("subscribe");
     }

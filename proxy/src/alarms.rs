@@ -37,6 +37,10 @@ use crate::wire::{self, Wire};
 /// The binding and the one object's name.
 const BINDING: &str = "WATCH";
 const OBJECT: &str = "watch";
+/// "I'm on it"/"Snooze" one phone may send per minute (a person taps a few; a loop that would rewrite storage does not).
+const ACTS_PER_PHONE: u32 = 10;
+/// Test pushes one phone may ask for per minute.
+const TESTS_PER_PHONE: u32 = 2;
 /// The longest a push service may take to answer before the message is retried next minute.
 const SEND_TIMEOUT_MS: u64 = 10_000;
 /// The most keys one Durable Object storage call takes (`put` of several entries, `delete` of several keys), as
@@ -418,6 +422,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         shared_ack,
         presented_key: body.key,
         device: crate::device::label(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()),
+        client: policy::client_network(&req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default()),
     };
     let request = WatchRequest::Subscribe { new, id: random_hex(8), key: random_hex(16) };
     match ask_watch(&ctx.env, &request).await? {
@@ -553,6 +558,8 @@ pub struct Watcher {
     stored: RefCell<Keyed<Written>>,
     /// The VAPID signing key, imported once per object lifetime.
     vapid: RefCell<Option<Rc<VapidKey>>>,
+    /// What one phone or client did this minute (acknowledgements, tests, subscriptions), in memory only.
+    limits: RefCell<crate::limit::Limits>,
     /// VAPID `Authorization` values per push service origin, with their expiry: one signature serves every push
     /// to that service for hours (RFC 8292 allows reuse; a token lives [`vapid::TOKEN_SECS`]).
     tokens: RefCell<Vec<(String, i64, String)>>,
@@ -567,6 +574,7 @@ impl DurableObject for Watcher {
             stored: RefCell::default(),
             vapid: RefCell::default(),
             tokens: RefCell::default(),
+            limits: RefCell::default(),
         }
     }
 
@@ -613,6 +621,7 @@ impl Watcher {
         let now = real_now.max(self.with(|b| b.last_tick.unwrap_or(0))?);
         let answer = match request {
             WatchRequest::Subscribe { new, id, key } => {
+                self.limit(&format!("subscribe:{}", new.client), real_now, config.subscribes_per_client, 10 * 60)?;
                 let answer = self.with_mut(|book| {
                     let sub = book.subscribe(new, id, key, now)?;
                     let (id, key, group) = (sub.id.clone(), sub.key.clone(), sub.group.clone());
@@ -653,10 +662,9 @@ impl Watcher {
             }
             WatchRequest::Act { id, key, kind, snooze_min } => {
                 let action = snooze_min.map_or(Action::Acknowledge, Action::Snooze);
-                let phones = self.with_mut(|book| {
-                    book.authorised(&id, &key)?;
-                    book.act(&id, kind, action, now)
-                })??;
+                self.with(|book| book.authorised(&id, &key).map(|_| ()))??;
+                self.limit(&format!("act:{id}"), real_now, ACTS_PER_PHONE, 60)?;
+                let phones = self.with_mut(|book| book.act(&id, kind, action, now))??;
                 self.commit().await?;
                 WatchAnswer::Done(phones)
             }
@@ -666,6 +674,7 @@ impl Watcher {
                     let name = book.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
                     Ok::<_, ApiError>(crate::watch::test_message(sub, &name, now))
                 })??;
+                self.limit(&format!("test:{id}"), real_now, TESTS_PER_PHONE, 60)?;
                 let (delivery, status) = self.send(&config.push, &message, now, real_now).await?;
                 self.with_mut(|book| {
                     if delivery == Delivery::Gone {
@@ -911,6 +920,14 @@ impl Watcher {
         Ok(())
     }
 
+    /// One more `key` in its window, or 429 with the time to wait (see [`crate::limit`]).
+    fn limit(&self, key: &str, now: i64, per_window: u32, window: i64) -> ApiResult<()> {
+        self.limits.borrow_mut().admit(key, now, per_window, window).map_err(|wait| {
+            ApiError::new(429, "push_rate_limited", "Too many requests from this phone. Wait a minute.")
+                .retry_after(wait)
+        })
+    }
+
     /// The object's clock: the real one, or the last tick's when that is later (the cron's scheduled minute).
     fn clock(&self, book: &WatchBook) -> i64 {
         real_now().max(book.last_tick.unwrap_or(0))
@@ -1056,6 +1073,7 @@ mod tests {
             shared_ack: None,
             presented_key: Some("SECRET-KEY".into()),
             device: "Chrome on Android".into(),
+            client: "203.0.113.7".into(),
         };
         let share = Share {
             id: "id".into(),

@@ -32,6 +32,9 @@ pub struct Config {
     pub demo: bool,
     /// `LOGINS_PER_CLIENT`: sign-ins one client network may make in `hub::CLIENT_WINDOW_SECS`.
     pub logins_per_client: u32,
+    /// `SUBSCRIBES_PER_CLIENT`: push subscriptions (or settings changes) one client network may send in ten
+    /// minutes.
+    pub subscribes_per_client: u32,
 }
 
 impl Config {
@@ -68,6 +71,10 @@ impl core::fmt::Debug for PushConfig {
 /// Sign-ins one client network may make in ten minutes when `LOGINS_PER_CLIENT` is unset: a family signs in a
 /// few times a day; trying passwords at scale needs thousands.
 pub const DEFAULT_LOGINS_PER_CLIENT: u32 = 20;
+
+/// Push subscriptions (or settings changes) one client network may send in ten minutes when
+/// `SUBSCRIBES_PER_CLIENT` is unset: a family's phones send a few.
+pub const DEFAULT_SUBSCRIBES_PER_CLIENT: u32 = 30;
 
 /// The subject sent when `VAPID_SUBJECT` is unset.
 pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:tidewatch@example.invalid";
@@ -118,13 +125,28 @@ impl Config {
             .collect();
         let demo = !non_empty(var("DEMO"))
             .is_some_and(|v| ["off", "false", "0", "no"].contains(&v.to_ascii_lowercase().as_str()));
-        let logins_per_client = match non_empty(var("LOGINS_PER_CLIENT")) {
-            Some(text) => text.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                ApiError::not_configured("LOGINS_PER_CLIENT must be a whole number of sign-ins, such as 20.")
-            })?,
-            None => DEFAULT_LOGINS_PER_CLIENT,
+        let count = |name: &str, default: u32| match non_empty(var(name)) {
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ApiError::not_configured(&format!("{name} must be a whole number above 0."))),
+            None => Ok(default),
         };
-        Ok(Config { upstream, version, product, allowed_origins, key, push, allowed_accounts, demo, logins_per_client })
+        let logins_per_client = count("LOGINS_PER_CLIENT", DEFAULT_LOGINS_PER_CLIENT)?;
+        let subscribes_per_client = count("SUBSCRIBES_PER_CLIENT", DEFAULT_SUBSCRIBES_PER_CLIENT)?;
+        Ok(Config {
+            upstream,
+            version,
+            product,
+            allowed_origins,
+            key,
+            push,
+            allowed_accounts,
+            demo,
+            logins_per_client,
+            subscribes_per_client,
+        })
     }
 }
 
@@ -245,6 +267,8 @@ mod tests {
         assert_eq!(open.logins_per_client, DEFAULT_LOGINS_PER_CLIENT);
         assert_eq!(read(&[("SESSION_KEY", KEY), ("LOGINS_PER_CLIENT", "3")]).unwrap().logins_per_client, 3);
         assert!(read(&[("SESSION_KEY", KEY), ("LOGINS_PER_CLIENT", "0")]).is_err());
+        assert_eq!(open.subscribes_per_client, DEFAULT_SUBSCRIBES_PER_CLIENT);
+        assert!(read(&[("SESSION_KEY", KEY), ("SUBSCRIBES_PER_CLIENT", "many")]).is_err());
     }
 
     #[test]

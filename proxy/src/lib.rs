@@ -30,6 +30,8 @@ pub mod hub;
 pub mod join;
 /// A small sorted-vector map (the watch book's).
 pub mod keyed;
+/// Per-minute counters (a phone's acknowledgements and tests, a client's subscriptions).
+pub mod limit;
 /// Routes, origins, CORS and security headers.
 pub mod policy;
 /// Results into responses, with every header.

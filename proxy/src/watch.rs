@@ -485,6 +485,8 @@ pub struct NewSubscription {
     pub presented_key: Option<String>,
     /// What the phone is ("Chrome on Android").
     pub device: String,
+    /// The client network it came from (`policy::client_network`), for the per-client limit.
+    pub client: String,
 }
 
 /// What acknowledging does.
@@ -1426,6 +1428,7 @@ impl Wire for NewSubscription {
             ("shared_ack", self.shared_ack.to_wire()),
             ("presented_key", self.presented_key.to_wire()),
             ("device", self.device.to_wire()),
+            ("client", self.client.to_wire()),
         ])
     }
 
@@ -1442,6 +1445,7 @@ impl Wire for NewSubscription {
             shared_ack: wire::get(value, "shared_ack")?,
             presented_key: wire::get(value, "presented_key")?,
             device: wire::get_or(value, "device", String::new())?,
+            client: wire::get_or(value, "client", String::new())?,
         })
     }
 }
@@ -1477,6 +1481,7 @@ mod tests {
             shared_ack: None,
             presented_key: None,
             device: String::new(),
+            client: String::new(),
         }
     }
 

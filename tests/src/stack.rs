@@ -139,6 +139,7 @@ impl Stack {
             ("PUSH_ORIGINS", push_origin.as_str()),
             // Every test signs in from 127.0.0.1: the per-client limit is tested on a stack of its own.
             ("LOGINS_PER_CLIENT", "100000"),
+            ("SUBSCRIBES_PER_CLIENT", "100000"),
         ];
         let vars = defaults.iter().filter(|(n, _)| !vars.iter().any(|(v, _)| v == n)).chain(vars);
         let (program, args): (PathBuf, Vec<String>) = match runner {

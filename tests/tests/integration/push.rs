@@ -525,6 +525,26 @@ async fn after_an_interruption_every_phone_is_told() {
     present("/api/push/unsubscribe", &phone, json!({})).await;
 }
 
+/// A loop of "I'm on it" or of test pushes from one phone (each would be a Durable Object request, and a push
+/// the server pays for) is refused past a few a minute, with the time to wait.
+#[tokio::test]
+async fn an_ack_or_test_loop_from_one_phone_is_refused() {
+    let Owner { _clock, token, patient, .. } = owner("loops", 120, 0, 10 * MINUTE).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    for _ in 0..2 {
+        assert_eq!(present("/api/push/test", &phone, json!({})).await.0, StatusCode::OK);
+    }
+    let (status, answer) = present("/api/push/test", &phone, json!({})).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("push_rate_limited")));
+    let ack = json!({"kind": "Low", "action": "ack"});
+    for _ in 0..10 {
+        assert_eq!(present("/api/push/ack", &phone, ack.clone()).await.0, StatusCode::OK);
+    }
+    assert_eq!(present("/api/push/ack", &phone, ack).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(received(&phone).len(), 2, "the refused test sent nothing");
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+}
+
 #[tokio::test]
 async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
     let Owner { _clock, t, account, token, patient } = owner("retry", 62, 6 * MINUTE, 10 * MINUTE).await;
