@@ -118,6 +118,23 @@ impl ApiError {
             .retry_after(60)
     }
 
+    /// What a caller may be told of this error, and what only the operator's log should hold: a configuration
+    /// error's detail (which var is missing or weak, what WebCrypto said of the VAPID keys) is for the log; the
+    /// caller learns only that the server is not configured.
+    pub fn for_caller(self) -> (ApiError, Option<String>) {
+        if self.code == "not_configured" {
+            let detail = self.message.clone();
+            let public = ApiError {
+                message: "This Tidewatch server is not set up correctly; whoever runs it can see why in its log."
+                    .into(),
+                ..self
+            };
+            (public, Some(detail))
+        } else {
+            (self, None)
+        }
+    }
+
     /// 500 for a failure inside the worker.
     pub fn internal() -> ApiError {
         ApiError::new(500, "internal", "Something went wrong inside Tidewatch's server.")
@@ -288,5 +305,16 @@ mod tests {
         let body = ApiError::login_paused(42).body();
         assert_eq!(body["error"]["retryAfterSecs"], 42);
         assert_eq!(body["status"], 429);
+    }
+
+    #[test]
+    fn a_configuration_error_tells_the_caller_nothing_of_the_configuration() {
+        let error = ApiError::not_configured("SESSION_KEY is not random (make one with `openssl rand -hex 32`)");
+        let (public, detail) = error.for_caller();
+        assert_eq!((public.http, public.code.as_str()), (500, "not_configured"));
+        assert!(!public.message.contains("SESSION_KEY") && !public.body().to_string().contains("SESSION_KEY"));
+        assert!(detail.is_some_and(|d| d.contains("SESSION_KEY is not random")), "the operator's log has it");
+        let other = ApiError::bad_request("Send JSON.");
+        assert_eq!(other.clone().for_caller(), (other, None), "any other error is told as it is");
     }
 }

@@ -42,6 +42,10 @@ pub fn finish(result: ApiResult<Reply>, cors: &[(&'static str, String)]) -> work
     let reply = match result {
         Ok(reply) => reply,
         Err(error) => {
+            let (error, detail) = error.for_caller();
+            if let Some(detail) = detail {
+                worker::console_error!("not configured: {detail}");
+            }
             let mut reply = Reply { status: error.http, body: Some(error.body()), headers: Vec::new() };
             if let Some(secs) = error.retry_after_secs {
                 reply.headers.push(("retry-after", secs.to_string()));

@@ -137,6 +137,10 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
 pub async fn view(ctx: &Ctx, req: &Request, logbook: bool) -> ApiResult<Reply> {
     let secret = share_secret(req).ok_or_else(no_share)?;
     let share = open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
+    // The logbook is the patient's alarm history: only for a link that shares alarms.
+    if logbook && !share.alarms {
+        return Err(ApiError::new(403, "logbook_not_shared", "Whoever shared this link did not share alarms."));
+    }
     let data = if logbook { Data::Logbook(share.patient_id.clone()) } else { Data::Graph(share.patient_id.clone()) };
     let (mut body, age_secs) = read(ctx, &share, data).await?;
     let glance = if logbook {

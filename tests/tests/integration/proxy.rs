@@ -1141,3 +1141,29 @@ async fn one_client_cannot_try_passwords_at_scale() {
     assert_eq!(body["error"]["code"], "too_many_logins", "{body}");
     assert!(limited.fake.calls(&tried[3]).is_empty(), "the fourth never reached LibreLinkUp");
 }
+
+/// A link that does not share alarms does not give the patient's alarm history (the logbook) either.
+#[tokio::test]
+async fn a_link_without_alarms_gives_no_logbook() {
+    let email = account("no-alarms", Region::Eu, |_| {});
+    let token = signed_in(&email).await;
+    let patient = first_patient(&get("/llu/connections", &token).await);
+    let body = json!({"patientId": patient, "label": "Neighbour", "alarms": false}).to_string();
+    let created = send(Method::POST, "/api/shares", &[("authorization", &format!("Bearer {token}"))], Some(body)).await;
+    let secret = created.body["secret"].as_str().unwrap();
+    assert_eq!(share_get("/api/share/graph", secret).await.status, StatusCode::OK, "the graph is shared");
+    let logbook = share_get("/api/share/logbook", secret).await;
+    assert_eq!((logbook.status, logbook.code()), (StatusCode::FORBIDDEN, "logbook_not_shared"), "{}", logbook.text);
+}
+
+/// A server whose configuration is wrong says so to its operator's log, never to a caller: the body does not name
+/// the secret that is missing or weak.
+#[tokio::test]
+async fn a_configuration_error_names_no_secret_to_callers() {
+    let zeros = "0".repeat(64);
+    let broken = Stack::start_worker_only(&[("SESSION_KEY", &zeros)]).expect("a stack with a weak key");
+    let answer = client().get(broken.url("/llu/connections")).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let text = answer.text().await.unwrap();
+    assert!(text.contains("not_configured") && !text.contains("SESSION_KEY"), "{text}");
+}
