@@ -232,8 +232,7 @@ pub fn date(at: UtcTime, offset_min: i32) -> String {
 
 /// `at` as the follower's wall-clock time "14:05", `offset_min` being this device's UTC offset.
 pub fn clock(at: UtcTime, offset_min: i32) -> String {
-    let local = (at + i64::from(offset_min) * MINUTE).unix_secs().rem_euclid(DAY);
-    format!("{:02}:{:02}", local / HOUR, local % HOUR / MINUTE)
+    at.wall_clock(offset_min)
 }
 
 #[cfg(test)]

@@ -1136,10 +1136,7 @@ fn notice_message(sub: &Subscription, group: &Group, notice: Notice, now: i64) -
 /// "Background alarms were interrupted", from `from` to `to` on the phone's clock.
 fn interrupted_message(sub: &Subscription, name: &str, from: i64, to: i64) -> Message {
     let who = if name.is_empty() { "your person" } else { name };
-    let clock = |at: i64| {
-        let local = (at + i64::from(sub.config.utc_offset_min) * MINUTE).rem_euclid(24 * HOUR);
-        format!("{:02}:{:02}", local / HOUR, local % HOUR / MINUTE)
-    };
+    let clock = |at: i64| UtcTime::from_unix_secs(at).wall_clock(i32::from(sub.config.utc_offset_min));
     let payload = Payload {
         v: 1,
         sub: sub.id.clone(),

@@ -66,6 +66,12 @@ impl UtcTime {
         self.civil().to_llu()
     }
 
+    /// This instant on a wall clock `offset_min` minutes from UTC, "14:05" (the app's times, the worker's pushes).
+    pub fn wall_clock(self, offset_min: i32) -> String {
+        let local = self.0.saturating_add(i64::from(offset_min) * MINUTE).rem_euclid(DAY);
+        format!("{:02}:{:02}", local / HOUR, local % HOUR / MINUTE)
+    }
+
     /// This instant as ISO 8601 with milliseconds, `2022-12-30T16:47:40.000Z` (Nightscout's `dateString`).
     pub fn to_iso8601(self) -> String {
         let c = self.civil();
@@ -411,5 +417,13 @@ mod tests {
                 prop_assert_eq!(parse_factory(&t.to_llu()), Ok(t));
             }
         }
+    }
+
+    #[test]
+    fn a_wall_clock_reads_the_instant_at_an_offset() {
+        let t = UtcTime::from_unix_secs(3 * DAY + 10 * HOUR + 5 * MINUTE + 59);
+        assert_eq!(t.wall_clock(0), "10:05");
+        assert_eq!(t.wall_clock(90), "11:35");
+        assert_eq!(t.wall_clock(-11 * 60), "23:05", "the day before");
     }
 }

@@ -151,6 +151,13 @@ async fn subscribe_with(auth: &str, patient: &str, extra: Value, keys: Value) ->
     Phone { inbox, keys, id: answer["id"].as_str().unwrap().into(), key: answer["key"].as_str().unwrap().into() }
 }
 
+/// A link to `patient` for Grandma, from Alex, made by the owner with `bearer`: the answer of `POST /api/shares`.
+async fn grandmas_link(bearer: &str, patient: &str) -> Value {
+    let body = json!({"patientId": patient, "label": "Grandma", "from": "Alex"});
+    let response = client().post(stack().url("/api/shares")).header("authorization", bearer).json(&body).send().await;
+    response.unwrap().json().await.unwrap()
+}
+
 /// One push as the phone would read it.
 struct Opened {
     status: u16,
@@ -405,16 +412,7 @@ async fn a_links_acknowledgement_is_its_own_and_a_revoked_links_phone_goes_at_on
     let Owner { _clock, t, account, token, patient } = owner("shared", 45, 20 * MINUTE, 25 * MINUTE).await;
     let bearer = format!("Bearer {token}");
     let owner = subscribe(&bearer, &patient, json!({"sharedAck": true})).await;
-    let share: Value = client()
-        .post(stack().url("/api/shares"))
-        .header("authorization", &bearer)
-        .json(&json!({"patientId": patient, "label": "Grandma", "from": "Alex"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let share = grandmas_link(&bearer, &patient).await;
     let secret = share["secret"].as_str().unwrap();
     let grandma = subscribe(&format!("Share {secret}"), "", json!({})).await;
     cron(&account, t).await;
@@ -448,16 +446,7 @@ async fn an_owner_removes_a_lost_phone_and_it_stays_removed() {
     let bearer = format!("Bearer {token}");
     let lost = subscribe(&bearer, &patient, json!({})).await;
     let kept = subscribe(&bearer, &patient, json!({})).await;
-    let share: Value = client()
-        .post(stack().url("/api/shares"))
-        .header("authorization", &bearer)
-        .json(&json!({"patientId": patient, "label": "Grandma", "from": "Alex"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let share = grandmas_link(&bearer, &patient).await;
     let grandma = subscribe(&format!("Share {}", share["secret"].as_str().unwrap()), "", json!({})).await;
     let list = |auth: String| async move {
         let response = client().get(stack().url("/api/push/phones")).header("authorization", auth).send().await;
