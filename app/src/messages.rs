@@ -42,6 +42,19 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
             _ => "This shared link cannot show anything right now.".into(),
         },
         "share_rate_limited" => again("Too many links that do not work were tried from here."),
+        "too_many_logins" => again("Too many sign-ins from this network (to protect LibreLinkUp accounts)."),
+        "push_rate_limited" => again("Too many alarm requests from this phone."),
+        // The server says what it refused and what to do ("This phone was removed from these alarms …").
+        "account_not_allowed"
+        | "demo_off"
+        | "phone_removed"
+        | "push_endpoint_taken"
+        | "push_full"
+        | "alarms_not_shared"
+        | "logbook_not_shared" => match error {
+            ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
+            _ => "This Tidewatch server refused that.".into(),
+        },
         "bad_request" => match error {
             ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
             _ => "Enter the e-mail and password of the LibreLinkUp account.".into(),
@@ -70,6 +83,21 @@ mod tests {
         }
         assert!(explain(&server("bad_credentials"), None).contains("3 wrong tries"));
         assert_eq!(explain(&ApiError::Network, None), explain(&ApiError::Network, Some(5)));
+    }
+
+    #[test]
+    fn this_servers_own_refusals_are_not_blamed_on_librelinkup() {
+        let generic = explain(&server("something_new"), None);
+        for code in ["too_many_logins", "push_rate_limited", "account_not_allowed", "phone_removed", "push_full"] {
+            assert_ne!(explain(&server(code), None), generic, "{code}");
+        }
+        let removed = ApiError::Server {
+            http: 403,
+            code: "phone_removed".into(),
+            message: "This phone was removed from these alarms.".into(),
+            retry_after_secs: None,
+        };
+        assert_eq!(explain(&removed, None), "This phone was removed from these alarms.");
     }
 
     #[test]
