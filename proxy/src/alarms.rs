@@ -399,7 +399,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             (group_key(&session, &share.patient_id), share.patient_id, access, None)
         }
         None => {
-            let (session, token) = facade::session(ctx, req)?;
+            let (session, token) = facade::session(ctx, req).await?;
             if !matches!(session.kind, Kind::Full | Kind::Demo) {
                 return Err(ApiError::wrong_session("Accept LibreLinkUp's documents first."));
             }
@@ -407,7 +407,8 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             if !policy::is_patient_id(&patient_id) || !sharing::follows(ctx, &session, &patient_id).await? {
                 return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
             }
-            (group_key(&session, &patient_id), patient_id, Access::Owner { session: token }, body.shared_ack)
+            let held = facade::held_token(ctx, &session, &token);
+            (group_key(&session, &patient_id), patient_id, Access::Owner { session: held }, body.shared_ack)
         }
     };
     let new = NewSubscription {
@@ -506,7 +507,7 @@ pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
 /// `GET /api/push/phones`: every phone that gets this account's alarms (the owner's and its links'), for its
 /// owner to see and remove.
 pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
-    let holder = holder(ctx, req)?;
+    let holder = holder(ctx, req).await?;
     match ask_watch(&ctx.env, &WatchRequest::Phones { holder }).await? {
         WatchAnswer::Phones(list) => Ok(Reply::json(json!({ "phones": wire::list(&list) }))),
         _ => Err(ApiError::internal()),
@@ -516,14 +517,14 @@ pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 /// `DELETE /api/push/phones/{id}`: the owner removes a phone (a lost one, a former family member's). It stays
 /// removed: signing in again does not bring it back.
 pub async fn remove_phone(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
-    let holder = holder(ctx, req)?;
+    let holder = holder(ctx, req).await?;
     ask_watch(&ctx.env, &WatchRequest::RemovePhone { holder, id }).await?;
     Ok(Reply::json(json!({ "removed": true })))
 }
 
 /// Whose phones the caller's session may see: its account's, or a demo visitor's own.
-fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
-    let (session, token) = facade::session(ctx, req)?;
+async fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
+    let (session, token) = facade::session(ctx, req).await?;
     match session.kind {
         Kind::Full => Ok(Holder::Account(session.account_id)),
         Kind::Demo => Ok(Holder::Demo(token)),
@@ -695,7 +696,7 @@ impl Watcher {
             return Ok(WatchAnswer::Ticked { ran: false, groups: 0, subs: 0, sent: 0 });
         }
         // The tick's clock is the scheduled minute: the data, the demo and the shared cache are read on it.
-        let ctx = Ctx { env: self.env.clone(), config: config.clone(), now, origin: String::new() };
+        let ctx = Ctx::new(self.env.clone(), config.clone(), now * 1000, String::new());
         // Viewers' shares, all in one call: a revoked share, or one without alarms, stops its phones' alarms.
         let share_ids: Vec<String> = self.with(|book| {
             book.subs
@@ -1102,6 +1103,7 @@ mod tests {
                     region: shared::llu::Region::Eu,
                     account_id: "a".into(),
                     at_ms: None,
+                    presented: None,
                 }
             ),
             format!("{:?}", WatchRequest::Subscribe { new: new.clone(), id: "i".into(), key: "SECRET-KEY".into() }),

@@ -12,7 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::hub::{self, Data, HubAnswer, HubRequest};
 use crate::policy::{self, Document, MAX_REQUEST_BYTES};
 use crate::reply::Reply;
-use crate::seal::{Kind, Session, random_nonce, sha256_hex};
+use crate::seal::{Kind, SLIDE_SECS, Session, random_hex, random_nonce, sha256_hex};
+use crate::signout::Presented;
 use crate::upstream::{self, SignIn};
 
 /// The longest a full session lasts (LLU's token lifetime).
@@ -39,8 +40,20 @@ pub struct Ctx {
     pub config: Config,
     /// Now, Unix seconds.
     pub now: i64,
+    /// Now, Unix ms (when a sign-in happened, to the millisecond, so "sign out everywhere" is exact).
+    pub now_ms: i64,
     /// This server's origin (`https://host`), for rewriting `regionalMap`.
     pub origin: String,
+    /// The presented session, sealed again with a later expiry (sliding), and that expiry: the router hands it
+    /// back as the cookie ([`with_renewal`]), a read in its `ticket`.
+    pub renewed: core::cell::RefCell<Option<(String, i64)>>,
+}
+
+impl Ctx {
+    /// The context of a request (or a tick) at `now_ms`.
+    pub fn new(env: Env, config: Config, now_ms: i64, origin: String) -> Ctx {
+        Ctx { env, config, now: now_ms.div_euclid(1000), now_ms, origin, renewed: core::cell::RefCell::default() }
+    }
 }
 
 /// A JSON request body (`None` when it is not UTF-8 JSON).
@@ -84,7 +97,7 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 
 /// `POST /auth/continue/{tou|pp}` with a step session: accepts one document, on the user's explicit request.
 pub async fn accept(ctx: &Ctx, req: &Request, document: Document) -> ApiResult<Reply> {
-    let (session, _) = session(ctx, req)?;
+    let (session, _) = presented_session(ctx, req)?;
     let waits_for = match document {
         Document::Tou => Kind::Tou,
         Document::Pp => Kind::Pp,
@@ -98,19 +111,29 @@ pub async fn accept(ctx: &Ctx, req: &Request, document: Document) -> ApiResult<R
     signed_in(ctx, HubAnswer::from(end)).await
 }
 
-/// `GET /llu/connections`, `.../graph`, `.../logbook`: through the account's hub (shared cache), or the demo.
+/// `GET /llu/connections`, `.../graph`, `.../logbook`: through the account's hub (shared cache), or the demo. The
+/// hub refuses a session that was signed out within the same call. LLU's `ticket` carries the session (renewed
+/// when due), as LLU's carries its token.
 pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
-    let (session, token) = session(ctx, req)?;
-    let (mut body, age_secs) = read_data(ctx, &session, data).await?;
+    let (session, token) = presented_session(ctx, req)?;
+    let presented = (session.kind == Kind::Full).then(|| presented(&session, &token));
+    let (mut body, age_secs) = read_as(ctx, &session, data, presented).await?;
+    renew(ctx, &session, &token);
+    let (current, expires) = ctx.renewed.borrow().clone().unwrap_or((token, session.expires));
     if let Some(envelope) = body.as_object_mut() {
-        envelope.insert("ticket".into(), ticket(&token, session.expires, ctx.now));
+        envelope.insert("ticket".into(), ticket(&current, expires, ctx.now));
     }
     Ok(Reply::json(body).with_header("age", age_secs.to_string()))
 }
 
-/// `data` for `session`: through the account's hub (shared cache), or the demo. LLU's envelope without its
-/// `ticket`, and its age in seconds.
+/// `data` for `session`, a copy the server holds (a link's, the alarms'): through the account's hub (shared
+/// cache), or the demo. LLU's envelope without its `ticket`, and its age in seconds.
 pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32)> {
+    read_as(ctx, session, data, None).await
+}
+
+/// [`read_data`], refused by the hub when `presented` was signed out.
+async fn read_as(ctx: &Ctx, session: &Session, data: Data, presented: Option<Presented>) -> ApiResult<(Value, u32)> {
     match session.kind {
         Kind::Demo if !ctx.config.demo => Err(demo_off()),
         Kind::Demo => Ok((demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0)),
@@ -121,6 +144,7 @@ pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(V
                 region: session.region,
                 account_id: session.account_id.clone(),
                 at_ms: Some(ctx.now as f64 * 1000.0),
+                presented,
             };
             match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
                 HubAnswer::Data { body, age_secs } => Ok((body, age_secs)),
@@ -183,14 +207,70 @@ pub fn start_demo(ctx: &Ctx) -> ApiResult<Reply> {
         account_id: sha256_hex(demo::DEMO_USER_ID),
         expires: ctx.now + demo::DEMO_SESSION_SECS,
         kind: Kind::Demo,
+        id: None,
+        signed_in_ms: None,
+        ends: None,
     };
     Ok(with_session(ctx, demo::login_body(), &session))
 }
 
-/// `POST /api/logout`: the cookie is deleted (the LLU token cannot be revoked; rotating `SESSION_KEY` revokes
-/// every session).
-pub fn logout(ctx: &Ctx) -> Reply {
-    Reply::json(json!({"status": 0})).with_header("set-cookie", policy::session_cookie(&ctx.origin, "", 0))
+/// `POST /api/logout`: the presented session is signed out on the server (its account's hub refuses it from now
+/// on, whoever holds a copy) and the cookie is deleted. If the server cannot record the sign-out, nothing changes
+/// and the answer says so (503 `sign_out_failed`), so the user can try again with the same session.
+pub async fn logout(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
+    if let Ok((session, token)) = presented_session(ctx, req)
+        && session.kind == Kind::Full
+    {
+        let request =
+            HubRequest::SignOut { presented: presented(&session, &token), until: session.ends(), everywhere: false };
+        let object = hub::account_object(&session.account_id);
+        if !matches!(ask_hub(&ctx.env, &object, &request).await, Ok(HubAnswer::Admitted)) {
+            return Err(sign_out_failed());
+        }
+    }
+    Ok(Reply::json(json!({"status": 0})).with_header("set-cookie", policy::session_cookie(&ctx.origin, "", 0)))
+}
+
+/// `POST /api/logout/everywhere`: every session of the account that signed in until now is signed out (a lost
+/// phone, a browser left signed in), this one included. The links and the alarms go on: they are the family's,
+/// and have their own controls (revoke a link, remove a phone).
+pub async fn logout_everywhere(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
+    let (session, token) = session(ctx, req).await?;
+    if session.kind != Kind::Full {
+        return Err(ApiError::wrong_session("Only a signed-in LibreLinkUp account can sign out everywhere."));
+    }
+    let request =
+        HubRequest::SignOut { presented: presented(&session, &token), until: session.ends(), everywhere: true };
+    match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await {
+        Ok(HubAnswer::Admitted) => Ok(Reply::json(json!({"status": 0, "signedOutEverywhere": true}))
+            .with_header("set-cookie", policy::session_cookie(&ctx.origin, "", 0))),
+        _ => Err(sign_out_failed()),
+    }
+}
+
+/// 503 when a sign-out could not be recorded (nothing changed: try again).
+fn sign_out_failed() -> ApiError {
+    ApiError::new(503, "sign_out_failed", "The server could not sign you out just now. Try again in a moment.")
+}
+
+/// The router's last step: a session renewed by this request goes back as the cookie (unless the answer sets
+/// its own: a sign-in, a sign-out).
+pub fn with_renewal(ctx: &Ctx, mut reply: Reply) -> Reply {
+    if let Some((sealed, expires)) = ctx.renewed.borrow().as_ref()
+        && !reply.headers.iter().any(|(name, _)| *name == "set-cookie")
+    {
+        reply.headers.push(("set-cookie", policy::session_cookie(&ctx.origin, sealed, expires - ctx.now)));
+    }
+    reply
+}
+
+/// The server's own copy of a presented session, for a link's reads and the alarms (see [`Session::held`]); a
+/// demo's is its token itself (a demo visitor is known by it).
+pub fn held_token(ctx: &Ctx, session: &Session, token: &str) -> String {
+    match session.kind {
+        Kind::Full => ctx.config.key.seal(&session.held(token), random_nonce()),
+        _ => token.to_owned(),
+    }
 }
 
 /// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.
@@ -198,17 +278,21 @@ pub fn logout(ctx: &Ctx) -> Reply {
 async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
     match answer {
         HubAnswer::SignIn(SignIn::Success { region, user_id, ticket, body }) => {
+            let ends = ticket.expires.min(ctx.now + MAX_SESSION_SECS);
             let session = Session {
                 llu_token: ticket.token,
                 region,
                 account_id: sha256_hex(&user_id),
-                expires: ticket.expires.min(ctx.now + MAX_SESSION_SECS),
+                expires: ends.min(ctx.now + SLIDE_SECS),
                 kind: Kind::Full,
+                id: Some(random_hex(16)),
+                signed_in_ms: Some(ctx.now_ms),
+                ends: Some(ends),
             };
-            let sealed = ctx.config.key.seal(&session, random_nonce());
-            crate::sharing::renew(ctx, &session.account_id, &sealed).await;
-            crate::alarms::renew(&ctx.env, &session.account_id, &sealed).await;
-            Ok(with_sealed(ctx, body, &session, &sealed))
+            let held = ctx.config.key.seal(&session.held(""), random_nonce());
+            crate::sharing::renew(ctx, &session.account_id, &held).await;
+            crate::alarms::renew(&ctx.env, &session.account_id, &held).await;
+            Ok(with_session(ctx, body, &session))
         }
         HubAnswer::SignIn(SignIn::Step { region, kind, ticket, mut body }) => {
             let kind = match kind {
@@ -234,6 +318,9 @@ async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
                 account_id: String::new(),
                 expires: ticket.expires.min(ctx.now + STEP_SESSION_SECS),
                 kind,
+                id: None,
+                signed_in_ms: None,
+                ends: None,
             };
             Ok(with_session(ctx, body, &session))
         }
@@ -243,12 +330,8 @@ async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
 }
 
 /// LLU's login body with `data.authTicket` replaced by the sealed session, and the cookie set.
-fn with_session(ctx: &Ctx, body: Value, session: &Session) -> Reply {
-    with_sealed(ctx, body, session, &ctx.config.key.seal(session, random_nonce()))
-}
-
-/// [`with_session`] with the session already sealed.
-fn with_sealed(ctx: &Ctx, mut body: Value, session: &Session, sealed: &str) -> Reply {
+fn with_session(ctx: &Ctx, mut body: Value, session: &Session) -> Reply {
+    let sealed = &ctx.config.key.seal(session, random_nonce());
     if let Some(envelope) = body.as_object_mut() {
         envelope.remove("ticket");
         if let Some(data) = envelope.get_mut("data").and_then(Value::as_object_mut) {
@@ -258,17 +341,19 @@ fn with_sealed(ctx: &Ctx, mut body: Value, session: &Session, sealed: &str) -> R
     Reply::json(body).with_header("set-cookie", policy::session_cookie(&ctx.origin, sealed, session.expires - ctx.now))
 }
 
-/// A sign-in answer for the caller: to a page of this very origin (the app: its browser says
+/// An answer carrying the session, for the caller: to a page of this very origin (the app: its browser says
 /// `Sec-Fetch-Site: same-origin`, which a page's script cannot set) the sealed token is only in the `HttpOnly`
 /// cookie, not in the JSON, so a script that ran in the page could not carry the session away. LibreLinkUp
-/// clients (no such header) get it in `data.authTicket.token`, as LibreLinkUp answers.
+/// clients (no such header) get it in `data.authTicket.token` (a sign-in) or `ticket.token` (a read), as
+/// LibreLinkUp answers.
 pub fn for_caller(mut reply: Reply, req: &Request) -> Reply {
     let same_origin = req.headers().get("sec-fetch-site").ok().flatten().is_some_and(|v| v == "same-origin");
-    if same_origin
-        && let Some(ticket) =
-            reply.body.as_mut().and_then(|b| b.pointer_mut("/data/authTicket")).and_then(Value::as_object_mut)
-    {
-        ticket.insert("token".into(), Value::String(String::new()));
+    if same_origin && let Some(body) = reply.body.as_mut() {
+        for place in ["/data/authTicket", "/ticket"] {
+            if let Some(ticket) = body.pointer_mut(place).and_then(Value::as_object_mut) {
+                ticket.insert("token".into(), Value::String(String::new()));
+            }
+        }
     }
     reply
 }
@@ -278,8 +363,38 @@ fn ticket(sealed: &str, expires: i64, now: i64) -> Value {
     json!({"token": sealed, "expires": expires, "duration": (expires - now).max(0) * 1000})
 }
 
-/// The session a request carries, opened (a demo session only while the server serves the demo).
-pub fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
+/// The session a request carries: opened, still signed in (a follower's is checked with its account's hub), and
+/// renewed when due (the router hands the renewal back).
+pub async fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
+    let (session, token) = presented_session(ctx, req)?;
+    if session.kind == Kind::Full {
+        let check = HubRequest::Check(presented(&session, &token));
+        match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &check).await? {
+            HubAnswer::Admitted => {}
+            HubAnswer::Error(error) => return Err(error),
+            _ => return Err(ApiError::internal()),
+        }
+    }
+    renew(ctx, &session, &token);
+    Ok((session, token))
+}
+
+/// What the hub checks a presented session by.
+fn presented(session: &Session, token: &str) -> Presented {
+    Presented { id: session.revocation_id(token), signed_in_ms: session.signed_in_ms() }
+}
+
+/// Seals `session` again with a later expiry when it is due ([`Session::slid`]), for the router to hand back.
+fn renew(ctx: &Ctx, session: &Session, token: &str) {
+    if let Some(slid) = session.slid(token, ctx.now) {
+        let sealed = ctx.config.key.seal(&slid, random_nonce());
+        *ctx.renewed.borrow_mut() = Some((sealed, slid.expires));
+    }
+}
+
+/// The session a request carries, opened but not checked against sign-outs (a demo session only while the server
+/// serves the demo).
+fn presented_session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let token = policy::session_token(header("authorization").as_deref(), header("cookie").as_deref(), &ctx.origin)
         .ok_or_else(ApiError::no_session)?;

@@ -34,8 +34,10 @@ use worker::{DurableObject, Env, Method, Request, Response, State, durable_objec
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::facade::MAX_SESSION_SECS;
 use crate::flight::{Flight, Gate};
 use crate::seal::sha256_hex;
+use crate::signout::{self, Presented, SignOuts};
 use crate::upstream::{self, Auth, LoginEnd, SignIn};
 use crate::wire::{self, Wire};
 
@@ -104,6 +106,20 @@ pub enum HubRequest {
         /// The caller's clock, Unix ms, when it is ahead of this object's (the Cron Trigger's scheduled minute): a
         /// cached answer older than [`CACHE_SECS`] on that clock is not served.
         at_ms: Option<f64>,
+        /// The session a client presented, refused if it was signed out; `None` for the server's own reads (a
+        /// link's, the alarms').
+        presented: Option<Presented>,
+    },
+    /// Is this presented session still signed in (to the `acct:` object)? `Admitted` if so.
+    Check(Presented),
+    /// Sign out one session (`until`: when it would have expired), or every session signed in until now.
+    SignOut {
+        /// The session.
+        presented: Presented,
+        /// When it would have expired, Unix seconds.
+        until: i64,
+        /// Every session of the account, not only this one.
+        everywhere: bool,
     },
 }
 
@@ -116,6 +132,13 @@ impl core::fmt::Debug for HubRequest {
             HubRequest::Read { data, region, .. } => {
                 f.debug_struct("HubRequest::Read").field("data", data).field("region", region).finish_non_exhaustive()
             }
+            HubRequest::Check(presented) => f.debug_tuple("HubRequest::Check").field(presented).finish(),
+            HubRequest::SignOut { presented, until, everywhere } => f
+                .debug_struct("HubRequest::SignOut")
+                .field("presented", presented)
+                .field("until", until)
+                .field("everywhere", everywhere)
+                .finish(),
         }
     }
 }
@@ -132,7 +155,7 @@ pub enum HubAnswer {
     },
     /// LLU accepted the login: signed in, or a step first.
     SignIn(SignIn),
-    /// One more sign-in may come from this client.
+    /// One more sign-in may come from this client; a presented session is still signed in; signed out.
     Admitted,
     /// It failed.
     Error(ApiError),
@@ -167,7 +190,7 @@ impl Wire for HubRequest {
                 Some(wire::object(vec![("email", email.clone().into()), ("password", password.clone().into())])),
             ),
             HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
-            HubRequest::Read { data, token, region, account_id, at_ms } => wire::variant(
+            HubRequest::Read { data, token, region, account_id, at_ms, presented } => wire::variant(
                 "read",
                 Some(wire::object(vec![
                     ("data", data.to_wire()),
@@ -175,6 +198,16 @@ impl Wire for HubRequest {
                     ("region", region.to_wire()),
                     ("account_id", account_id.clone().into()),
                     ("at_ms", at_ms.to_wire()),
+                    ("presented", presented.to_wire()),
+                ])),
+            ),
+            HubRequest::Check(presented) => wire::variant("check", Some(presented.to_wire())),
+            HubRequest::SignOut { presented, until, everywhere } => wire::variant(
+                "signout",
+                Some(wire::object(vec![
+                    ("presented", presented.to_wire()),
+                    ("until", (*until).into()),
+                    ("everywhere", (*everywhere).into()),
                 ])),
             ),
         }
@@ -194,6 +227,13 @@ impl Wire for HubRequest {
                 region: wire::get(content, "region")?,
                 account_id: wire::get(content, "account_id")?,
                 at_ms: wire::get(content, "at_ms")?,
+                presented: wire::get(content, "presented")?,
+            }),
+            "check" => Presented::from_wire(content).map(HubRequest::Check),
+            "signout" => Some(HubRequest::SignOut {
+                presented: wire::get(content, "presented")?,
+                until: wire::get(content, "until")?,
+                everywhere: wire::get(content, "everywhere")?,
             }),
             _ => None,
         }
@@ -275,6 +315,8 @@ const READ_TRIES: usize = 3;
 const HOLD_KEY: &str = "hold";
 /// Where a client network's count is stored: `[window start ms, sign-ins]`.
 const COUNT_KEY: &str = "count";
+/// Where an account's sign-outs are stored ([`SignOuts`]).
+const SIGN_OUTS_KEY: &str = "signouts";
 
 /// A wait imposed by LLU (or by the login pause): until when, and what to answer meanwhile.
 #[derive(Clone)]
@@ -327,6 +369,8 @@ pub struct Hub {
     /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
     dead_tokens: RefCell<Vec<String>>,
     login_gate: Gate,
+    /// The account's sign-outs, once read from storage in this object's lifetime.
+    sign_outs: RefCell<Option<SignOuts>>,
 }
 
 impl DurableObject for Hub {
@@ -339,6 +383,7 @@ impl DurableObject for Hub {
             hold_loaded: Cell::new(false),
             dead_tokens: RefCell::default(),
             login_gate: Gate::default(),
+            sign_outs: RefCell::default(),
         }
     }
 
@@ -364,11 +409,18 @@ impl DurableObject for Hub {
             .await
             .map(|(start, _)| start + f64::from(CLIENT_WINDOW_SECS) * 1000.0)
             .filter(|end| *end > now);
-        match hold_ends.into_iter().chain(count_ends).reduce(f64::max) {
+        let sign_outs_end = self
+            .sign_outs()
+            .await
+            .and_then(|outs| outs.forgettable_at_ms(MAX_SESSION_SECS))
+            .map(|at| at as f64)
+            .filter(|end| *end > now);
+        match hold_ends.into_iter().chain(count_ends).chain(sign_outs_end).reduce(f64::max) {
             Some(later) => storage.set_alarm(later as i64).await?,
             None => {
                 storage.delete_all().await?;
                 *self.hold.borrow_mut() = None;
+                *self.sign_outs.borrow_mut() = Some(SignOuts::default());
             }
         }
         Response::empty()
@@ -380,10 +432,61 @@ impl Hub {
         match request {
             HubRequest::Login { email, password } => self.login(config, &email, &password).await,
             HubRequest::Admit { limit } => self.admit(limit).await,
-            HubRequest::Read { data, token, region, account_id, at_ms } => {
+            HubRequest::Read { data, token, region, account_id, at_ms, presented } => {
+                if let Some(presented) = presented
+                    && let Some(refused) = self.check(&presented).await
+                {
+                    return refused;
+                }
                 self.read(config, data, token, region, account_id, at_ms.unwrap_or(0.0)).await
             }
+            HubRequest::Check(presented) => self.check(&presented).await.unwrap_or(HubAnswer::Admitted),
+            HubRequest::SignOut { presented, until, everywhere } => self.sign_out(presented, until, everywhere).await,
         }
+    }
+
+    /// The refusal for a presented session that was signed out, if it was (or if the sign-outs cannot be read:
+    /// a session that may have been signed out is not let in).
+    async fn check(&self, presented: &Presented) -> Option<HubAnswer> {
+        match self.sign_outs().await {
+            Some(outs) if !outs.refuses(presented) => None,
+            Some(_) => Some(HubAnswer::Error(signout::signed_out())),
+            None => Some(HubAnswer::Error(ApiError::internal())),
+        }
+    }
+
+    /// Signs out `presented` (or every session until now): stored first, then kept in memory, so a sign-out that
+    /// was answered as done holds after a restart.
+    async fn sign_out(&self, presented: Presented, until: i64, everywhere: bool) -> HubAnswer {
+        let Some(mut outs) = self.sign_outs().await else {
+            return HubAnswer::Error(ApiError::internal());
+        };
+        let now = now_ms() as i64;
+        if everywhere {
+            outs.everywhere(now);
+        } else {
+            outs.sign_out(presented.id, until, now);
+        }
+        if self.state.storage().put_raw(SIGN_OUTS_KEY, JsValue::from(wire::encode(&outs))).await.is_err() {
+            return HubAnswer::Error(ApiError::internal());
+        }
+        if let Some(forget_at) = outs.forgettable_at_ms(MAX_SESSION_SECS) {
+            self.clean_up_at(forget_at as f64).await;
+        }
+        *self.sign_outs.borrow_mut() = Some(outs);
+        HubAnswer::Admitted
+    }
+
+    /// The account's sign-outs (read from storage once per object lifetime); `None` when storage cannot be read.
+    async fn sign_outs(&self) -> Option<SignOuts> {
+        if let Some(outs) = self.sign_outs.borrow().as_ref() {
+            return Some(outs.clone());
+        }
+        let pending = self.state.storage().as_raw().get(SIGN_OUTS_KEY).ok()?;
+        let stored = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
+        let outs = if stored.is_undefined() { SignOuts::default() } else { wire::decode(&stored.as_string()?)? };
+        // A sign-out made while storage was being read is newer than the stored one.
+        Some(self.sign_outs.borrow_mut().get_or_insert(outs).clone())
     }
 
     async fn login(&self, config: Config, email: &str, password: &str) -> HubAnswer {
@@ -650,16 +753,28 @@ mod tests {
             region: Region::Eu2,
             account_id: "a".into(),
             at_ms: Some(1.0),
+            presented: Some(Presented { id: "s1".into(), signed_in_ms: 9 }),
         };
         let text = wire::encode(&request);
         assert!(text.contains(r#""region":"eu2""#), "{text}");
-        let Some(HubRequest::Read { data, token, region, account_id, at_ms }) = wire::decode(&text) else {
+        let Some(HubRequest::Read { data, token, region, account_id, at_ms, presented }) = wire::decode(&text) else {
             panic!("{text}")
         };
         assert_eq!(
-            (data, token.as_str(), region, account_id.as_str(), at_ms),
-            (Data::Graph("p".into()), "t", Region::Eu2, "a", Some(1.0))
+            (data, token.as_str(), region, account_id.as_str(), at_ms, presented.map(|p| p.signed_in_ms)),
+            (Data::Graph("p".into()), "t", Region::Eu2, "a", Some(1.0), Some(9))
         );
+        let sign_out = HubRequest::SignOut {
+            presented: Presented { id: "s2".into(), signed_in_ms: 3 },
+            until: 44,
+            everywhere: true,
+        };
+        assert!(matches!(
+            wire::decode(&wire::encode(&sign_out)),
+            Some(HubRequest::SignOut { presented, until: 44, everywhere: true }) if presented.id == "s2"
+        ));
+        let check = HubRequest::Check(Presented { id: "s3".into(), signed_in_ms: 4 });
+        assert!(matches!(wire::decode(&wire::encode(&check)), Some(HubRequest::Check(p)) if p.id == "s3"));
         let login = wire::encode(&HubRequest::Login { email: "e@x".into(), password: "p\"w".into() });
         assert!(
             matches!(wire::decode(&login), Some(HubRequest::Login { email, password }) if email == "e@x" && password == "p\"w")

@@ -43,6 +43,8 @@ pub mod seal;
 pub mod shares;
 /// Share links over HTTP and the Nightscout-compatible read API.
 pub mod sharing;
+/// Signing out on the server: an account's signed-out sessions and its "not before".
+pub mod signout;
 /// The LLU adapter.
 pub mod upstream;
 /// The watch book: subscriptions, alarm states, the push outbox and the watchdog.
@@ -82,8 +84,8 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         (_, _) if preflight => Ok(Reply::no_content()),
         (_, Err(error)) => Err(error),
         (_, Ok(config)) => {
-            let now = worker::Date::now().as_millis() as i64 / 1000;
-            handle(&Ctx { env, config, now, origin }, req).await
+            let ctx = Ctx::new(env, config, worker::Date::now().as_millis() as i64, origin);
+            handle(&ctx, req).await.map(|reply| facade::with_renewal(&ctx, reply))
         }
     };
     reply::finish(result, &cors)
@@ -95,12 +97,17 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
     match policy::route(&method, &req.path())? {
         Route::Login => facade::login(ctx, &mut req).await.map(|reply| facade::for_caller(reply, &req)),
         Route::Continue(document) => facade::accept(ctx, &req, document).await.map(|r| facade::for_caller(r, &req)),
-        Route::Connections => facade::read(ctx, &req, Data::Connections).await,
-        Route::Graph(patient) => facade::read(ctx, &req, Data::Graph(patient)).await,
-        Route::Logbook(patient) => facade::read(ctx, &req, Data::Logbook(patient)).await,
+        Route::Connections => facade::read(ctx, &req, Data::Connections).await.map(|r| facade::for_caller(r, &req)),
+        Route::Graph(patient) => {
+            facade::read(ctx, &req, Data::Graph(patient)).await.map(|r| facade::for_caller(r, &req))
+        }
+        Route::Logbook(patient) => {
+            facade::read(ctx, &req, Data::Logbook(patient)).await.map(|r| facade::for_caller(r, &req))
+        }
         Route::CountryConfig => facade::country(ctx, &req).await,
         Route::Demo => facade::start_demo(ctx).map(|reply| facade::for_caller(reply, &req)),
-        Route::Logout => Ok(facade::logout(ctx)),
+        Route::Logout => facade::logout(ctx, &req).await,
+        Route::LogoutEverywhere => facade::logout_everywhere(ctx, &req).await,
         Route::CreateShare => sharing::create(ctx, &mut req).await,
         Route::ListShares => sharing::list(ctx, &req).await,
         Route::RevokeShare(id) => {

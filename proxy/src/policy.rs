@@ -47,8 +47,10 @@ pub enum Route {
     CountryConfig,
     /// `POST /api/demo`: a demo session.
     Demo,
-    /// `POST /api/logout`: forget the session cookie.
+    /// `POST /api/logout`: sign this session out (on the server too) and forget the cookie.
     Logout,
+    /// `POST /api/logout/everywhere`: sign out every session of the account.
+    LogoutEverywhere,
     /// `POST /api/shares`: the owner creates a share link.
     CreateShare,
     /// `GET /api/shares`: the owner's shares.
@@ -101,6 +103,7 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["llu", "config", "country"] => (Route::CountryConfig, "GET"),
         ["api", "demo"] => (Route::Demo, "POST"),
         ["api", "logout"] => (Route::Logout, "POST"),
+        ["api", "logout", "everywhere"] => (Route::LogoutEverywhere, "POST"),
         ["api", "shares"] if method == "POST" => (Route::CreateShare, "POST"),
         ["api", "shares"] => (Route::ListShares, "GET"),
         ["api", "shares", id] if is_share_id(id) => (Route::RevokeShare((*id).to_owned()), "DELETE"),
@@ -305,6 +308,7 @@ mod tests {
             ("GET", "/llu/config/country", Route::CountryConfig),
             ("POST", "/api/demo", Route::Demo),
             ("POST", "/api/logout", Route::Logout),
+            ("POST", "/api/logout/everywhere", Route::LogoutEverywhere),
         ];
         for (method, path, expected) in cases {
             assert_eq!(route(method, path), Ok(expected), "{method} {path}");

@@ -42,7 +42,10 @@ pub enum Kind {
 
 shared::wire_names!(Kind { Full => "full", Tou => "tou", Pp => "pp", Demo => "demo" });
 
-/// What a sealed token holds: `{"t": LLU token, "r": region, "a": account id, "e": expiry, "k": kind}`.
+/// What a sealed token holds: `{"t": LLU token, "r": region, "a": account id, "e": expiry, "k": kind}`, and for
+/// a sign-in by this build `"i"` (the session's id), `"s"` (when it signed in, Unix ms) and `"h"` (the hard end:
+/// LLU's token expiry). Tokens sealed before those existed still open: they read as signed in at 0, with the hard
+/// end at their expiry and an id from their own hash ([`Session::revocation_id`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Session {
     /// The LLU token (a JWT), or a marker for the demo.
@@ -55,17 +58,82 @@ pub struct Session {
     pub expires: i64,
     /// What the session may do.
     pub kind: Kind,
+    /// Which sign-in this is (random), so signing out revokes this one and no other.
+    pub id: Option<String>,
+    /// When the sign-in happened, Unix ms: "sign out everywhere" revokes every sign-in before it.
+    pub signed_in_ms: Option<i64>,
+    /// The latest a sliding session can be renewed to (LLU's token expiry), Unix seconds.
+    pub ends: Option<i64>,
+}
+
+/// How long a browser's session lasts after its last use (it slides forward, up to [`Session::ends`]).
+pub const SLIDE_SECS: i64 = 30 * 86_400;
+/// A session is sealed again (a new cookie) at most this often, not on every request.
+pub const RENEW_EVERY_SECS: i64 = 86_400;
+
+impl Session {
+    /// The id that signing out revokes: the session's own, or for a token sealed before sessions had ids, a hash
+    /// of the token itself.
+    pub fn revocation_id(&self, token: &str) -> String {
+        match &self.id {
+            Some(id) => id.clone(),
+            None => sha256_hex(token).get(..32).unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// When it signed in, Unix ms (0 for a token sealed before that was written down).
+    pub fn signed_in_ms(&self) -> i64 {
+        self.signed_in_ms.unwrap_or(0)
+    }
+
+    /// The latest it may last.
+    pub fn ends(&self) -> i64 {
+        self.ends.unwrap_or(self.expires).max(self.expires)
+    }
+
+    /// The same session, lasting [`SLIDE_SECS`] from `now` (never past its hard end), when it was last renewed
+    /// more than [`RENEW_EVERY_SECS`] ago; `None` when it need not be sealed again. Only a signed-in follower's
+    /// session slides (a demo's or a step's keeps its expiry). A token from before ids gets one now (`token`'s
+    /// hash, so signing out revokes the old token and its renewals alike).
+    pub fn slid(&self, token: &str, now: i64) -> Option<Session> {
+        let target = (now + SLIDE_SECS).min(self.ends());
+        // Due when it gains a day or more; or when it lasts longer than a slide (a 180-day token from before).
+        let due = target - self.expires >= RENEW_EVERY_SECS || self.expires > target;
+        (self.kind == Kind::Full && due).then(|| Session {
+            expires: target,
+            id: Some(self.revocation_id(token)),
+            ends: Some(self.ends()),
+            ..self.clone()
+        })
+    }
+
+    /// The copy the server keeps for background work (a link's reads, the alarms): it lasts until the hard end,
+    /// not [`SLIDE_SECS`] after the owner last opened the app, so alarms do not stop for an owner who only
+    /// receives them.
+    pub fn held(&self, token: &str) -> Session {
+        Session { expires: self.ends(), id: Some(self.revocation_id(token)), ends: Some(self.ends()), ..self.clone() }
+    }
 }
 
 impl Wire for Session {
     fn to_wire(&self) -> Value {
-        wire::object(vec![
+        let mut fields = vec![
             ("t", self.llu_token.clone().into()),
             ("r", self.region.to_wire()),
             ("a", self.account_id.clone().into()),
             ("e", self.expires.into()),
             ("k", self.kind.to_wire()),
-        ])
+        ];
+        if let Some(id) = &self.id {
+            fields.push(("i", id.clone().into()));
+        }
+        if let Some(at) = self.signed_in_ms {
+            fields.push(("s", at.into()));
+        }
+        if let Some(ends) = self.ends {
+            fields.push(("h", ends.into()));
+        }
+        wire::object(fields)
     }
 
     fn from_wire(value: &Value) -> Option<Session> {
@@ -75,6 +143,9 @@ impl Wire for Session {
             account_id: wire::get(value, "a")?,
             expires: wire::get(value, "e")?,
             kind: wire::get(value, "k")?,
+            id: wire::get(value, "i")?,
+            signed_in_ms: wire::get(value, "s")?,
+            ends: wire::get(value, "h")?,
         })
     }
 }
@@ -87,6 +158,9 @@ impl fmt::Debug for Session {
             .field("account_id", &self.account_id)
             .field("expires", &self.expires)
             .field("kind", &self.kind)
+            .field("id", &self.id)
+            .field("signed_in_ms", &self.signed_in_ms)
+            .field("ends", &self.ends)
             .finish()
     }
 }
@@ -282,6 +356,9 @@ mod tests {
             account_id: sha256_hex("7ad66b40-ba9b-401e-9845-4f49f998cf16"),
             expires: NOW + 3600,
             kind: Kind::Full,
+            id: Some("0123456789abcdef0123456789abcdef".into()),
+            signed_in_ms: Some(NOW * 1000 - 5),
+            ends: Some(NOW + 90 * 86_400),
         }
     }
 
@@ -393,6 +470,9 @@ mod tests {
             account_id: "ab12".into(),
             expires: 1_800_003_600,
             kind: Kind::Tou,
+            id: None,
+            signed_in_ms: None,
+            ends: None,
         };
         assert_eq!(key(1).open(earlier, NOW), Ok(session.clone()));
         let resealed = key(1).seal(&session, [7; NONCE_BYTES]);
@@ -401,6 +481,32 @@ mod tests {
         for kind in [Kind::Full, Kind::Tou, Kind::Pp, Kind::Demo] {
             assert_eq!(Kind::from_wire(&kind.to_wire()), Some(kind));
         }
+    }
+
+    #[test]
+    fn a_session_slides_thirty_days_from_its_last_use_up_to_llus_end() {
+        let day = 86_400;
+        let fresh = session().slid("t", NOW).unwrap();
+        assert_eq!((fresh.expires, fresh.id.clone(), fresh.ends), (NOW + SLIDE_SECS, session().id, session().ends));
+        assert_eq!(fresh.slid("t", NOW + day - 1), None, "renewed at most once a day");
+        assert_eq!(fresh.slid("t", NOW + day).unwrap().expires, NOW + day + SLIDE_SECS);
+        assert_eq!(fresh.slid("t", NOW + 80 * day).unwrap().expires, NOW + 90 * day, "never past LLU's token");
+        let demo = Session { kind: Kind::Demo, ..session() };
+        assert_eq!(demo.slid("t", NOW), None, "a demo's session does not slide");
+        // A token sealed before ids: its renewals carry its hash, so signing out revokes them with it.
+        let earlier = Session { id: None, signed_in_ms: None, ends: None, expires: NOW + 170 * day, ..session() };
+        let renewed = earlier.slid("old-token", NOW).unwrap();
+        assert_eq!(renewed.id, Some(earlier.revocation_id("old-token")));
+        assert_eq!((renewed.expires, renewed.ends()), (NOW + SLIDE_SECS, NOW + 170 * day));
+        assert_eq!(renewed.signed_in_ms(), 0, "still before any 'sign out everywhere'");
+        assert_ne!(earlier.revocation_id("old-token"), earlier.revocation_id("other-token"));
+    }
+
+    #[test]
+    fn the_servers_copy_lasts_until_llus_end_not_thirty_days_after_the_app_was_opened() {
+        let held = session().held("t");
+        assert_eq!((held.expires, held.id.clone()), (NOW + 90 * 86_400, session().id));
+        assert_eq!(held.revocation_id("another token"), session().revocation_id("t"));
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl NewShare {
 
 /// `POST /api/shares`: a new share of one of the owner's patients.
 pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
-    let (session, token) = owner(ctx, req)?;
+    let (session, token) = owner(ctx, req).await?;
     let body = facade::read_body(req).await?;
     let new = facade::body_json(&body).as_ref().and_then(NewShare::read).ok_or_else(|| {
         ApiError::bad_request("Send {\"patientId\", \"label\", \"expiresInDays\", \"alarms\"} as JSON.")
@@ -87,7 +87,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         sha1: sha1_hex(&secret).await?,
         nightscout: Some(Hashes { sha256: sha256_hex(&nightscout), sha1: sha1_hex(&nightscout).await? }),
         owner: owner_id(&session, &token),
-        session: token,
+        session: facade::held_token(ctx, &session, &token),
         patient_id,
         label,
         from: from.to_owned(),
@@ -118,7 +118,7 @@ fn new_secret() -> String {
 
 /// `GET /api/shares`: the owner's shares, never their secrets.
 pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
-    let (session, token) = owner(ctx, req)?;
+    let (session, token) = owner(ctx, req).await?;
     match ask(ctx, &ShareRequest::List { owner: owner_id(&session, &token) }).await? {
         ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": crate::wire::list(&list) }))),
         _ => Err(ApiError::internal()),
@@ -127,7 +127,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 
 /// `DELETE /api/shares/{id}`: revoked at once, for every viewer.
 pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
-    let (session, token) = owner(ctx, req)?;
+    let (session, token) = owner(ctx, req).await?;
     ask(ctx, &ShareRequest::Revoke { owner: owner_id(&session, &token), id }).await?;
     Ok(Reply::json(json!({ "revoked": true })))
 }
@@ -274,8 +274,8 @@ pub async fn renew(ctx: &Ctx, owner: &str, sealed: &str) {
 }
 
 /// The signed-in owner of a request (a LibreLinkUp or demo session; never a share).
-fn owner(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
-    let (session, token) = facade::session(ctx, req)?;
+async fn owner(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
+    let (session, token) = facade::session(ctx, req).await?;
     match session.kind {
         Kind::Full | Kind::Demo => Ok((session, token)),
         Kind::Tou | Kind::Pp => Err(ApiError::wrong_session("Accept LibreLinkUp's documents first.")),

@@ -16,6 +16,9 @@ use tidewatch_tests::fake::user_id_for;
 use tidewatch_tests::stack::{Stack, TEST_SESSION_KEY};
 use tidewatch_tests::{Account, CallKind, Maintenance, RateLimit};
 
+/// Sessions: signing out on the server, everywhere, and sliding.
+mod sessions;
+
 /// The origin the shared stack allows besides its own.
 const ALLOWED_ORIGIN: &str = "https://watch.example";
 
@@ -329,11 +332,12 @@ async fn an_llu_lockout_is_honoured_without_calling_upstream() {
 /// A Durable Object with nothing to do may be put to sleep after about 10 s and is restarted by every deploy: the
 /// login pause and LLU's lockout are stored, so a restarted worker lets no wrong password through to LLU.
 #[tokio::test]
-async fn the_login_pause_and_an_llu_lockout_outlive_a_restart() {
+async fn the_login_pause_an_llu_lockout_and_a_sign_out_outlive_a_restart() {
     let own = Stack::start(&[]).unwrap();
     let paused = email("pause-restart");
     let locked = email("lock-restart");
-    for email in [&paused, &locked] {
+    let signed_out = email("signout-restart");
+    for email in [&paused, &locked, &signed_out] {
         own.fake.add_account(Account::new(email, "right-password"));
     }
     let direct = client();
@@ -352,8 +356,17 @@ async fn the_login_pause_and_an_llu_lockout_outlive_a_restart() {
     assert_eq!(login(&paused, "wrong").await, "bad_credentials");
     assert_eq!(login(&locked, "right-password").await, "locked");
     let before = (own.fake.count(&paused, CallKind::Login), own.fake.count(&locked, CallKind::Login));
+    let body = json!({"email": signed_out, "password": "right-password"});
+    let answer: Value =
+        client().post(own.url("/llu/auth/login")).json(&body).send().await.unwrap().json().await.unwrap();
+    let token = answer["data"]["authTicket"]["token"].as_str().unwrap().to_owned();
+    let with_token = |method: Method, path: &str| client().request(method, own.url(path)).bearer_auth(&token);
+    let out = with_token(Method::POST, "/api/logout").send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::OK);
 
     own.restart().unwrap();
+    let read: Value = with_token(Method::GET, "/llu/connections").send().await.unwrap().json().await.unwrap();
+    assert_eq!(read["error"]["code"], "session_revoked", "a sign-out holds after a restart: {read}");
     assert_eq!(login(&paused, "wrong-again").await, "login_paused");
     assert_eq!(login(&locked, "right-password").await, "locked");
     let after = (own.fake.count(&paused, CallKind::Login), own.fake.count(&locked, CallKind::Login));
@@ -532,6 +545,9 @@ async fn tampered_expired_and_foreign_key_sessions_are_refused() {
         account_id: sha256_hex(&user_id_for(&email)),
         expires,
         kind: Kind::Full,
+        id: None,
+        signed_in_ms: None,
+        ends: None,
     };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let cases = [
@@ -1113,6 +1129,9 @@ async fn a_private_server_relays_only_its_familys_sign_ins_and_serves_no_demo() 
         account_id: "demo".into(),
         expires: i64::MAX / 2,
         kind: Kind::Demo,
+        id: None,
+        signed_in_ms: None,
+        ends: None,
     };
     let sealed = key.seal(&session, [9; 12]);
     let read = http.get(private.url("/llu/connections")).bearer_auth(&sealed).send().await.unwrap();
