@@ -134,9 +134,11 @@ pub async fn demo() -> Result<SignIn, ApiError> {
     sign_in_of(call(post("/api/demo")).await?)
 }
 
-/// `POST /api/logout`.
-pub async fn logout() -> Result<(), ApiError> {
-    call::<Value>(post("/api/logout")).await.map(|_| ())
+/// `POST /api/logout` (this session, on the server too), or `POST /api/logout/everywhere` (every session of the
+/// account: a lost phone, a browser left signed in).
+pub async fn logout(everywhere: bool) -> Result<(), ApiError> {
+    let path = if everywhere { "/api/logout/everywhere" } else { "/api/logout" };
+    call::<Value>(post(path)).await.map(|_| ())
 }
 
 /// `GET /llu/connections`: everyone this account follows.

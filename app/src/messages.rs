@@ -51,7 +51,8 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
         | "push_endpoint_taken"
         | "push_full"
         | "alarms_not_shared"
-        | "logbook_not_shared" => match error {
+        | "logbook_not_shared"
+        | "sign_out_failed" => match error {
             ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
             _ => "This Tidewatch server refused that.".into(),
         },
@@ -88,7 +89,8 @@ mod tests {
     #[test]
     fn this_servers_own_refusals_are_not_blamed_on_librelinkup() {
         let generic = explain(&server("something_new"), None);
-        for code in ["too_many_logins", "push_rate_limited", "account_not_allowed", "phone_removed", "push_full"] {
+        let codes = ["too_many_logins", "push_rate_limited", "account_not_allowed", "phone_removed", "push_full"];
+        for code in codes.into_iter().chain(["sign_out_failed"]) {
             assert_ne!(explain(&server(code), None), generic, "{code}");
         }
         let removed = ApiError::Server {

@@ -240,8 +240,28 @@ try {
 
   await step("sign out", async () => {
     await page.getByRole("button", { name: "Settings" }).click();
-    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.getByRole("button", { name: "Try the demo" }).waitFor();
+  });
+
+  await step("sign out everywhere: every browser of the account is signed out, this one first", async () => {
+    // The documents were accepted above: these sign-ins go straight in.
+    await signIn(page, "terms@tidewatch.test", "terms123");
+    await value(page).waitFor();
+    const laptop = await phone("light");
+    await signIn(laptop.page, "terms@tidewatch.test", "terms123");
+    await value(laptop.page).waitFor();
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByRole("button", { name: "Sign out everywhere…" }).click();
+    const confirm = page.getByRole("alertdialog", { name: "Sign out everywhere" });
+    check((await confirm.innerText()).includes("Links you shared and alarms keep going"), "what goes on is said");
+    await confirm.screenshot({ path: `${shots}/sign-out-everywhere-light.png` });
+    await confirm.getByRole("button", { name: "Sign out everywhere", exact: true }).click();
+    await page.getByRole("button", { name: "Try the demo" }).waitFor();
+    // The other browser still has its cookie; the server refuses it at its next look.
+    await laptop.page.reload();
+    await laptop.page.getByRole("button", { name: "Try the demo" }).waitFor();
+    await laptop.context.close();
   });
 
   await step("two patients: pick the second, the choice is remembered", async () => {

@@ -22,8 +22,11 @@ pub fn Settings(
     /// Whether this device views a share link (no account: "Leave" instead of "Sign out").
     #[prop(into)]
     viewer: Signal<bool>,
-    /// Signs out (or leaves the shared view).
-    on_sign_out: Callback<()>,
+    /// Signs out (or leaves the shared view); `true`: every session of the account.
+    on_sign_out: Callback<bool>,
+    /// Why the last sign-out did not happen, if it did not.
+    #[prop(into)]
+    sign_out_error: Signal<Option<String>>,
     /// Closes the sheet.
     on_close: Callback<()>,
 ) -> impl IntoView {
@@ -37,6 +40,7 @@ pub fn Settings(
         }
     });
     let night_on = move || config.with(|c| c.night.is_some());
+    let confirm_everywhere = RwSignal::new(false);
     let toggle_night = move |_| {
         config.update(|c| {
             c.night = match c.night {
@@ -132,10 +136,28 @@ pub fn Settings(
                     <button class="secondary" on:click=move |_| on_reset.run(())>
                         "Reset to LibreLinkUp's settings"
                     </button>
-                    <button class="danger" on:click=move |_| on_sign_out.run(())>
+                    <button class="danger" on:click=move |_| on_sign_out.run(false)>
                         {move || if viewer.get() { "Stop viewing this link" } else { "Sign out" }}
                     </button>
+                    <Show when=move || !viewer.get()>
+                        <button class="secondary" on:click=move |_| confirm_everywhere.set(true)>
+                            "Sign out everywhere…"
+                        </button>
+                    </Show>
                 </div>
+                <Show when=move || confirm_everywhere.get()>
+                    <div class="confirm" role="alertdialog" aria-label="Sign out everywhere">
+                        <p>
+                            "Every phone and browser signed in to this account is signed out, this one too. "
+                            "Links you shared and alarms keep going: revoke a link or remove a phone to stop them."
+                        </p>
+                        <button class="danger" on:click=move |_| on_sign_out.run(true)>
+                            "Sign out everywhere"
+                        </button>
+                        <button class="secondary" on:click=move |_| confirm_everywhere.set(false)>"Cancel"</button>
+                    </div>
+                </Show>
+                {move || sign_out_error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
             </div>
         </div>
     }

@@ -207,9 +207,20 @@ pub fn Follow() -> impl IntoView {
     let show_settings = RwSignal::new(false);
     let show_share = RwSignal::new(false);
     let bedside = RwSignal::new(false);
-    let sign_out = Action::new_local(|_: &()| async { api::logout().await });
+    let sign_out = Action::new_local(|everywhere: &bool| api::logout(*everywhere));
+    // Signed out (or already signed out elsewhere): back to sign-in. A sign-out the server could not record
+    // leaves the session as it was, and Settings says so.
+    let sign_out_error = Signal::derive(move || {
+        sign_out
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|e| !e.needs_sign_in())
+            .map(|e| crate::messages::explain(&e, None))
+    });
     Effect::new(move |_| {
-        if sign_out.value().get().is_some() {
+        if sign_out.value().get().is_some_and(|answer| answer.as_ref().map_or_else(ApiError::needs_sign_in, |()| true))
+        {
             store::forget_patients();
             state.screen.set(Screen::SignIn);
         }
@@ -322,13 +333,14 @@ pub fn Follow() -> impl IntoView {
                     patient=shown_patient
                     on_reset=Callback::new(move |_| alarms.reset())
                     viewer=Signal::derive(move || state.viewer.with(Option::is_some))
-                    on_sign_out=Callback::new(move |_| {
+                    on_sign_out=Callback::new(move |everywhere: bool| {
                         if state.viewer.with_untracked(Option::is_some) {
                             leave();
                         } else {
-                            sign_out.dispatch(());
+                            sign_out.dispatch(everywhere);
                         }
                     })
+                    sign_out_error=sign_out_error
                     on_close=Callback::new(move |_| show_settings.set(false))
                 />
             </Show>
