@@ -1,0 +1,485 @@
+//! The share book: every share of the server, kept in the `Shares` object, and what it does with them (pure,
+//! natively tested): create within the caps, list, revoke, open by a hashed secret in constant time, renew and
+//! mark signed out, and the per-client count of misses that limits guessing.
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::keyed::Keyed;
+use crate::wire::{self, Wire};
+
+/// The default lifetime of a share, days.
+pub const DEFAULT_DAYS: i64 = 30;
+/// The longest lifetime of a share, days.
+pub const MAX_DAYS: i64 = 365;
+/// The longest label, characters.
+pub const MAX_LABEL_CHARS: usize = 60;
+/// Shares one owner may have that are neither revoked nor expired.
+pub const MAX_LIVE_SHARES: usize = 50;
+/// Revoked and expired shares stay listed (so the owner sees what ended) for this long, seconds.
+pub const KEEP_ENDED_SECS: i64 = 30 * 86_400;
+/// Failed lookups one IP may make per window before its lookups are refused for the rest of the window.
+pub const FAILURES_PER_WINDOW: u32 = 10;
+/// The failure window, seconds.
+pub const WINDOW_SECS: i64 = 60;
+/// Clients (networks) whose misses are counted at most: past it, the oldest window is forgotten first.
+pub const MAX_TRACKED_CLIENTS: usize = 4096;
+/// `last_used` is written at most this often per share, seconds (each write is a storage write).
+pub const LAST_USED_EVERY_SECS: i64 = 60;
+
+/// One share as the book keeps it. The secret itself is never stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Share {
+    /// Public id (for listing and revoking), 16 hex digits.
+    pub id: String,
+    /// Lower-case hex SHA-256 of the secret.
+    pub sha256: String,
+    /// Lower-case hex SHA-1 of the secret (Nightscout's `api-secret`, for links made before they had a
+    /// Nightscout token of their own).
+    pub sha1: String,
+    /// The link's own Nightscout token, hashed (`None` for links made before): read-only, it opens the Nightscout
+    /// routes and nothing else, and the link's secret does not open them.
+    pub nightscout: Option<Hashes>,
+    /// The owner's account id (the `account-id` of their sealed session).
+    pub owner: String,
+    /// The owner's sealed session (a token only this server can open).
+    pub session: String,
+    /// The one patient the share reads.
+    pub patient_id: String,
+    /// Who it is for ("Grandma").
+    pub label: String,
+    /// Who shared it, as the owner wants it shown ("Alex").
+    pub from: String,
+    /// Whether the viewer may see alarms.
+    pub alarms: bool,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds; the share ends at this instant.
+    pub expires: i64,
+    /// When it was revoked, Unix seconds.
+    pub revoked: Option<i64>,
+    /// When a viewer last read through it, Unix seconds (to [`LAST_USED_EVERY_SECS`]).
+    pub last_used: Option<i64>,
+    /// LibreLinkUp refused the owner's session: viewers are told to ask the owner to sign in again.
+    pub owner_signed_out: bool,
+}
+
+/// Never the hashes (the SHA-1 is a usable Nightscout `api-secret`) or the owner's session.
+impl core::fmt::Debug for Share {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Share")
+            .field("id", &self.id)
+            .field("patient_id", &self.patient_id)
+            .field("alarms", &self.alarms)
+            .field("expires", &self.expires)
+            .field("revoked", &self.revoked)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A share's state for its owner.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ShareState {
+    /// Viewers can read.
+    Active,
+    /// The owner's LibreLinkUp session ended: viewers see "ask … to sign in again".
+    OwnerSignedOut,
+    /// Revoked by the owner.
+    Revoked,
+    /// Past its expiry.
+    Expired,
+}
+
+/// What the owner's list shows of a share: never its secret or hashes. In JSON its fields are camelCase.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ShareInfo {
+    /// Public id.
+    pub id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// Who it is for.
+    pub label: String,
+    /// Who shared it.
+    pub from: String,
+    /// Whether alarms are shown to the viewer.
+    pub alarms: bool,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds.
+    pub expires: i64,
+    /// Unix seconds, if ever used.
+    pub last_used: Option<i64>,
+    /// Its state now.
+    pub state: ShareState,
+}
+
+impl Share {
+    /// The state at `now`.
+    pub fn state(&self, now: i64) -> ShareState {
+        if self.revoked.is_some() {
+            ShareState::Revoked
+        } else if now >= self.expires {
+            ShareState::Expired
+        } else if self.owner_signed_out {
+            ShareState::OwnerSignedOut
+        } else {
+            ShareState::Active
+        }
+    }
+
+    fn info(&self, now: i64) -> ShareInfo {
+        ShareInfo {
+            id: self.id.clone(),
+            patient_id: self.patient_id.clone(),
+            label: self.label.clone(),
+            from: self.from.clone(),
+            alarms: self.alarms,
+            created: self.created,
+            expires: self.expires,
+            last_used: self.last_used,
+            state: self.state(now),
+        }
+    }
+
+    fn ended_long_ago(&self, now: i64) -> bool {
+        let ended = self.revoked.unwrap_or(self.expires).min(self.expires);
+        self.state(now) != ShareState::Active && now - ended > KEEP_ENDED_SECS
+    }
+}
+
+/// A secret's hashes, lower-case hex.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hashes {
+    /// SHA-256.
+    pub sha256: String,
+    /// SHA-1 (Nightscout's `api-secret`).
+    pub sha1: String,
+}
+
+/// How a viewer presents a secret.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Key {
+    /// SHA-256 of the link's secret (`Authorization: Share <secret>`): the app's page and its phones.
+    Sha256(String),
+    /// SHA-256 of a Nightscout token (`?token=`, `api-secret: token=…`): the Nightscout reads only.
+    NightscoutSha256(String),
+    /// SHA-1 of a Nightscout token (the `api-secret` header): the Nightscout reads only.
+    NightscoutSha1(String),
+}
+
+/// Every share of the server, and the per-IP lookup failures.
+#[derive(Clone, Debug, Default)]
+pub struct Book {
+    /// The shares.
+    pub shares: Vec<Share>,
+    /// Per IP: (window start, failures in it). Not persisted.
+    pub failures: Keyed<(i64, u32)>,
+}
+
+impl Book {
+    /// Adds a share, after dropping shares that ended more than [`KEEP_ENDED_SECS`] ago.
+    pub fn create(&mut self, share: Share, now: i64) -> Result<(), ApiError> {
+        self.shares.retain(|s| !s.ended_long_ago(now));
+        let live = self.shares.iter().filter(|s| s.owner == share.owner && s.state(now) == ShareState::Active).count();
+        if live >= MAX_LIVE_SHARES {
+            return Err(ApiError::new(409, "too_many_shares", "Revoke a share before creating another."));
+        }
+        self.shares.push(share);
+        Ok(())
+    }
+
+    /// The owner's shares, newest first.
+    pub fn list(&self, owner: &str, now: i64) -> Vec<ShareInfo> {
+        let mut list: Vec<ShareInfo> = self.shares.iter().filter(|s| s.owner == owner).map(|s| s.info(now)).collect();
+        shared::order::sort_by(&mut list, |a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        list
+    }
+
+    /// Revokes the owner's share `id` (another owner's share is "not found").
+    pub fn revoke(&mut self, owner: &str, id: &str, now: i64) -> Result<(), ApiError> {
+        let share = self.shares.iter_mut().find(|s| s.owner == owner && s.id == id).ok_or_else(share_not_found)?;
+        share.revoked.get_or_insert(now);
+        Ok(())
+    }
+
+    /// The live share for `key` from `ip`, with its `last_used` noted. Every share is compared in constant time
+    /// and every miss (unknown, revoked, expired) gives the same error after the same work; an IP that missed
+    /// [`FAILURES_PER_WINDOW`] times in the window is refused without a lookup until the window ends.
+    pub fn open(&mut self, key: &Key, ip: &str, now: i64) -> Result<(Share, bool), ApiError> {
+        if let Some(&(start, failures)) = self.failures.get(ip)
+            && now - start < WINDOW_SECS
+            && failures >= FAILURES_PER_WINDOW
+        {
+            let left = u32::try_from(WINDOW_SECS - (now - start)).unwrap_or(1).max(1);
+            return Err(ApiError::new(429, "share_rate_limited", "Too many wrong links from here. Wait a minute.")
+                .retry_after(left));
+        }
+        let wanted = match key {
+            Key::Sha256(hex) | Key::NightscoutSha256(hex) | Key::NightscoutSha1(hex) => hex.to_ascii_lowercase(),
+        };
+        let mut found = None;
+        for (index, share) in self.shares.iter().enumerate() {
+            // A Nightscout key opens a link's own Nightscout token, or the link's secret for a link made before.
+            let stored = match (key, &share.nightscout) {
+                (Key::Sha256(_), _) => &share.sha256,
+                (Key::NightscoutSha256(_), Some(token)) => &token.sha256,
+                (Key::NightscoutSha1(_), Some(token)) => &token.sha1,
+                (Key::NightscoutSha256(_), None) => &share.sha256,
+                (Key::NightscoutSha1(_), None) => &share.sha1,
+            };
+            let live = share.state(now) == ShareState::Active || share.state(now) == ShareState::OwnerSignedOut;
+            if constant_time_eq(stored.as_bytes(), wanted.as_bytes()) & live {
+                found = Some(index);
+            }
+        }
+        let Some(share) = found.and_then(|i| self.shares.get_mut(i)) else {
+            self.failures.retain(|(start, _)| now - *start < WINDOW_SECS);
+            while self.failures.len() >= MAX_TRACKED_CLIENTS && !self.failures.contains_key(ip) {
+                let oldest = self.failures.iter().min_by_key(|(_, (start, _))| *start).map(|(key, _)| key.clone());
+                match oldest {
+                    Some(key) => self.failures.remove(&key),
+                    None => break,
+                };
+            }
+            let (start, failures) = self.failures.or_default(ip.to_owned());
+            // A new window (the old one was just dropped if it ended) starts at this failure.
+            if *failures == 0 {
+                *start = now;
+            }
+            *failures += 1;
+            return Err(share_gone());
+        };
+        let touched = share.last_used.is_none_or(|t| now - t >= LAST_USED_EVERY_SECS);
+        if touched {
+            share.last_used = Some(now);
+        }
+        Ok((share.clone(), touched))
+    }
+
+    /// The owner signed in again: every share of theirs reads through the new session.
+    pub fn renew(&mut self, owner: &str, session: &str) -> bool {
+        let mut changed = false;
+        for share in self.shares.iter_mut().filter(|s| s.owner == owner) {
+            share.session = session.to_owned();
+            share.owner_signed_out = false;
+            changed = true;
+        }
+        changed
+    }
+
+    /// LibreLinkUp refused the session share `id` reads through (and so every share on that session).
+    pub fn signed_out(&mut self, id: &str) -> bool {
+        let Some(session) = self.shares.iter().find(|s| s.id == id).map(|s| s.session.clone()) else {
+            return false;
+        };
+        let mut changed = false;
+        for share in self.shares.iter_mut().filter(|s| s.session == session && !s.owner_signed_out) {
+            share.owner_signed_out = true;
+            changed = true;
+        }
+        changed
+    }
+}
+
+/// A share id, and its sealed session and alarms flag while the share lasts (`None` once it has ended or for an
+/// unknown id).
+pub type ShareSession = (String, Option<(String, bool)>);
+
+impl Book {
+    /// For each of `ids`: the share's sealed session and alarms flag while it lasts. A share whose owner's session
+    /// ended lasts: its phones keep their subscription, are told to ask the owner to sign in (the read through the
+    /// ended session fails as signed out), and are alarmed again once the owner has (`renew`).
+    pub fn sessions(&self, ids: &[String], now: i64) -> Vec<ShareSession> {
+        ids.iter()
+            .map(|id| {
+                let live = self
+                    .shares
+                    .iter()
+                    .find(|s| &s.id == id && matches!(s.state(now), ShareState::Active | ShareState::OwnerSignedOut));
+                (id.clone(), live.map(|s| (s.session.clone(), s.alarms)))
+            })
+            .collect()
+    }
+}
+
+/// Equal length and bytes, without an early exit on the first difference.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The one answer for an unknown, revoked or expired secret.
+pub fn share_gone() -> ApiError {
+    ApiError::new(410, "share_gone", "This link was revoked or has expired. Ask the person who sent it for a new one.")
+}
+
+fn share_not_found() -> ApiError {
+    ApiError::new(404, "share_not_found", "There is no such share.")
+}
+
+shared::wire_names!(ShareState {
+    Active => "active",
+    OwnerSignedOut => "owner_signed_out",
+    Revoked => "revoked",
+    Expired => "expired",
+});
+
+impl Wire for Share {
+    fn to_wire(&self) -> Value {
+        let mut fields = vec![
+            ("id", self.id.clone().into()),
+            ("sha256", self.sha256.clone().into()),
+            ("sha1", self.sha1.clone().into()),
+            ("owner", self.owner.clone().into()),
+            ("session", self.session.clone().into()),
+            ("patient_id", self.patient_id.clone().into()),
+            ("label", self.label.clone().into()),
+            ("from", self.from.clone().into()),
+            ("alarms", self.alarms.into()),
+            ("created", self.created.into()),
+            ("expires", self.expires.into()),
+            ("revoked", self.revoked.to_wire()),
+            ("last_used", self.last_used.to_wire()),
+            ("owner_signed_out", self.owner_signed_out.into()),
+        ];
+        // Only when there is one: a link made before is stored exactly as before.
+        if let Some(token) = &self.nightscout {
+            fields.push(("nightscout", token.to_wire()));
+        }
+        wire::object(fields)
+    }
+
+    fn from_wire(value: &Value) -> Option<Share> {
+        Some(Share {
+            id: wire::get(value, "id")?,
+            sha256: wire::get(value, "sha256")?,
+            sha1: wire::get(value, "sha1")?,
+            nightscout: wire::get(value, "nightscout")?,
+            owner: wire::get(value, "owner")?,
+            session: wire::get(value, "session")?,
+            patient_id: wire::get(value, "patient_id")?,
+            label: wire::get(value, "label")?,
+            from: wire::get(value, "from")?,
+            alarms: wire::get(value, "alarms")?,
+            created: wire::get(value, "created")?,
+            expires: wire::get(value, "expires")?,
+            revoked: wire::get(value, "revoked")?,
+            last_used: wire::get(value, "last_used")?,
+            owner_signed_out: wire::get(value, "owner_signed_out")?,
+        })
+    }
+}
+
+impl Wire for ShareInfo {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("id", self.id.clone().into()),
+            ("patientId", self.patient_id.clone().into()),
+            ("label", self.label.clone().into()),
+            ("from", self.from.clone().into()),
+            ("alarms", self.alarms.into()),
+            ("created", self.created.into()),
+            ("expires", self.expires.into()),
+            ("lastUsed", self.last_used.to_wire()),
+            ("state", self.state.to_wire()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<ShareInfo> {
+        Some(ShareInfo {
+            id: wire::get(value, "id")?,
+            patient_id: wire::get(value, "patientId")?,
+            label: wire::get(value, "label")?,
+            from: wire::get(value, "from")?,
+            alarms: wire::get(value, "alarms")?,
+            created: wire::get(value, "created")?,
+            expires: wire::get(value, "expires")?,
+            last_used: wire::get(value, "lastUsed")?,
+            state: wire::get(value, "state")?,
+        })
+    }
+}
+
+impl Wire for Hashes {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![("sha256", self.sha256.clone().into()), ("sha1", self.sha1.clone().into())])
+    }
+
+    fn from_wire(value: &Value) -> Option<Hashes> {
+        Some(Hashes { sha256: wire::get(value, "sha256")?, sha1: wire::get(value, "sha1")? })
+    }
+}
+
+impl Wire for Key {
+    fn to_wire(&self) -> Value {
+        match self {
+            Key::Sha256(hex) => wire::variant("sha256", Some(hex.clone().into())),
+            Key::NightscoutSha256(hex) => wire::variant("ns_sha256", Some(hex.clone().into())),
+            Key::NightscoutSha1(hex) => wire::variant("ns_sha1", Some(hex.clone().into())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<Key> {
+        let (name, content) = wire::read_variant(value)?;
+        let hex = content.as_str()?.to_owned();
+        match name {
+            "sha256" => Some(Key::Sha256(hex)),
+            "ns_sha256" => Some(Key::NightscoutSha256(hex)),
+            "ns_sha1" => Some(Key::NightscoutSha1(hex)),
+            _ => None,
+        }
+    }
+}
+
+/// Stored as `{"shares": [...]}`; the failure counts are not stored.
+impl Wire for Book {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![("shares", wire::list(&self.shares))])
+    }
+
+    fn from_wire(value: &Value) -> Option<Book> {
+        Some(Book { shares: wire::read_list(value.get("shares")?)?, failures: Keyed::new() })
+    }
+}
+
+/// A share and a book to test with.
+#[cfg(test)]
+pub(crate) mod sample {
+    use super::*;
+
+    /// The tests' clock.
+    pub const NOW: i64 = 1_800_000_000;
+
+    pub fn share(id: &str, owner: &str, secret_hash: &str) -> Share {
+        Share {
+            id: id.into(),
+            sha256: secret_hash.into(),
+            sha1: format!("sha1-{secret_hash}"),
+            nightscout: None,
+            owner: owner.into(),
+            session: format!("sealed-{owner}"),
+            patient_id: "p".into(),
+            label: "Grandma".into(),
+            from: "Alex".into(),
+            alarms: true,
+            created: NOW,
+            expires: NOW + DEFAULT_DAYS * 86_400,
+            revoked: None,
+            last_used: None,
+            owner_signed_out: false,
+        }
+    }
+
+    pub fn book() -> Book {
+        let mut book = Book::default();
+        book.create(share("a1", "owner-a", "aaaa"), NOW).unwrap();
+        book.create(share("b1", "owner-b", "bbbb"), NOW).unwrap();
+        book
+    }
+}
+
+#[cfg(test)]
+#[path = "book_tests.rs"]
+mod tests;

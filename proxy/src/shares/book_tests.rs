@@ -1,0 +1,160 @@
+//! The share book's tests.
+
+use super::sample::{NOW, book, share};
+use super::*;
+
+#[test]
+fn opens_by_either_hash_and_notes_last_use_once_a_minute() {
+    let mut book = book();
+    let (opened, touched) = book.open(&Key::Sha256("AAAA".into()), "ip", NOW + 5).unwrap();
+    assert_eq!((opened.id.as_str(), touched, opened.last_used), ("a1", true, Some(NOW + 5)));
+    assert!(!book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 30).unwrap().1);
+    assert!(book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 65).unwrap().1);
+    assert_eq!(book.open(&Key::NightscoutSha1("sha1-bbbb".into()), "ip", NOW).unwrap().0.id, "b1");
+}
+
+#[test]
+fn the_table_of_misses_stays_bounded() {
+    let mut book = book();
+    for n in 0..MAX_TRACKED_CLIENTS + 50 {
+        assert!(book.open(&Key::Sha256("nope".into()), &format!("10.0.{}.{}", n / 256, n % 256), NOW).is_err());
+    }
+    assert_eq!(book.failures.len(), MAX_TRACKED_CLIENTS);
+}
+
+#[test]
+fn a_links_nightscout_token_opens_only_the_nightscout_reads() {
+    let mut book = book();
+    let token = Hashes { sha256: "nnnn".into(), sha1: "sha1-nnnn".into() };
+    book.create(Share { nightscout: Some(token), ..share("c1", "owner-c", "cccc") }, NOW).unwrap();
+    assert_eq!(book.open(&Key::NightscoutSha256("nnnn".into()), "ip", NOW).unwrap().0.id, "c1");
+    assert_eq!(book.open(&Key::NightscoutSha1("sha1-nnnn".into()), "ip", NOW).unwrap().0.id, "c1");
+    assert_eq!(book.open(&Key::Sha256("cccc".into()), "ip", NOW).unwrap().0.id, "c1", "the link opens the page");
+    // The token is not the link (no page, no phones), and the link's secret no longer reads Nightscout.
+    let gone = |key: Key, book: &mut Book| book.open(&key, "ip2", NOW).unwrap_err().code;
+    assert_eq!(gone(Key::Sha256("nnnn".into()), &mut book), "share_gone");
+    assert_eq!(gone(Key::NightscoutSha256("cccc".into()), &mut book), "share_gone");
+    assert_eq!(gone(Key::NightscoutSha1("sha1-cccc".into()), &mut book), "share_gone");
+    // A link made before links had a token keeps its Nightscout URL working.
+    assert_eq!(book.open(&Key::NightscoutSha256("aaaa".into()), "ip", NOW).unwrap().0.id, "a1");
+    // Revoking the link ends the token too.
+    book.revoke("owner-c", "c1", NOW + 1).unwrap();
+    assert_eq!(gone(Key::NightscoutSha256("nnnn".into()), &mut book), "share_gone");
+}
+
+#[test]
+fn unknown_revoked_and_expired_answer_the_same() {
+    let mut book = book();
+    book.revoke("owner-a", "a1", NOW + 1).unwrap();
+    let revoked = book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 2).unwrap_err();
+    let unknown = book.open(&Key::Sha256("cccc".into()), "ip", NOW + 2).unwrap_err();
+    let expires = NOW + DEFAULT_DAYS * 86_400;
+    assert!(book.open(&Key::Sha256("bbbb".into()), "ip", expires - 1).is_ok());
+    let expired = book.open(&Key::Sha256("bbbb".into()), "ip", expires).unwrap_err();
+    assert_eq!(revoked, unknown);
+    assert_eq!(expired, unknown);
+    assert_eq!((unknown.http, unknown.code.as_str()), (410, "share_gone"));
+    let states: Vec<ShareState> = book.list("owner-a", expires).iter().map(|s| s.state).collect();
+    assert_eq!(states, [ShareState::Revoked]);
+    assert_eq!(book.list("owner-b", expires)[0].state, ShareState::Expired);
+}
+
+#[test]
+fn only_the_owner_revokes_and_lists() {
+    let mut book = book();
+    assert_eq!(book.revoke("owner-b", "a1", NOW).unwrap_err().code, "share_not_found");
+    assert!(book.list("owner-b", NOW).iter().all(|s| s.id == "b1"));
+    let listed = wire::list(&book.list("owner-a", NOW)).to_string();
+    assert!(!listed.contains("aaaa") && !listed.contains("sealed"), "{listed}");
+}
+
+#[test]
+fn guessing_is_rate_limited_per_ip_for_the_window() {
+    let mut book = book();
+    for i in 0..FAILURES_PER_WINDOW {
+        let e = book.open(&Key::Sha256(format!("guess{i}")), "1.2.3.4", NOW).unwrap_err();
+        assert_eq!(e.code, "share_gone");
+    }
+    let limited = book.open(&Key::Sha256("aaaa".into()), "1.2.3.4", NOW + 10).unwrap_err();
+    assert_eq!((limited.http, limited.code.as_str(), limited.retry_after_secs), (429, "share_rate_limited", Some(50)));
+    assert!(book.open(&Key::Sha256("aaaa".into()), "5.6.7.8", NOW + 10).is_ok(), "other IPs are not affected");
+    assert!(book.open(&Key::Sha256("aaaa".into()), "1.2.3.4", NOW + WINDOW_SECS).is_ok(), "the window ends");
+}
+
+#[test]
+fn a_refused_session_marks_its_shares_until_the_owner_signs_in_again() {
+    let mut book = book();
+    book.create(share("a2", "owner-a", "dddd"), NOW).unwrap();
+    assert!(book.signed_out("a1"));
+    let states: Vec<ShareState> = book.list("owner-a", NOW).iter().map(|s| s.state).collect();
+    assert_eq!(states, [ShareState::OwnerSignedOut, ShareState::OwnerSignedOut]);
+    assert_eq!(book.list("owner-b", NOW)[0].state, ShareState::Active);
+    let (opened, _) = book.open(&Key::Sha256("aaaa".into()), "ip", NOW).unwrap();
+    assert!(opened.owner_signed_out, "the viewer is told to ask the owner");
+    assert!(book.renew("owner-a", "sealed-new"));
+    assert!(
+        book.shares.iter().filter(|s| s.owner == "owner-a").all(|s| s.session == "sealed-new" && !s.owner_signed_out)
+    );
+}
+
+#[test]
+fn a_share_keeps_its_phones_while_its_owner_is_signed_out_but_not_once_it_ends() {
+    let mut book = book();
+    book.create(share("c1", "owner-c", "cccc"), NOW).unwrap();
+    book.revoke("owner-b", "b1", NOW).unwrap();
+    assert!(book.signed_out("a1"));
+    let ids: Vec<String> = ["a1", "b1", "c1", "gone"].iter().map(|id| (*id).to_owned()).collect();
+    let found = book.sessions(&ids, NOW + 1);
+    assert_eq!(
+        found,
+        [
+            ("a1".to_owned(), Some(("sealed-owner-a".to_owned(), true))),
+            ("b1".to_owned(), None),
+            ("c1".to_owned(), Some(("sealed-owner-c".to_owned(), true))),
+            ("gone".to_owned(), None),
+        ]
+    );
+    let expired = book.sessions(&ids, NOW + DEFAULT_DAYS * 86_400);
+    assert!(expired.iter().all(|(_, found)| found.is_none()), "{expired:?}");
+}
+
+#[test]
+fn live_shares_are_capped_and_old_ended_ones_pruned() {
+    let mut book = Book::default();
+    for i in 0..MAX_LIVE_SHARES {
+        book.create(share(&format!("s{i}"), "o", &format!("h{i}")), NOW).unwrap();
+    }
+    assert_eq!(book.create(share("x", "o", "hx"), NOW).unwrap_err().code, "too_many_shares");
+    book.revoke("o", "s0", NOW).unwrap();
+    book.create(share("x", "o", "hx"), NOW).unwrap();
+    book.create(share("y", "other", "hy"), NOW + KEEP_ENDED_SECS + 1).unwrap();
+    assert!(!book.shares.iter().any(|s| s.id == "s0"), "revoked more than 30 days ago: dropped");
+}
+
+/// The book as serde's derive stored it before the hand-written JSON: it must read back whole.
+pub const EARLIER_BOOK: &str = r#"{"shares":[{"id":"a1","sha256":"aaaa","sha1":"sha1-aaaa","owner":"owner-a","session":"sealed-owner-a","patient_id":"p","label":"Grandma «Oma» 👵 \"G\"","from":"Alex","alarms":true,"created":1800000000,"expires":1802592000,"revoked":null,"last_used":1800000060,"owner_signed_out":false},{"id":"b1","sha256":"bbbb","sha1":"sha1-bbbb","owner":"owner-b","session":"sealed-owner-b","patient_id":"p","label":"Grandma","from":"Alex","alarms":true,"created":1800000000,"expires":1802592000,"revoked":1800000001,"last_used":null,"owner_signed_out":true}]}"#;
+
+#[test]
+fn the_stored_book_reads_what_earlier_builds_wrote_and_writes_it_back_the_same() {
+    let mut a1 = share("a1", "owner-a", "aaaa");
+    a1.label = "Grandma «Oma» 👵 \"G\"".into();
+    a1.last_used = Some(NOW + 60);
+    let mut b1 = share("b1", "owner-b", "bbbb");
+    b1.revoked = Some(NOW + 1);
+    b1.owner_signed_out = true;
+    let book: Book = wire::decode(EARLIER_BOOK).unwrap();
+    assert_eq!(book.shares, [a1, b1]);
+    let again: Book = wire::decode(&wire::encode(&book)).unwrap();
+    assert_eq!(again.shares, book.shares);
+    assert_eq!(wire::parse(&wire::encode(&book)), wire::parse(EARLIER_BOOK), "the same JSON, up to key order");
+    let no_options = EARLIER_BOOK.replace(r#""revoked":null,"#, "");
+    assert!(wire::decode::<Book>(&no_options).is_some(), "an absent option is None");
+    assert!(wire::decode::<Book>(&EARLIER_BOOK.replace(r#""alarms":true"#, r#""alarms":1"#)).is_none());
+}
+
+#[test]
+fn constant_time_eq_compares_whole_slices() {
+    assert!(constant_time_eq(b"abc", b"abc"));
+    assert!(!constant_time_eq(b"abc", b"abd"));
+    assert!(!constant_time_eq(b"abc", b"ab"));
+}
