@@ -9,8 +9,6 @@
 //! values are limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
 
 use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
 use push::ece::{self, Receiver};
@@ -29,6 +27,7 @@ use crate::reply::Reply;
 use crate::seal::{Kind, Session, random_hex, sha256_hex};
 use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
 use crate::sharing;
+use crate::storage;
 use crate::watch::{
     Access, Action, Delivery, Holder, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook, Written,
 };
@@ -43,9 +42,6 @@ const ACTS_PER_PHONE: u32 = 10;
 const TESTS_PER_PHONE: u32 = 2;
 /// The longest a push service may take to answer before the message is retried next minute.
 const SEND_TIMEOUT_MS: u64 = 10_000;
-/// The most keys one Durable Object storage call takes (`put` of several entries, `delete` of several keys), as
-/// Cloudflare documents it (the local runtime does not enforce it).
-const KEYS_PER_CALL: usize = 128;
 /// What the app sends to subscribe (or to update this phone's settings): `{"subscription":
 /// PushSubscription.toJSON(), "patientId", "config", "unit", "sharedAck", "key"}`, nothing else (`key`: the key
 /// the phone already holds, if any).
@@ -881,13 +877,7 @@ impl Watcher {
         if self.book.borrow().is_some() {
             return Ok(());
         }
-        let map = self.state.storage().list().await.map_err(|_| ApiError::internal())?;
-        let mut values = Vec::new();
-        map.for_each(&mut |value, key| {
-            if let (Some(key), Some(text)) = (key.as_string(), value.as_string()) {
-                values.push((key, text));
-            }
-        });
+        let values = storage::read_all(&self.state.storage(), "").await?;
         let meta = values.iter().find(|(key, _)| key == "meta").map(|(_, text)| text.clone());
         let mut keys: Vec<String> = values.iter().map(|(key, _)| key.clone()).collect();
         let (book, unreadable) = WatchBook::from_storage(values);
@@ -937,35 +927,10 @@ impl Watcher {
     /// Writes what changed in the book since the last save ([`WatchBook::changes`]): a value per changed
     /// subscription or group's readings, `meta` when the groups or the outbox changed; deletes what is gone.
     ///
-    /// One storage call takes at most [`KEYS_PER_CALL`] keys, so a large change is written in several calls, all
-    /// issued before any is awaited: the runtime coalesces writes with no `await` between them into one atomic
-    /// write, so a book is never stored half old, half new.
+    /// As one atomic write ([`storage::write`]), so a book is never stored half old, half new.
     async fn save(&self) -> ApiResult<()> {
         let changes = self.with(|book| book.changes(&self.stored.borrow(), self.clock(book)))?;
-        if changes.puts.is_empty() && changes.deletes.is_empty() {
-            return Ok(());
-        }
-        // Every value is JSON text already: plain objects of strings, with no serde_wasm_bindgen in between.
-        let mut objects = Vec::new();
-        for (n, (key, text)) in changes.puts.iter().enumerate() {
-            if n % KEYS_PER_CALL == 0 {
-                objects.push(js_sys::Object::new());
-            }
-            let object = objects.last().ok_or_else(ApiError::internal)?;
-            js_sys::Reflect::set(object, &key.into(), &text.into()).map_err(|_| ApiError::internal())?;
-        }
-        let storage = &self.state.storage();
-        let mut writes: Vec<Pin<Box<dyn Future<Output = worker::Result<()>> + '_>>> = Vec::new();
-        for object in objects {
-            writes.push(Box::pin(storage.put_multiple_raw(object)));
-        }
-        for keys in changes.deletes.chunks(KEYS_PER_CALL) {
-            let keys = keys.to_vec();
-            writes.push(Box::pin(async move { storage.delete_multiple(keys).await.map(|_| ()) }));
-        }
-        if crate::join::all(writes).await.iter().any(Result::is_err) {
-            return Err(ApiError::internal());
-        }
+        storage::write(&self.state.storage(), &changes.puts, &changes.deletes).await?;
         *self.stored.borrow_mut() = changes.written;
         Ok(())
     }

@@ -45,6 +45,8 @@ pub mod shares;
 pub mod sharing;
 /// Signing out on the server: an account's signed-out sessions and its "not before".
 pub mod signout;
+/// Durable Object storage: JSON text by key prefix, written in atomic batches.
+pub mod storage;
 /// The LLU adapter.
 pub mod upstream;
 /// The watch book: subscriptions, alarm states, the push outbox and the watchdog.
