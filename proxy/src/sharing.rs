@@ -80,7 +80,11 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     // reads the Nightscout routes and nothing else, and ends with the link.
     let nightscout = new_secret();
     let id = random_hex(8);
-    let expires = ctx.now + days * DAY;
+    // A demo visitor's link ends with the visit's session: the demo leaves nothing behind for long.
+    let expires = match session.kind {
+        Kind::Demo => (ctx.now + days * DAY).min(session.expires),
+        _ => ctx.now + days * DAY,
+    };
     let share = Share {
         id: id.clone(),
         sha256: sha256_hex(&secret),

@@ -26,6 +26,11 @@ pub const WINDOW_SECS: i64 = 60;
 pub const MAX_TRACKED_CLIENTS: usize = 4096;
 /// `last_used` is written at most this often per share, seconds (each write is a storage write).
 pub const LAST_USED_EVERY_SECS: i64 = 60;
+/// Live demo links on the whole server: past it, a new one replaces the oldest, so visitors of the demo can never
+/// fill the book that real families' links live in.
+pub const MAX_DEMO_SHARES: usize = 200;
+/// Where a share is stored in the `Shares` object: its own key, `s:<id>`.
+pub const STORAGE_PREFIX: &str = "s:";
 
 /// One share as the book keeps it. The secret itself is never stored.
 #[derive(Clone, PartialEq, Eq)]
@@ -174,18 +179,98 @@ pub struct Book {
     pub shares: Vec<Share>,
     /// Per IP: (window start, failures in it). Not persisted.
     pub failures: Keyed<(i64, u32)>,
+    /// Ids of the shares changed since the last [`Book::take_writes`] (each is stored under its own key).
+    changed: Vec<String>,
+    /// Ids of the shares dropped since then.
+    removed: Vec<String>,
+}
+
+/// Whether a share was made by a visitor of the demo (its owner is a demo session, not an account).
+pub fn is_demo_owner(owner: &str) -> bool {
+    owner.starts_with("demo:")
 }
 
 impl Book {
-    /// Adds a share, after dropping shares that ended more than [`KEEP_ENDED_SECS`] ago.
+    /// A book of `shares` as storage holds them.
+    pub fn new(shares: Vec<Share>) -> Book {
+        Book { shares, ..Book::default() }
+    }
+
+    /// Adds a share, after dropping shares that ended more than [`KEEP_ENDED_SECS`] ago (a demo's at once). An
+    /// owner has at most [`MAX_LIVE_SHARES`] live shares; the demo's visitors together [`MAX_DEMO_SHARES`], the
+    /// oldest giving way to the newest.
     pub fn create(&mut self, share: Share, now: i64) -> Result<(), ApiError> {
-        self.shares.retain(|s| !s.ended_long_ago(now));
         let live = self.shares.iter().filter(|s| s.owner == share.owner && s.state(now) == ShareState::Active).count();
         if live >= MAX_LIVE_SHARES {
             return Err(ApiError::new(409, "too_many_shares", "Revoke a share before creating another."));
         }
+        self.drop_where(|s| s.ended_long_ago(now) || (is_demo_owner(&s.owner) && s.state(now) != ShareState::Active));
+        if is_demo_owner(&share.owner) {
+            let mut demo: Vec<(i64, String)> =
+                self.shares.iter().filter(|s| is_demo_owner(&s.owner)).map(|s| (s.created, s.id.clone())).collect();
+            demo.sort();
+            let over = (demo.len() + 1).saturating_sub(MAX_DEMO_SHARES);
+            let oldest: Vec<String> = demo.into_iter().take(over).map(|(_, id)| id).collect();
+            self.drop_where(|s| oldest.contains(&s.id));
+        }
+        self.changed.push(share.id.clone());
         self.shares.push(share);
         Ok(())
+    }
+
+    /// Drops the shares `which` picks (and notes them for storage).
+    fn drop_where(&mut self, which: impl Fn(&Share) -> bool) {
+        let removed = &mut self.removed;
+        self.shares.retain(|s| {
+            let goes = which(s);
+            if goes {
+                removed.push(s.id.clone());
+            }
+            !goes
+        });
+    }
+
+    /// What storage must do to hold what this book holds since the last call: `(key, JSON text)` for each share
+    /// changed, and the keys of the shares dropped. Only those: a change to one share writes one share.
+    pub fn take_writes(&mut self) -> (Vec<(String, String)>, Vec<String>) {
+        let mut changed = core::mem::take(&mut self.changed);
+        changed.sort();
+        changed.dedup();
+        let puts = self
+            .shares
+            .iter()
+            .filter(|s| changed.contains(&s.id))
+            .map(|s| (format!("{STORAGE_PREFIX}{}", s.id), wire::encode(s)))
+            .collect();
+        let mut removed = core::mem::take(&mut self.removed);
+        removed.retain(|id| !self.shares.iter().any(|s| s.id == *id));
+        removed.sort();
+        removed.dedup();
+        (puts, removed.into_iter().map(|id| format!("{STORAGE_PREFIX}{id}")).collect())
+    }
+
+    /// The book from what storage holds: each share under its own key, and the one `{"shares": [...]}` value that
+    /// builds before kept (`legacy`), whose shares are taken over and marked changed, so the next
+    /// [`Book::take_writes`] stores each under its own key. Also the keys that could not be read: they are kept
+    /// in storage as they are, never used and never deleted.
+    pub fn from_stored(values: Vec<(String, String)>, legacy: Option<Book>) -> (Book, Vec<String>) {
+        let mut shares = Vec::new();
+        let mut unreadable = Vec::new();
+        for (key, text) in values {
+            match wire::decode::<Share>(&text) {
+                Some(share) if key == format!("{STORAGE_PREFIX}{}", share.id) => shares.push(share),
+                _ => unreadable.push(key),
+            }
+        }
+        let mut book = Book::new(shares);
+        for share in legacy.map(|legacy| legacy.shares).unwrap_or_default() {
+            if !book.shares.iter().any(|s| s.id == share.id) {
+                book.changed.push(share.id.clone());
+                book.shares.push(share);
+            }
+        }
+        shared::order::sort_by(&mut book.shares, |a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        (book, unreadable)
     }
 
     /// The owner's shares, newest first.
@@ -199,6 +284,7 @@ impl Book {
     pub fn revoke(&mut self, owner: &str, id: &str, now: i64) -> Result<(), ApiError> {
         let share = self.shares.iter_mut().find(|s| s.owner == owner && s.id == id).ok_or_else(share_not_found)?;
         share.revoked.get_or_insert(now);
+        self.changed.push(id.to_owned());
         Ok(())
     }
 
@@ -252,6 +338,7 @@ impl Book {
         let touched = share.last_used.is_none_or(|t| now - t >= LAST_USED_EVERY_SECS);
         if touched {
             share.last_used = Some(now);
+            self.changed.push(share.id.clone());
         }
         Ok((share.clone(), touched))
     }
@@ -262,6 +349,7 @@ impl Book {
         for share in self.shares.iter_mut().filter(|s| s.owner == owner) {
             share.session = session.to_owned();
             share.owner_signed_out = false;
+            self.changed.push(share.id.clone());
             changed = true;
         }
         changed
@@ -275,6 +363,7 @@ impl Book {
         let mut changed = false;
         for share in self.shares.iter_mut().filter(|s| s.session == session && !s.owner_signed_out) {
             share.owner_signed_out = true;
+            self.changed.push(share.id.clone());
             changed = true;
         }
         changed
@@ -433,14 +522,15 @@ impl Wire for Key {
     }
 }
 
-/// Stored as `{"shares": [...]}`; the failure counts are not stored.
+/// How builds before per-share keys stored the whole book, `{"shares": [...]}` (read once, to take it over); the
+/// failure counts were never stored.
 impl Wire for Book {
     fn to_wire(&self) -> Value {
         wire::object(vec![("shares", wire::list(&self.shares))])
     }
 
     fn from_wire(value: &Value) -> Option<Book> {
-        Some(Book { shares: wire::read_list(value.get("shares")?)?, failures: Keyed::new() })
+        Some(Book::new(wire::read_list(value.get("shares")?)?))
     }
 }
 

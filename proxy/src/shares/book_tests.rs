@@ -158,3 +158,74 @@ fn constant_time_eq_compares_whole_slices() {
     assert!(!constant_time_eq(b"abc", b"abd"));
     assert!(!constant_time_eq(b"abc", b"ab"));
 }
+
+#[test]
+fn a_change_writes_only_the_shares_it_touched() {
+    let mut book = Book::new((0..2000).map(|i| share(&format!("s{i}"), &format!("o{i}"), &format!("h{i}"))).collect());
+    assert_eq!(book.take_writes(), (vec![], vec![]), "reading the book writes nothing");
+    book.revoke("o7", "s7", NOW + 1).unwrap();
+    let (puts, deletes) = book.take_writes();
+    assert_eq!((puts.len(), deletes.len()), (1, 0));
+    let (key, text) = &puts[0];
+    assert_eq!(key, "s:s7");
+    assert!(text.len() < 2048, "one share's value, whatever the book's size: {} bytes", text.len());
+    assert_eq!(wire::decode::<Share>(text).unwrap().revoked, Some(NOW + 1));
+
+    book.open(&Key::Sha256("h8".into()), "ip", NOW + 2).unwrap();
+    assert_eq!(book.take_writes().0.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["s:s8"]);
+    book.open(&Key::Sha256("h8".into()), "ip", NOW + 3).unwrap();
+    let _ = book.list("o8", NOW + 3);
+    let _ = book.open(&Key::Sha256("nope".into()), "ip", NOW + 3);
+    assert_eq!(book.take_writes(), (vec![], vec![]), "a read, a list and a miss write nothing");
+
+    // The revoked share is pruned once it ended long ago: its key is deleted, the new share's written.
+    book.create(share("new", "o7", "hnew"), NOW + KEEP_ENDED_SECS + 5).unwrap();
+    let (puts, deletes) = book.take_writes();
+    assert_eq!(puts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["s:new"]);
+    assert!(deletes.contains(&"s:s7".to_owned()), "{deletes:?}");
+}
+
+#[test]
+fn demo_links_end_with_their_visitors_and_never_crowd_out_families() {
+    let mut book = book();
+    for i in 0..MAX_DEMO_SHARES + 5 {
+        let demo =
+            Share { created: NOW + i as i64, ..share(&format!("d{i}"), &format!("demo:{i}"), &format!("dh{i}")) };
+        book.create(demo, NOW + i as i64).unwrap();
+    }
+    let demos = book.shares.iter().filter(|s| is_demo_owner(&s.owner)).count();
+    assert_eq!(demos, MAX_DEMO_SHARES, "the demo's links are capped together");
+    assert!(book.shares.iter().all(|s| !["d0", "d4"].contains(&s.id.as_str())), "the oldest gave way");
+    let (_, deletes) = book.take_writes();
+    assert!(deletes.contains(&"s:d0".to_owned()) && !deletes.contains(&"s:d5".to_owned()));
+    book.create(share("family", "owner-a", "ffff"), NOW + 300).unwrap();
+    assert!(book.shares.iter().any(|s| s.id == "family"), "a family's link is never refused for the demo's");
+
+    // A demo link that ended is dropped at the next creation, not kept for a month like a family's.
+    let day = 86_400;
+    book.revoke("demo:6", "d6", NOW + 400).unwrap();
+    book.revoke("owner-b", "b1", NOW + 400).unwrap();
+    book.create(share("later", "owner-a", "llll"), NOW + day).unwrap();
+    assert!(!book.shares.iter().any(|s| s.id == "d6"), "the revoked demo link is gone");
+    assert!(book.shares.iter().any(|s| s.id == "b1"), "the family's revoked link stays listed");
+}
+
+#[test]
+fn a_book_stored_whole_by_an_earlier_build_is_taken_over_share_by_share() {
+    let own = share("a1", "owner-a", "aaaa");
+    let values = vec![
+        ("s:a1".to_owned(), wire::encode(&own)),
+        ("s:broken".to_owned(), "{".to_owned()),
+        ("s:elsewhere".to_owned(), wire::encode(&share("other-id", "o", "x"))),
+    ];
+    let legacy: Book = wire::decode(EARLIER_BOOK).unwrap();
+    let (mut book, unreadable) = Book::from_stored(values, Some(legacy));
+    assert_eq!(unreadable, ["s:broken", "s:elsewhere"], "kept in storage, not used");
+    assert_eq!(book.shares.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a1", "b1"]);
+    assert_eq!(book.shares[0], own, "a share already under its own key wins over the old book's copy");
+    let (puts, deletes) = book.take_writes();
+    assert_eq!(puts.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["s:b1"]);
+    assert!(deletes.is_empty());
+    let (fresh, none) = Book::from_stored(puts, None);
+    assert_eq!((fresh.shares.len(), none.len()), (1, 0), "what was written reads back");
+}

@@ -6,9 +6,11 @@
 //! against every share so that unknown, expired and revoked secrets cost the same work and get the same answer.
 //!
 //! One Durable Object for the whole server rather than KV: it is strongly consistent, so a revocation holds for
-//! the very next request everywhere (the guaranteed delay is zero), and a family-sized server has a few dozen
-//! shares. Its book is persisted in the object's storage after every change; the per-IP failure counts that
-//! rate-limit guessing are kept in memory (an eviction forgets them, which only restarts a window).
+//! the very next request everywhere (the guaranteed delay is zero). Each share is stored under its own key and a
+//! change writes only the shares it touched, before the answer (a write that fails changes nothing: the book in
+//! memory is dropped and read again). The per-IP failure counts that rate-limit guessing are kept in memory (an
+//! eviction forgets them, which only restarts a window). Not yet sharded: one object serves every lookup, which
+//! bounds a public deployment (see the README).
 
 mod book;
 
@@ -19,6 +21,7 @@ use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 pub use self::book::*;
 use crate::error::ApiError;
+use crate::storage;
 use crate::wire::{self, Wire};
 
 /// What the worker asks the `Shares` object.
@@ -168,8 +171,8 @@ impl Wire for ShareAnswer {
 
 /// The one object that keeps the book (`SHARES` binding, object name [`BOOK`]).
 pub const BOOK: &str = "book";
-/// The storage key of the book.
-const STORAGE_KEY: &str = "book";
+/// Where builds before per-share keys stored the whole book.
+const LEGACY_KEY: &str = "book";
 
 /// The `Shares` Durable Object.
 #[durable_object]
@@ -202,53 +205,67 @@ impl Shares {
             }
         }
         let now = worker::Date::now().as_millis() as i64 / 1000;
-        let (answer, changed) = {
+        let (answer, writes) = {
             let mut guard = self.book.borrow_mut();
             let Some(book) = guard.as_mut() else { return ShareAnswer::Error(ApiError::internal()) };
-            match request {
-                ShareRequest::Create(share) => match book.create(share, now) {
-                    Ok(()) => (ShareAnswer::Done, true),
-                    Err(e) => (ShareAnswer::Error(e), false),
-                },
-                ShareRequest::List { owner } => (ShareAnswer::List(book.list(&owner, now)), false),
-                ShareRequest::Revoke { owner, id } => match book.revoke(&owner, &id, now) {
-                    Ok(()) => (ShareAnswer::Done, true),
-                    Err(e) => (ShareAnswer::Error(e), false),
-                },
-                ShareRequest::Open { key, ip } => match book.open(&key, &ip, now) {
-                    Ok((share, touched)) => (ShareAnswer::Opened(share), touched),
-                    Err(e) => (ShareAnswer::Error(e), false),
-                },
-                ShareRequest::Renew { owner, session } => (ShareAnswer::Done, book.renew(&owner, &session)),
-                ShareRequest::SignedOut { id } => (ShareAnswer::Done, book.signed_out(&id)),
-                ShareRequest::Sessions { ids } => (ShareAnswer::Sessions(book.sessions(&ids, now)), false),
-            }
+            let answer = match request {
+                ShareRequest::Create(share) => {
+                    book.create(share, now).map_or_else(ShareAnswer::Error, |()| ShareAnswer::Done)
+                }
+                ShareRequest::List { owner } => ShareAnswer::List(book.list(&owner, now)),
+                ShareRequest::Revoke { owner, id } => {
+                    book.revoke(&owner, &id, now).map_or_else(ShareAnswer::Error, |()| ShareAnswer::Done)
+                }
+                ShareRequest::Open { key, ip } => {
+                    book.open(&key, &ip, now).map_or_else(ShareAnswer::Error, |(share, _)| ShareAnswer::Opened(share))
+                }
+                ShareRequest::Renew { owner, session } => {
+                    book.renew(&owner, &session);
+                    ShareAnswer::Done
+                }
+                ShareRequest::SignedOut { id } => {
+                    book.signed_out(&id);
+                    ShareAnswer::Done
+                }
+                ShareRequest::Sessions { ids } => ShareAnswer::Sessions(book.sessions(&ids, now)),
+            };
+            (answer, book.take_writes())
         };
-        if changed {
-            let text = self.book.borrow().as_ref().map(wire::encode);
-            let Some(text) = text else { return ShareAnswer::Error(ApiError::internal()) };
-            if self.state.storage().put_raw(STORAGE_KEY, text).await.is_err() {
-                return ShareAnswer::Error(ApiError::internal());
-            }
+        let (puts, deletes) = writes;
+        if storage::write(&self.state.storage(), &puts, &deletes).await.is_err() {
+            // What could not be stored is not kept as if it had been (a revocation, say): the next request reads
+            // storage again.
+            *self.book.borrow_mut() = None;
+            return ShareAnswer::Error(ApiError::internal());
         }
         answer
     }
 
-    /// The stored book, or `None` when storage cannot be read.
+    /// The stored book: each share under its own key; a book stored whole by an earlier build is taken over
+    /// (each of its shares written under its own key, then the whole value deleted). `None` when storage cannot
+    /// be read or written.
     async fn load(&self) -> Option<Book> {
-        let pending = self.state.storage().as_raw().get(STORAGE_KEY).ok()?;
+        let storage = self.state.storage();
+        let values = storage::read_all(&storage, STORAGE_PREFIX).await.ok()?;
+        let pending = storage.as_raw().get(LEGACY_KEY).ok()?;
         let stored = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
-        book_from_stored(&stored)
+        let legacy = if stored.is_undefined() { None } else { Some(book_from_stored(&stored)?) };
+        let (mut book, unreadable) = Book::from_stored(values, legacy.clone());
+        for key in unreadable {
+            worker::console_error!("shares: the stored value {key} could not be read; kept, not used");
+        }
+        if legacy.is_some() {
+            let (puts, _) = book.take_writes();
+            storage::write(&storage, &puts, &[LEGACY_KEY.to_owned()]).await.ok()?;
+        }
+        Some(book)
     }
 }
 
-/// The book from what storage holds under [`STORAGE_KEY`]: nothing yet (an empty book), JSON text, or the
+/// The book from the one value builds before per-share keys stored under [`LEGACY_KEY`]: JSON text, or the
 /// structured object that versions before JSON text wrote (read through its JSON, so no share is lost on update).
 /// `None` when it cannot be read.
 pub fn book_from_stored(stored: &wasm_bindgen::JsValue) -> Option<Book> {
-    if stored.is_undefined() {
-        return Some(Book::default());
-    }
     let text = match stored.as_string() {
         Some(text) => text,
         None => js_sys::JSON::stringify(stored).ok()?.as_string()?,

@@ -1059,11 +1059,16 @@ async fn demo_visitors_share_the_demo_but_not_each_others_links() {
         format!("Bearer {}", answer.token())
     };
     let (first, second) = (demo(()).await, demo(()).await);
+    let key = SessionKey::from_secret(TEST_SESSION_KEY).unwrap();
+    let visit_ends = key.open(first.trim_start_matches("Bearer "), 0).unwrap().expires;
     let connections = send(Method::GET, "/llu/connections", &[("authorization", &first)], None).await;
     let patient = first_patient(&connections);
-    let body = json!({"patientId": patient, "label": "Demo viewer"}).to_string();
+    let body = json!({"patientId": patient, "label": "Demo viewer", "expiresInDays": 365}).to_string();
     let created = send(Method::POST, "/api/shares", &[("authorization", &first)], Some(body)).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.text);
+    let listed = send(Method::GET, "/api/shares", &[("authorization", &first)], None).await;
+    let expires = listed.body["shares"][0]["expires"].as_i64().unwrap();
+    assert!(expires <= visit_ends, "a demo link ends with the visit ({expires} > {visit_ends})");
     let secret = created.body["secret"].as_str().unwrap().to_owned();
     assert_eq!(share_get("/api/share/graph", &secret).await.status, StatusCode::OK);
     let theirs = send(Method::GET, "/api/shares", &[("authorization", &second)], None).await;
