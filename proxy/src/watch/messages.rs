@@ -1,0 +1,177 @@
+//! What each push says: alarms, notices (the watchdog, the sensor), the interruption notice and the test.
+
+use super::*;
+
+/// The topic of an alarm kind's messages (RFC 8030 `Topic`: at most 32 base64url characters).
+pub fn topic_of(kind: AlarmKind) -> String {
+    kind.wire_name().to_owned()
+}
+
+/// A test message for `sub`.
+pub fn test_message(sub: &Subscription, name: &str, now: i64) -> Message {
+    let who = if name.is_empty() { "your person".to_owned() } else { name.to_owned() };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "Test".into(),
+        title: "Tidewatch test alarm".into(),
+        body: format!("Alarms for {who} will reach this phone, even when Tidewatch is closed."),
+        tag: "test".into(),
+        urgent: false,
+        silent: false,
+        snooze_min: 0,
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Test".into(),
+        payload,
+        urgency: Urgency::High,
+        ttl: 600,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
+pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, now: i64) -> Message {
+    let (title, body) = alert.notification(&group.name, group.series.newest(), sub.unit, UtcTime::from_unix_secs(now));
+    let urgent = alert.level == Level::Urgent;
+    let (urgency, ttl) = match alert.level {
+        Level::Urgent => (Urgency::High, 5 * MINUTE),
+        Level::Warning => (Urgency::High, 15 * MINUTE),
+        Level::Info => (Urgency::Low, HOUR),
+    };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: alert.kind.wire_name().to_owned(),
+        title,
+        body,
+        tag: format!("tw-{}", alert.kind.wire_name()),
+        urgent,
+        silent: !urgent && alert.volume == alarm::Volume::Quiet,
+        snooze_min: alert.kind.notification_snooze_min(),
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: topic_of(alert.kind),
+        payload,
+        urgency,
+        ttl,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
+pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, now: i64) -> Message {
+    let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
+    let (kind, title, body) = match (notice, &sub.access) {
+        (Notice::Outage, _) => (
+            "Outage",
+            "Tidewatch cannot reach LibreLinkUp".to_owned(),
+            format!(
+                "No data for {who} for 30 minutes: alarms cannot come until it is back. Check on them another way."
+            ),
+        ),
+        (Notice::SignedOut, Access::Viewer { from, .. }) => (
+            "SignedOut",
+            "Alarms stopped".to_owned(),
+            format!("Ask {from} to sign in to Tidewatch again: alarms for {who} have stopped."),
+        ),
+        (Notice::SignedOut, Access::Owner { .. }) => (
+            "SignedOut",
+            "Alarms stopped".to_owned(),
+            format!(
+                "Open Tidewatch and sign in again: LibreLinkUp ended the session, so alarms for {who} have stopped."
+            ),
+        ),
+    };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: kind.into(),
+        title,
+        body,
+        tag: "tw-watchdog".into(),
+        urgent: true,
+        silent: false,
+        snooze_min: 0,
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Watchdog".into(),
+        payload,
+        urgency: Urgency::High,
+        ttl: HOUR,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
+/// "Background alarms were interrupted", from `from` to `to` on the phone's clock.
+pub(super) fn interrupted_message(sub: &Subscription, name: &str, from: i64, to: i64) -> Message {
+    let who = if name.is_empty() { "your person" } else { name };
+    let clock = |at: i64| UtcTime::from_unix_secs(at).wall_clock(i32::from(sub.config.utc_offset_min));
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "Interrupted".into(),
+        title: "Background alarms were interrupted".to_owned(),
+        body: format!(
+            "Tidewatch's server did not check {who} from {} to {}: no alarm could come then. It checks again now.",
+            clock(from),
+            clock(to)
+        ),
+        tag: "tw-interrupted".into(),
+        urgent: false,
+        silent: false,
+        snooze_min: 0,
+        at: to,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Interrupted".into(),
+        payload,
+        urgency: Urgency::High,
+        ttl: 6 * HOUR,
+        created: to,
+        next_try: to,
+        tries: 0,
+    }
+}
+
+pub(super) fn recovered_message(sub: &Subscription, group: &Group, now: i64) -> Message {
+    let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "Recovered".into(),
+        title: "Alarms are working again".into(),
+        body: format!("Tidewatch has data for {who} again."),
+        tag: "tw-watchdog".into(),
+        urgent: false,
+        silent: true,
+        snooze_min: 0,
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: "Watchdog".into(),
+        payload,
+        urgency: Urgency::Normal,
+        ttl: HOUR,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}

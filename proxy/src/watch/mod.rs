@@ -1,0 +1,508 @@
+//! The watch book: every phone that asked for background alarms, each with its own alarm settings and alarm
+//! state, grouped by the patient they follow; the pushes waiting to go out; and each patient's recent readings.
+//! Pure and synchronous (the `Watcher` Durable Object does the I/O around it), so every rule here is tested
+//! natively:
+//!
+//! - **A tick happens once per scheduled minute.** [`WatchBook::begin_tick`] refuses a `now` at or before the last
+//!   tick's, so Cron's occasional double delivery sends nothing twice (and `shared::alarm::step` is idempotent
+//!   at one instant anyway).
+//! - **Every subscription runs `shared::alarm::step`** with its own settings and persisted state on its
+//!   patient's readings: LLU's graph merged with the current value the worker saw each minute (the graph lags
+//!   the current value by 15–20 minutes, so without them a fall would be seen late).
+//! - **Pushes go through an outbox.** A push service that answers 429 or 5xx (or cannot be reached) gets the
+//!   message again next minute, then with back-off; 404/410 removes the subscription; a newer alarm of the same
+//!   kind replaces a waiting one; a message past its TTL is dropped.
+//! - **The watchdog:** when LibreLinkUp cannot be reached for [`OUTAGE_NOTICE_SECS`], or refuses the session,
+//!   each phone is told once, and told again when data flows.
+//! - **Acknowledgement:** "I'm on it" or "Snooze" from one phone applies to that phone, or to every phone
+//!   following the patient when the owner chose shared acknowledgement (as Nightscout does) and the phone is one
+//!   of the owner's: a read-only link never silences anyone else's alarms.
+//! - **A phone is its browser's.** A known push endpoint presented with other keys is refused unless the phone's
+//!   own key comes with it, so whoever learns an endpoint can neither take its `{id, key}` nor break its alarms.
+
+mod book;
+mod messages;
+#[cfg(test)]
+mod tests;
+mod wire_impls;
+
+use self::messages::*;
+pub use self::messages::{test_message, topic_of};
+
+use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Alert, Level};
+use shared::reading::{Reading, Series};
+use shared::time::{HOUR, MINUTE, UtcTime};
+use shared::units::GlucoseUnit;
+
+use crate::error::ApiError;
+pub use crate::keyed::Keyed;
+use crate::shares::{ShareSession, constant_time_eq};
+use crate::wire::{self, Value, Wire};
+
+/// Subscriptions a server keeps at most (a family server has a handful; this bounds storage and a tick's work).
+pub const MAX_SUBSCRIPTIONS: usize = 500;
+/// Subscriptions one patient group keeps at most.
+pub const MAX_PER_GROUP: usize = 25;
+/// Of those, the places only the owner's own phones may take: links cannot fill a patient's group.
+pub const OWNER_RESERVED: usize = 5;
+/// Phones one share link may subscribe.
+pub const MAX_PER_SHARE: usize = 5;
+/// How long a removed phone's endpoint stays refused: the longest a session lasts.
+pub const REMOVED_KEEP_SECS: i64 = 180 * shared::time::DAY;
+/// Removed endpoints remembered at most (the oldest is forgotten first).
+pub const MAX_REMOVED: usize = 1000;
+/// Pushes one invocation of the `Watcher` sends at most, most urgent first; the rest are sent by the next
+/// invocation, which the `Watcher` starts at once (a Durable Object alarm), so a backlog still leaves in the same
+/// minute. One push costs 0.23–0.41 ms of CPU (P-256 key generation and ECDH dominate; BENCHMARKS.md), so 16 are
+/// at most ~6.5 ms: the free plan allows 10 ms of CPU and 50 subrequests per invocation.
+pub const SENDS_PER_INVOCATION: usize = 16;
+/// After this long without data from LibreLinkUp, phones are told the worker cannot reach it.
+pub const OUTAGE_NOTICE_SECS: i64 = 30 * MINUTE;
+/// Current values older than this are dropped from the remembered series (the graph covers the rest).
+pub const KEEP_CURRENT_SECS: i64 = 3 * HOUR;
+/// The longest back-off between two tries of one message.
+pub const MAX_BACKOFF_SECS: i64 = 10 * MINUTE;
+/// A gap between two ticks longer than this is an interruption the phones are told about (the cron runs every
+/// minute; `meta`, and with it the last tick, is written at least every [`HEARTBEAT_SECS`], so a restart alone
+/// never looks like one).
+pub const INTERRUPTION_SECS: i64 = 15 * MINUTE;
+/// `meta` is written at least this often, even when nothing but the tick's time changed.
+pub const HEARTBEAT_SECS: i64 = 10 * MINUTE;
+/// A group's readings are stored at most this often (LibreLinkUp's graph brings 12 hours back at the next read).
+pub const SERIES_WRITE_SECS: i64 = 15 * MINUTE;
+/// The plaintext is padded to a multiple of this, so a push's length does not tell which alarm it carries.
+pub const PAD_BUCKET: usize = 256;
+
+/// How a subscription reads its patient.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Access {
+    /// The owner's phone: their sealed session.
+    Owner {
+        /// The sealed session token.
+        session: String,
+    },
+    /// A share viewer's phone: the share (checked every tick, so a revocation stops its alarms).
+    Viewer {
+        /// The share id.
+        share_id: String,
+        /// Who shared it (for "ask … to sign in again").
+        from: String,
+    },
+}
+
+/// Never the owner's sealed session.
+impl core::fmt::Debug for Access {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Access::Owner { .. } => f.write_str("Access::Owner { .. }"),
+            Access::Viewer { share_id, .. } => {
+                f.debug_struct("Access::Viewer").field("share_id", share_id).finish_non_exhaustive()
+            }
+        }
+    }
+}
+
+/// Never the phone's key, its browser keys or its endpoint (a capability URL).
+impl core::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .field("group", &self.group)
+            .field("access", &self.access)
+            .field("told", &self.told)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Never the browser's keys, its endpoint or a presented key.
+impl core::fmt::Debug for NewSubscription {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("NewSubscription")
+            .field("group", &self.group)
+            .field("access", &self.access)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Never the phone's key.
+impl core::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Payload")
+            .field("sub", &self.sub)
+            .field("kind", &self.kind)
+            .field("title", &self.title)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Access {
+    /// The share a viewer's phone follows through.
+    pub fn share_id(&self) -> Option<&str> {
+        match self {
+            Access::Viewer { share_id, .. } => Some(share_id),
+            Access::Owner { .. } => None,
+        }
+    }
+}
+
+/// One phone that wants background alarms for one patient.
+#[derive(Clone, PartialEq)]
+pub struct Subscription {
+    /// Public id (16 hex digits).
+    pub id: String,
+    /// The capability the phone and its service worker present to acknowledge, test and unsubscribe.
+    pub key: String,
+    /// The push service URL.
+    pub endpoint: String,
+    /// The browser's P-256 public key (base64url).
+    pub p256dh: String,
+    /// The browser's auth secret (base64url).
+    pub auth: String,
+    /// The patient group: `acct:<account>:<patient>` or `demo:<patient>`.
+    pub group: String,
+    /// The patient.
+    pub patient_id: String,
+    /// How it reads the patient.
+    pub access: Access,
+    /// This phone's alarm settings.
+    pub config: AlarmConfig,
+    /// This phone's unit.
+    pub unit: GlucoseUnit,
+    /// This phone's alarm state.
+    pub state: AlarmState,
+    /// Unix seconds.
+    pub created: i64,
+    /// Whether this phone was told about the current outage or sign-out.
+    pub told: Option<Notice>,
+    /// What the phone is, from its browser ("Chrome on Android"), for its owner's list.
+    pub device: String,
+    /// When a push service last accepted a push for it, Unix seconds.
+    pub delivered: Option<i64>,
+}
+
+/// What a group's last read said, for the watchdog.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Notice {
+    /// LibreLinkUp could not be reached.
+    Outage,
+    /// LibreLinkUp refused the session (or the share ended).
+    SignedOut,
+}
+
+/// What the book remembers per patient group. Every field may be absent in JSON (the default).
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct Group {
+    /// The patient's first name, from the last data.
+    pub name: String,
+    /// The owner chose shared acknowledgement.
+    pub shared_ack: bool,
+    /// When reads started failing, Unix seconds.
+    pub failing_since: Option<i64>,
+    /// Why the last read failed.
+    pub failure: Option<Notice>,
+    /// Readings: the last graph merged with each current value seen.
+    pub series: Series,
+    /// When the patient's sensor ends, Unix seconds, as the last data said: the sensor notices' clock.
+    pub sensor_ends: Option<i64>,
+}
+
+/// A push waiting to go out.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Message {
+    /// Which subscription.
+    pub sub: String,
+    /// The `Topic` (one waiting message per topic per phone; push services replace by it too).
+    pub topic: String,
+    /// The JSON the service worker gets.
+    pub payload: Payload,
+    /// RFC 8030 `Urgency`.
+    pub urgency: Urgency,
+    /// RFC 8030 `TTL`, seconds.
+    pub ttl: i64,
+    /// When it was queued.
+    pub created: i64,
+    /// Not before this (back-off).
+    pub next_try: i64,
+    /// Tries so far.
+    pub tries: u32,
+}
+
+/// RFC 8030 §5.3 urgency.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub enum Urgency {
+    /// Sensor notices.
+    Low,
+    /// Warnings.
+    Normal,
+    /// Urgent alarms and the watchdog: delivered even to a phone saving battery.
+    High,
+}
+
+impl Urgency {
+    /// The header value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Low => "low",
+            Urgency::Normal => "normal",
+            Urgency::High => "high",
+        }
+    }
+}
+
+/// What a notification says; the service worker shows it as it is.
+#[derive(Clone, PartialEq)]
+pub struct Payload {
+    /// Format version.
+    pub v: u8,
+    /// The subscription (for the actions).
+    pub sub: String,
+    /// The subscription's key (for the actions).
+    pub key: String,
+    /// `UrgentLow`, … for alarms; `Test`, `Outage`, `SignedOut`, `Recovered` for the others.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Notification tag: a newer one replaces the older on the phone.
+    pub tag: String,
+    /// Keep it on screen until the person acts, and ring loud.
+    pub urgent: bool,
+    /// No sound (a quiet night profile, a notice).
+    pub silent: bool,
+    /// The snooze the "Snooze" action asks for, minutes (0: no alarm actions).
+    pub snooze_min: i64,
+    /// When it happened, Unix seconds.
+    pub at: i64,
+}
+
+/// How a push service answered.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Delivery {
+    /// 2xx.
+    Accepted,
+    /// 404 or 410: the subscription is gone.
+    Gone,
+    /// 429, 5xx or no answer: try again later (`Retry-After`, if given).
+    Retry(Option<i64>),
+    /// Any other 4xx: this message will never be accepted.
+    Refused(u16),
+}
+
+impl Delivery {
+    /// From an HTTP status (or `None` when the request failed) and a `Retry-After` in seconds.
+    pub fn from_status(status: Option<u16>, retry_after: Option<i64>) -> Delivery {
+        match status {
+            Some(200..=299) => Delivery::Accepted,
+            Some(404 | 410) => Delivery::Gone,
+            Some(429 | 500..=599) | None => Delivery::Retry(retry_after),
+            Some(other) => Delivery::Refused(other),
+        }
+    }
+}
+
+/// What a group read gave.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Read {
+    /// LLU's readings and the patient's first name.
+    Data {
+        /// Readings of the graph envelope.
+        series: Series,
+        /// First name.
+        name: String,
+        /// When the sensor ends, Unix seconds, if LibreLinkUp described one.
+        sensor_ends: Option<i64>,
+    },
+    /// LibreLinkUp (or the network) failed.
+    Unreachable,
+    /// The session was refused or expired; no point retrying until the owner signs in.
+    SignedOut,
+}
+
+/// The whole book.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct WatchBook {
+    /// Subscriptions by id.
+    pub subs: Keyed<Subscription>,
+    /// Groups by key.
+    pub groups: Keyed<Group>,
+    /// Waiting pushes.
+    pub outbox: Vec<Message>,
+    /// The last tick's scheduled time, Unix seconds.
+    pub last_tick: Option<i64>,
+    /// Phones their owner removed: SHA-256 of the push endpoint, and when. Such an endpoint cannot subscribe
+    /// again (a sign-in, a settings change), only a new one from that browser (its alarms turned off and on).
+    pub removed: Keyed<i64>,
+}
+
+/// Whose phones a caller may list and remove: an account's (its owners' phones and its links' phones), or, for
+/// a demo visitor, the phones subscribed with that visitor's own session (the demo's groups are everyone's).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// The account id.
+    Account(String),
+    /// The demo visitor's sealed session.
+    Demo(String),
+}
+
+impl Holder {
+    fn holds(&self, sub: &Subscription) -> bool {
+        match self {
+            Holder::Account(account) => sub
+                .group
+                .strip_prefix("acct:")
+                .and_then(|rest| rest.strip_prefix(account.as_str()))
+                .is_some_and(|rest| rest.starts_with(':')),
+            Holder::Demo(session) => matches!(&sub.access, Access::Owner { session: held } if held == session),
+        }
+    }
+}
+
+/// Never the demo visitor's session.
+impl core::fmt::Debug for Holder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Holder::Account(account) => f.debug_tuple("Holder::Account").field(account).finish(),
+            Holder::Demo(_) => f.write_str("Holder::Demo(..)"),
+        }
+    }
+}
+
+/// One phone as its owner's app lists it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct PhoneInfo {
+    /// Its id (what removing it names).
+    pub id: String,
+    /// The patient it follows.
+    pub patient_id: String,
+    /// What it is ("Chrome on Android"; empty when it subscribed before this was kept).
+    pub device: String,
+    /// The link it follows through, or `None` for the owner's own phone.
+    pub share_id: Option<String>,
+    /// When it subscribed, Unix seconds.
+    pub created: i64,
+    /// When a push last reached its push service, Unix seconds.
+    pub delivered: Option<i64>,
+}
+
+impl Wire for PhoneInfo {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![
+            ("id", self.id.to_wire()),
+            ("patientId", self.patient_id.to_wire()),
+            ("device", self.device.to_wire()),
+            ("shareId", self.share_id.to_wire()),
+            ("created", self.created.to_wire()),
+            ("delivered", self.delivered.to_wire()),
+        ])
+    }
+
+    fn from_wire(value: &Value) -> Option<PhoneInfo> {
+        Some(PhoneInfo {
+            id: wire::get(value, "id")?,
+            patient_id: wire::get(value, "patientId")?,
+            device: wire::get(value, "device")?,
+            share_id: wire::get(value, "shareId")?,
+            created: wire::get(value, "created")?,
+            delivered: wire::get(value, "delivered")?,
+        })
+    }
+}
+
+/// The key a removed phone's endpoint is remembered by.
+fn endpoint_hash(endpoint: &str) -> String {
+    crate::seal::sha256_hex(endpoint)
+}
+
+/// A stored value as this object last wrote it: what it compares equal by (`meta` without the tick's time), and
+/// when it was written.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Written {
+    /// The value's text (for `meta`, without `last_tick`).
+    pub fingerprint: String,
+    /// Unix seconds.
+    pub at: i64,
+}
+
+/// What one save does: the values to put, the keys to delete, and what storage holds afterwards.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct Changes {
+    /// `(key, value)` to write.
+    pub puts: Vec<(String, String)>,
+    /// Keys to delete.
+    pub deletes: Vec<String>,
+    /// What storage holds once both are done.
+    pub written: Keyed<Written>,
+}
+
+/// What a stored value is compared by: its text without the clocks that move every minute (`meta`'s
+/// `last_tick`; a phone's `state.last_step`, and `state.excursion_seen`, the rebound tracker's watermark: readings
+/// fed again to an excursion they did not change leave it as it is, so an older watermark after a restart is
+/// harmless).
+/// The clocks are taken out of `value` and given back, for [`restore_clocks`].
+fn fingerprint(key: &str, value: &mut Value) -> (String, Vec<(&'static str, Value)>) {
+    let mut clocks = Vec::new();
+    if let Some(object) = clock_holder(key, value) {
+        for clock in CLOCKS {
+            if let Some(taken) = object.remove(clock) {
+                clocks.push((clock, taken));
+            }
+        }
+    }
+    (value.to_string(), clocks)
+}
+
+/// The fields [`fingerprint`] leaves out.
+const CLOCKS: [&str; 3] = ["last_tick", "last_step", "excursion_seen"];
+
+fn restore_clocks(key: &str, value: &mut Value, clocks: Vec<(&'static str, Value)>) {
+    if let Some(object) = clock_holder(key, value) {
+        for (clock, taken) in clocks {
+            object.insert(clock.to_owned(), taken);
+        }
+    }
+}
+
+/// The object that holds a stored value's clocks: `meta` itself, a phone's `state`.
+fn clock_holder<'a>(key: &str, value: &'a mut Value) -> Option<&'a mut serde_json::Map<String, Value>> {
+    if key == "meta" { value.as_object_mut() } else { value.get_mut("state").and_then(Value::as_object_mut) }
+}
+
+/// What a subscribe request brings, checked.
+#[derive(Clone, PartialEq)]
+pub struct NewSubscription {
+    /// Push service URL.
+    pub endpoint: String,
+    /// base64url P-256 key.
+    pub p256dh: String,
+    /// base64url auth secret.
+    pub auth: String,
+    /// Group key.
+    pub group: String,
+    /// Patient.
+    pub patient_id: String,
+    /// Access.
+    pub access: Access,
+    /// Settings.
+    pub config: AlarmConfig,
+    /// Unit.
+    pub unit: GlucoseUnit,
+    /// The owner's shared-acknowledgement choice (owners only).
+    pub shared_ack: Option<bool>,
+    /// The key the phone holds, when it has one: needed to give a known endpoint other keys.
+    pub presented_key: Option<String>,
+    /// What the phone is ("Chrome on Android").
+    pub device: String,
+    /// The client network it came from (`policy::client_network`), for the per-client limit.
+    pub client: String,
+}
+
+/// What acknowledging does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Action {
+    /// "I'm on it": repeats stop until the episode ends (urgent low: for at most 15 minutes).
+    Acknowledge,
+    /// Silence this kind for this many minutes (capped per kind).
+    Snooze(i64),
+}
