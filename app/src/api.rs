@@ -170,6 +170,9 @@ pub struct ShareInfo {
     pub last_used: Option<i64>,
     /// `active`, `owner_signed_out`, `revoked` or `expired`.
     pub state: String,
+    /// Whether its "I'm on it" may quiet every phone (absent from servers before the choice existed).
+    #[serde(default)]
+    pub acts_for_all: bool,
 }
 
 /// A share link just made: the only time its secret is seen.
@@ -198,9 +201,11 @@ pub async fn create_share(
     from: &str,
     days: i64,
     alarms: bool,
+    acts_for_all: bool,
 ) -> Result<NewShare, ApiError> {
     let body = serde_json::json!({
-        "patientId": patient_id, "label": label, "from": from, "expiresInDays": days, "alarms": alarms
+        "patientId": patient_id, "label": label, "from": from, "expiresInDays": days, "alarms": alarms,
+        "actsForAll": alarms && acts_for_all,
     });
     send(Request::post("/api/shares").json(&body)).await
 }
@@ -230,14 +235,28 @@ pub struct PhoneInfo {
     pub delivered: Option<i64>,
 }
 
-#[derive(Deserialize)]
-struct PhoneList {
-    phones: Vec<PhoneInfo>,
+/// A stretch in which the server's background alarms did not run (every phone was told by a push too).
+#[derive(Clone, Copy, PartialEq, Debug, Deserialize)]
+pub struct Interruption {
+    /// Unix seconds.
+    pub from: i64,
+    /// Unix seconds.
+    pub to: i64,
+}
+
+/// The account's phones, and the interruptions of the last week, the latest last.
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+pub struct PhoneList {
+    /// The phones.
+    pub phones: Vec<PhoneInfo>,
+    /// Absent from servers before interruptions were listed.
+    #[serde(default)]
+    pub interruptions: Vec<Interruption>,
 }
 
 /// `GET /api/push/phones`.
-pub async fn phones() -> Result<Vec<PhoneInfo>, ApiError> {
-    send::<PhoneList>(Request::get("/api/push/phones").build()).await.map(|l| l.phones)
+pub async fn phones() -> Result<PhoneList, ApiError> {
+    send::<PhoneList>(Request::get("/api/push/phones").build()).await
 }
 
 /// `DELETE /api/push/phones/{id}`.

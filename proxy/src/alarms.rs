@@ -29,7 +29,8 @@ use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
 use crate::sharing;
 use crate::storage;
 use crate::watch::{
-    Access, Action, Delivery, Holder, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook, Written,
+    Access, Action, Delivery, Holder, Interruption, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook,
+    Written,
 };
 use crate::wire::{self, Wire};
 
@@ -214,8 +215,13 @@ pub enum WatchAnswer {
     },
     /// Done, applied to this many phones.
     Done(usize),
-    /// The phones asked for.
-    Phones(Vec<PhoneInfo>),
+    /// The phones asked for, and the recent interruptions of the background alarms (when it has any phone).
+    Phones {
+        /// The phones.
+        phones: Vec<PhoneInfo>,
+        /// The interruptions of the last week, the latest last.
+        interruptions: Vec<Interruption>,
+    },
     /// A test push's push-service status.
     Sent(u16),
     /// A tick ran (or was a duplicate): groups read, pushes sent.
@@ -320,7 +326,10 @@ impl Wire for WatchAnswer {
                 ])),
             ),
             WatchAnswer::Done(phones) => wire::variant("done", Some(phones.to_wire())),
-            WatchAnswer::Phones(list) => wire::variant("phones", Some(wire::list(list))),
+            WatchAnswer::Phones { phones, interruptions } => wire::variant(
+                "phones",
+                Some(wire::object(vec![("phones", wire::list(phones)), ("interruptions", interruptions.to_wire())])),
+            ),
             WatchAnswer::Sent(status) => wire::variant("sent", Some(status.to_wire())),
             WatchAnswer::Ticked { ran, groups, subs, sent } => wire::variant(
                 "ticked",
@@ -344,7 +353,10 @@ impl Wire for WatchAnswer {
                 shared_ack: wire::get(content, "shared_ack")?,
             },
             "done" => WatchAnswer::Done(usize::from_wire(content)?),
-            "phones" => WatchAnswer::Phones(wire::read_list(content)?),
+            "phones" => WatchAnswer::Phones {
+                phones: wire::read_list(content.get("phones")?)?,
+                interruptions: wire::get(content, "interruptions")?,
+            },
             "sent" => WatchAnswer::Sent(u16::from_wire(content)?),
             "ticked" => WatchAnswer::Ticked {
                 ran: wire::get(content, "ran")?,
@@ -391,7 +403,11 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             let session = ctx.config.key.open(&share.session, ctx.now).map_err(|_| {
                 ApiError::new(503, "owner_signed_out", &format!("Ask {} to sign in to Tidewatch again.", share.from))
             })?;
-            let access = Access::Viewer { share_id: share.id.clone(), from: share.from.clone() };
+            let access = Access::Viewer {
+                share_id: share.id.clone(),
+                from: share.from.clone(),
+                acts_for_all: share.acts_for_all,
+            };
             (group_key(&session, &share.patient_id), share.patient_id, access, None)
         }
         None => {
@@ -505,7 +521,10 @@ pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
 pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let holder = holder(ctx, req).await?;
     match ask_watch(&ctx.env, &WatchRequest::Phones { holder }).await? {
-        WatchAnswer::Phones(list) => Ok(Reply::json(json!({ "phones": wire::list(&list) }))),
+        WatchAnswer::Phones { phones, interruptions } => Ok(Reply::json(json!({
+            "phones": wire::list(&phones),
+            "interruptions": interruptions.to_wire(),
+        }))),
         _ => Err(ApiError::internal()),
     }
 }
@@ -635,7 +654,13 @@ impl Watcher {
                 }
                 WatchAnswer::Done(phones)
             }
-            WatchRequest::Phones { holder } => WatchAnswer::Phones(self.with(|book| book.phones(&holder))?),
+            WatchRequest::Phones { holder } => self.with(|book| {
+                let phones = book.phones(&holder);
+                // Said to whoever has phones to be told; an account without any was not interrupted.
+                let interruptions =
+                    if phones.is_empty() { Vec::new() } else { book.recent_interruptions(self.clock(book)) };
+                WatchAnswer::Phones { phones, interruptions }
+            })?,
             WatchRequest::RemovePhone { holder, id } => {
                 self.with_mut(|book| book.remove_phone(&holder, &id, now))??;
                 self.commit().await?;
@@ -1052,6 +1077,7 @@ mod tests {
             label: "Grandma".into(),
             from: "Alex".into(),
             alarms: true,
+            acts_for_all: false,
             created: 0,
             expires: 1,
             revoked: None,

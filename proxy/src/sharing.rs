@@ -35,11 +35,12 @@ struct NewShare {
     label: String,
     expires_in_days: Option<i64>,
     alarms: Option<bool>,
+    acts_for_all: Option<bool>,
     from: Option<String>,
 }
 
 impl NewShare {
-    const FIELDS: [&str; 5] = ["patientId", "label", "expiresInDays", "alarms", "from"];
+    const FIELDS: [&str; 6] = ["patientId", "label", "expiresInDays", "alarms", "actsForAll", "from"];
 
     fn read(value: &Value) -> Option<NewShare> {
         if !value.as_object()?.keys().all(|key| NewShare::FIELDS.contains(&key.as_str())) {
@@ -50,6 +51,7 @@ impl NewShare {
             label: wire::get(value, "label")?,
             expires_in_days: wire::get(value, "expiresInDays")?,
             alarms: wire::get(value, "alarms")?,
+            acts_for_all: wire::get(value, "actsForAll")?,
             from: wire::get(value, "from")?,
         })
     }
@@ -96,6 +98,8 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         label,
         from: from.to_owned(),
         alarms: new.alarms.unwrap_or(true),
+        // Only with alarms: a link that shows none has nothing to acknowledge.
+        acts_for_all: new.alarms.unwrap_or(true) && new.acts_for_all.unwrap_or(false),
         created: ctx.now,
         expires,
         revoked: None,

@@ -291,6 +291,7 @@ try {
     await page.getByRole("button", { name: "Share with family" }).click();
     await page.getByLabel("Who is it for?").fill("Grandma");
     await page.getByLabel("Your name, as they will see it").fill("Alex");
+    check(!(await page.getByLabel(/may quiet everyone's alarm/).isChecked()), "a link acknowledges for itself by default");
     await page.getByRole("button", { name: "Make a link" }).click();
     const link = await page.getByLabel("The new link").inputValue();
     check(/\/#\/s\/[A-Za-z0-9_-]{22}$/.test(link), `a link with a 128-bit secret in its fragment: ${link}`);
@@ -660,13 +661,28 @@ try {
     // The service worker told the open page too: it shows the alarm acknowledged.
     await page.locator(".alarm[data-kind=UrgentLow] .alarm-title", { hasText: "acknowledged" }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: `${shots}/push-acknowledged-light.png` });
+    // An interruption of the background alarms, as the server lists it (`push::after_an_interruption_every_phone_
+    // and_the_owners_app_are_told` makes one with the cron's clock, which this stack's `/__scheduled` cannot set):
+    // the server's real answer, with one stretch of 40 minutes added.
+    const stretch = { from: Math.floor(Date.now() / 1000) - 45 * 60, to: Math.floor(Date.now() / 1000) - 5 * 60 };
+    await page.route("**/api/push/phones", async (route) => {
+      const response = await route.fetch();
+      const json = await response.json();
+      check(Array.isArray(json.interruptions), `the server lists interruptions: ${JSON.stringify(json)}`);
+      json.interruptions.push(stretch);
+      await route.fulfill({ response, json });
+    });
     await page.getByRole("button", { name: "Settings" }).click();
-    // The account's phones: this one, named from its browser, with the alarm that reached it.
+    // The account's phones: this one, named from its browser, with the alarm that reached it; and the
+    // interruption, from when to when.
     await page.getByRole("button", { name: "Phones that get these alarms" }).click();
     const listed = page.getByTestId("phone").filter({ hasText: "this phone" });
     await listed.waitFor();
     const listedText = await listed.innerText();
     check(/Chrome on Linux/.test(listedText) && /Last alarm reached it/.test(listedText), `this phone is listed: ${listedText}`);
+    const interruption = await page.getByTestId("interruption").first().innerText();
+    check(/^Background alarms were interrupted from .+ to .+: alarms due then were not sent\.$/.test(interruption),
+      `the owner's app says the alarms were interrupted: ${interruption}`);
     await page.screenshot({ path: `${shots}/push-phones-light.png` });
     await page.getByRole("button", { name: "Turn off" }).click();
     await page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();

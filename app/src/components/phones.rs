@@ -1,12 +1,13 @@
 //! "Phones that get alarms", for the signed-in follower: every phone the account's background alarms reach (its
 //! own and those of its family links), what each is, when it was added and when an alarm last reached it, and a
 //! one-tap "Remove" for a lost phone or a former family member's. A removed phone stays removed when the
-//! account signs in again.
+//! account signs in again. Above them, when the server's background alarms were interrupted this week: from
+//! when to when (each phone was told by a push as well).
 
 use leptos::prelude::*;
 use shared::time::UtcTime;
 
-use crate::api::{self, ApiError, PhoneInfo};
+use crate::api::{self, ApiError, PhoneInfo, PhoneList};
 use crate::model;
 use crate::pages::signin::ErrorNote;
 use crate::platform;
@@ -50,10 +51,10 @@ pub fn Phones(
     let rows = move || match list.get().flatten() {
         None => view! { <p class="loading">"Loading the phones…"</p> }.into_any(),
         Some(Err(e)) => view! { <ErrorNote error=Signal::derive(move || Some(e.clone())) /> }.into_any(),
-        Some(Ok(phones)) if phones.is_empty() => {
+        Some(Ok(PhoneList { phones, .. })) if phones.is_empty() => {
             view! { <p class="hint">"No phone gets these alarms yet."</p> }.into_any()
         }
-        Some(Ok(phones)) => phones
+        Some(Ok(PhoneList { phones, .. })) => phones
             .into_iter()
             .map(|phone: PhoneInfo| {
                 let PhoneInfo { id, device, share_id, created, delivered, .. } = phone;
@@ -89,6 +90,25 @@ pub fn Phones(
             .collect_view()
             .into_any(),
     };
+    let interruptions = move || {
+        let Some(Ok(list)) = list.get().flatten() else { return Vec::new() };
+        list.interruptions
+            .into_iter()
+            .rev()
+            .map(|stretch| {
+                let text = format!(
+                    "Background alarms were interrupted from {} to {}: alarms due then were not sent.",
+                    when(stretch.from),
+                    when(stretch.to)
+                );
+                view! {
+                    <p class="error" role="status" data-testid="interruption">
+                        {text}
+                    </p>
+                }
+            })
+            .collect_view()
+    };
     view! {
         <div class="phones">
             <Show
@@ -103,6 +123,7 @@ pub fn Phones(
             >
                 <h3>"Phones that get these alarms"</h3>
                 <ErrorNote error=Signal::derive(move || error.get()) />
+                {interruptions}
                 <ul class="phones-list">{rows}</ul>
             </Show>
         </div>

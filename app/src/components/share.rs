@@ -24,6 +24,7 @@ pub fn ShareSheet(
     let from = RwSignal::new(String::new());
     let days = RwSignal::new(30_i64);
     let alarms = RwSignal::new(true);
+    let acts_for_all = RwSignal::new(false);
     let made = RwSignal::new(None::<NewShare>);
     let error = RwSignal::new(None::<ApiError>);
     let reload = RwSignal::new(0_u32);
@@ -35,7 +36,8 @@ pub fn ShareSheet(
         let id = patient.with_untracked(|p| p.as_ref().map(|p| p.id.clone())).unwrap_or_default();
         let (label, from, days, alarms) =
             (label.get_untracked(), from.get_untracked(), days.get_untracked(), alarms.get_untracked());
-        async move { api::create_share(&id, &label, &from, days, alarms).await }
+        let for_all = acts_for_all.get_untracked();
+        async move { api::create_share(&id, &label, &from, days, alarms, for_all).await }
     });
     let revoke = Action::new_local(|id: &String| {
         let id = id.clone();
@@ -71,7 +73,7 @@ pub fn ShareSheet(
             shares
                 .into_iter()
                 .map(|share: ShareInfo| {
-                    let ShareInfo { id, label, created, expires, last_used, state: status, .. } = share;
+                    let ShareInfo { id, label, created, expires, last_used, state: status, acts_for_all, .. } = share;
                     let live = matches!(status.as_str(), "active" | "owner_signed_out");
                     let status_text = match status.as_str() {
                         "active" => "Active".to_owned(),
@@ -94,6 +96,9 @@ pub fn ShareSheet(
                             <p class="note">
                                 {format!("Made {} · ends {} · {used}", when(created), when(expires))}
                             </p>
+                            {acts_for_all.then(|| view! {
+                                <p class="note">"May acknowledge alarms for everyone"</p>
+                            })}
                             {live.then(|| {
                                 let id = id.clone();
                                 view! {
@@ -154,6 +159,13 @@ pub fn ShareSheet(
                             on:change=move |ev| alarms.set(event_target_checked(&ev)) />
                         "They may see alarms"
                     </label>
+                    <Show when=move || alarms.get()>
+                        <label class="check">
+                            <input type="checkbox" prop:checked=move || acts_for_all.get()
+                                on:change=move |ev| acts_for_all.set(event_target_checked(&ev)) />
+                            "Their “I'm on it” may quiet everyone's alarm (when acknowledgement is shared)"
+                        </label>
+                    </Show>
                     <button type="submit" disabled=move || create.pending().get()>"Make a link"</button>
                 </form>
                 <ErrorNote error=Signal::derive(move || error.get()) />

@@ -57,6 +57,9 @@ pub struct Share {
     pub from: String,
     /// Whether the viewer may see alarms.
     pub alarms: bool,
+    /// Whether the viewer's "I'm on it" or "Snooze" may quiet every phone's alarm (when the owner's phones share
+    /// acknowledgement), not only the viewer's own: the owner's choice for this link, off by default.
+    pub acts_for_all: bool,
     /// Unix seconds.
     pub created: i64,
     /// Unix seconds; the share ends at this instant.
@@ -108,6 +111,8 @@ pub struct ShareInfo {
     pub from: String,
     /// Whether alarms are shown to the viewer.
     pub alarms: bool,
+    /// Whether the viewer may acknowledge for everyone.
+    pub acts_for_all: bool,
     /// Unix seconds.
     pub created: i64,
     /// Unix seconds.
@@ -139,6 +144,7 @@ impl Share {
             label: self.label.clone(),
             from: self.from.clone(),
             alarms: self.alarms,
+            acts_for_all: self.acts_for_all,
             created: self.created,
             expires: self.expires,
             last_used: self.last_used,
@@ -437,6 +443,9 @@ impl Wire for Share {
         if let Some(token) = &self.nightscout {
             fields.push(("nightscout", token.to_wire()));
         }
+        if self.acts_for_all {
+            fields.push(("acts_for_all", true.into()));
+        }
         wire::object(fields)
     }
 
@@ -452,6 +461,7 @@ impl Wire for Share {
             label: wire::get(value, "label")?,
             from: wire::get(value, "from")?,
             alarms: wire::get(value, "alarms")?,
+            acts_for_all: wire::get_or(value, "acts_for_all", false)?,
             created: wire::get(value, "created")?,
             expires: wire::get(value, "expires")?,
             revoked: wire::get(value, "revoked")?,
@@ -469,6 +479,7 @@ impl Wire for ShareInfo {
             ("label", self.label.clone().into()),
             ("from", self.from.clone().into()),
             ("alarms", self.alarms.into()),
+            ("actsForAll", self.acts_for_all.into()),
             ("created", self.created.into()),
             ("expires", self.expires.into()),
             ("lastUsed", self.last_used.to_wire()),
@@ -483,6 +494,7 @@ impl Wire for ShareInfo {
             label: wire::get(value, "label")?,
             from: wire::get(value, "from")?,
             alarms: wire::get(value, "alarms")?,
+            acts_for_all: wire::get_or(value, "actsForAll", false)?,
             created: wire::get(value, "created")?,
             expires: wire::get(value, "expires")?,
             last_used: wire::get(value, "lastUsed")?,
@@ -554,6 +566,7 @@ pub(crate) mod sample {
             label: "Grandma".into(),
             from: "Alex".into(),
             alarms: true,
+            acts_for_all: false,
             created: NOW,
             expires: NOW + DEFAULT_DAYS * 86_400,
             revoked: None,

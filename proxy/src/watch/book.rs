@@ -219,12 +219,17 @@ impl WatchBook {
     /// on itself only: a read-only link must not silence the family's alarms. Waiting pushes of that kind to those
     /// phones are dropped. Returns how many phones it applied to.
     pub fn act(&mut self, id: &str, kind: AlarmKind, action: Action, now: i64) -> Result<usize, ApiError> {
-        let (group, owner) = self
+        // The owner's phones, and a link the owner let acknowledge for everyone, reach every phone of the group
+        // when it shares acknowledgement; any other link's phone only itself.
+        let (group, for_all) = self
             .subs
             .get(id)
-            .map(|s| (s.group.clone(), matches!(s.access, Access::Owner { .. })))
+            .map(|s| {
+                let for_all = matches!(s.access, Access::Owner { .. } | Access::Viewer { acts_for_all: true, .. });
+                (s.group.clone(), for_all)
+            })
             .ok_or_else(ApiError::internal)?;
-        let shared = owner && self.groups.get(&group).is_some_and(|g| g.shared_ack);
+        let shared = for_all && self.groups.get(&group).is_some_and(|g| g.shared_ack);
         let at = UtcTime::from_unix_secs(now);
         let mut touched = Vec::new();
         for sub in self.subs.values_mut().filter(|s| s.id == id || (shared && s.group == group)) {
@@ -278,6 +283,7 @@ impl WatchBook {
             outbox: self.outbox.clone(),
             last_tick: self.last_tick,
             removed: self.removed.clone(),
+            interruptions: self.interruptions.clone(),
         }
     }
 
@@ -330,6 +336,7 @@ impl WatchBook {
                     book.outbox = meta.outbox;
                     book.last_tick = meta.last_tick;
                     book.removed = meta.removed;
+                    book.interruptions = meta.interruptions;
                 })
             } else if let Some(id) = key.strip_prefix("sub:") {
                 wire::decode(&text).map(|sub| {
@@ -377,9 +384,19 @@ impl WatchBook {
             for message in messages {
                 self.queue(message);
             }
+            self.interruptions.retain(|i| now - i.to < KEEP_INTERRUPTIONS_SECS);
+            if self.interruptions.len() >= MAX_INTERRUPTIONS {
+                self.interruptions.remove(0);
+            }
+            self.interruptions.push(Interruption { from: last, to: now });
         }
         self.last_tick = Some(now);
         true
+    }
+
+    /// The interruptions of the last [`KEEP_INTERRUPTIONS_SECS`] before `now`, the latest last.
+    pub fn recent_interruptions(&self, now: i64) -> Vec<Interruption> {
+        self.interruptions.iter().filter(|i| now - i.to < KEEP_INTERRUPTIONS_SECS).copied().collect()
     }
 
     /// The groups to read this tick, with the subscriptions in each.

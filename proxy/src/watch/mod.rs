@@ -68,6 +68,10 @@ pub const MAX_BACKOFF_SECS: i64 = 10 * MINUTE;
 pub const INTERRUPTION_SECS: i64 = 15 * MINUTE;
 /// `meta` is written at least this often, even when nothing but the tick's time changed.
 pub const HEARTBEAT_SECS: i64 = 10 * MINUTE;
+/// How long an interruption stays in the owner's list of phones.
+pub const KEEP_INTERRUPTIONS_SECS: i64 = 7 * shared::time::DAY;
+/// Interruptions kept at most (the latest).
+pub const MAX_INTERRUPTIONS: usize = 5;
 /// A group's readings are stored at most this often (LibreLinkUp's graph brings 12 hours back at the next read).
 pub const SERIES_WRITE_SECS: i64 = 15 * MINUTE;
 /// The plaintext is padded to a multiple of this, so a push's length does not tell which alarm it carries.
@@ -87,6 +91,8 @@ pub enum Access {
         share_id: String,
         /// Who shared it (for "ask … to sign in again").
         from: String,
+        /// The owner let this link acknowledge for everyone ([`crate::shares::Share::acts_for_all`]).
+        acts_for_all: bool,
     },
 }
 
@@ -334,6 +340,18 @@ pub struct WatchBook {
     /// Phones their owner removed: SHA-256 of the push endpoint, and when. Such an endpoint cannot subscribe
     /// again (a sign-in, a settings change), only a new one from that browser (its alarms turned off and on).
     pub removed: Keyed<i64>,
+    /// When background alarms were interrupted (no tick for longer than [`INTERRUPTION_SECS`]), the latest last:
+    /// every phone was told by a push, and the owner's list of phones says it too.
+    pub interruptions: Vec<Interruption>,
+}
+
+/// A stretch in which no tick ran, so no alarm could be sent: from the last tick before it to the first after it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Interruption {
+    /// The last tick before it, Unix seconds.
+    pub from: i64,
+    /// The first tick after it, Unix seconds.
+    pub to: i64,
 }
 
 /// Whose phones a caller may list and remove: an account's (its owners' phones and its links' phones), or, for

@@ -46,7 +46,7 @@ fn viewers_lose_alarms_only_when_the_share_book_says_their_share_is_gone() {
     let mut book = book_with(&[("https://push.example/owner", "g")]);
     for (n, share) in ["live", "quiet", "revoked", "unasked"].iter().enumerate() {
         let viewer = NewSubscription {
-            access: Access::Viewer { share_id: (*share).into(), from: "Alex".into() },
+            access: Access::Viewer { share_id: (*share).into(), from: "Alex".into(), acts_for_all: false },
             ..new_sub(&format!("https://push.example/{share}"), "g")
         };
         book.subscribe(viewer, format!("viewer{n}"), format!("vkey{n}"), T).unwrap();
@@ -66,7 +66,7 @@ fn viewers_lose_alarms_only_when_the_share_book_says_their_share_is_gone() {
 fn signing_in_again_gives_only_that_accounts_owner_phones_the_new_session() {
     let mut book = book_with(&[("https://push.example/a", "acct:a:p"), ("https://push.example/b", "acct:b:p")]);
     let viewer = NewSubscription {
-        access: Access::Viewer { share_id: "s".into(), from: "Alex".into() },
+        access: Access::Viewer { share_id: "s".into(), from: "Alex".into(), acts_for_all: false },
         ..new_sub("https://push.example/viewer", "acct:a:p")
     };
     book.subscribe(viewer, "viewer".into(), "vkey".into(), T).unwrap();
@@ -352,7 +352,7 @@ fn a_known_endpoint_with_other_keys_is_refused_unless_its_key_is_presented() {
 
 fn viewer(endpoint: &str, group: &str, share: &str) -> NewSubscription {
     NewSubscription {
-        access: Access::Viewer { share_id: share.into(), from: "Alex".into() },
+        access: Access::Viewer { share_id: share.into(), from: "Alex".into(), acts_for_all: false },
         ..new_sub(endpoint, group)
     }
 }
@@ -521,4 +521,41 @@ fn after_an_interruption_every_phone_is_told_from_when_to_when() {
     assert!(restarted.last_tick.is_some_and(|last| T + 70 * MINUTE - last < HEARTBEAT_SECS), "a stale tick");
     assert!(restarted.begin_tick(T + 71 * MINUTE));
     assert!(restarted.outbox.is_empty(), "{:?}", restarted.outbox);
+}
+
+#[test]
+fn an_interruption_stays_in_the_owners_list_for_a_week_and_after_a_restart() {
+    let mut book = book_with(&[("e1", "g")]);
+    assert!(book.begin_tick(T) && book.begin_tick(T + 40 * MINUTE));
+    let stretch = Interruption { from: T, to: T + 40 * MINUTE };
+    assert_eq!(book.recent_interruptions(T + 41 * MINUTE), [stretch]);
+    let stored: Vec<(String, String)> = book.changes(&Keyed::new(), T + 40 * MINUTE).puts;
+    let restarted = WatchBook::from_storage(stored).0;
+    assert_eq!(restarted.recent_interruptions(T + HOUR), [stretch], "it is stored with the book");
+    assert!(book.recent_interruptions(T + 40 * MINUTE + KEEP_INTERRUPTIONS_SECS).is_empty(), "a week later");
+    let mut now = T + 40 * MINUTE;
+    for _ in 0..MAX_INTERRUPTIONS + 2 {
+        now += HOUR;
+        assert!(book.begin_tick(now));
+    }
+    let kept = book.recent_interruptions(now);
+    assert_eq!(kept.len(), MAX_INTERRUPTIONS, "bounded");
+    assert_eq!(kept.last(), Some(&Interruption { from: now - HOUR, to: now }), "the latest last");
+}
+
+#[test]
+fn a_link_the_owner_trusts_may_acknowledge_for_everyone_when_acknowledgement_is_shared() {
+    let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
+    let mut trusted = viewer("v1", "g", "s1");
+    trusted.access = Access::Viewer { share_id: "s1".into(), from: "Alex".into(), acts_for_all: true };
+    book.subscribe(trusted, "v1".into(), "vk".into(), T).unwrap();
+    book.subscribe(viewer("v2", "g", "s2"), "v2".into(), "vk".into(), T).unwrap();
+    assert_eq!(book.act("v1", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 1, "not shared: its own");
+    book.groups.get_mut("g").unwrap().shared_ack = true;
+    assert_eq!(book.act("v1", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 4, "shared: every phone");
+    assert_eq!(book.act("v2", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 1, "another link: its own");
+    let stored = book.subs["v1"].to_wire();
+    assert_eq!(stored["access"]["viewer"]["acts_for_all"], true, "{stored}");
+    assert_eq!(wire::decode::<Subscription>(&stored.to_string()).unwrap().access, book.subs["v1"].access);
+    assert!(book.subs["v2"].to_wire()["access"]["viewer"].get("acts_for_all").is_none(), "stored as before");
 }

@@ -8,19 +8,25 @@ impl Wire for Access {
             Access::Owner { session } => {
                 wire::variant("owner", Some(wire::object(vec![("session", session.to_wire())])))
             }
-            Access::Viewer { share_id, from } => wire::variant(
-                "viewer",
-                Some(wire::object(vec![("share_id", share_id.to_wire()), ("from", from.to_wire())])),
-            ),
+            Access::Viewer { share_id, from, acts_for_all } => {
+                let mut fields = vec![("share_id", share_id.to_wire()), ("from", from.to_wire())];
+                // Only when granted: a viewer's phone from before is stored exactly as before.
+                if *acts_for_all {
+                    fields.push(("acts_for_all", true.into()));
+                }
+                wire::variant("viewer", Some(wire::object(fields)))
+            }
         }
     }
 
     fn from_wire(value: &Value) -> Option<Access> {
         match wire::read_variant(value)? {
             ("owner", content) => Some(Access::Owner { session: wire::get(content, "session")? }),
-            ("viewer", content) => {
-                Some(Access::Viewer { share_id: wire::get(content, "share_id")?, from: wire::get(content, "from")? })
-            }
+            ("viewer", content) => Some(Access::Viewer {
+                share_id: wire::get(content, "share_id")?,
+                from: wire::get(content, "from")?,
+                acts_for_all: wire::get_or(content, "acts_for_all", false)?,
+            }),
             _ => None,
         }
     }
@@ -203,6 +209,9 @@ impl Wire for WatchBook {
         if !self.removed.is_empty() {
             fields.push(("removed", map_to_wire(&self.removed)));
         }
+        if !self.interruptions.is_empty() {
+            fields.push(("interruptions", self.interruptions.to_wire()));
+        }
         wire::object(fields)
     }
 
@@ -216,6 +225,7 @@ impl Wire for WatchBook {
                 Some(removed) => map_from_wire(removed)?,
                 None => Keyed::new(),
             },
+            interruptions: wire::get_or(value, "interruptions", Vec::new())?,
         })
     }
 }
@@ -253,5 +263,15 @@ impl Wire for NewSubscription {
             device: wire::get_or(value, "device", String::new())?,
             client: wire::get_or(value, "client", String::new())?,
         })
+    }
+}
+
+impl Wire for Interruption {
+    fn to_wire(&self) -> Value {
+        wire::object(vec![("from", self.from.into()), ("to", self.to.into())])
+    }
+
+    fn from_wire(value: &Value) -> Option<Interruption> {
+        Some(Interruption { from: wire::get(value, "from")?, to: wire::get(value, "to")? })
     }
 }

@@ -438,6 +438,30 @@ async fn a_links_acknowledgement_is_its_own_and_a_revoked_links_phone_goes_at_on
     present("/api/push/unsubscribe", &owner, json!({})).await;
 }
 
+/// A link the owner let acknowledge for everyone (its own choice, made with the link): with shared acknowledgement,
+/// grandma's "I'm on it" quiets every phone, as the owner's own does.
+#[tokio::test]
+async fn a_link_the_owner_trusts_acknowledges_for_everyone() {
+    let Owner { _clock, t, account, token, patient } = owner("trusted", 45, 10 * MINUTE, 15 * MINUTE).await;
+    let bearer = format!("Bearer {token}");
+    let owner = subscribe(&bearer, &patient, json!({"sharedAck": true})).await;
+    let body = json!({"patientId": patient, "label": "Grandpa", "from": "Alex", "actsForAll": true});
+    let response = client().post(stack().url("/api/shares")).header("authorization", &bearer).json(&body).send().await;
+    let share: Value = response.unwrap().json().await.unwrap();
+    let listed: Value =
+        client().get(stack().url("/api/shares")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["shares"][0]["actsForAll"], true, "the owner's list says which links may: {listed}");
+    let grandpa = subscribe(&format!("Share {}", share["secret"].as_str().unwrap()), "", json!({})).await;
+    cron(&account, t).await;
+    assert_eq!((kinds(&owner).len(), kinds(&grandpa).len()), (1, 1));
+    let (_, answer) = present("/api/push/ack", &grandpa, json!({"kind": "UrgentLow", "action": "ack"})).await;
+    assert_eq!(answer["phones"], 2, "{answer}");
+    cron(&account, t + 5 * MINUTE).await;
+    assert_eq!((kinds(&owner).len(), kinds(&grandpa).len()), (1, 1), "both quiet");
+    present("/api/push/unsubscribe", &grandpa, json!({})).await;
+    present("/api/push/unsubscribe", &owner, json!({})).await;
+}
+
 /// The owner sees every phone the account's alarms reach (its own, its links') and removes a lost one: it gets
 /// nothing more, signing in again does not bring it back, and its old subscription cannot come back either.
 #[tokio::test]
@@ -499,7 +523,7 @@ async fn an_owner_removes_a_lost_phone_and_it_stays_removed() {
 /// The cron did not run for 40 minutes (the free plan's daily allowance spent, an outage): at the next tick every
 /// phone is told that background alarms were interrupted, and from when to when.
 #[tokio::test]
-async fn after_an_interruption_every_phone_is_told() {
+async fn after_an_interruption_every_phone_and_the_owners_app_are_told() {
     let Owner { _clock, t, account, token, patient } = owner("interrupted", 120, 40 * MINUTE, 45 * MINUTE).await;
     let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
     cron(&account, t).await;
@@ -511,6 +535,11 @@ async fn after_an_interruption_every_phone_is_told() {
     let hm = |at: i64| format!("{:02}:{:02}", at.rem_euclid(86_400) / 3600, at.rem_euclid(3600) / 60);
     let body = got[0].payload["body"].as_str().unwrap();
     assert!(body.contains(&format!("from {} to {}", hm(t + MINUTE), hm(t + 40 * MINUTE))), "{body}");
+    // The owner's app says it too, in the list of phones, the latest last.
+    let listed: Value =
+        client().get(stack().url("/api/push/phones")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let latest = listed["interruptions"].as_array().and_then(|all| all.last()).cloned();
+    assert_eq!(latest, Some(json!({"from": t + MINUTE, "to": t + 40 * MINUTE})), "{listed}");
     present("/api/push/unsubscribe", &phone, json!({})).await;
 }
 
