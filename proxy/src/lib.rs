@@ -34,6 +34,8 @@ pub mod keyed;
 pub mod limit;
 /// Routes, origins, CORS and security headers.
 pub mod policy;
+/// What a link's viewer is not shown of LibreLinkUp's answer.
+pub mod redact;
 /// Results into responses, with every header.
 pub mod reply;
 /// Sealed sessions.

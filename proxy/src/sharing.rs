@@ -151,6 +151,7 @@ pub async fn view(ctx: &Ctx, req: &Request, logbook: bool) -> ApiResult<Reply> {
     }
     let data = if logbook { Data::Logbook(share.patient_id.clone()) } else { Data::Graph(share.patient_id.clone()) };
     let (mut body, age_secs) = read(ctx, &share, data).await?;
+    crate::redact::for_viewer(&mut body);
     let glance = if logbook {
         None
     } else {

@@ -837,6 +837,14 @@ async fn a_share_reads_one_patient_and_revocation_holds_at_once() {
     assert_eq!(graph.body["share"]["label"], "Grandma");
     assert!(graph.body.get("ticket").is_none(), "no ticket for a viewer");
     assert_no_owner_secrets(&graph, &email);
+    // Nor what identifies the sensor, the phone or the person beyond a first name (the owner's own read has them).
+    let own = get(&format!("/llu/connections/{patient}/graph"), &token).await;
+    for pointer in ["/data/connection/sensor/sn", "/data/connection/patientDevice/did", "/data/connection/lastName"] {
+        let full = own.body.pointer(pointer).and_then(Value::as_str).unwrap_or_default();
+        assert!(!full.is_empty(), "the owner reads {pointer}");
+        assert_eq!(graph.body.pointer(pointer), Some(&json!("")), "{pointer} is not the viewer's");
+        assert!(!graph.text.contains(full), "{pointer} is nowhere in the viewer's answer");
+    }
     assert!(graph.body.get("glance").is_none(), "the glance only when asked for");
     // A link's first answer carries the glance as the app draws it (boot.js shows it before the app's code is in),
     // in the unit asked for; an unknown unit asks for nothing.
