@@ -559,3 +559,41 @@ fn a_link_the_owner_trusts_may_acknowledge_for_everyone_when_acknowledgement_is_
     assert_eq!(wire::decode::<Subscription>(&stored.to_string()).unwrap().access, book.subs["v1"].access);
     assert!(book.subs["v2"].to_wire()["access"]["viewer"].get("acts_for_all").is_none(), "stored as before");
 }
+
+/// What a tick costs in the free plan's two daily counts, for 1, 10 and 100 patient groups of 3 phones over two
+/// hours of quiet minutes with a new reading each minute: Durable Object requests (one read of each group through
+/// its account's hub; the cron's own request and the share book's are one each per minute, whatever the count)
+/// and stored values written. The figures behind the README's "How many families one server carries".
+#[test]
+fn requests_and_writes_per_tick_for_1_10_and_100_groups() {
+    for groups in [1_usize, 10, 100] {
+        let phones: Vec<(String, String)> =
+            (0..groups * 3).map(|n| (format!("https://push.example/{n}"), format!("acct:a:p{}", n / 3))).collect();
+        let phones: Vec<(&str, &str)> = phones.iter().map(|(e, g)| (e.as_str(), g.as_str())).collect();
+        let mut book = book_with(&phones);
+        let mut written = book.changes(&Keyed::new(), T).written;
+        let (mut reads, mut writes, mut pushes) = (0, 0, 0);
+        for minute in 1..=120 {
+            let now = T + minute * MINUTE;
+            assert!(book.begin_tick(now));
+            let to_read: Vec<String> = book.groups_to_read().into_iter().map(|(group, _)| group).collect();
+            reads += to_read.len();
+            for group in &to_read {
+                book.apply(group, data(120, now), now);
+            }
+            let due = book.due(now);
+            pushes += due.len();
+            for message in &due {
+                book.delivered(message, Delivery::Accepted, now);
+            }
+            let changes = book.changes(&written, now);
+            writes += changes.puts.len() + changes.deletes.len();
+            written = changes.written;
+        }
+        assert_eq!(reads, groups * 120, "one hub read per group per minute, {groups} groups");
+        assert_eq!(pushes, 0, "a quiet patient sends nothing");
+        // Each phone's first alarm state once; then each group's readings every 15 minutes (8 in two hours) and
+        // the heartbeat every 10 (12, the first tick's `meta` among them): nothing more per phone.
+        assert_eq!(writes, groups * 3 + groups * 8 + 12, "{groups} groups");
+    }
+}
