@@ -52,7 +52,8 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
         | "push_full"
         | "alarms_not_shared"
         | "logbook_not_shared"
-        | "sign_out_failed" => match error {
+        | "sign_out_failed"
+        | "alarms_not_started" => match error {
             ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
             _ => "This Tidewatch server refused that.".into(),
         },

@@ -1,8 +1,10 @@
 //! Background alarms over Web Push: the app's subscribe/acknowledge API (`/api/push/…`), the Cron Trigger, and
 //! the `Watcher` Durable Object that keeps the [`WatchBook`] and sends the pushes.
 //!
-//! The cron handler does almost nothing itself: it hands the scheduled minute to the one `Watcher` object, whose
-//! own invocation does the work (reading each patient once through the shared cache, stepping each phone's
+//! Alarms live in one `Watcher` per account (its own phones and its links'), one for the demo, and for the phones
+//! it still has, the one object of earlier builds (see [`crate::watch::route`]). The cron handler does almost
+//! nothing itself: it hands the scheduled minute to every `Watcher` in the round ([`crate::rounds`]), each of whose
+//! own invocations does the work (reading each patient once through the shared cache, stepping each phone's
 //! alarms, encrypting and sending). One invocation sends at most [`crate::watch::SENDS_PER_INVOCATION`] pushes and
 //! starts the next at once (a Durable Object alarm) for the rest, so each stays inside the free plan's 10 ms of CPU
 //! and 50 subrequests however many phones ring. The book is stored per subscription and per group (Durable Object
@@ -24,19 +26,20 @@ use crate::facade::{self, Ctx};
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
+use crate::rounds::{self, RoundsAnswer, RoundsRequest};
 use crate::seal::{Kind, Session, random_hex, sha256_hex};
 use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
 use crate::sharing;
 use crate::storage;
+use crate::watch::route;
 use crate::watch::{
     Access, Action, Delivery, Holder, Interruption, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook,
     Written,
 };
 use crate::wire::{self, Wire};
 
-/// The binding and the one object's name.
+/// The binding.
 const BINDING: &str = "WATCH";
-const OBJECT: &str = "watch";
 /// "I'm on it"/"Snooze" one phone may send per minute (a person taps a few; a loop that would rewrite storage does not).
 const ACTS_PER_PHONE: u32 = 10;
 /// Test pushes one phone may ask for per minute.
@@ -167,6 +170,11 @@ pub enum WatchRequest {
         /// The new sealed session.
         session: String,
     },
+    /// The phone with this push endpoint moved to another object: it goes from this one.
+    ForgetEndpoint {
+        /// The push endpoint.
+        endpoint: String,
+    },
 }
 
 /// Never a phone's key or a session.
@@ -197,6 +205,7 @@ impl core::fmt::Debug for WatchRequest {
             WatchRequest::Renew { account_id, .. } => {
                 f.debug_struct("Renew").field("account_id", account_id).finish_non_exhaustive()
             }
+            WatchRequest::ForgetEndpoint { .. } => f.debug_struct("ForgetEndpoint").finish_non_exhaustive(),
         }
     }
 }
@@ -261,6 +270,7 @@ impl Wire for WatchRequest {
                 ("renew", vec![("account_id", account_id.to_wire()), ("session", session.to_wire())])
             }
             WatchRequest::ForgetShare { share_id } => ("forget_share", vec![("share_id", share_id.to_wire())]),
+            WatchRequest::ForgetEndpoint { endpoint } => ("forget_endpoint", vec![("endpoint", endpoint.to_wire())]),
             WatchRequest::Phones { holder } => ("phones", holder_fields(holder)),
             WatchRequest::RemovePhone { holder, id } => {
                 let mut fields = holder_fields(holder);
@@ -291,6 +301,7 @@ impl Wire for WatchRequest {
                 session: wire::get(content, "session")?,
             },
             "forget_share" => WatchRequest::ForgetShare { share_id: wire::get(content, "share_id")? },
+            "forget_endpoint" => WatchRequest::ForgetEndpoint { endpoint: wire::get(content, "endpoint")? },
             "phones" => WatchRequest::Phones { holder: read_holder(content)? },
             "remove_phone" => WatchRequest::RemovePhone { holder: read_holder(content)?, id: id()? },
             _ => return None,
@@ -423,8 +434,10 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             (group_key(&session, &patient_id), patient_id, Access::Owner { session: held }, body.shared_ack)
         }
     };
+    let route = route::group_route(&group).ok_or_else(ApiError::internal)?;
+    let object = route::object(&route);
     let new = NewSubscription {
-        endpoint,
+        endpoint: endpoint.clone(),
         p256dh: body.p256dh,
         auth: body.auth,
         group,
@@ -437,13 +450,25 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         device: crate::device::label(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()),
         client: policy::client_network(&req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default()),
     };
-    let request = WatchRequest::Subscribe { new, id: random_hex(8), key: random_hex(16) };
-    match ask_watch(&ctx.env, &request).await? {
-        WatchAnswer::Subscribed { id, key, shared_ack } => {
-            Ok(Reply::json(json!({"id": id, "key": key, "sharedAck": shared_ack})))
-        }
-        _ => Err(ApiError::internal()),
+    let request = WatchRequest::Subscribe { new, id: route::phone_id(&route, &random_hex(8)), key: random_hex(16) };
+    let WatchAnswer::Subscribed { id, key, shared_ack } = ask_watch(&ctx.env, &object, &request).await? else {
+        return Err(ApiError::internal());
+    };
+    // In the round only once the phone is stored, so no phone is ever in an object the minute does not visit. If
+    // it cannot be added, the phone is told: its app asks again (the same subscription, nothing doubled).
+    if rounds::ask(&ctx.env, &RoundsRequest::Add(object)).await.is_err() {
+        return Err(ApiError::new(
+            503,
+            "alarms_not_started",
+            "The alarms could not be started just now. Try again in a moment.",
+        ));
     }
+    // The object of earlier builds forgets this phone, if it had it (it has moved here).
+    let moved = WatchRequest::ForgetEndpoint { endpoint };
+    if ask_watch(&ctx.env, rounds::LEGACY_WATCHER, &moved).await.is_err() {
+        worker::console_error!("watcher: a phone that moved may still be in the earlier object");
+    }
+    Ok(Reply::json(json!({"id": id, "key": key, "sharedAck": shared_ack})))
 }
 
 /// `POST /api/push/unsubscribe`, `/api/push/test` and `/api/push/ack`: a phone presenting `{id, key}`.
@@ -453,6 +478,8 @@ pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiRes
         .as_ref()
         .and_then(Presented::read)
         .ok_or_else(|| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
+    let object = route::object_of_phone(&p.id, rounds::LEGACY_WATCHER)
+        .ok_or_else(|| ApiError::new(404, "push_not_found", "This phone is not subscribed any more."))?;
     let request = match what {
         Presenting::Unsubscribe => WatchRequest::Unsubscribe { id: p.id, key: p.key },
         Presenting::Test => {
@@ -471,7 +498,7 @@ pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiRes
             WatchRequest::Act { id: p.id, key: p.key, kind, snooze_min }
         }
     };
-    match ask_watch(&ctx.env, &request).await? {
+    match ask_watch(&ctx.env, &object, &request).await? {
         WatchAnswer::Done(phones) => Ok(Reply::json(json!({"ok": true, "phones": phones}))),
         WatchAnswer::Sent(status) => Ok(Reply::json(json!({"ok": (200..300).contains(&status), "status": status}))),
         _ => Err(ApiError::internal()),
@@ -489,10 +516,38 @@ pub enum Presenting {
     Act,
 }
 
-/// The Cron Trigger: hands the scheduled minute to the `Watcher`.
+/// The Cron Trigger: hands the scheduled minute to every `Watcher` in the round, side by side, and drops from the
+/// round those that have no phone left. One object's failure is logged and does not stop the others'.
 pub async fn tick(env: &Env, scheduled_ms: f64) -> ApiResult<WatchAnswer> {
     let now = (scheduled_ms / 1000.0).floor() as i64;
-    ask_watch(env, &WatchRequest::Tick { now }).await
+    let asked_ms = worker::Date::now().as_millis() as i64;
+    let RoundsAnswer::List(names) = rounds::ask(env, &RoundsRequest::List).await? else {
+        return Err(ApiError::internal());
+    };
+    let request = WatchRequest::Tick { now };
+    let answers = crate::join::all(names.iter().map(|name| ask_watch(env, name, &request))).await;
+    let (mut ran, mut groups, mut subs, mut sent) = (false, 0, 0, 0);
+    let mut empty = Vec::new();
+    for (name, answer) in names.iter().zip(answers) {
+        match answer {
+            Ok(WatchAnswer::Ticked { ran: true, subs: 0, .. }) => {
+                ran = true;
+                empty.push(name.clone());
+            }
+            Ok(WatchAnswer::Ticked { ran: r, groups: g, subs: s, sent: n }) => {
+                ran |= r;
+                (groups, subs, sent) = (groups + g, subs + s, sent + n);
+            }
+            Ok(_) => worker::console_error!("alarm tick: {name} answered something else"),
+            Err(error) => worker::console_error!("alarm tick: {name} failed: {} ({})", error.code, error.message),
+        }
+    }
+    if !empty.is_empty()
+        && rounds::ask(env, &RoundsRequest::DropEmpty { names: empty, seen_ms: asked_ms }).await.is_err()
+    {
+        worker::console_error!("alarm tick: empty objects stay in the round until the next minute");
+    }
+    Ok(WatchAnswer::Ticked { ran, groups, subs, sent })
 }
 
 /// The patient group of a session: the account (or the demo) and the patient.
@@ -511,8 +566,11 @@ fn not_configured() -> ApiError {
 /// stopped because LibreLinkUp ended the old session start again. A failure is logged, never the sign-in's.
 pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
     let request = WatchRequest::Renew { account_id: account_id.to_owned(), session: sealed.to_owned() };
-    if ask_watch(env, &request).await.is_err() {
-        worker::console_error!("watcher: the owner's phones could not take the new session");
+    // The account's object, and the object of earlier builds for the phones it still has.
+    for object in [route::object(&route::account_route(account_id)), rounds::LEGACY_WATCHER.to_owned()] {
+        if ask_watch(env, &object, &request).await.is_err() {
+            worker::console_error!("watcher: the owner's phones could not take the new session");
+        }
     }
 }
 
@@ -520,7 +578,7 @@ pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
 /// owner to see and remove.
 pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let holder = holder(ctx, req).await?;
-    match ask_watch(&ctx.env, &WatchRequest::Phones { holder }).await? {
+    match ask_watch(&ctx.env, &holder_object(&holder), &WatchRequest::Phones { holder }).await? {
         WatchAnswer::Phones { phones, interruptions } => Ok(Reply::json(json!({
             "phones": wire::list(&phones),
             "interruptions": interruptions.to_wire(),
@@ -533,7 +591,7 @@ pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 /// removed: signing in again does not bring it back.
 pub async fn remove_phone(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
     let holder = holder(ctx, req).await?;
-    ask_watch(&ctx.env, &WatchRequest::RemovePhone { holder, id }).await?;
+    ask_watch(&ctx.env, &holder_object(&holder), &WatchRequest::RemovePhone { holder, id }).await?;
     Ok(Reply::json(json!({ "removed": true })))
 }
 
@@ -547,16 +605,25 @@ async fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
     }
 }
 
-/// A share was revoked: its phones are removed now (the next tick would too; a failure is logged, never the
-/// revocation's).
-pub async fn forget_share(env: &Env, share_id: &str) {
-    if ask_watch(env, &WatchRequest::ForgetShare { share_id: share_id.to_owned() }).await.is_err() {
+/// The object of a holder's phones.
+fn holder_object(holder: &Holder) -> String {
+    match holder {
+        Holder::Account(account) => route::object(&route::account_route(account)),
+        Holder::Demo(_) => route::object(&route::owner_route("demo:")),
+    }
+}
+
+/// A share of `owner` was revoked: its phones are removed now (the next tick would too; a failure is logged, never
+/// the revocation's).
+pub async fn forget_share(env: &Env, owner: &str, share_id: &str) {
+    let object = route::object(&route::owner_route(owner));
+    if ask_watch(env, &object, &WatchRequest::ForgetShare { share_id: share_id.to_owned() }).await.is_err() {
         worker::console_error!("watcher: a revoked link's phones stay until the next tick");
     }
 }
 
-async fn ask_watch(env: &Env, request: &WatchRequest) -> ApiResult<WatchAnswer> {
-    let answer = facade::ask_object_text(env, BINDING, OBJECT, wire::encode(request)).await?;
+async fn ask_watch(env: &Env, object: &str, request: &WatchRequest) -> ApiResult<WatchAnswer> {
+    let answer = facade::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
     match wire::decode(&answer).ok_or_else(ApiError::internal)? {
         WatchAnswer::Error(error) => Err(error),
         answer => Ok(answer),
@@ -665,6 +732,13 @@ impl Watcher {
                 self.with_mut(|book| book.remove_phone(&holder, &id, now))??;
                 self.commit().await?;
                 WatchAnswer::Done(1)
+            }
+            WatchRequest::ForgetEndpoint { endpoint } => {
+                let phones = self.with_mut(|book| book.forget_endpoint(&endpoint))?;
+                if phones > 0 {
+                    self.commit().await?;
+                }
+                WatchAnswer::Done(phones)
             }
             WatchRequest::ForgetShare { share_id } => {
                 let phones = self.with_mut(|book| book.forget_share(&share_id))?;

@@ -38,6 +38,9 @@ pub mod policy;
 pub mod redact;
 /// Results into responses, with every header.
 pub mod reply;
+/// The minute's round: which `Watcher` objects have phones.
+#[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
+pub mod rounds;
 /// Sealed sessions.
 pub mod seal;
 /// The `Shares` Durable Object: the share book.
@@ -115,9 +118,9 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::CreateShare => sharing::create(ctx, &mut req).await,
         Route::ListShares => sharing::list(ctx, &req).await,
         Route::RevokeShare(id) => {
-            let reply = sharing::revoke(ctx, &req, id.clone()).await?;
+            let (reply, owner) = sharing::revoke(ctx, &req, id.clone()).await?;
             // The link's phones stop at once, not at the next minute's tick.
-            alarms::forget_share(&ctx.env, &id).await;
+            alarms::forget_share(&ctx.env, &owner, &id).await;
             Ok(reply)
         }
         Route::ShareGraph => sharing::view(ctx, &req, false).await,

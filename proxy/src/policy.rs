@@ -122,7 +122,9 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "push", "ack"] => (Route::PushAck, "POST"),
         ["api", "push", "phones"] => (Route::PushPhones, "GET"),
         // A phone's id is made like a share's: 16 lower-case hex digits.
-        ["api", "push", "phones", id] if is_share_id(id) => (Route::RemovePhone((*id).to_owned()), "DELETE"),
+        ["api", "push", "phones", id] if crate::watch::route::is_phone_id(id) => {
+            (Route::RemovePhone((*id).to_owned()), "DELETE")
+        }
         _ => return Err(ApiError::not_found()),
     };
     if method == allowed || (allowed == "GET" && method == "HEAD") {
@@ -309,6 +311,13 @@ mod tests {
             ("POST", "/api/demo", Route::Demo),
             ("POST", "/api/logout", Route::Logout),
             ("POST", "/api/logout/everywhere", Route::LogoutEverywhere),
+            ("DELETE", "/api/push/phones/0123456789abcdef", Route::RemovePhone("0123456789abcdef".into())),
+            (
+                "DELETE",
+                "/api/push/phones/0123456789abcdef0123456789abcdef.0123456789abcdef",
+                Route::RemovePhone("0123456789abcdef0123456789abcdef.0123456789abcdef".into()),
+            ),
+            ("DELETE", "/api/push/phones/demo.0123456789abcdef", Route::RemovePhone("demo.0123456789abcdef".into())),
         ];
         for (method, path, expected) in cases {
             assert_eq!(route(method, path), Ok(expected), "{method} {path}");

@@ -134,10 +134,12 @@ pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 }
 
 /// `DELETE /api/shares/{id}`: revoked at once, for every viewer.
-pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
+/// Also the owner (whose alarm object keeps the link's phones).
+pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<(Reply, String)> {
     let (session, token) = owner(ctx, req).await?;
-    ask(ctx, &ShareRequest::Revoke { owner: owner_id(&session, &token), id }).await?;
-    Ok(Reply::json(json!({ "revoked": true })))
+    let owner = owner_id(&session, &token);
+    ask(ctx, &ShareRequest::Revoke { owner: owner.clone(), id }).await?;
+    Ok((Reply::json(json!({ "revoked": true })), owner))
 }
 
 /// `GET /api/share/graph` and `/api/share/logbook`: LLU's envelope for the shared patient, plus what the

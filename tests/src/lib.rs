@@ -13,5 +13,7 @@ pub mod push_service;
 mod serve;
 /// The fake and the real worker (`wrangler dev`) started together for integration tests.
 pub mod stack;
+/// The local runtime's clock, CPU time and memory, for the load runs.
+pub mod workerd;
 
 pub use fake::{Account, Call, CallKind, FakeLlu, Maintenance, RateLimit};

@@ -203,6 +203,8 @@ fn bench() -> Result<()> {
     in_chromium("tidewatch-push", "bench")?;
     say("background alarms: CPU and wall time of one cron run for 0, 1, 10 and 100 phones in workerd, push sizes");
     run(&mut cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "push-bench"]))?;
+    say("background alarms of 1,000 families of 3 phones in workerd (one Watcher per account)");
+    run(&mut cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "families-load"]))?;
     app::build_app()?;
     say("the app's first-load transfer: every file a first visit fetches, gzip -9 and brotli 11");
     run(Command::new("node").arg(root().join("tests/bench/first-load.mjs")).arg(root().join("dist")))?;

@@ -214,6 +214,15 @@ impl WatchBook {
         }
     }
 
+    /// Removes the phone with push endpoint `endpoint` (it moved to another object); how many went (0 or 1).
+    pub fn forget_endpoint(&mut self, endpoint: &str) -> usize {
+        let ids: Vec<String> = self.subs.values().filter(|s| s.endpoint == endpoint).map(|s| s.id.clone()).collect();
+        for id in &ids {
+            self.remove(id);
+        }
+        ids.len()
+    }
+
     /// "I'm on it" or "Snooze" from subscription `id`: applied to it, or, when the owner chose shared
     /// acknowledgement and `id` is one of the owner's phones, to every phone of its patient. A link's phone acts
     /// on itself only: a read-only link must not silence the family's alarms. Waiting pushes of that kind to those

@@ -22,6 +22,8 @@
 
 mod book;
 mod messages;
+/// Which `Watcher` object keeps a phone.
+pub mod route;
 #[cfg(test)]
 mod tests;
 mod wire_impls;

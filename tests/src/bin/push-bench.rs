@@ -12,7 +12,7 @@
 //! minute (nothing to send), which is the cost of watching. A plain request (`GET /api/push/key`, 200 times) gives
 //! the runtime's cost of one invocation for comparison.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use shared::simulate::{Hold, Patient};
@@ -20,30 +20,12 @@ use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::MgDl;
 use tidewatch_tests::Account;
 use tidewatch_tests::stack::Stack;
+use tidewatch_tests::workerd::{self, real_now};
 
 /// Phones per patient (the worker's per-patient limit is 25).
 const PER_PATIENT: usize = 25;
 /// Pushes one `Watcher` invocation sends (`proxy/src/watch.rs`).
 const SENDS_PER_INVOCATION: usize = 16;
-
-fn real_now() -> i64 {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    i64::try_from(secs).unwrap_or(i64::MAX)
-}
-
-/// Nanoseconds every thread of every `workerd` process has spent on a CPU, from `/proc`.
-fn workerd_cpu_ns() -> u64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0 };
-    entries
-        .flatten()
-        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|comm| comm.trim() == "workerd"))
-        .flat_map(|e| std::fs::read_dir(e.path().join("task")).into_iter().flatten().flatten())
-        .filter_map(|task| {
-            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-            stat.split_whitespace().next()?.parse::<u64>().ok()
-        })
-        .sum()
-}
 
 fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
@@ -124,11 +106,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             inboxes.append(&mut phones);
         }
         // The runtime's own cost of one small invocation, on this stack.
-        let before = workerd_cpu_ns();
+        let before = workerd::cpu_ns();
         for _ in 0..200 {
             http.get(stack.url("/api/push/key")).send().await?.bytes().await?;
         }
-        plain.push(ms(workerd_cpu_ns() - before) / 200.0);
+        plain.push(ms(workerd::cpu_ns() - before) / 200.0);
         for (label, at, expected) in [
             ("alarm fires", start, phones),
             ("5-min repeat", start + 5 * MINUTE, phones),
@@ -138,7 +120,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 stack.fake.update(&account.email, |a| a.data_delay_secs = real_now() - at);
             }
             let before = received(&stack, &inboxes);
-            let cpu = workerd_cpu_ns();
+            let cpu = workerd::cpu_ns();
             let started = Instant::now();
             stack.cron_at(at).await?;
             // The backlog leaves in further invocations after the cron request has been answered.
@@ -147,7 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             let wall = started.elapsed().as_secs_f64() * 1000.0;
-            let cpu_ms = ms(workerd_cpu_ns() - cpu);
+            let cpu_ms = ms(workerd::cpu_ns() - cpu);
             let pushes = received(&stack, &inboxes) - before;
             let invocations = pushes.div_ceil(SENDS_PER_INVOCATION).max(1);
             let per_push = if pushes == 0 { "—".to_owned() } else { format!("{:.2}", cpu_ms / pushes as f64) };

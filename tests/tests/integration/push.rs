@@ -130,6 +130,11 @@ async fn subscribe(auth: &str, patient: &str, extra: Value) -> Phone {
 /// [`subscribe`] with the browser keys given (`push_tool.py keys`).
 async fn subscribe_with(auth: &str, patient: &str, extra: Value, keys: Value) -> Phone {
     let inbox = format!("phone-{}-{}", std::process::id(), PHONES.fetch_add(1, Ordering::Relaxed));
+    subscribe_at(auth, patient, extra, keys, inbox).await
+}
+
+/// [`subscribe_with`] at a given inbox (the same phone, subscribing again).
+async fn subscribe_at(auth: &str, patient: &str, extra: Value, keys: Value, inbox: String) -> Phone {
     let mut body = json!({
         "subscription": {"endpoint": stack().push.endpoint(&inbox), "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}},
         "patientId": patient,
@@ -460,6 +465,26 @@ async fn a_link_the_owner_trusts_acknowledges_for_everyone() {
     assert_eq!((kinds(&owner).len(), kinds(&grandpa).len()), (1, 1), "both quiet");
     present("/api/push/unsubscribe", &grandpa, json!({})).await;
     present("/api/push/unsubscribe", &owner, json!({})).await;
+}
+
+/// A phone can follow two families (a grandparent with grandchildren in two homes): each account's alarms live in
+/// that account's own `Watcher`, so following the second does not take the phone from the first.
+#[tokio::test]
+async fn a_phone_that_follows_two_families_gets_both_familys_alarms() {
+    let Owner { _clock, t, account: home, token, patient } = owner("two-homes", 45, 0, 10 * MINUTE).await;
+    let other = account("other-home", steady_patient(45, t, t + 10 * MINUTE));
+    let (other_token, other_patient) = sign_in(&other).await;
+    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let link = grandmas_link(&format!("Bearer {other_token}"), &other_patient).await;
+    let share = format!("Share {}", link["secret"].as_str().unwrap());
+    let again = subscribe_at(&share, "", json!({}), phone.keys.clone(), phone.inbox.clone()).await;
+    assert_ne!(again.id, phone.id, "a subscription in each family");
+    let delay = real_now() - t;
+    stack().fake.update(&other.email, |a| a.data_delay_secs = delay);
+    cron(&home, t).await;
+    assert_eq!(kinds(&phone), ["UrgentLow", "UrgentLow"], "both children's urgent lows reach the one phone");
+    present("/api/push/unsubscribe", &phone, json!({})).await;
+    present("/api/push/unsubscribe", &again, json!({})).await;
 }
 
 /// The owner sees every phone the account's alarms reach (its own, its links') and removes a lost one: it gets

@@ -1,0 +1,178 @@
+//! The background alarms of many families at once (issue 28): `families` accounts (1,000 unless told), each with
+//! one patient and 3 phones, in the real worker in workerd (`wrangler dev`), against the fake LibreLinkUp and the
+//! fake push service on loopback. Each account's phones live in their own `Watcher`; the minute's cron hands the
+//! minute to every one of them. Three minutes: the first (every phone's first alarm state), a quiet one, and one
+//! in which every patient falls to an urgent low (every phone rings). For each: the wall time from the cron
+//! request to its answer (every `Watcher` has ticked by then; 3 pushes per family leave in the tick's own
+//! invocation), workerd's CPU time, LibreLinkUp graph reads and pushes received. Stored writes are counted by
+//! `watch::tests::requests_and_writes_per_tick_for_1_10_and_100_groups`, not here.
+//!
+//! `cargo run --release -p tidewatch-tests --bin families-load [families]` (in `cargo xtask bench`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use shared::simulate::{Hold, Patient};
+use shared::time::{HOUR, MINUTE, UtcTime};
+use shared::units::MgDl;
+use tidewatch_tests::stack::Stack;
+use tidewatch_tests::workerd::{self, real_now};
+use tidewatch_tests::{Account, CallKind};
+use tokio::task::JoinSet;
+
+/// Phones per family.
+const PHONES: usize = 3;
+/// Families set up side by side.
+const AT_ONCE: usize = 16;
+
+/// Every stored value of every `Watcher`, as `(object, key) → hash of the value`, read from the local runtime's
+/// SQLite files (`_cf_KV`) by Python's `sqlite3`, read-only. Comparing two snapshots counts the values a tick
+/// wrote (the design never rewrites a value unchanged: the heartbeat's `meta` carries a new time).
+fn stored_values(do_dir: &std::path::Path) -> std::collections::BTreeMap<(String, String), String> {
+    const SCRIPT: &str = "import hashlib, pathlib, sqlite3, sys\n\
+        for f in sorted(pathlib.Path(sys.argv[1]).glob('*.sqlite')):\n\
+        \x20   c = sqlite3.connect('file:' + str(f) + '?mode=ro', uri=True)\n\
+        \x20   for k, v in c.execute('select key, value from _cf_KV'):\n\
+        \x20       print(f.stem, k, hashlib.sha1(v if isinstance(v, bytes) else str(v).encode()).hexdigest(), sep='\\t')\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(do_dir.join("tidewatch-Watcher"))
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.lines()
+        .filter_map(|line| {
+            let mut parts = line.split('\t');
+            Some(((parts.next()?.to_owned(), parts.next()?.to_owned()), parts.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// How many values differ between two snapshots (written, added or deleted).
+fn values_written(
+    before: &std::collections::BTreeMap<(String, String), String>,
+    after: &std::collections::BTreeMap<(String, String), String>,
+) -> usize {
+    let changed = after.iter().filter(|(key, hash)| before.get(*key) != Some(*hash)).count();
+    changed + before.keys().filter(|key| !after.contains_key(*key)).count()
+}
+
+/// Signs in family `n` and subscribes its phones; their inboxes.
+async fn family(worker: String, push: String, http: reqwest::Client, n: usize) -> Result<Vec<String>, String> {
+    let email = format!("family-{n}@load.test");
+    let login = http
+        .post(format!("{worker}/llu/auth/login"))
+        .json(&json!({"email": email, "password": "pw"}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let login: Value = login.json().await.map_err(|e| e.to_string())?;
+    let token = login.pointer("/data/authTicket/token").and_then(Value::as_str).ok_or("no token")?.to_owned();
+    let list: Value = http
+        .get(format!("{worker}/llu/connections"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let patient = list.pointer("/data/0/patientId").and_then(Value::as_str).ok_or("no patient")?.to_owned();
+    let keys = json!({
+        "p256dh": "BPhC4fRTZTIvvbWOZ80CchXX9RulsnnUNRR9HJQBn3rmzyXxPiALhUcgVnGIWU4wgldYIwEAdhgv2e9qKvw_7bg",
+        "auth": "G2dI48378d-ucuMmp6nClA",
+    });
+    let mut inboxes = Vec::new();
+    for phone in 0..PHONES {
+        let inbox = format!("load-{n}-{phone}");
+        let body =
+            json!({"subscription": {"endpoint": format!("{push}/push/{inbox}"), "keys": keys}, "patientId": patient});
+        let answer = http
+            .post(format!("{worker}/api/push/subscribe"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !answer.status().is_success() {
+            return Err(format!("subscribe: {}", answer.text().await.unwrap_or_default()));
+        }
+        inboxes.push(inbox);
+    }
+    Ok(inboxes)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let families: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(300)).build()?;
+    let stack = Arc::new(Stack::start_worker_only(&[])?);
+    let start = real_now() / MINUTE * MINUTE + MINUTE;
+    let low_from = start + MINUTE + 30;
+    let emails: Vec<String> = (0..families).map(|n| format!("family-{n}@load.test")).collect();
+    for (n, email) in emails.iter().enumerate() {
+        let script = vec![
+            Hold { from: UtcTime::from_unix_secs(start - 24 * HOUR), level: MgDl::new(120) },
+            Hold { from: UtcTime::from_unix_secs(low_from), level: MgDl::new(45) },
+        ];
+        let patient = Patient {
+            first_name: "Lee".into(),
+            script,
+            sensor_anchor: UtcTime::from_unix_secs(start - 48 * HOUR),
+            ..Patient::with_seed(n as u64 + 1)
+        };
+        stack.fake.add_account(Account { patients: vec![patient], ..Account::new(email, "pw") });
+    }
+    let setup = Instant::now();
+    let push_base = stack.push.endpoint("x").trim_end_matches("/push/x").to_owned();
+    let mut inboxes = Vec::new();
+    let mut next = 0;
+    let mut running = JoinSet::new();
+    while next < families || !running.is_empty() {
+        while next < families && running.len() < AT_ONCE {
+            running.spawn(family(stack.url(""), push_base.clone(), http.clone(), next));
+            next += 1;
+        }
+        if let Some(done) = running.join_next().await {
+            inboxes.extend(done??);
+            if inboxes.len() % (100 * PHONES) == 0 {
+                eprintln!("{} families set up, workerd RSS {} MB", inboxes.len() / PHONES, workerd::rss_mb());
+            }
+        }
+    }
+    println!(
+        "{families} families, {} phones subscribed in {:.1} s ({} sign-ins and {} subscribes through the worker)\n",
+        inboxes.len(),
+        setup.elapsed().as_secs_f64(),
+        families,
+        families * PHONES
+    );
+    println!(
+        "| minute | cron to answer (every Watcher ticked), ms | workerd CPU ms | graph reads | pushes received | \
+         values written |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let do_dir = stack.log.parent().map(|dir| dir.join("state/v3/do")).unwrap_or_default();
+    let graphs = |stack: &Stack| emails.iter().map(|e| stack.fake.count(e, CallKind::Graph)).sum::<usize>();
+    let pushes = |stack: &Stack| inboxes.iter().map(|i| stack.push.received(i).len()).sum::<usize>();
+    for (label, at) in
+        [("first", start), ("quiet", start + MINUTE), ("every patient at an urgent low", start + 5 * MINUTE)]
+    {
+        for email in &emails {
+            stack.fake.update(email, |a| a.data_delay_secs = real_now() - at);
+        }
+        let (graphs_before, pushes_before, cpu) = (graphs(&stack), pushes(&stack), workerd::cpu_ns());
+        let stored_before = stored_values(&do_dir);
+        let started = Instant::now();
+        stack.cron_at(at).await?;
+        let wall = started.elapsed().as_secs_f64() * 1000.0;
+        let cpu_ms = (workerd::cpu_ns() - cpu) as f64 / 1e6;
+        // Pushes arrive at the fake push service before each Watcher answers its tick.
+        let (reads, sent) = (graphs(&stack) - graphs_before, pushes(&stack) - pushes_before);
+        let wrote = values_written(&stored_before, &stored_values(&do_dir));
+        println!("| {label} | {wall:.0} | {cpu_ms:.0} | {reads} | {sent} | {wrote} |");
+        eprintln!("workerd RSS {} MB", workerd::rss_mb());
+    }
+    Ok(())
+}
