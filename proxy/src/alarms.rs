@@ -790,6 +790,7 @@ impl Watcher {
         if !self.with_mut(|book| book.begin_tick(now))? {
             return Ok(WatchAnswer::Ticked { ran: false, groups: 0, subs: 0, sent: 0 });
         }
+        self.with_mut(|book| book.expire_demo_phones(now))?;
         // The tick's clock is the scheduled minute: the data, the demo and the shared cache are read on it.
         let ctx = Ctx::new(self.env.clone(), config.clone(), now * 1000, String::new());
         // Viewers' shares, all in one call: a revoked share, or one without alarms, stops its phones' alarms.

@@ -403,6 +403,20 @@ impl WatchBook {
         true
     }
 
+    /// Removes the demo's phones subscribed more than [`DEMO_PHONE_SECS`] before `now`; how many went.
+    pub fn expire_demo_phones(&mut self, now: i64) -> usize {
+        let old: Vec<String> = self
+            .subs
+            .values()
+            .filter(|s| s.group.starts_with("demo:") && now - s.created > DEMO_PHONE_SECS)
+            .map(|s| s.id.clone())
+            .collect();
+        for id in &old {
+            self.remove(id);
+        }
+        old.len()
+    }
+
     /// The interruptions of the last [`KEEP_INTERRUPTIONS_SECS`] before `now`, the latest last.
     pub fn recent_interruptions(&self, now: i64) -> Vec<Interruption> {
         self.interruptions.iter().filter(|i| now - i.to < KEEP_INTERRUPTIONS_SECS).copied().collect()

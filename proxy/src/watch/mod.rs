@@ -72,6 +72,9 @@ pub const INTERRUPTION_SECS: i64 = 15 * MINUTE;
 pub const HEARTBEAT_SECS: i64 = 10 * MINUTE;
 /// How long an interruption stays in the owner's list of phones.
 pub const KEEP_INTERRUPTIONS_SECS: i64 = 7 * shared::time::DAY;
+/// How long a demo visitor's phone gets the demo's alarms: as long as a demo visit lasts (`demo::DEMO_SESSION_SECS`).
+/// Then it goes by itself, so the demo's object never fills with phones nobody can turn off.
+pub const DEMO_PHONE_SECS: i64 = 30 * shared::time::DAY;
 /// Interruptions kept at most (the latest).
 pub const MAX_INTERRUPTIONS: usize = 5;
 /// A group's readings are stored at most this often (LibreLinkUp's graph brings 12 hours back at the next read).

@@ -597,3 +597,12 @@ fn requests_and_writes_per_tick_for_1_10_and_100_groups() {
         assert_eq!(writes, groups * 3 + groups * 8 + 12, "{groups} groups");
     }
 }
+
+#[test]
+fn a_demo_visitors_phone_goes_by_itself_when_the_visit_would_have_ended() {
+    let mut book =
+        book_with(&[("https://push.example/visitor", "demo:p"), ("https://push.example/family", "acct:a:p")]);
+    assert_eq!(book.expire_demo_phones(T + DEMO_PHONE_SECS), 0, "not before");
+    assert_eq!(book.expire_demo_phones(T + DEMO_PHONE_SECS + 1), 1);
+    assert_eq!(book.subs.keys().cloned().collect::<Vec<_>>(), ["id1"], "a family's phone stays however old");
+}
