@@ -5,7 +5,7 @@
 //!
 //! The cron's instant is the alarm clock: each test moves it forward (one minute, five, thirty) and moves the fake's
 //! data with it (`data_delay_secs`), so "repeats every 5 minutes" is tested in seconds. These tests share one stack
-//! of their own and run one at a time (the Watcher is one object and its ticks are global), each on a later stretch
+//! of their own and run one at a time (the cron's minute is one clock for every account's `Watcher`), each on a later stretch
 //! of that clock than the last.
 
 use std::io::Write as _;
