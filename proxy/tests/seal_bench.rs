@@ -69,8 +69,11 @@ fn session() -> Session {
         llu_token: format!("{header}.{claims}.{signature}"),
         region: Region::Eu2,
         account_id: sha256_hex("7ad66b40-ba9b-401e-9845-4f49f998cf16"),
-        expires: NOW + 180 * 86_400,
+        expires: NOW + 30 * 86_400,
         kind: Kind::Full,
+        id: Some("0123456789abcdef0123456789abcdef".into()),
+        signed_in_ms: Some(NOW * 1000),
+        ends: Some(NOW + 180 * 86_400),
     }
 }
 

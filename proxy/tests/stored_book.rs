@@ -21,6 +21,7 @@ fn share(id: &str, revoked: Option<i64>) -> Share {
         label: "Grandma «Oma» 👵".into(),
         from: "Alex".into(),
         alarms: true,
+        acts_for_all: false,
         created: 1_763_700_000,
         expires: 1_766_300_000,
         revoked,
@@ -30,10 +31,7 @@ fn share(id: &str, revoked: Option<i64>) -> Share {
 }
 
 fn book() -> Book {
-    Book {
-        shares: vec![share("0123456789abcdef", None), share("fedcba9876543210", Some(1_763_800_000))],
-        ..Book::default()
-    }
+    Book::new(vec![share("0123456789abcdef", None), share("fedcba9876543210", Some(1_763_800_000))])
 }
 
 /// [`book`] as JSON text, as serde's derive wrote it before the book's JSON was written by hand.

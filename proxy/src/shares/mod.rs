@@ -264,8 +264,11 @@ impl Shares {
 
 /// The book from the one value builds before per-share keys stored under [`LEGACY_KEY`]: JSON text, or the
 /// structured object that versions before JSON text wrote (read through its JSON, so no share is lost on update).
-/// `None` when it cannot be read.
+/// Nothing stored is an empty book; `None` when it cannot be read.
 pub fn book_from_stored(stored: &wasm_bindgen::JsValue) -> Option<Book> {
+    if stored.is_undefined() {
+        return Some(Book::default());
+    }
     let text = match stored.as_string() {
         Some(text) => text,
         None => js_sys::JSON::stringify(stored).ok()?.as_string()?,
