@@ -489,9 +489,8 @@ mod tests {
 
     #[test]
     fn regional_map_points_back_at_the_proxy() {
-        // The team's fixtures live beside the checkout (`../shared/fixtures/llu/`), as for `shared`'s golden tests.
-        let path =
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/llu/libreview-unofficial/config_country.json");
+        // The repository's own LibreLinkUp fixture (`fixtures/llu/`).
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/llu/config_country.json");
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let body = point_back(serde_json::from_str(&text).unwrap(), "https://tide.example");
         let map = body["data"]["regionalMap"].as_object().unwrap();

@@ -441,13 +441,13 @@ mod tests {
         assert_eq!(nightscout_key("", Some("not-a-hash")), None);
     }
 
-    /// A link's first look and the app's glance say the same thing: the worker's text for real captures (mg/dL
+    /// A link's first look and the app's glance say the same thing: the worker's text for LibreLinkUp answers (mg/dL
     /// and mmol/L patients) equals `shared::glance` on the app's typed path (`GraphData::readings`), when current
     /// and once the reading has gone stale.
     #[test]
     fn the_first_glance_is_the_apps_glance() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/llu/");
-        for file in ["pylibrelinkup/graph_response.json", "libreview-unofficial/graph_mmol.json"] {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/llu/");
+        for file in ["graph_mgdl.json", "graph_mmol.json"] {
             let text = std::fs::read_to_string(format!("{dir}{file}")).unwrap_or_else(|e| panic!("{file}: {e}"));
             let body: Value = serde_json::from_str(&text).unwrap();
             let typed: shared::llu::Envelope<shared::llu::GraphData> = serde_json::from_str(&text).unwrap();

@@ -1136,6 +1136,7 @@ mod tests {
     }
 
     #[test]
+    #[ignore = "the extra corpus beside the checkout (../shared/fixtures/llu): cargo xtask test runs it when it is there"]
     fn json_has_the_fixtures_shape() {
         let patients = [Patient::demo(), Patient::second()];
         // Jane (the second fixture connection) has every optional field; John has a sensor object.

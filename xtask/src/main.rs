@@ -156,6 +156,13 @@ fn test() -> Result<()> {
     say("native tests: unit, property, golden fixture tests, the worker in workerd against the fake LibreLinkUp, \
          and the benchmarks run once as tests");
     tally.run(cargo(&["test", "--workspace", "--all-targets"]).env("TIDEWATCH_PYTHON", &python))?;
+    // The extra set: the real, masked LibreLinkUp captures beside the checkout, when they are there.
+    if root().join("../shared/fixtures/llu").is_dir() {
+        say("the extra set: the real LibreLinkUp captures beside the checkout (../shared/fixtures/llu)");
+        tally.run(&mut cargo(&["test", "-p", "tidewatch-shared", "--lib", "--tests", "--", "--ignored"]))?;
+    } else {
+        say("the extra set not run: no ../shared/fixtures/llu beside the checkout (the repository's own fixtures ran)");
+    }
     say("the app's components in headless Chromium (wasm-bindgen-test)");
     tally.run(&mut chromium_test("tidewatch-app", "components", false)?)?;
     tally.run(&mut chromium_test("tidewatch-app", "graph_bench", false)?)?;

@@ -18,6 +18,8 @@
 //! - `POST /__fake/reset` forgets the recorded calls.
 
 mod bodies;
+/// The fake's answers written out as the repository's own LibreLinkUp fixtures.
+pub mod fixtures;
 mod model;
 mod state;
 mod token;

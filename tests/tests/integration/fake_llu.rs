@@ -835,3 +835,24 @@ fn the_binary_prints_help_and_serves_the_default_accounts() {
     let body: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
     assert_eq!(body, json!({"status": 0, "data": {"redirect": true, "region": "eu2"}}));
 }
+
+/// The repository's own LibreLinkUp fixtures (`fixtures/llu/`) are the fake's answers, as
+/// `cargo run -p tidewatch-tests --bin make-fixtures` writes them: they cannot drift from the fake.
+#[test]
+fn the_shipped_fixtures_are_the_fakes_answers() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/llu");
+    let made = tidewatch_tests::fake::fixtures::fixtures();
+    for (name, body) in &made {
+        let shipped = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("fixtures/llu/{name}: {e}"));
+        assert!(shipped == *body, "fixtures/llu/{name} differs from the fake's answer: run make-fixtures");
+    }
+    let mut shipped: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name != "README.md")
+        .collect();
+    shipped.sort();
+    let mut names: Vec<String> = made.iter().map(|(name, _)| (*name).to_owned()).collect();
+    names.sort();
+    assert_eq!(shipped, names, "no file there that the fake does not make");
+}
