@@ -64,6 +64,11 @@ impl WatchBook {
             self.groups.or_default(new.group);
             return self.subs.get(&id).ok_or_else(ApiError::internal);
         }
+        // The first phone of a book nobody was watched through: the minutes it missed were nobody's alarms, so
+        // they are no interruption to tell this phone about (an account's Watcher leaves the round when it empties).
+        if self.subs.is_empty() {
+            self.last_tick = None;
+        }
         self.groups.or_default(new.group.clone());
         let sub = Subscription {
             id: id.clone(),

@@ -606,3 +606,22 @@ fn a_demo_visitors_phone_goes_by_itself_when_the_visit_would_have_ended() {
     assert_eq!(book.expire_demo_phones(T + DEMO_PHONE_SECS + 1), 1);
     assert_eq!(book.subs.keys().cloned().collect::<Vec<_>>(), ["id1"], "a family's phone stays however old");
 }
+
+#[test]
+fn a_family_that_had_no_phone_for_a_while_was_not_interrupted() {
+    let mut book = book_with(&[("e1", "g")]);
+    assert!(book.begin_tick(T) && book.begin_tick(T + MINUTE));
+    book.remove("id0");
+    // Alarms turned on again three days later: the Watcher was out of the round meanwhile, and nobody was watched.
+    let later = T + 3 * 24 * HOUR;
+    book.subscribe(new_sub("e2", "g"), "id9".into(), "k".into(), later).unwrap();
+    assert!(book.begin_tick(later + MINUTE));
+    assert!(book.due(later + MINUTE).is_empty(), "no 'interrupted' push to a phone that just came");
+    assert!(book.recent_interruptions(later + MINUTE).is_empty());
+    // With a phone all along, the same gap is an interruption.
+    let mut watched = book_with(&[("e1", "g")]);
+    assert!(watched.begin_tick(T));
+    watched.subscribe(new_sub("e2", "g"), "id9".into(), "k".into(), later).unwrap();
+    assert!(watched.begin_tick(later));
+    assert_eq!(watched.recent_interruptions(later).len(), 1);
+}
