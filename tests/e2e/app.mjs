@@ -327,7 +327,13 @@ try {
       check(!(await value(grandma.page).isVisible()), "the first glance is drawn without the app");
       await grandma.page.screenshot({ path: `${shots}/viewer-first-glance-light.png` });
       release();
-      await value(grandma.page).waitFor();
+      // The app's code arrives and takes over (a loaded machine compiles 1 MB of wasm slowly). If it does not, what
+      // the page shows then is kept, to read in the failure.
+      await value(grandma.page).waitFor({ timeout: 60_000 }).catch(async (e) => {
+        await grandma.page.screenshot({ path: `${shots}/viewer-app-did-not-start.png` });
+        const text = await grandma.page.locator("body").innerText().catch(() => "?");
+        throw new Error(`${e.message}\nthe page showed: ${text}`);
+      });
     });
     await grandma.page.unroute(mainModule);
     await grandma.page.locator("#first-glance").waitFor({ state: "detached" });
