@@ -13,6 +13,7 @@
 //! bounds a public deployment (see the README).
 
 mod book;
+mod wire_impls;
 
 use std::cell::RefCell;
 

@@ -25,20 +25,23 @@
 //! The cache and the refused tokens are in memory only: losing them costs one extra upstream call, never a wrong
 //! answer.
 
+mod messages;
+
 use std::cell::{Cell, RefCell};
 
 use serde_json::Value;
-use shared::llu::{Endpoint, Outcome, Region};
+use shared::llu::{Outcome, Region};
 use worker::wasm_bindgen::JsValue;
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
 
+pub use self::messages::{Data, HubAnswer, HubRequest};
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::facade::MAX_SESSION_SECS;
 use crate::flight::{Flight, Gate};
 use crate::seal::sha256_hex;
 use crate::signout::{self, Presented, SignOuts};
-use crate::upstream::{self, Auth, LoginEnd, SignIn};
+use crate::upstream::{self, Auth, LoginEnd};
 use crate::wire::{self, Wire};
 
 /// How long a cached answer is served to every viewer of an account.
@@ -47,235 +50,6 @@ pub const CACHE_SECS: u32 = 60;
 pub const LOGIN_PAUSE_SECS: u32 = 60;
 /// The window in which a client network's sign-ins are counted.
 pub const CLIENT_WINDOW_SECS: u32 = 600;
-
-/// Which data an account asks for.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Data {
-    /// `/llu/connections`.
-    Connections,
-    /// `/llu/connections/{patient}/graph`.
-    Graph(String),
-    /// `/llu/connections/{patient}/logbook`.
-    Logbook(String),
-}
-
-impl Data {
-    fn endpoint(&self) -> Endpoint {
-        match self {
-            Data::Connections => Endpoint::Connections,
-            Data::Graph(_) => Endpoint::Graph,
-            Data::Logbook(_) => Endpoint::Logbook,
-        }
-    }
-
-    fn path(&self) -> String {
-        match self {
-            Data::Connections => "/llu/connections".to_owned(),
-            Data::Graph(patient) => format!("/llu/connections/{patient}/graph"),
-            Data::Logbook(patient) => format!("/llu/connections/{patient}/logbook"),
-        }
-    }
-}
-
-/// What the worker asks the hub.
-#[derive(Clone)]
-pub enum HubRequest {
-    /// Sign in (to the `login:` object of this e-mail).
-    Login {
-        /// As typed, trimmed.
-        email: String,
-        /// The password; never stored.
-        password: String,
-    },
-    /// May one more sign-in come from this client (to its `net:` object)? At most `limit` per
-    /// [`CLIENT_WINDOW_SECS`].
-    Admit {
-        /// Sign-ins allowed per window.
-        limit: u32,
-    },
-    /// Read data (to the `acct:` object of this account).
-    Read {
-        /// What.
-        data: Data,
-        /// The LLU token.
-        token: String,
-        /// The account's region.
-        region: Region,
-        /// The `account-id`.
-        account_id: String,
-        /// The caller's clock, Unix ms, when it is ahead of this object's (the Cron Trigger's scheduled minute): a
-        /// cached answer older than [`CACHE_SECS`] on that clock is not served.
-        at_ms: Option<f64>,
-        /// The session a client presented, refused if it was signed out; `None` for the server's own reads (a
-        /// link's, the alarms').
-        presented: Option<Presented>,
-    },
-    /// Is this presented session still signed in (to the `acct:` object)? `Admitted` if so.
-    Check(Presented),
-    /// Sign out one session (`until`: when it would have expired), or every session signed in until now.
-    SignOut {
-        /// The session.
-        presented: Presented,
-        /// When it would have expired, Unix seconds.
-        until: i64,
-        /// Every session of the account, not only this one.
-        everywhere: bool,
-    },
-}
-
-/// Never the password or the LLU token.
-impl core::fmt::Debug for HubRequest {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            HubRequest::Login { .. } => f.write_str("HubRequest::Login { .. }"),
-            HubRequest::Admit { limit } => f.debug_struct("HubRequest::Admit").field("limit", limit).finish(),
-            HubRequest::Read { data, region, .. } => {
-                f.debug_struct("HubRequest::Read").field("data", data).field("region", region).finish_non_exhaustive()
-            }
-            HubRequest::Check(presented) => f.debug_tuple("HubRequest::Check").field(presented).finish(),
-            HubRequest::SignOut { presented, until, everywhere } => f
-                .debug_struct("HubRequest::SignOut")
-                .field("presented", presented)
-                .field("until", until)
-                .field("everywhere", everywhere)
-                .finish(),
-        }
-    }
-}
-
-/// What the hub answers.
-#[derive(Clone, Debug)]
-pub enum HubAnswer {
-    /// LLU's envelope with its `ticket` removed, and how old it is.
-    Data {
-        /// The envelope.
-        body: Value,
-        /// Seconds since it was fetched.
-        age_secs: u32,
-    },
-    /// LLU accepted the login: signed in, or a step first.
-    SignIn(SignIn),
-    /// One more sign-in may come from this client; a presented session is still signed in; signed out.
-    Admitted,
-    /// It failed.
-    Error(ApiError),
-}
-
-impl Wire for Data {
-    fn to_wire(&self) -> Value {
-        match self {
-            Data::Connections => wire::variant("connections", None),
-            Data::Graph(patient) => wire::variant("graph", Some(patient.clone().into())),
-            Data::Logbook(patient) => wire::variant("logbook", Some(patient.clone().into())),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<Data> {
-        let (name, content) = wire::read_variant(value)?;
-        let patient = || content.as_str().map(str::to_owned);
-        match name {
-            "connections" => Some(Data::Connections),
-            "graph" => patient().map(Data::Graph),
-            "logbook" => patient().map(Data::Logbook),
-            _ => None,
-        }
-    }
-}
-
-impl Wire for HubRequest {
-    fn to_wire(&self) -> Value {
-        match self {
-            HubRequest::Login { email, password } => wire::variant(
-                "login",
-                Some(wire::object(vec![("email", email.clone().into()), ("password", password.clone().into())])),
-            ),
-            HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
-            HubRequest::Read { data, token, region, account_id, at_ms, presented } => wire::variant(
-                "read",
-                Some(wire::object(vec![
-                    ("data", data.to_wire()),
-                    ("token", token.clone().into()),
-                    ("region", region.to_wire()),
-                    ("account_id", account_id.clone().into()),
-                    ("at_ms", at_ms.to_wire()),
-                    ("presented", presented.to_wire()),
-                ])),
-            ),
-            HubRequest::Check(presented) => wire::variant("check", Some(presented.to_wire())),
-            HubRequest::SignOut { presented, until, everywhere } => wire::variant(
-                "signout",
-                Some(wire::object(vec![
-                    ("presented", presented.to_wire()),
-                    ("until", (*until).into()),
-                    ("everywhere", (*everywhere).into()),
-                ])),
-            ),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<HubRequest> {
-        let (name, content) = wire::read_variant(value)?;
-        match name {
-            "login" => Some(HubRequest::Login {
-                email: wire::get(content, "email")?,
-                password: wire::get(content, "password")?,
-            }),
-            "admit" => Some(HubRequest::Admit { limit: wire::get(content, "limit")? }),
-            "read" => Some(HubRequest::Read {
-                data: wire::get(content, "data")?,
-                token: wire::get(content, "token")?,
-                region: wire::get(content, "region")?,
-                account_id: wire::get(content, "account_id")?,
-                at_ms: wire::get(content, "at_ms")?,
-                presented: wire::get(content, "presented")?,
-            }),
-            "check" => Presented::from_wire(content).map(HubRequest::Check),
-            "signout" => Some(HubRequest::SignOut {
-                presented: wire::get(content, "presented")?,
-                until: wire::get(content, "until")?,
-                everywhere: wire::get(content, "everywhere")?,
-            }),
-            _ => None,
-        }
-    }
-}
-
-impl Wire for HubAnswer {
-    fn to_wire(&self) -> Value {
-        match self {
-            HubAnswer::Data { body, age_secs } => wire::variant(
-                "data",
-                Some(wire::object(vec![("body", body.clone()), ("age_secs", (*age_secs).into())])),
-            ),
-            HubAnswer::SignIn(sign_in) => wire::variant("signin", Some(sign_in.to_wire())),
-            HubAnswer::Admitted => wire::variant("admitted", None),
-            HubAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<HubAnswer> {
-        let (name, content) = wire::read_variant(value)?;
-        match name {
-            "data" => {
-                Some(HubAnswer::Data { body: content.get("body")?.clone(), age_secs: wire::get(content, "age_secs")? })
-            }
-            "signin" => SignIn::from_wire(content).map(HubAnswer::SignIn),
-            "admitted" => Some(HubAnswer::Admitted),
-            "error" => ApiError::from_wire(content).map(HubAnswer::Error),
-            _ => None,
-        }
-    }
-}
-
-impl From<ApiResult<LoginEnd>> for HubAnswer {
-    fn from(end: ApiResult<LoginEnd>) -> HubAnswer {
-        match end {
-            Ok(LoginEnd::Accepted(sign_in)) => HubAnswer::SignIn(sign_in),
-            Ok(LoginEnd::Failed(outcome)) => HubAnswer::Error(ApiError::from_outcome(&outcome)),
-            Err(error) => HubAnswer::Error(error),
-        }
-    }
-}
 
 /// The object name for an account.
 pub fn account_object(account_id: &str) -> String {
@@ -451,7 +225,10 @@ impl Hub {
         match self.sign_outs().await {
             Some(outs) if !outs.refuses(presented) => None,
             Some(_) => Some(HubAnswer::Error(signout::signed_out())),
-            None => Some(HubAnswer::Error(ApiError::internal())),
+            None => {
+                worker::console_error!("hub: an account's sign-outs could not be read; its sessions are refused");
+                Some(HubAnswer::Error(ApiError::internal()))
+            }
         }
     }
 
@@ -709,92 +486,4 @@ fn now_ms() -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn object_names_hide_the_email_and_ignore_case() {
-        let name = login_object(" Parent@Example.com ");
-        assert_eq!(name, login_object("parent@example.com"));
-        assert!(!name.contains("example"), "{name}");
-        assert_eq!(account_object("abc"), "acct:abc");
-    }
-
-    #[test]
-    fn only_waits_llu_asks_for_impose_a_hold() {
-        use shared::llu::Outcome;
-        for outcome in [
-            Outcome::Locked { retry_after_secs: 300 },
-            Outcome::RateLimited { retry_after_secs: 30 },
-            Outcome::Maintenance,
-            Outcome::EdgeBlocked,
-        ] {
-            assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome)).is_some(), "{outcome:?}");
-        }
-        for outcome in [Outcome::Unavailable { http_status: 502 }, Outcome::BadCredentials, Outcome::PatientNotFound] {
-            assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome)).is_none(), "{outcome:?}");
-        }
-        assert!(Hold::imposed(0.0, &ApiError::upstream_unreachable()).is_none());
-    }
-
-    #[test]
-    fn a_hold_counts_down_and_ends() {
-        let hold = Hold::new(1_000.0, 60, ApiError::login_paused(60));
-        assert_eq!(hold.active(1_000.0).unwrap().retry_after_secs, Some(60));
-        assert_eq!(hold.active(31_500.0).unwrap().retry_after_secs, Some(30));
-        assert!(hold.active(61_000.0).is_none());
-    }
-
-    #[test]
-    fn hub_messages_round_trip_as_json() {
-        let request = HubRequest::Read {
-            data: Data::Graph("p".into()),
-            token: "t".into(),
-            region: Region::Eu2,
-            account_id: "a".into(),
-            at_ms: Some(1.0),
-            presented: Some(Presented { id: "s1".into(), signed_in_ms: 9 }),
-        };
-        let text = wire::encode(&request);
-        assert!(text.contains(r#""region":"eu2""#), "{text}");
-        let Some(HubRequest::Read { data, token, region, account_id, at_ms, presented }) = wire::decode(&text) else {
-            panic!("{text}")
-        };
-        assert_eq!(
-            (data, token.as_str(), region, account_id.as_str(), at_ms, presented.map(|p| p.signed_in_ms)),
-            (Data::Graph("p".into()), "t", Region::Eu2, "a", Some(1.0), Some(9))
-        );
-        let sign_out = HubRequest::SignOut {
-            presented: Presented { id: "s2".into(), signed_in_ms: 3 },
-            until: 44,
-            everywhere: true,
-        };
-        assert!(matches!(
-            wire::decode(&wire::encode(&sign_out)),
-            Some(HubRequest::SignOut { presented, until: 44, everywhere: true }) if presented.id == "s2"
-        ));
-        let check = HubRequest::Check(Presented { id: "s3".into(), signed_in_ms: 4 });
-        assert!(matches!(wire::decode(&wire::encode(&check)), Some(HubRequest::Check(p)) if p.id == "s3"));
-        let login = wire::encode(&HubRequest::Login { email: "e@x".into(), password: "p\"w".into() });
-        assert!(
-            matches!(wire::decode(&login), Some(HubRequest::Login { email, password }) if email == "e@x" && password == "p\"w")
-        );
-        for data in [Data::Connections, Data::Logbook("q".into())] {
-            assert_eq!(Data::from_wire(&data.to_wire()), Some(data));
-        }
-        let admit = wire::encode(&HubRequest::Admit { limit: 20 });
-        assert!(matches!(wire::decode(&admit), Some(HubRequest::Admit { limit: 20 })), "{admit}");
-        assert!(matches!(wire::decode(&wire::encode(&HubAnswer::Admitted)), Some(HubAnswer::Admitted)));
-        assert_ne!(client_object("203.0.113.7"), client_object("203.0.113.8"));
-        assert!(!client_object("203.0.113.7").contains("203"), "the address itself is not kept");
-        let answer = HubAnswer::Error(ApiError::login_paused(5));
-        assert!(matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Error(e)) if e.code == "login_paused"));
-        let answer = HubAnswer::Data { body: serde_json::json!({"status": 0, "data": [1]}), age_secs: 7 };
-        assert!(
-            matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Data { body, age_secs: 7 }) if body["data"][0] == 1)
-        );
-        for junk in ["", "{", r#"{"read":{}}"#, r#"{"sing":1}"#, r#"{"data":{"body":1,"age_secs":-1}}"#, "[1]"] {
-            assert!(wire::decode::<HubAnswer>(junk).is_none() && wire::decode::<HubRequest>(junk).is_none(), "{junk}");
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,361 @@
+//! Background alarms over Web Push: the app's subscribe/acknowledge API (`/api/push/…`), the Cron Trigger, and
+//! the `Watcher` Durable Object that keeps the [`WatchBook`] and sends the pushes.
+//!
+//! Alarms live in one `Watcher` per account (its own phones and its links'), one for the demo, and for the phones
+//! it still has, the one object of earlier builds (see [`crate::watch::route`]). The cron handler does almost
+//! nothing itself: it hands the scheduled minute to every `Watcher` in the round ([`crate::rounds`]), each of whose
+//! own invocations does the work (reading each patient once through the shared cache, stepping each phone's
+//! alarms, encrypting and sending). One invocation sends at most [`crate::watch::SENDS_PER_INVOCATION`] pushes and
+//! starts the next at once (a Durable Object alarm) for the rest, so each stays inside the free plan's 10 ms of CPU
+//! and 50 subrequests however many phones ring. The book is stored per subscription and per group (Durable Object
+//! values are limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
+
+mod messages;
+#[cfg(test)]
+mod tests;
+mod watcher;
+
+pub use self::messages::{WatchAnswer, WatchRequest};
+pub use self::watcher::Watcher;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use push::ece::{self, Receiver};
+use push::vapid::{self, VapidKey};
+use serde_json::{Value, json};
+use shared::alarm::{AlarmConfig, AlarmKind};
+use shared::units::GlucoseUnit;
+use worker::{DurableObject, Env, Fetch, Request, Response, State, durable_object, web_sys};
+
+use crate::config::{Config, PushConfig};
+use crate::error::{ApiError, ApiResult};
+use crate::facade::{self, Ctx};
+use crate::hub::Data;
+use crate::policy;
+use crate::reply::Reply;
+use crate::rounds::{self, RoundsAnswer, RoundsRequest};
+use crate::seal::{Kind, Session, random_hex, sha256_hex};
+use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
+use crate::sharing;
+use crate::storage;
+use crate::watch::route;
+use crate::watch::{
+    Access, Action, Delivery, Holder, Interruption, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook,
+    Written,
+};
+use crate::wire::{self, Wire};
+
+/// The binding.
+const BINDING: &str = "WATCH";
+/// "I'm on it"/"Snooze" one phone may send per minute (a person taps a few; a loop that would rewrite storage does not).
+const ACTS_PER_PHONE: u32 = 10;
+/// Test pushes one phone may ask for per minute.
+const TESTS_PER_PHONE: u32 = 2;
+/// The longest a push service may take to answer before the message is retried next minute.
+const SEND_TIMEOUT_MS: u64 = 10_000;
+/// What the app sends to subscribe (or to update this phone's settings): `{"subscription":
+/// PushSubscription.toJSON(), "patientId", "config", "unit", "sharedAck", "key"}`, nothing else (`key`: the key
+/// the phone already holds, if any).
+struct SubscribeBody {
+    endpoint: String,
+    p256dh: String,
+    auth: String,
+    patient_id: Option<String>,
+    config: Option<AlarmConfig>,
+    unit: Option<GlucoseUnit>,
+    shared_ack: Option<bool>,
+    key: Option<String>,
+}
+
+impl SubscribeBody {
+    const FIELDS: [&str; 6] = ["subscription", "patientId", "config", "unit", "sharedAck", "key"];
+
+    fn read(value: &Value) -> Option<SubscribeBody> {
+        if !value.as_object()?.keys().all(|key| SubscribeBody::FIELDS.contains(&key.as_str())) {
+            return None;
+        }
+        let subscription = value.get("subscription")?;
+        let keys = subscription.get("keys")?;
+        Some(SubscribeBody {
+            endpoint: wire::get(subscription, "endpoint")?,
+            p256dh: wire::get(keys, "p256dh")?,
+            auth: wire::get(keys, "auth")?,
+            patient_id: wire::get(value, "patientId")?,
+            config: wire::get(value, "config")?,
+            unit: wire::get(value, "unit")?,
+            shared_ack: wire::get(value, "sharedAck")?,
+            key: wire::get(value, "key")?,
+        })
+    }
+}
+
+/// A phone presenting its subscription id and key: `{"id", "key", "kind"?, "action"?, "minutes"?}`.
+struct Presented {
+    id: String,
+    key: String,
+    kind: Option<AlarmKind>,
+    action: Option<String>,
+    minutes: Option<i64>,
+}
+
+impl Presented {
+    fn read(value: &Value) -> Option<Presented> {
+        Some(Presented {
+            id: wire::get(value, "id")?,
+            key: wire::get(value, "key")?,
+            kind: wire::get(value, "kind")?,
+            action: wire::get(value, "action")?,
+            minutes: wire::get(value, "minutes")?,
+        })
+    }
+}
+
+/// `GET /api/push/key`: the VAPID public key browsers subscribe with.
+pub fn key(ctx: &Ctx) -> ApiResult<Reply> {
+    let public = ctx.config.push.public_key.clone().ok_or_else(not_configured)?;
+    Ok(Reply::json(json!({ "publicKey": public })))
+}
+
+/// `POST /api/push/subscribe`: the owner's phone (session) or a viewer's (`Authorization: Share <secret>`).
+pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
+    if ctx.config.push.public_key.is_none() || ctx.config.push.private_key.is_none() {
+        return Err(not_configured());
+    }
+    let share_secret = sharing::share_secret(req);
+    let body = facade::read_body(req).await?;
+    let body = facade::body_json(&body).as_ref().and_then(SubscribeBody::read).ok_or_else(|| {
+        ApiError::bad_request(
+            "Send {\"subscription\": PushSubscription.toJSON(), \"patientId\", \"config\", \"unit\"}.",
+        )
+    })?;
+    let endpoint = body.endpoint.trim().to_owned();
+    if crate::endpoint::push_audience(&endpoint, &ctx.config.push).is_none() {
+        return Err(ApiError::bad_request("That is not a browser push service this server sends to."));
+    }
+    Receiver::from_base64(&body.p256dh, &body.auth)
+        .map_err(|e| ApiError::bad_request(&format!("The subscription's keys are wrong: {e}.")))?;
+    let (group, patient_id, access, shared_ack) = match share_secret {
+        Some(secret) => {
+            let share = sharing::open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
+            if !share.alarms {
+                return Err(ApiError::new(403, "alarms_not_shared", "Whoever shared this link did not share alarms."));
+            }
+            let session = ctx.config.key.open(&share.session, ctx.now).map_err(|_| {
+                ApiError::new(503, "owner_signed_out", &format!("Ask {} to sign in to Tidewatch again.", share.from))
+            })?;
+            let access = Access::Viewer {
+                share_id: share.id.clone(),
+                from: share.from.clone(),
+                acts_for_all: share.acts_for_all,
+            };
+            (group_key(&session, &share.patient_id), share.patient_id, access, None)
+        }
+        None => {
+            let (session, token) = facade::session(ctx, req).await?;
+            if !matches!(session.kind, Kind::Full | Kind::Demo) {
+                return Err(ApiError::wrong_session("Accept LibreLinkUp's documents first."));
+            }
+            let patient_id = body.patient_id.as_deref().unwrap_or_default().to_ascii_lowercase();
+            if !policy::is_patient_id(&patient_id) || !sharing::follows(ctx, &session, &patient_id).await? {
+                return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
+            }
+            let held = facade::held_token(ctx, &session, &token);
+            (group_key(&session, &patient_id), patient_id, Access::Owner { session: held }, body.shared_ack)
+        }
+    };
+    let route = route::group_route(&group).ok_or_else(ApiError::internal)?;
+    let object = route::object(&route);
+    let new = NewSubscription {
+        endpoint: endpoint.clone(),
+        p256dh: body.p256dh,
+        auth: body.auth,
+        group,
+        patient_id,
+        access,
+        config: body.config.unwrap_or_default(),
+        unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
+        shared_ack,
+        presented_key: body.key,
+        device: crate::device::label(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()),
+        client: policy::client_network(&req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default()),
+    };
+    let request = WatchRequest::Subscribe { new, id: route::phone_id(&route, &random_hex(8)), key: random_hex(16) };
+    let WatchAnswer::Subscribed { id, key, shared_ack } = ask_watch(&ctx.env, &object, &request).await? else {
+        return Err(ApiError::internal());
+    };
+    // In the round only once the phone is stored, so no phone is ever in an object the minute does not visit. If
+    // it cannot be added, the phone is told: its app asks again (the same subscription, nothing doubled).
+    if rounds::ask(&ctx.env, &RoundsRequest::Add(object)).await.is_err() {
+        return Err(ApiError::new(
+            503,
+            "alarms_not_started",
+            "The alarms could not be started just now. Try again in a moment.",
+        ));
+    }
+    // The object of earlier builds forgets this phone, if it had it (it has moved here).
+    let moved = WatchRequest::ForgetEndpoint { endpoint };
+    if ask_watch(&ctx.env, rounds::LEGACY_WATCHER, &moved).await.is_err() {
+        worker::console_error!("watcher: a phone that moved may still be in the earlier object");
+    }
+    Ok(Reply::json(json!({"id": id, "key": key, "sharedAck": shared_ack})))
+}
+
+/// `POST /api/push/unsubscribe`, `/api/push/test` and `/api/push/ack`: a phone presenting `{id, key}`.
+pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiResult<Reply> {
+    let body = facade::read_body(req).await?;
+    let p = facade::body_json(&body)
+        .as_ref()
+        .and_then(Presented::read)
+        .ok_or_else(|| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
+    let object = route::object_of_phone(&p.id, rounds::LEGACY_WATCHER)
+        .ok_or_else(|| ApiError::new(404, "push_not_found", "This phone is not subscribed any more."))?;
+    let request = match what {
+        Presenting::Unsubscribe => WatchRequest::Unsubscribe { id: p.id, key: p.key },
+        Presenting::Test => {
+            if ctx.config.push.private_key.is_none() {
+                return Err(not_configured());
+            }
+            WatchRequest::Test { id: p.id, key: p.key }
+        }
+        Presenting::Act => {
+            let kind = p.kind.ok_or_else(|| ApiError::bad_request("Say which alarm (\"kind\")."))?;
+            let snooze_min = match p.action.as_deref() {
+                Some("ack") => None,
+                Some("snooze") => Some(p.minutes.unwrap_or(15).clamp(1, 12 * 60)),
+                _ => return Err(ApiError::bad_request("\"action\" is \"ack\" or \"snooze\".")),
+            };
+            WatchRequest::Act { id: p.id, key: p.key, kind, snooze_min }
+        }
+    };
+    match ask_watch(&ctx.env, &object, &request).await? {
+        WatchAnswer::Done(phones) => Ok(Reply::json(json!({"ok": true, "phones": phones}))),
+        WatchAnswer::Sent(status) => Ok(Reply::json(json!({"ok": (200..300).contains(&status), "status": status}))),
+        _ => Err(ApiError::internal()),
+    }
+}
+
+/// Which `{id, key}` call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Presenting {
+    /// `POST /api/push/unsubscribe`.
+    Unsubscribe,
+    /// `POST /api/push/test`.
+    Test,
+    /// `POST /api/push/ack`.
+    Act,
+}
+
+/// The Cron Trigger: hands the scheduled minute to every `Watcher` in the round, side by side, and drops from the
+/// round those that have no phone left. One object's failure is logged and does not stop the others'.
+pub async fn tick(env: &Env, scheduled_ms: f64) -> ApiResult<WatchAnswer> {
+    let now = (scheduled_ms / 1000.0).floor() as i64;
+    let asked_ms = worker::Date::now().as_millis() as i64;
+    let RoundsAnswer::List(names) = rounds::ask(env, &RoundsRequest::List).await? else {
+        return Err(ApiError::internal());
+    };
+    let request = WatchRequest::Tick { now };
+    let answers = crate::join::all(names.iter().map(|name| ask_watch(env, name, &request))).await;
+    let (mut ran, mut groups, mut subs, mut sent) = (false, 0, 0, 0);
+    let mut empty = Vec::new();
+    for (name, answer) in names.iter().zip(answers) {
+        match answer {
+            Ok(WatchAnswer::Ticked { ran: true, subs: 0, .. }) => {
+                ran = true;
+                empty.push(name.clone());
+            }
+            Ok(WatchAnswer::Ticked { ran: r, groups: g, subs: s, sent: n }) => {
+                ran |= r;
+                (groups, subs, sent) = (groups + g, subs + s, sent + n);
+            }
+            Ok(_) => worker::console_error!("alarm tick: {name} answered something else"),
+            Err(error) => worker::console_error!("alarm tick: {name} failed: {} ({})", error.code, error.message),
+        }
+    }
+    if !empty.is_empty()
+        && rounds::ask(env, &RoundsRequest::DropEmpty { names: empty, seen_ms: asked_ms }).await.is_err()
+    {
+        worker::console_error!("alarm tick: empty objects stay in the round until the next minute");
+    }
+    Ok(WatchAnswer::Ticked { ran, groups, subs, sent })
+}
+
+/// The patient group of a session: the account (or the demo) and the patient.
+pub fn group_key(session: &Session, patient_id: &str) -> String {
+    match session.kind {
+        Kind::Demo => format!("demo:{patient_id}"),
+        _ => format!("acct:{}:{patient_id}", session.account_id),
+    }
+}
+
+fn not_configured() -> ApiError {
+    ApiError::new(503, "push_not_configured", "This server has no VAPID keys, so it cannot send alarms to phones.")
+}
+
+/// A full sign-in of `account_id`: the account owner's phones read through `sealed` from now on, so alarms that
+/// stopped because LibreLinkUp ended the old session start again. A failure is logged, never the sign-in's.
+pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
+    let request = WatchRequest::Renew { account_id: account_id.to_owned(), session: sealed.to_owned() };
+    // The account's object, and the object of earlier builds for the phones it still has.
+    for object in [route::object(&route::account_route(account_id)), rounds::LEGACY_WATCHER.to_owned()] {
+        if ask_watch(env, &object, &request).await.is_err() {
+            worker::console_error!("watcher: the owner's phones could not take the new session");
+        }
+    }
+}
+
+/// `GET /api/push/phones`: every phone that gets this account's alarms (the owner's and its links'), for its
+/// owner to see and remove.
+pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
+    let holder = holder(ctx, req).await?;
+    match ask_watch(&ctx.env, &holder_object(&holder), &WatchRequest::Phones { holder }).await? {
+        WatchAnswer::Phones { phones, interruptions } => Ok(Reply::json(json!({
+            "phones": wire::list(&phones),
+            "interruptions": interruptions.to_wire(),
+        }))),
+        _ => Err(ApiError::internal()),
+    }
+}
+
+/// `DELETE /api/push/phones/{id}`: the owner removes a phone (a lost one, a former family member's). It stays
+/// removed: signing in again does not bring it back.
+pub async fn remove_phone(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Reply> {
+    let holder = holder(ctx, req).await?;
+    ask_watch(&ctx.env, &holder_object(&holder), &WatchRequest::RemovePhone { holder, id }).await?;
+    Ok(Reply::json(json!({ "removed": true })))
+}
+
+/// Whose phones the caller's session may see: its account's, or a demo visitor's own.
+async fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
+    let (session, token) = facade::session(ctx, req).await?;
+    match session.kind {
+        Kind::Full => Ok(Holder::Account(session.account_id)),
+        Kind::Demo => Ok(Holder::Demo(token)),
+        _ => Err(ApiError::wrong_session("Accept LibreLinkUp's documents first.")),
+    }
+}
+
+/// The object of a holder's phones.
+fn holder_object(holder: &Holder) -> String {
+    match holder {
+        Holder::Account(account) => route::object(&route::account_route(account)),
+        Holder::Demo(_) => route::object(&route::owner_route("demo:")),
+    }
+}
+
+/// A share of `owner` was revoked: its phones are removed now (the next tick would too; a failure is logged, never
+/// the revocation's).
+pub async fn forget_share(env: &Env, owner: &str, share_id: &str) {
+    let object = route::object(&route::owner_route(owner));
+    if ask_watch(env, &object, &WatchRequest::ForgetShare { share_id: share_id.to_owned() }).await.is_err() {
+        worker::console_error!("watcher: a revoked link's phones stay until the next tick");
+    }
+}
+
+async fn ask_watch(env: &Env, object: &str, request: &WatchRequest) -> ApiResult<WatchAnswer> {
+    let answer = facade::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
+    match wire::decode(&answer).ok_or_else(ApiError::internal)? {
+        WatchAnswer::Error(error) => Err(error),
+        answer => Ok(answer),
+    }
+}

@@ -1,0 +1,479 @@
+//! The `Watcher` Durable Object: one account's watch book, its minute, and the pushes it sends.
+
+use super::*;
+
+/// The `Watcher` Durable Object: the one watch book.
+#[durable_object]
+pub struct Watcher {
+    state: State,
+    env: Env,
+    book: RefCell<Option<WatchBook>>,
+    /// What storage holds, as this object last wrote or read it: each save writes only what changed since and
+    /// deletes what is gone.
+    stored: RefCell<Keyed<Written>>,
+    /// The VAPID signing key, imported once per object lifetime.
+    vapid: RefCell<Option<Rc<VapidKey>>>,
+    /// What one phone or client did this minute (acknowledgements, tests, subscriptions), in memory only.
+    limits: RefCell<crate::limit::Limits>,
+    /// VAPID `Authorization` values per push service origin, with their expiry: one signature serves every push
+    /// to that service for hours (RFC 8292 allows reuse; a token lives [`vapid::TOKEN_SECS`]).
+    tokens: RefCell<Vec<(String, i64, String)>>,
+}
+
+impl DurableObject for Watcher {
+    fn new(state: State, env: Env) -> Self {
+        Watcher {
+            state,
+            env,
+            book: RefCell::new(None),
+            stored: RefCell::default(),
+            vapid: RefCell::default(),
+            tokens: RefCell::default(),
+            limits: RefCell::default(),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let answer = match crate::facade::object_request::<WatchRequest>(&mut req).await {
+            Some(request) => match crate::config_from_env(&self.env) {
+                Ok(config) => self.answer(config, request).await.unwrap_or_else(WatchAnswer::Error),
+                Err(error) => WatchAnswer::Error(error),
+            },
+            None => WatchAnswer::Error(ApiError::internal()),
+        };
+        Response::ok(wire::encode(&answer))
+    }
+
+    /// The rest of a minute's pushes, one batch per invocation (see [`crate::watch::SENDS_PER_INVOCATION`]),
+    /// on the clock of the tick that queued them.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let outcome = async {
+            let config = crate::config_from_env(&self.env)?;
+            self.load().await?;
+            match self.with(|book| book.last_tick)? {
+                Some(now) => self.send_due(&config, now, real_now()).await,
+                None => Ok(0),
+            }
+        };
+        match outcome.await {
+            Ok(sent) => worker::console_log!("alarm pushes: {sent} more accepted"),
+            Err(error) => worker::console_error!("alarm pushes failed: {} ({})", error.code, error.message),
+        }
+        Response::empty()
+    }
+}
+
+/// The real clock, Unix seconds.
+fn real_now() -> i64 {
+    worker::Date::now().as_millis() as i64 / 1000
+}
+
+impl Watcher {
+    async fn answer(&self, config: Config, request: WatchRequest) -> ApiResult<WatchAnswer> {
+        self.load().await?;
+        let real_now = real_now();
+        // Acknowledgements use the later of the real clock and the last tick, so the two never disagree.
+        let now = real_now.max(self.with(|b| b.last_tick.unwrap_or(0))?);
+        let answer = match request {
+            WatchRequest::Subscribe { new, id, key } => {
+                self.limit(&format!("subscribe:{}", new.client), real_now, config.subscribes_per_client, 10 * 60)?;
+                let answer = self.with_mut(|book| {
+                    let sub = book.subscribe(new, id, key, now)?;
+                    let (id, key, group) = (sub.id.clone(), sub.key.clone(), sub.group.clone());
+                    let shared_ack = book.groups.get(&group).is_some_and(|g| g.shared_ack);
+                    Ok::<_, ApiError>(WatchAnswer::Subscribed { id, key, shared_ack })
+                })??;
+                self.commit().await?;
+                answer
+            }
+            WatchRequest::Renew { account_id, session } => {
+                let phones = self.with_mut(|book| book.renew_owner(&account_id, &session))?;
+                if phones > 0 {
+                    self.commit().await?;
+                }
+                WatchAnswer::Done(phones)
+            }
+            WatchRequest::Phones { holder } => self.with(|book| {
+                let phones = book.phones(&holder);
+                // Said to whoever has phones to be told; an account without any was not interrupted.
+                let interruptions =
+                    if phones.is_empty() { Vec::new() } else { book.recent_interruptions(self.clock(book)) };
+                WatchAnswer::Phones { phones, interruptions }
+            })?,
+            WatchRequest::RemovePhone { holder, id } => {
+                self.with_mut(|book| book.remove_phone(&holder, &id, now))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::ForgetEndpoint { endpoint } => {
+                let phones = self.with_mut(|book| book.forget_endpoint(&endpoint))?;
+                if phones > 0 {
+                    self.commit().await?;
+                }
+                WatchAnswer::Done(phones)
+            }
+            WatchRequest::ForgetShare { share_id } => {
+                let phones = self.with_mut(|book| book.forget_share(&share_id))?;
+                if phones > 0 {
+                    self.commit().await?;
+                }
+                WatchAnswer::Done(phones)
+            }
+            WatchRequest::Unsubscribe { id, key } => {
+                self.with_mut(|book| {
+                    book.authorised(&id, &key)?;
+                    book.remove(&id);
+                    Ok::<_, ApiError>(())
+                })??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::Act { id, key, kind, snooze_min } => {
+                let action = snooze_min.map_or(Action::Acknowledge, Action::Snooze);
+                self.with(|book| book.authorised(&id, &key).map(|_| ()))??;
+                self.limit(&format!("act:{id}"), real_now, ACTS_PER_PHONE, 60)?;
+                let phones = self.with_mut(|book| book.act(&id, kind, action, now))??;
+                self.commit().await?;
+                WatchAnswer::Done(phones)
+            }
+            WatchRequest::Test { id, key } => {
+                let message = self.with(|book| {
+                    let sub = book.authorised(&id, &key)?;
+                    let name = book.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
+                    Ok::<_, ApiError>(crate::watch::test_message(sub, &name, now))
+                })??;
+                self.limit(&format!("test:{id}"), real_now, TESTS_PER_PHONE, 60)?;
+                let (delivery, status) = self.send(&config.push, &message, now, real_now).await?;
+                self.with_mut(|book| {
+                    if delivery == Delivery::Gone {
+                        book.remove(&message.sub);
+                    }
+                })?;
+                self.commit().await?;
+                WatchAnswer::Sent(status)
+            }
+            WatchRequest::Tick { now } => self.tick(config, now, real_now).await?,
+        };
+        Ok(answer)
+    }
+
+    /// One scheduled minute: read each group once, step every phone, send what is due.
+    async fn tick(&self, config: Config, now: i64, real_now: i64) -> ApiResult<WatchAnswer> {
+        if !self.with_mut(|book| book.begin_tick(now))? {
+            return Ok(WatchAnswer::Ticked { ran: false, groups: 0, subs: 0, sent: 0 });
+        }
+        self.with_mut(|book| book.expire_demo_phones(now))?;
+        // The tick's clock is the scheduled minute: the data, the demo and the shared cache are read on it.
+        let ctx = Ctx::new(self.env.clone(), config.clone(), now * 1000, String::new());
+        // Viewers' shares, all in one call: a revoked share, or one without alarms, stops its phones' alarms.
+        let share_ids: Vec<String> = self.with(|book| {
+            book.subs
+                .values()
+                .filter_map(|s| match &s.access {
+                    Access::Viewer { share_id, .. } => Some(share_id.clone()),
+                    Access::Owner { .. } => None,
+                })
+                .collect()
+        })?;
+        let shares: Option<Vec<ShareSession>> = if share_ids.is_empty() {
+            Some(Vec::new())
+        } else {
+            match sharing::ask(&ctx, &ShareRequest::Sessions { ids: share_ids }).await {
+                Ok(ShareAnswer::Sessions(found)) => Some(found),
+                // The share book cannot be read this minute: keep everyone, read through owners' sessions only.
+                _ => None,
+            }
+        };
+        let share = |id: &str| shares.iter().flatten().find(|(found, _)| found == id).map(|(_, found)| found);
+        let plan = self.with_mut(|book| {
+            for id in book.viewers_without_share(shares.as_deref()) {
+                book.remove(&id);
+            }
+            book.groups_to_read()
+                .into_iter()
+                .map(|(group, subs)| {
+                    let patient = subs.first().map(|s| s.patient_id.clone()).unwrap_or_default();
+                    let session = subs.iter().find_map(|s| {
+                        let sealed = match &s.access {
+                            Access::Owner { session } => Some(session.clone()),
+                            Access::Viewer { share_id, .. } => {
+                                share(share_id).cloned().flatten().map(|(session, _)| session)
+                            }
+                        }?;
+                        config.key.open(&sealed, real_now).ok()
+                    });
+                    (group, patient, session, subs.len())
+                })
+                .collect::<Vec<_>>()
+        })?;
+        let reads =
+            crate::join::all(plan.iter().map(|(_, patient, session, _)| read_group(&ctx, session.as_ref(), patient)))
+                .await;
+        let subs: usize = plan.iter().map(|(.., n)| n).sum();
+        let groups = plan.len();
+        let due = self.with_mut(|book| {
+            for ((group, ..), read) in plan.iter().zip(reads) {
+                book.apply(group, read, now);
+            }
+            book.due(now)
+        })?;
+        // Pushes go out even when the book could not be stored: a push sent twice after a restart is the lesser
+        // harm than an urgent low not sent at all.
+        let saved = self.save().await;
+        let sent = self.send_batch(&config, due, now, real_now).await;
+        if saved.is_err() {
+            self.forget_unsaved();
+        }
+        saved?;
+        Ok(WatchAnswer::Ticked { ran: true, groups, subs, sent: sent? })
+    }
+
+    /// Sends the next batch due at `now` (the tick's clock); the pushes accepted.
+    async fn send_due(&self, config: &Config, now: i64, real_now: i64) -> ApiResult<usize> {
+        let due = self.with_mut(|book| book.due(now))?;
+        self.send_batch(config, due, now, real_now).await
+    }
+
+    /// Sends `due`, records each answer, and when more is due at `now` starts the next invocation at once (an
+    /// alarm), so one invocation's CPU and subrequests stay bounded however many phones ring; the pushes accepted.
+    async fn send_batch(&self, config: &Config, due: Vec<Message>, now: i64, real_now: i64) -> ApiResult<usize> {
+        if due.is_empty() {
+            return Ok(0);
+        }
+        // One token per push service before the sends run side by side (on a cold cache each would sign its own).
+        let audiences: Vec<String> = self.with(|book| {
+            let mut audiences = Vec::new();
+            let subs = due.iter().filter_map(|m| book.subs.get(&m.sub));
+            for audience in subs.filter_map(|sub| crate::endpoint::push_audience(&sub.endpoint, &config.push)) {
+                if !audiences.contains(&audience) {
+                    audiences.push(audience);
+                }
+            }
+            audiences
+        })?;
+        for audience in &audiences {
+            self.authorization(&config.push, audience, real_now).await?;
+        }
+        let results = crate::join::all(due.iter().map(|message| self.send(&config.push, message, now, real_now))).await;
+        let mut sent = 0;
+        let mut failure = None;
+        let more = self.with_mut(|book| {
+            for (message, result) in due.iter().zip(results) {
+                match result {
+                    Ok((delivery, _)) => {
+                        sent += usize::from(delivery == Delivery::Accepted);
+                        book.delivered(message, delivery, now);
+                    }
+                    // VAPID is not configured: the message stays in the outbox for when it is.
+                    Err(error) => failure = Some(error),
+                }
+            }
+            book.more_due(now)
+        })?;
+        self.commit().await?;
+        if let Some(error) = failure {
+            return Err(error);
+        }
+        if more {
+            self.state.storage().set_alarm(0).await.map_err(|_| ApiError::internal())?;
+        }
+        Ok(sent)
+    }
+
+    /// Encrypts and POSTs one message at `now` (the tick's clock; its TTL counts on it), signed on the real
+    /// clock (push services check the token's expiry on theirs); the delivery and the HTTP status (0: none).
+    async fn send(&self, push: &PushConfig, message: &Message, now: i64, real_now: i64) -> ApiResult<(Delivery, u16)> {
+        let Some((endpoint, receiver)) = self.with(|book| {
+            let sub = book.subs.get(&message.sub)?;
+            Some((sub.endpoint.clone(), Receiver::from_base64(&sub.p256dh, &sub.auth).ok()?))
+        })?
+        else {
+            return Ok((Delivery::Refused(0), 0));
+        };
+        let Some(audience) = crate::endpoint::push_audience(&endpoint, push) else {
+            return Ok((Delivery::Gone, 0));
+        };
+        let authorization = self.authorization(push, &audience, real_now).await?;
+        let plaintext = wire::encode(&message.payload).into_bytes();
+        let Ok(body) = ece::encrypt(&receiver, &plaintext, crate::watch::PAD_BUCKET).await else {
+            return Ok((Delivery::Refused(0), 0));
+        };
+        let ttl = (message.ttl - (now - message.created)).max(0);
+        Ok(match post(&endpoint, &authorization, message, ttl, body).await {
+            Some((status, retry_after)) => (Delivery::from_status(Some(status), retry_after), status),
+            None => (Delivery::Retry(None), 0),
+        })
+    }
+
+    /// The VAPID `Authorization` for `audience`: a cached token while more than half its life is left (signed on
+    /// the real clock: push services check the expiry on theirs), else a new one.
+    async fn authorization(&self, push: &PushConfig, audience: &str, real_now: i64) -> ApiResult<String> {
+        let cached = self.tokens.borrow().iter().find(|(a, _, _)| a == audience).map(|(_, e, v)| (*e, v.clone()));
+        if let Some((expires, value)) = cached
+            && expires - real_now > vapid::TOKEN_SECS / 2
+        {
+            return Ok(value);
+        }
+        let cached_key = self.vapid.borrow().clone();
+        let key = match cached_key {
+            Some(key) => key,
+            None => {
+                let key = Rc::new(vapid_key(push).await?);
+                *self.vapid.borrow_mut() = Some(Rc::clone(&key));
+                key
+            }
+        };
+        let expires = real_now + vapid::TOKEN_SECS;
+        let value = key
+            .authorization(audience, expires, &push.subject)
+            .await
+            .map_err(|e| ApiError::not_configured(&format!("VAPID signature: {e}")))?;
+        let mut tokens = self.tokens.borrow_mut();
+        tokens.retain(|(a, _, _)| a != audience);
+        tokens.push((audience.to_owned(), expires, value.clone()));
+        Ok(value)
+    }
+
+    /// The book as loaded. Gone (an error) when a save failed meanwhile (another request's, during this one's
+    /// wait): this request stops rather than go on with an empty book, and the next one reads storage again.
+    fn with<T>(&self, f: impl FnOnce(&WatchBook) -> T) -> ApiResult<T> {
+        self.book.borrow().as_ref().map(f).ok_or_else(ApiError::internal)
+    }
+
+    fn with_mut<T>(&self, f: impl FnOnce(&mut WatchBook) -> T) -> ApiResult<T> {
+        self.book.borrow_mut().as_mut().map(f).ok_or_else(ApiError::internal)
+    }
+
+    /// Reads the book from storage once per object lifetime.
+    async fn load(&self) -> ApiResult<()> {
+        if self.book.borrow().is_some() {
+            return Ok(());
+        }
+        let values = storage::read_all(&self.state.storage(), "").await?;
+        let meta = values.iter().find(|(key, _)| key == "meta").map(|(_, text)| text.clone());
+        let mut keys: Vec<String> = values.iter().map(|(key, _)| key.clone()).collect();
+        let (book, unreadable) = WatchBook::from_storage(values);
+        // What could not be read is kept as it is: never deleted as "gone" by `save`. `save` rewrites `meta` (and a
+        // group's `series:`, which is LibreLinkUp's readings again at the next read), so an unreadable `meta` is
+        // copied aside first.
+        keys.retain(|key| !unreadable.contains(key));
+        for key in &unreadable {
+            worker::console_error!("watch book: the stored value {key} could not be read; kept, not used");
+        }
+        if unreadable.iter().any(|key| key == "meta")
+            && let Some(text) = meta
+        {
+            let aside = format!("unreadable-meta:{}", real_now());
+            self.state.storage().put(&aside, text).await.map_err(|_| ApiError::internal())?;
+        }
+        // What the book would write now is what storage holds, for every key it read; a readable key the book no
+        // longer makes (a group's readings without the group) is recorded too, so the next save deletes it.
+        let clock = self.clock(&book);
+        let mut stored = book.changes(&Keyed::new(), clock).written;
+        for key in stored.keys().filter(|key| !keys.contains(key)).cloned().collect::<Vec<_>>() {
+            stored.remove(&key);
+        }
+        for key in keys {
+            if !stored.contains_key(&key) {
+                stored.insert(key, Written { fingerprint: String::new(), at: clock });
+            }
+        }
+        *self.book.borrow_mut() = Some(book);
+        *self.stored.borrow_mut() = stored;
+        Ok(())
+    }
+
+    /// One more `key` in its window, or 429 with the time to wait (see [`crate::limit`]).
+    fn limit(&self, key: &str, now: i64, per_window: u32, window: i64) -> ApiResult<()> {
+        self.limits.borrow_mut().admit(key, now, per_window, window).map_err(|wait| {
+            ApiError::new(429, "push_rate_limited", "Too many requests from this phone. Wait a minute.")
+                .retry_after(wait)
+        })
+    }
+
+    /// The object's clock: the real one, or the last tick's when that is later (the cron's scheduled minute).
+    fn clock(&self, book: &WatchBook) -> i64 {
+        real_now().max(book.last_tick.unwrap_or(0))
+    }
+
+    /// Writes what changed in the book since the last save ([`WatchBook::changes`]): a value per changed
+    /// subscription or group's readings, `meta` when the groups or the outbox changed; deletes what is gone.
+    ///
+    /// As one atomic write ([`storage::write`]), so a book is never stored half old, half new.
+    async fn save(&self) -> ApiResult<()> {
+        let changes = self.with(|book| book.changes(&self.stored.borrow(), self.clock(book)))?;
+        storage::write(&self.state.storage(), &changes.puts, &changes.deletes).await?;
+        *self.stored.borrow_mut() = changes.written;
+        Ok(())
+    }
+
+    /// [`Watcher::save`], and when it fails the book in memory is dropped, so the next request reads storage
+    /// again: a change that could not be stored is not kept as if it had been (a revocation, say).
+    async fn commit(&self) -> ApiResult<()> {
+        let saved = self.save().await;
+        if saved.is_err() {
+            self.forget_unsaved();
+        }
+        saved
+    }
+
+    fn forget_unsaved(&self) {
+        *self.book.borrow_mut() = None;
+        *self.stored.borrow_mut() = Keyed::new();
+    }
+}
+
+/// The group's patient through `session` (the shared cache), as the watch book reads it.
+async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> Read {
+    let Some(session) = session else { return Read::SignedOut };
+    match facade::read_data(ctx, session, Data::Graph(patient.to_owned())).await {
+        Ok((body, _)) => {
+            let name =
+                body.pointer("/data/connection/firstName").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let sensor_ends = shared::llu::graph_sensor(&body).map(|sensor| sensor.ends_at().unix_secs());
+            Read::Data { series: sharing::graph_series(&body), name, sensor_ends }
+        }
+        Err(error) if error.code == "session_expired" || error.http == 401 => Read::SignedOut,
+        Err(_) => Read::Unreachable,
+    }
+}
+
+async fn vapid_key(push: &PushConfig) -> ApiResult<VapidKey> {
+    let (Some(private), Some(public)) = (&push.private_key, &push.public_key) else { return Err(not_configured()) };
+    VapidKey::import(private, public)
+        .await
+        .map_err(|e| ApiError::not_configured(&format!("VAPID_PRIVATE_KEY / VAPID_PUBLIC_KEY: {e}")))
+}
+
+/// POSTs an encrypted message (RFC 8030 headers); the status and `Retry-After`, or `None` on no answer in time.
+async fn post(
+    endpoint: &str,
+    authorization: &str,
+    message: &Message,
+    ttl: i64,
+    body: Vec<u8>,
+) -> Option<(u16, Option<i64>)> {
+    let headers = web_sys::Headers::new().ok()?;
+    for (name, value) in [
+        ("authorization", authorization.to_owned()),
+        ("content-encoding", "aes128gcm".to_owned()),
+        ("content-type", "application/octet-stream".to_owned()),
+        ("ttl", ttl.to_string()),
+        ("urgency", message.urgency.as_str().to_owned()),
+        ("topic", message.topic.clone()),
+    ] {
+        headers.set(name, &value).ok()?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    let bytes = js_sys::Uint8Array::from(body.as_slice());
+    init.set_body(&bytes.into());
+    let request = web_sys::Request::new_with_str_and_init(endpoint, &init).ok()?;
+    let fetch = Fetch::Request(Request::from(request));
+    let send = fetch.send();
+    let timeout = worker::Delay::from(core::time::Duration::from_millis(SEND_TIMEOUT_MS));
+    let response = crate::join::before(send, timeout).await?.ok()?;
+    let retry_after = response.headers().get("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
+    Some((response.status_code(), retry_after))
+}

@@ -1,0 +1,238 @@
+//! What the worker and the `Hub` say to each other: which data, the requests (sign in, admit a sign-in, read,
+//! check or sign out a session) and the answers, with their JSON.
+
+use serde_json::Value;
+use shared::llu::{Endpoint, Region};
+
+use crate::error::{ApiError, ApiResult};
+use crate::signout::Presented;
+use crate::upstream::{LoginEnd, SignIn};
+use crate::wire::{self, Wire};
+/// Which data an account asks for.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Data {
+    /// `/llu/connections`.
+    Connections,
+    /// `/llu/connections/{patient}/graph`.
+    Graph(String),
+    /// `/llu/connections/{patient}/logbook`.
+    Logbook(String),
+}
+
+impl Data {
+    pub(super) fn endpoint(&self) -> Endpoint {
+        match self {
+            Data::Connections => Endpoint::Connections,
+            Data::Graph(_) => Endpoint::Graph,
+            Data::Logbook(_) => Endpoint::Logbook,
+        }
+    }
+
+    pub(super) fn path(&self) -> String {
+        match self {
+            Data::Connections => "/llu/connections".to_owned(),
+            Data::Graph(patient) => format!("/llu/connections/{patient}/graph"),
+            Data::Logbook(patient) => format!("/llu/connections/{patient}/logbook"),
+        }
+    }
+}
+
+/// What the worker asks the hub.
+#[derive(Clone)]
+pub enum HubRequest {
+    /// Sign in (to the `login:` object of this e-mail).
+    Login {
+        /// As typed, trimmed.
+        email: String,
+        /// The password; never stored.
+        password: String,
+    },
+    /// May one more sign-in come from this client (to its `net:` object)? At most `limit` per
+    /// [`super::CLIENT_WINDOW_SECS`].
+    Admit {
+        /// Sign-ins allowed per window.
+        limit: u32,
+    },
+    /// Read data (to the `acct:` object of this account).
+    Read {
+        /// What.
+        data: Data,
+        /// The LLU token.
+        token: String,
+        /// The account's region.
+        region: Region,
+        /// The `account-id`.
+        account_id: String,
+        /// The caller's clock, Unix ms, when it is ahead of this object's (the Cron Trigger's scheduled minute): a
+        /// cached answer older than [`CACHE_SECS`] on that clock is not served.
+        at_ms: Option<f64>,
+        /// The session a client presented, refused if it was signed out; `None` for the server's own reads (a
+        /// link's, the alarms').
+        presented: Option<Presented>,
+    },
+    /// Is this presented session still signed in (to the `acct:` object)? `Admitted` if so.
+    Check(Presented),
+    /// Sign out one session (`until`: when it would have expired), or every session signed in until now.
+    SignOut {
+        /// The session.
+        presented: Presented,
+        /// When it would have expired, Unix seconds.
+        until: i64,
+        /// Every session of the account, not only this one.
+        everywhere: bool,
+    },
+}
+
+/// Never the password or the LLU token.
+impl core::fmt::Debug for HubRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            HubRequest::Login { .. } => f.write_str("HubRequest::Login { .. }"),
+            HubRequest::Admit { limit } => f.debug_struct("HubRequest::Admit").field("limit", limit).finish(),
+            HubRequest::Read { data, region, .. } => {
+                f.debug_struct("HubRequest::Read").field("data", data).field("region", region).finish_non_exhaustive()
+            }
+            HubRequest::Check(presented) => f.debug_tuple("HubRequest::Check").field(presented).finish(),
+            HubRequest::SignOut { presented, until, everywhere } => f
+                .debug_struct("HubRequest::SignOut")
+                .field("presented", presented)
+                .field("until", until)
+                .field("everywhere", everywhere)
+                .finish(),
+        }
+    }
+}
+
+/// What the hub answers.
+#[derive(Clone, Debug)]
+pub enum HubAnswer {
+    /// LLU's envelope with its `ticket` removed, and how old it is.
+    Data {
+        /// The envelope.
+        body: Value,
+        /// Seconds since it was fetched.
+        age_secs: u32,
+    },
+    /// LLU accepted the login: signed in, or a step first.
+    SignIn(SignIn),
+    /// One more sign-in may come from this client; a presented session is still signed in; signed out.
+    Admitted,
+    /// It failed.
+    Error(ApiError),
+}
+
+impl Wire for Data {
+    fn to_wire(&self) -> Value {
+        match self {
+            Data::Connections => wire::variant("connections", None),
+            Data::Graph(patient) => wire::variant("graph", Some(patient.clone().into())),
+            Data::Logbook(patient) => wire::variant("logbook", Some(patient.clone().into())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<Data> {
+        let (name, content) = wire::read_variant(value)?;
+        let patient = || content.as_str().map(str::to_owned);
+        match name {
+            "connections" => Some(Data::Connections),
+            "graph" => patient().map(Data::Graph),
+            "logbook" => patient().map(Data::Logbook),
+            _ => None,
+        }
+    }
+}
+
+impl Wire for HubRequest {
+    fn to_wire(&self) -> Value {
+        match self {
+            HubRequest::Login { email, password } => wire::variant(
+                "login",
+                Some(wire::object(vec![("email", email.clone().into()), ("password", password.clone().into())])),
+            ),
+            HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
+            HubRequest::Read { data, token, region, account_id, at_ms, presented } => wire::variant(
+                "read",
+                Some(wire::object(vec![
+                    ("data", data.to_wire()),
+                    ("token", token.clone().into()),
+                    ("region", region.to_wire()),
+                    ("account_id", account_id.clone().into()),
+                    ("at_ms", at_ms.to_wire()),
+                    ("presented", presented.to_wire()),
+                ])),
+            ),
+            HubRequest::Check(presented) => wire::variant("check", Some(presented.to_wire())),
+            HubRequest::SignOut { presented, until, everywhere } => wire::variant(
+                "signout",
+                Some(wire::object(vec![
+                    ("presented", presented.to_wire()),
+                    ("until", (*until).into()),
+                    ("everywhere", (*everywhere).into()),
+                ])),
+            ),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<HubRequest> {
+        let (name, content) = wire::read_variant(value)?;
+        match name {
+            "login" => Some(HubRequest::Login {
+                email: wire::get(content, "email")?,
+                password: wire::get(content, "password")?,
+            }),
+            "admit" => Some(HubRequest::Admit { limit: wire::get(content, "limit")? }),
+            "read" => Some(HubRequest::Read {
+                data: wire::get(content, "data")?,
+                token: wire::get(content, "token")?,
+                region: wire::get(content, "region")?,
+                account_id: wire::get(content, "account_id")?,
+                at_ms: wire::get(content, "at_ms")?,
+                presented: wire::get(content, "presented")?,
+            }),
+            "check" => Presented::from_wire(content).map(HubRequest::Check),
+            "signout" => Some(HubRequest::SignOut {
+                presented: wire::get(content, "presented")?,
+                until: wire::get(content, "until")?,
+                everywhere: wire::get(content, "everywhere")?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Wire for HubAnswer {
+    fn to_wire(&self) -> Value {
+        match self {
+            HubAnswer::Data { body, age_secs } => wire::variant(
+                "data",
+                Some(wire::object(vec![("body", body.clone()), ("age_secs", (*age_secs).into())])),
+            ),
+            HubAnswer::SignIn(sign_in) => wire::variant("signin", Some(sign_in.to_wire())),
+            HubAnswer::Admitted => wire::variant("admitted", None),
+            HubAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
+        }
+    }
+
+    fn from_wire(value: &Value) -> Option<HubAnswer> {
+        let (name, content) = wire::read_variant(value)?;
+        match name {
+            "data" => {
+                Some(HubAnswer::Data { body: content.get("body")?.clone(), age_secs: wire::get(content, "age_secs")? })
+            }
+            "signin" => SignIn::from_wire(content).map(HubAnswer::SignIn),
+            "admitted" => Some(HubAnswer::Admitted),
+            "error" => ApiError::from_wire(content).map(HubAnswer::Error),
+            _ => None,
+        }
+    }
+}
+
+impl From<ApiResult<LoginEnd>> for HubAnswer {
+    fn from(end: ApiResult<LoginEnd>) -> HubAnswer {
+        match end {
+            Ok(LoginEnd::Accepted(sign_in)) => HubAnswer::SignIn(sign_in),
+            Ok(LoginEnd::Failed(outcome)) => HubAnswer::Error(ApiError::from_outcome(&outcome)),
+            Err(error) => HubAnswer::Error(error),
+        }
+    }
+}
