@@ -454,7 +454,7 @@ pub async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
 }
 
 /// Sends `request` to the hub object `name` and reads its answer.
-async fn ask_hub(env: &Env, name: &str, request: &HubRequest) -> ApiResult<HubAnswer> {
+pub async fn ask_hub(env: &Env, name: &str, request: &HubRequest) -> ApiResult<HubAnswer> {
     let answer = ask_object_text(env, "HUB", name, crate::wire::encode(request)).await?;
     crate::wire::decode(&answer).ok_or_else(ApiError::internal)
 }

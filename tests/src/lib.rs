@@ -13,6 +13,8 @@ pub mod push_service;
 mod serve;
 /// The fake and the real worker (`wrangler dev`) started together for integration tests.
 pub mod stack;
+/// What the local runtime stored for the worker's Durable Objects, read and changed in its files.
+pub mod stored;
 /// The local runtime's clock, CPU time and memory, for the load runs.
 pub mod workerd;
 

@@ -186,6 +186,13 @@ impl Stack {
     /// Stops the worker and starts it again on the same port with the same stored state (Durable Objects
     /// storage), as when workerd restarts or evicts every object: whatever an object kept only in memory is gone.
     pub fn restart(&self) -> io::Result<()> {
+        self.restart_with(|_| Ok(()))
+    }
+
+    /// Stops the worker, lets `between` change its stored state (the directory the runtime persists to, with
+    /// `v3/do/<worker>-<class>/*.sqlite` per Durable Object), and starts it again: as a deploy over data an earlier
+    /// build stored.
+    pub fn restart_with(&self, between: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
         let mut runner = self.runner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         stop(&mut runner);
         // workerd may take a moment to follow its parent out on a busy machine.
@@ -197,8 +204,14 @@ impl Stack {
             }
             std::thread::sleep(Duration::from_millis(200));
         }
+        between(&self.state())?;
         *runner = self.spec.spawn()?;
         Ok(())
+    }
+
+    /// The directory the runtime persists the worker's stored state to (`v3/do/<worker>-<class>/*.sqlite`).
+    pub fn state(&self) -> PathBuf {
+        self.spec.dir.join("state")
     }
 
     /// `path` on the worker.

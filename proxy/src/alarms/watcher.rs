@@ -165,25 +165,18 @@ impl Watcher {
         self.with_mut(|book| book.expire_demo_phones(now))?;
         // The tick's clock is the scheduled minute: the data, the demo and the shared cache are read on it.
         let ctx = Ctx::new(self.env.clone(), config.clone(), now * 1000, String::new());
-        // Viewers' shares, all in one call: a revoked share, or one without alarms, stops its phones' alarms.
-        let share_ids: Vec<String> = self.with(|book| {
+        // Viewers' shares, one call per owner's book (the account's, or a few in the object of earlier builds): a
+        // revoked share, or one without alarms, stops its phones' alarms.
+        let share_ids: Vec<(String, String)> = self.with(|book| {
             book.subs
                 .values()
                 .filter_map(|s| match &s.access {
-                    Access::Viewer { share_id, .. } => Some(share_id.clone()),
+                    Access::Viewer { share_id, .. } => Some((route::group_route(&s.group)?, share_id.clone())),
                     Access::Owner { .. } => None,
                 })
                 .collect()
         })?;
-        let shares: Option<Vec<ShareSession>> = if share_ids.is_empty() {
-            Some(Vec::new())
-        } else {
-            match sharing::ask(&ctx, &ShareRequest::Sessions { ids: share_ids }).await {
-                Ok(ShareAnswer::Sessions(found)) => Some(found),
-                // The share book cannot be read this minute: keep everyone, read through owners' sessions only.
-                _ => None,
-            }
-        };
+        let shares = share_sessions(&self.env, share_ids).await;
         let share = |id: &str| shares.iter().flatten().find(|(found, _)| found == id).map(|(_, found)| found);
         let plan = self.with_mut(|book| {
             for id in book.viewers_without_share(shares.as_deref()) {
@@ -476,4 +469,22 @@ async fn post(
     let response = crate::join::before(send, timeout).await?.ok()?;
     let retry_after = response.headers().get("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
     Some((response.status_code(), retry_after))
+}
+
+/// The sessions of viewers' shares, `(owner route, share id)`, asked of each owner's book once; `None` when a book
+/// cannot be read this minute (then everyone is kept, and reads go through owners' sessions only).
+async fn share_sessions(env: &Env, mut ids: Vec<(String, String)>) -> Option<Vec<ShareSession>> {
+    ids.sort();
+    ids.dedup();
+    let mut found = Vec::new();
+    let mut routes: Vec<&str> = ids.iter().map(|(route, _)| route.as_str()).collect();
+    routes.dedup();
+    for route in routes {
+        let of_route = ids.iter().filter(|(r, _)| r == route).map(|(_, id)| id.clone()).collect();
+        match sharing::ask_route(env, route, &ShareRequest::Sessions { ids: of_route }).await {
+            Ok(ShareAnswer::Sessions(sessions)) => found.extend(sessions),
+            _ => return None,
+        }
+    }
+    Some(found)
 }

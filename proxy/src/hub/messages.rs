@@ -53,6 +53,14 @@ pub enum HubRequest {
         /// Sign-ins allowed per window.
         limit: u32,
     },
+    /// A share lookup from this client found nothing (to its `net:` object): `Admitted` while it has had at most
+    /// `limit` misses in `window_secs`, then `share_rate_limited` with the time left.
+    ShareMiss {
+        /// Misses allowed per window.
+        limit: u32,
+        /// The window, seconds.
+        window_secs: u32,
+    },
     /// Read data (to the `acct:` object of this account).
     Read {
         /// What.
@@ -89,6 +97,9 @@ impl core::fmt::Debug for HubRequest {
         match self {
             HubRequest::Login { .. } => f.write_str("HubRequest::Login { .. }"),
             HubRequest::Admit { limit } => f.debug_struct("HubRequest::Admit").field("limit", limit).finish(),
+            HubRequest::ShareMiss { limit, window_secs } => {
+                f.debug_struct("HubRequest::ShareMiss").field("limit", limit).field("window_secs", window_secs).finish()
+            }
             HubRequest::Read { data, region, .. } => {
                 f.debug_struct("HubRequest::Read").field("data", data).field("region", region).finish_non_exhaustive()
             }
@@ -150,6 +161,10 @@ impl Wire for HubRequest {
                 Some(wire::object(vec![("email", email.clone().into()), ("password", password.clone().into())])),
             ),
             HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
+            HubRequest::ShareMiss { limit, window_secs } => wire::variant(
+                "share_miss",
+                Some(wire::object(vec![("limit", limit.to_wire()), ("window_secs", window_secs.to_wire())])),
+            ),
             HubRequest::Read { data, token, region, account_id, at_ms, presented } => wire::variant(
                 "read",
                 Some(wire::object(vec![
@@ -181,6 +196,10 @@ impl Wire for HubRequest {
                 password: wire::get(content, "password")?,
             }),
             "admit" => Some(HubRequest::Admit { limit: wire::get(content, "limit")? }),
+            "share_miss" => Some(HubRequest::ShareMiss {
+                limit: wire::get(content, "limit")?,
+                window_secs: wire::get(content, "window_secs")?,
+            }),
             "read" => Some(HubRequest::Read {
                 data: wire::get(content, "data")?,
                 token: wire::get(content, "token")?,

@@ -61,6 +61,11 @@ pub fn client_object(network: &str) -> String {
     format!("net:{}", sha256_hex(network))
 }
 
+/// The answer to a client network that missed share links too often ([`HubRequest::ShareMiss`]).
+pub fn share_rate_limited(left: u32) -> ApiError {
+    ApiError::new(429, "share_rate_limited", "Too many wrong links from here. Wait a minute.").retry_after(left.max(1))
+}
+
 /// The object name for an e-mail (ASCII case and surrounding space do not matter; the e-mail itself is not kept).
 pub fn login_object(email: &str) -> String {
     format!("login:{}", sha256_hex(&email.trim().to_ascii_lowercase()))
@@ -89,6 +94,8 @@ const READ_TRIES: usize = 3;
 const HOLD_KEY: &str = "hold";
 /// Where a client network's count is stored: `[window start ms, sign-ins]`.
 const COUNT_KEY: &str = "count";
+/// Where a client network's share misses are stored: `[window start ms, misses, window ms]`.
+const MISSES_KEY: &str = "misses";
 /// Where an account's sign-outs are stored ([`SignOuts`]).
 const SIGN_OUTS_KEY: &str = "signouts";
 
@@ -183,13 +190,14 @@ impl DurableObject for Hub {
             .await
             .map(|(start, _)| start + f64::from(CLIENT_WINDOW_SECS) * 1000.0)
             .filter(|end| *end > now);
+        let misses_end = self.load_misses().await.map(|(start, _, window)| start + window).filter(|end| *end > now);
         let sign_outs_end = self
             .sign_outs()
             .await
             .and_then(|outs| outs.forgettable_at_ms(MAX_SESSION_SECS))
             .map(|at| at as f64)
             .filter(|end| *end > now);
-        match hold_ends.into_iter().chain(count_ends).chain(sign_outs_end).reduce(f64::max) {
+        match hold_ends.into_iter().chain(count_ends).chain(misses_end).chain(sign_outs_end).reduce(f64::max) {
             Some(later) => storage.set_alarm(later as i64).await?,
             None => {
                 storage.delete_all().await?;
@@ -206,6 +214,7 @@ impl Hub {
         match request {
             HubRequest::Login { email, password } => self.login(config, &email, &password).await,
             HubRequest::Admit { limit } => self.admit(limit).await,
+            HubRequest::ShareMiss { limit, window_secs } => self.share_miss(limit, window_secs).await,
             HubRequest::Read { data, token, region, account_id, at_ms, presented } => {
                 if let Some(presented) = presented
                     && let Some(refused) = self.check(&presented).await
@@ -399,6 +408,37 @@ impl Hub {
         }
         self.clean_up_at(start + window_ms).await;
         HubAnswer::Admitted
+    }
+
+    /// One more share lookup from this client network found nothing: refused (`share_rate_limited`, with the time
+    /// left) once `limit` misses came in the window that started with the first. Kept apart from the sign-in count
+    /// and its hold: guessing links does not stop a family's sign-in, nor the other way round.
+    async fn share_miss(&self, limit: u32, window_secs: u32) -> HubAnswer {
+        let now = now_ms();
+        let window_ms = f64::from(window_secs) * 1000.0;
+        let (start, count) = self
+            .load_misses()
+            .await
+            .filter(|(start, _, window)| now - start < *window)
+            .map_or((now, 0), |(start, count, _)| (start, count));
+        if count >= limit {
+            let left = (((start + window_ms) - now) / 1000.0).ceil().max(1.0) as u32;
+            return HubAnswer::Error(share_rate_limited(left));
+        }
+        let stored = wire::encode(&vec![start, f64::from(count + 1), window_ms]);
+        if self.state.storage().put_raw(MISSES_KEY, JsValue::from(stored)).await.is_err() {
+            worker::console_error!("hub: a client's share misses could not be stored");
+        }
+        self.clean_up_at(start + window_ms).await;
+        HubAnswer::Admitted
+    }
+
+    /// A client network's stored share misses: its window's start (ms), the misses in it and the window (ms).
+    async fn load_misses(&self) -> Option<(f64, u32, f64)> {
+        let pending = self.state.storage().as_raw().get(MISSES_KEY).ok()?;
+        let value = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
+        let stored: Vec<f64> = wire::decode(&value.as_string()?)?;
+        Some((*stored.first()?, *stored.get(1)? as u32, *stored.get(2)?))
     }
 
     /// Wakes the object at `at_ms` (or later, if a later wake is set) to delete what it stored once its waits are

@@ -1,9 +1,8 @@
-//! The share book: every share of the server, kept in the `Shares` object, and what it does with them (pure,
-//! natively tested): create within the caps, list, revoke, open by a hashed secret in constant time, renew and
-//! mark signed out, and the per-client count of misses that limits guessing.
+//! The share book: the shares of one owner (or of the demo's visitors), kept in their `Shares` object, and what it
+//! does with them (pure, natively tested): create within the caps, list, revoke, open by a hashed secret in
+//! constant time, renew and mark signed out, and take over shares from the book of earlier builds.
 
 use crate::error::ApiError;
-use crate::keyed::Keyed;
 use crate::wire;
 
 /// The default lifetime of a share, days.
@@ -16,15 +15,9 @@ pub const MAX_LABEL_CHARS: usize = 60;
 pub const MAX_LIVE_SHARES: usize = 50;
 /// Revoked and expired shares stay listed (so the owner sees what ended) for this long, seconds.
 pub const KEEP_ENDED_SECS: i64 = 30 * 86_400;
-/// Failed lookups one IP may make per window before its lookups are refused for the rest of the window.
-pub const FAILURES_PER_WINDOW: u32 = 10;
-/// The failure window, seconds.
-pub const WINDOW_SECS: i64 = 60;
-/// Clients (networks) whose misses are counted at most: past it, the oldest window is forgotten first.
-pub const MAX_TRACKED_CLIENTS: usize = 4096;
 /// `last_used` is written at most this often per share, seconds (each write is a storage write).
 pub const LAST_USED_EVERY_SECS: i64 = 60;
-/// Live demo links on the whole server: past it, a new one replaces the oldest, so visitors of the demo can never
+/// Live demo links on the whole server (they are all in the demo's one book): past it, a new one replaces the oldest, so visitors of the demo can never
 /// fill the book that real families' links live in.
 pub const MAX_DEMO_SHARES: usize = 200;
 /// Where a share is stored in the `Shares` object: its own key, `s:<id>`.
@@ -166,7 +159,7 @@ pub struct Hashes {
 }
 
 /// How a viewer presents a secret.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Key {
     /// SHA-256 of the link's secret (`Authorization: Share <secret>`): the app's page and its phones.
     Sha256(String),
@@ -176,17 +169,28 @@ pub enum Key {
     NightscoutSha1(String),
 }
 
-/// Every share of the server, and the per-IP lookup failures.
+/// The shares of one book.
 #[derive(Clone, Debug, Default)]
 pub struct Book {
     /// The shares.
     pub shares: Vec<Share>,
-    /// Per IP: (window start, failures in it). Not persisted.
-    pub failures: Keyed<(i64, u32)>,
     /// Ids of the shares changed since the last [`Book::take_writes`] (each is stored under its own key).
     changed: Vec<String>,
     /// Ids of the shares dropped since then.
     removed: Vec<String>,
+    /// The index pointer keys of the shares dropped since the last [`Book::take_dropped_keys`].
+    dropped_keys: Vec<String>,
+}
+
+/// Never the hash: the SHA-1 of a Nightscout token is what a Nightscout client presents as `api-secret`.
+impl core::fmt::Debug for Key {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Key::Sha256(_) => "Key::Sha256(..)",
+            Key::NightscoutSha256(_) => "Key::NightscoutSha256(..)",
+            Key::NightscoutSha1(_) => "Key::NightscoutSha1(..)",
+        })
+    }
 }
 
 /// Whether a share was made by a visitor of the demo (its owner is a demo session, not an account).
@@ -204,10 +208,7 @@ impl Book {
     /// owner has at most [`MAX_LIVE_SHARES`] live shares; the demo's visitors together [`MAX_DEMO_SHARES`], the
     /// oldest giving way to the newest.
     pub fn create(&mut self, share: Share, now: i64) -> Result<(), ApiError> {
-        let live = self.shares.iter().filter(|s| s.owner == share.owner && s.state(now) == ShareState::Active).count();
-        if live >= MAX_LIVE_SHARES {
-            return Err(ApiError::new(409, "too_many_shares", "Revoke a share before creating another."));
-        }
+        self.check_create(&share, now)?;
         self.drop_where(|s| s.ended_long_ago(now) || (is_demo_owner(&s.owner) && s.state(now) != ShareState::Active));
         if is_demo_owner(&share.owner) {
             let mut demo: Vec<(i64, String)> =
@@ -222,16 +223,59 @@ impl Book {
         Ok(())
     }
 
-    /// Drops the shares `which` picks (and notes them for storage).
+    /// Whether `share` may be added: its owner has fewer than [`MAX_LIVE_SHARES`] live shares.
+    pub fn check_create(&self, share: &Share, now: i64) -> Result<(), ApiError> {
+        let live = self.shares.iter().filter(|s| s.owner == share.owner && s.state(now) == ShareState::Active).count();
+        if live >= MAX_LIVE_SHARES {
+            return Err(ApiError::new(409, "too_many_shares", "Revoke a share before creating another."));
+        }
+        Ok(())
+    }
+
+    /// Drops the shares `which` picks (and notes them for storage, and their keys for the index).
     fn drop_where(&mut self, which: impl Fn(&Share) -> bool) {
-        let removed = &mut self.removed;
-        self.shares.retain(|s| {
-            let goes = which(s);
-            if goes {
-                removed.push(s.id.clone());
+        for share in self.take_where(which) {
+            self.dropped_keys.extend(super::index::pointers(&share, "").into_iter().map(|p| p.key));
+        }
+    }
+
+    /// Takes the shares `which` picks out of the book (noted for storage), and gives them.
+    fn take_where(&mut self, which: impl Fn(&Share) -> bool) -> Vec<Share> {
+        let (taken, kept): (Vec<Share>, Vec<Share>) = core::mem::take(&mut self.shares).into_iter().partition(which);
+        self.shares = kept;
+        self.removed.extend(taken.iter().map(|s| s.id.clone()));
+        taken
+    }
+
+    /// The index keys of the shares dropped since the last call: the index forgets them.
+    pub fn take_dropped_keys(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.dropped_keys)
+    }
+
+    /// Shares moving in from the book of earlier builds: each is kept as it is, unless this book has its id.
+    pub fn adopt(&mut self, shares: Vec<Share>) {
+        for share in shares {
+            if !self.shares.iter().any(|s| s.id == share.id) {
+                self.changed.push(share.id.clone());
+                self.shares.push(share);
             }
-            !goes
-        });
+        }
+    }
+
+    /// The owners the book holds shares of, in the order of their first share.
+    pub fn owners(&self) -> Vec<String> {
+        let mut owners: Vec<String> = Vec::new();
+        for share in &self.shares {
+            if !owners.contains(&share.owner) {
+                owners.push(share.owner.clone());
+            }
+        }
+        owners
+    }
+
+    /// Takes every share of `owner` out of the book (they move to the owner's own book; their index keys stay).
+    pub fn take_owner(&mut self, owner: &str) -> Vec<Share> {
+        self.take_where(|s| s.owner == owner)
     }
 
     /// What storage must do to hold what this book holds since the last call: `(key, JSON text)` for each share
@@ -292,18 +336,9 @@ impl Book {
         Ok(())
     }
 
-    /// The live share for `key` from `ip`, with its `last_used` noted. Every share is compared in constant time
-    /// and every miss (unknown, revoked, expired) gives the same error after the same work; an IP that missed
-    /// [`FAILURES_PER_WINDOW`] times in the window is refused without a lookup until the window ends.
-    pub fn open(&mut self, key: &Key, ip: &str, now: i64) -> Result<(Share, bool), ApiError> {
-        if let Some(&(start, failures)) = self.failures.get(ip)
-            && now - start < WINDOW_SECS
-            && failures >= FAILURES_PER_WINDOW
-        {
-            let left = u32::try_from(WINDOW_SECS - (now - start)).unwrap_or(1).max(1);
-            return Err(ApiError::new(429, "share_rate_limited", "Too many wrong links from here. Wait a minute.")
-                .retry_after(left));
-        }
+    /// The live share for `key`, with its `last_used` noted. Every share of the book is compared in constant time
+    /// and every miss (unknown, revoked, expired) gives the same error after the same work.
+    pub fn open(&mut self, key: &Key, now: i64) -> Result<(Share, bool), ApiError> {
         let wanted = match key {
             Key::Sha256(hex) | Key::NightscoutSha256(hex) | Key::NightscoutSha1(hex) => hex.to_ascii_lowercase(),
         };
@@ -323,20 +358,6 @@ impl Book {
             }
         }
         let Some(share) = found.and_then(|i| self.shares.get_mut(i)) else {
-            self.failures.retain(|(start, _)| now - *start < WINDOW_SECS);
-            while self.failures.len() >= MAX_TRACKED_CLIENTS && !self.failures.contains_key(ip) {
-                let oldest = self.failures.iter().min_by_key(|(_, (start, _))| *start).map(|(key, _)| key.clone());
-                match oldest {
-                    Some(key) => self.failures.remove(&key),
-                    None => break,
-                };
-            }
-            let (start, failures) = self.failures.or_default(ip.to_owned());
-            // A new window (the old one was just dropped if it ended) starts at this failure.
-            if *failures == 0 {
-                *start = now;
-            }
-            *failures += 1;
             return Err(share_gone());
         };
         let touched = share.last_used.is_none_or(|t| now - t >= LAST_USED_EVERY_SECS);

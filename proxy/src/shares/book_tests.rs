@@ -6,20 +6,11 @@ use super::*;
 #[test]
 fn opens_by_either_hash_and_notes_last_use_once_a_minute() {
     let mut book = book();
-    let (opened, touched) = book.open(&Key::Sha256("AAAA".into()), "ip", NOW + 5).unwrap();
+    let (opened, touched) = book.open(&Key::Sha256("AAAA".into()), NOW + 5).unwrap();
     assert_eq!((opened.id.as_str(), touched, opened.last_used), ("a1", true, Some(NOW + 5)));
-    assert!(!book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 30).unwrap().1);
-    assert!(book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 65).unwrap().1);
-    assert_eq!(book.open(&Key::NightscoutSha1("sha1-bbbb".into()), "ip", NOW).unwrap().0.id, "b1");
-}
-
-#[test]
-fn the_table_of_misses_stays_bounded() {
-    let mut book = book();
-    for n in 0..MAX_TRACKED_CLIENTS + 50 {
-        assert!(book.open(&Key::Sha256("nope".into()), &format!("10.0.{}.{}", n / 256, n % 256), NOW).is_err());
-    }
-    assert_eq!(book.failures.len(), MAX_TRACKED_CLIENTS);
+    assert!(!book.open(&Key::Sha256("aaaa".into()), NOW + 30).unwrap().1);
+    assert!(book.open(&Key::Sha256("aaaa".into()), NOW + 65).unwrap().1);
+    assert_eq!(book.open(&Key::NightscoutSha1("sha1-bbbb".into()), NOW).unwrap().0.id, "b1");
 }
 
 #[test]
@@ -27,16 +18,16 @@ fn a_links_nightscout_token_opens_only_the_nightscout_reads() {
     let mut book = book();
     let token = Hashes { sha256: "nnnn".into(), sha1: "sha1-nnnn".into() };
     book.create(Share { nightscout: Some(token), ..share("c1", "owner-c", "cccc") }, NOW).unwrap();
-    assert_eq!(book.open(&Key::NightscoutSha256("nnnn".into()), "ip", NOW).unwrap().0.id, "c1");
-    assert_eq!(book.open(&Key::NightscoutSha1("sha1-nnnn".into()), "ip", NOW).unwrap().0.id, "c1");
-    assert_eq!(book.open(&Key::Sha256("cccc".into()), "ip", NOW).unwrap().0.id, "c1", "the link opens the page");
+    assert_eq!(book.open(&Key::NightscoutSha256("nnnn".into()), NOW).unwrap().0.id, "c1");
+    assert_eq!(book.open(&Key::NightscoutSha1("sha1-nnnn".into()), NOW).unwrap().0.id, "c1");
+    assert_eq!(book.open(&Key::Sha256("cccc".into()), NOW).unwrap().0.id, "c1", "the link opens the page");
     // The token is not the link (no page, no phones), and the link's secret no longer reads Nightscout.
-    let gone = |key: Key, book: &mut Book| book.open(&key, "ip2", NOW).unwrap_err().code;
+    let gone = |key: Key, book: &mut Book| book.open(&key, NOW).unwrap_err().code;
     assert_eq!(gone(Key::Sha256("nnnn".into()), &mut book), "share_gone");
     assert_eq!(gone(Key::NightscoutSha256("cccc".into()), &mut book), "share_gone");
     assert_eq!(gone(Key::NightscoutSha1("sha1-cccc".into()), &mut book), "share_gone");
     // A link made before links had a token keeps its Nightscout URL working.
-    assert_eq!(book.open(&Key::NightscoutSha256("aaaa".into()), "ip", NOW).unwrap().0.id, "a1");
+    assert_eq!(book.open(&Key::NightscoutSha256("aaaa".into()), NOW).unwrap().0.id, "a1");
     // Revoking the link ends the token too.
     book.revoke("owner-c", "c1", NOW + 1).unwrap();
     assert_eq!(gone(Key::NightscoutSha256("nnnn".into()), &mut book), "share_gone");
@@ -46,11 +37,11 @@ fn a_links_nightscout_token_opens_only_the_nightscout_reads() {
 fn unknown_revoked_and_expired_answer_the_same() {
     let mut book = book();
     book.revoke("owner-a", "a1", NOW + 1).unwrap();
-    let revoked = book.open(&Key::Sha256("aaaa".into()), "ip", NOW + 2).unwrap_err();
-    let unknown = book.open(&Key::Sha256("cccc".into()), "ip", NOW + 2).unwrap_err();
+    let revoked = book.open(&Key::Sha256("aaaa".into()), NOW + 2).unwrap_err();
+    let unknown = book.open(&Key::Sha256("cccc".into()), NOW + 2).unwrap_err();
     let expires = NOW + DEFAULT_DAYS * 86_400;
-    assert!(book.open(&Key::Sha256("bbbb".into()), "ip", expires - 1).is_ok());
-    let expired = book.open(&Key::Sha256("bbbb".into()), "ip", expires).unwrap_err();
+    assert!(book.open(&Key::Sha256("bbbb".into()), expires - 1).is_ok());
+    let expired = book.open(&Key::Sha256("bbbb".into()), expires).unwrap_err();
     assert_eq!(revoked, unknown);
     assert_eq!(expired, unknown);
     assert_eq!((unknown.http, unknown.code.as_str()), (410, "share_gone"));
@@ -69,19 +60,6 @@ fn only_the_owner_revokes_and_lists() {
 }
 
 #[test]
-fn guessing_is_rate_limited_per_ip_for_the_window() {
-    let mut book = book();
-    for i in 0..FAILURES_PER_WINDOW {
-        let e = book.open(&Key::Sha256(format!("guess{i}")), "1.2.3.4", NOW).unwrap_err();
-        assert_eq!(e.code, "share_gone");
-    }
-    let limited = book.open(&Key::Sha256("aaaa".into()), "1.2.3.4", NOW + 10).unwrap_err();
-    assert_eq!((limited.http, limited.code.as_str(), limited.retry_after_secs), (429, "share_rate_limited", Some(50)));
-    assert!(book.open(&Key::Sha256("aaaa".into()), "5.6.7.8", NOW + 10).is_ok(), "other IPs are not affected");
-    assert!(book.open(&Key::Sha256("aaaa".into()), "1.2.3.4", NOW + WINDOW_SECS).is_ok(), "the window ends");
-}
-
-#[test]
 fn a_refused_session_marks_its_shares_until_the_owner_signs_in_again() {
     let mut book = book();
     book.create(share("a2", "owner-a", "dddd"), NOW).unwrap();
@@ -89,7 +67,7 @@ fn a_refused_session_marks_its_shares_until_the_owner_signs_in_again() {
     let states: Vec<ShareState> = book.list("owner-a", NOW).iter().map(|s| s.state).collect();
     assert_eq!(states, [ShareState::OwnerSignedOut, ShareState::OwnerSignedOut]);
     assert_eq!(book.list("owner-b", NOW)[0].state, ShareState::Active);
-    let (opened, _) = book.open(&Key::Sha256("aaaa".into()), "ip", NOW).unwrap();
+    let (opened, _) = book.open(&Key::Sha256("aaaa".into()), NOW).unwrap();
     assert!(opened.owner_signed_out, "the viewer is told to ask the owner");
     assert!(book.renew("owner-a", "sealed-new"));
     assert!(
@@ -171,11 +149,11 @@ fn a_change_writes_only_the_shares_it_touched() {
     assert!(text.len() < 2048, "one share's value, whatever the book's size: {} bytes", text.len());
     assert_eq!(wire::decode::<Share>(text).unwrap().revoked, Some(NOW + 1));
 
-    book.open(&Key::Sha256("h8".into()), "ip", NOW + 2).unwrap();
+    book.open(&Key::Sha256("h8".into()), NOW + 2).unwrap();
     assert_eq!(book.take_writes().0.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["s:s8"]);
-    book.open(&Key::Sha256("h8".into()), "ip", NOW + 3).unwrap();
+    book.open(&Key::Sha256("h8".into()), NOW + 3).unwrap();
     let _ = book.list("o8", NOW + 3);
-    let _ = book.open(&Key::Sha256("nope".into()), "ip", NOW + 3);
+    let _ = book.open(&Key::Sha256("nope".into()), NOW + 3);
     assert_eq!(book.take_writes(), (vec![], vec![]), "a read, a list and a miss write nothing");
 
     // The revoked share is pruned once it ended long ago: its key is deleted, the new share's written.
@@ -228,4 +206,37 @@ fn a_book_stored_whole_by_an_earlier_build_is_taken_over_share_by_share() {
     assert!(deletes.is_empty());
     let (fresh, none) = Book::from_stored(puts, None);
     assert_eq!((fresh.shares.len(), none.len()), (1, 0), "what was written reads back");
+}
+
+#[test]
+fn the_book_of_earlier_builds_hands_an_owners_shares_over_whole() {
+    let mut legacy = book();
+    legacy.create(share("a2", "owner-a", "a2a2"), NOW).unwrap();
+    let _ = legacy.take_writes();
+    assert_eq!(legacy.owners(), ["owner-a", "owner-b"]);
+    let moving = legacy.take_owner("owner-a");
+    assert_eq!(moving.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a1", "a2"]);
+    assert_eq!(legacy.take_writes(), (vec![], vec!["s:a1".to_owned(), "s:a2".to_owned()]));
+    assert!(legacy.take_dropped_keys().is_empty(), "a share that moves keeps its index pointers");
+
+    let mut own = Book::default();
+    own.create(share("a2", "owner-a", "newer"), NOW).unwrap();
+    let _ = own.take_writes();
+    own.adopt(moving);
+    let (puts, deletes) = own.take_writes();
+    assert_eq!((puts.len(), deletes.len()), (1, 0), "only the share it did not have: {puts:?}");
+    assert_eq!(own.open(&Key::Sha256("aaaa".into()), NOW).unwrap().0.id, "a1");
+    assert_eq!(own.open(&Key::Sha256("newer".into()), NOW).unwrap().0.id, "a2", "its own share is not replaced");
+}
+
+#[test]
+fn a_dropped_share_leaves_no_pointer_in_the_index() {
+    let mut book = Book::default();
+    for n in 0..MAX_DEMO_SHARES + 1 {
+        let mut demo = share(&format!("d{n}"), &format!("demo:{n}"), &format!("h{n}"));
+        demo.created = NOW + n as i64;
+        book.create(demo, NOW + n as i64).unwrap();
+    }
+    assert_eq!(book.take_dropped_keys(), ["l:h0", "n:h0", "n1:sha1-h0"], "the oldest demo link gave way");
+    assert!(book.take_dropped_keys().is_empty());
 }

@@ -3,6 +3,7 @@
 //! Every read goes through the owner's account hub, so viewers share the owner's 60-second cache; a share never
 //! reaches the LLU facade, and its answers carry neither the LLU token, the account id nor the owner's e-mail.
 
+mod lookup;
 mod nightscout;
 mod view;
 
@@ -19,6 +20,7 @@ use crate::seal::{Kind, Session, random_bytes, random_hex, sha256_hex};
 use crate::shares::{self, Hashes, Key, Share, ShareAnswer, ShareRequest};
 use crate::wire;
 
+pub use self::lookup::{MISS_WINDOW_SECS, MISSES_PER_WINDOW, ask_owner, ask_route, move_legacy};
 pub use self::nightscout::{Nightscout, date_filter, nightscout, nightscout_key};
 pub use self::view::{first_glance, graph_series, view};
 
@@ -102,7 +104,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         last_used: None,
         owner_signed_out: false,
     };
-    ask(ctx, &ShareRequest::Create(share)).await?;
+    ask_owner(ctx, &share.owner.clone(), &ShareRequest::Create(share)).await?;
     Ok(Reply::json(json!({
         "id": id,
         "secret": secret,
@@ -123,7 +125,8 @@ fn new_secret() -> String {
 /// `GET /api/shares`: the owner's shares, never their secrets.
 pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let (session, token) = owner(ctx, req).await?;
-    match ask(ctx, &ShareRequest::List { owner: owner_id(&session, &token) }).await? {
+    let owner = owner_id(&session, &token);
+    match ask_owner(ctx, &owner, &ShareRequest::List { owner: owner.clone() }).await? {
         ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": crate::wire::list(&list) }))),
         _ => Err(ApiError::internal()),
     }
@@ -134,7 +137,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<(Reply, String)> {
     let (session, token) = owner(ctx, req).await?;
     let owner = owner_id(&session, &token);
-    ask(ctx, &ShareRequest::Revoke { owner: owner.clone(), id }).await?;
+    ask_owner(ctx, &owner, &ShareRequest::Revoke { owner: owner.clone(), id }).await?;
     Ok((Reply::json(json!({ "revoked": true })), owner))
 }
 
@@ -142,7 +145,7 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<(Reply, S
 /// never fails the sign-in; the links then say "ask … to sign in again" until the next one).
 pub async fn renew(ctx: &Ctx, owner: &str, sealed: &str) {
     let request = ShareRequest::Renew { owner: owner.to_owned(), session: sealed.to_owned() };
-    let _ = ask(ctx, &request).await;
+    let _ = ask_owner(ctx, owner, &request).await;
 }
 
 /// The signed-in owner of a request (a LibreLinkUp or demo session; never a share).
@@ -182,11 +185,7 @@ pub fn share_secret(req: &Request) -> Option<String> {
 /// The live share for `key`, or the one answer for unknown, revoked and expired secrets.
 pub async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
     let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
-    let ip = policy::client_network(&ip);
-    let share = match ask(ctx, &ShareRequest::Open { key, ip }).await? {
-        ShareAnswer::Opened(share) => share,
-        _ => return Err(ApiError::internal()),
-    };
+    let share = lookup::find_share(ctx, &key, &policy::client_network(&ip)).await?.ok_or_else(shares::share_gone)?;
     if share.owner_signed_out {
         return Err(owner_signed_out(&share));
     }
@@ -206,7 +205,7 @@ async fn read(ctx: &Ctx, share: &Share, data: Data) -> ApiResult<(Value, u32)> {
 }
 
 async fn signed_out(ctx: &Ctx, share: &Share) -> ApiError {
-    let _ = ask(ctx, &ShareRequest::SignedOut { id: share.id.clone() }).await;
+    let _ = ask_owner(ctx, &share.owner, &ShareRequest::SignedOut { id: share.id.clone() }).await;
     owner_signed_out(share)
 }
 
@@ -217,15 +216,6 @@ fn owner_signed_out(share: &Share) -> ApiError {
 
 fn no_share() -> ApiError {
     ApiError::new(401, "no_share", "This needs a share link's secret.")
-}
-
-/// Sends `request` to the share book; its error answers become errors.
-pub async fn ask(ctx: &Ctx, request: &ShareRequest) -> ApiResult<ShareAnswer> {
-    let answer = facade::ask_object_text(&ctx.env, "SHARES", shares::BOOK, crate::wire::encode(request)).await?;
-    match crate::wire::decode(&answer).ok_or_else(ApiError::internal)? {
-        ShareAnswer::Error(error) => Err(error),
-        answer => Ok(answer),
-    }
 }
 
 /// Lower-case hex SHA-1 (Nightscout's `api-secret`).

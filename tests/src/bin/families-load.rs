@@ -26,26 +26,13 @@ const PHONES: usize = 3;
 /// Families set up side by side.
 const AT_ONCE: usize = 16;
 
-/// Every stored value of every `Watcher`, as `(object, key) → hash of the value`, read from the local runtime's
-/// SQLite files (`_cf_KV`) by Python's `sqlite3`, read-only. Comparing two snapshots counts the values a tick
-/// wrote (the design never rewrites a value unchanged: the heartbeat's `meta` carries a new time).
-fn stored_values(do_dir: &std::path::Path) -> std::collections::BTreeMap<(String, String), String> {
-    const SCRIPT: &str = "import hashlib, pathlib, sqlite3, sys\n\
-        for f in sorted(pathlib.Path(sys.argv[1]).glob('*.sqlite')):\n\
-        \x20   c = sqlite3.connect('file:' + str(f) + '?mode=ro', uri=True)\n\
-        \x20   for k, v in c.execute('select key, value from _cf_KV'):\n\
-        \x20       print(f.stem, k, hashlib.sha1(v if isinstance(v, bytes) else str(v).encode()).hexdigest(), sep='\\t')\n";
-    let out = std::process::Command::new("python3")
-        .args(["-c", SCRIPT])
-        .arg(do_dir.join("tidewatch-Watcher"))
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    out.lines()
-        .filter_map(|line| {
-            let mut parts = line.split('\t');
-            Some(((parts.next()?.to_owned(), parts.next()?.to_owned()), parts.next()?.to_owned()))
-        })
+/// Every stored value of every `Watcher`, as `(object, key) → value` (`tidewatch_tests::stored`, read-only).
+/// Comparing two snapshots counts the values a tick wrote (the design never rewrites a value unchanged: the
+/// heartbeat's `meta` carries a new time).
+fn stored_values(state: &std::path::Path) -> std::collections::BTreeMap<(String, String), String> {
+    tidewatch_tests::stored::values(state, "Watcher")
+        .into_iter()
+        .map(|v| ((v.file.to_string_lossy().into_owned(), v.key), v.value))
         .collect()
 }
 
@@ -153,7 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          values written |"
     );
     println!("|---|---|---|---|---|---|");
-    let do_dir = stack.log.parent().map(|dir| dir.join("state/v3/do")).unwrap_or_default();
+    let state = stack.state();
     let graphs = |stack: &Stack| emails.iter().map(|e| stack.fake.count(e, CallKind::Graph)).sum::<usize>();
     let pushes = |stack: &Stack| inboxes.iter().map(|i| stack.push.received(i).len()).sum::<usize>();
     for (label, at) in
@@ -163,14 +150,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             stack.fake.update(email, |a| a.data_delay_secs = real_now() - at);
         }
         let (graphs_before, pushes_before, cpu) = (graphs(&stack), pushes(&stack), workerd::cpu_ns());
-        let stored_before = stored_values(&do_dir);
+        let stored_before = stored_values(&state);
         let started = Instant::now();
         stack.cron_at(at).await?;
         let wall = started.elapsed().as_secs_f64() * 1000.0;
         let cpu_ms = (workerd::cpu_ns() - cpu) as f64 / 1e6;
         // Pushes arrive at the fake push service before each Watcher answers its tick.
         let (reads, sent) = (graphs(&stack) - graphs_before, pushes(&stack) - pushes_before);
-        let wrote = values_written(&stored_before, &stored_values(&do_dir));
+        let wrote = values_written(&stored_before, &stored_values(&state));
         println!("| {label} | {wall:.0} | {cpu_ms:.0} | {reads} | {sent} | {wrote} |");
         eprintln!("workerd RSS {} MB", workerd::rss_mb());
     }

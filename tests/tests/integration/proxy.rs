@@ -18,6 +18,7 @@ use tidewatch_tests::{Account, CallKind, Maintenance, RateLimit};
 
 /// Sessions: signing out on the server, everywhere, and sliding.
 mod sessions;
+mod shares;
 
 /// The origin the shared stack allows besides its own.
 const ALLOWED_ORIGIN: &str = "https://watch.example";
@@ -1051,7 +1052,7 @@ async fn guessing_share_secrets_is_rate_limited_per_ip() {
         async move { http.get(url).header("authorization", format!("Share {secret}")).send().await.unwrap() }
     };
     assert_eq!(view(secret.to_owned()).await.status(), StatusCode::OK);
-    for i in 0..tidewatch_proxy::shares::FAILURES_PER_WINDOW {
+    for i in 0..tidewatch_proxy::sharing::MISSES_PER_WINDOW {
         assert_eq!(view(format!("wrong-guess-{i}")).await.status(), StatusCode::GONE);
     }
     let limited = view("one-more-guess".into()).await;
