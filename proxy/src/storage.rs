@@ -58,3 +58,11 @@ pub async fn write(storage: &Storage, puts: &[(String, String)], deletes: &[Stri
     }
     Ok(())
 }
+
+/// Sets the object's alarm for the instant `at_ms` (Unix ms). workers-rs reads a bare number as milliseconds from
+/// now, not as an instant, so the instant is turned into that offset here (an instant passed as is would set the
+/// alarm decades away, and it would never ring).
+pub async fn set_alarm_at(storage: &Storage, at_ms: i64) -> ApiResult<()> {
+    let offset_ms = (at_ms - worker::Date::now().as_millis() as i64).max(0);
+    storage.set_alarm(offset_ms).await.map_err(|_| ApiError::internal())
+}

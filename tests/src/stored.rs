@@ -101,3 +101,25 @@ fn run(command: &mut Command) -> io::Result<()> {
     let out = command.output()?;
     if out.status.success() { Ok(()) } else { Err(io::Error::other(String::from_utf8_lossy(&out.stderr).into_owned())) }
 }
+
+/// When each object of `class` that has an alarm set will be woken, Unix ms, by object file (the local runtime
+/// keeps the alarms beside the objects, in nanoseconds).
+pub fn alarms(state: &Path, class: &str) -> Vec<(PathBuf, i64)> {
+    const SCRIPT: &str = "import sqlite3, sys\n\
+        c = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)\n\
+        try:\n\
+        \x20   rows = c.execute('select * from _cf_ALARM').fetchall()\n\
+        except sqlite3.OperationalError:\n\
+        \x20   rows = []\n\
+        for row in rows:\n\
+        \x20   if row[1] is not None: print(row[0], row[1] // 1000000, sep='\\t')\n";
+    let dir = class_dir(state, class);
+    let out = Command::new("python3").args(["-c", SCRIPT]).arg(dir.join("metadata.sqlite")).output();
+    let out = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    out.lines()
+        .filter_map(|line| {
+            let (id, at) = line.split_once('\t')?;
+            Some((dir.join(format!("{id}.sqlite")), at.parse().ok()?))
+        })
+        .collect()
+}

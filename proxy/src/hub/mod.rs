@@ -198,7 +198,11 @@ impl DurableObject for Hub {
             .map(|at| at as f64)
             .filter(|end| *end > now);
         match hold_ends.into_iter().chain(count_ends).chain(misses_end).chain(sign_outs_end).reduce(f64::max) {
-            Some(later) => storage.set_alarm(later as i64).await?,
+            Some(later) => {
+                if crate::storage::set_alarm_at(&storage, later as i64).await.is_err() {
+                    worker::console_error!("hub: the next clean-up could not be scheduled");
+                }
+            }
             None => {
                 storage.delete_all().await?;
                 *self.hold.borrow_mut() = None;
@@ -446,7 +450,7 @@ impl Hub {
     async fn clean_up_at(&self, at_ms: f64) {
         let storage = self.state.storage();
         let set = storage.get_alarm().await.ok().flatten().is_some_and(|at| at as f64 >= at_ms);
-        if !set && storage.set_alarm(at_ms as i64).await.is_err() {
+        if !set && crate::storage::set_alarm_at(&storage, at_ms as i64).await.is_err() {
             worker::console_error!("hub: the clean-up could not be scheduled");
         }
     }

@@ -17,6 +17,7 @@ use tidewatch_tests::stack::{Stack, TEST_SESSION_KEY};
 use tidewatch_tests::{Account, CallKind, Maintenance, RateLimit};
 
 /// Sessions: signing out on the server, everywhere, and sliding.
+mod cleanup;
 mod sessions;
 mod shares;
 
