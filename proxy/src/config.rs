@@ -35,6 +35,9 @@ pub struct Config {
     /// `SUBSCRIBES_PER_CLIENT`: push subscriptions (or settings changes) one client network may send in ten
     /// minutes.
     pub subscribes_per_client: u32,
+    /// `WATCHDOG_SECS`: how long a `Watcher` with phones waits for the minute's round before it ticks by itself
+    /// (its own Durable Object alarm), and then every minute until the round reaches it again.
+    pub watchdog_secs: u32,
 }
 
 impl Config {
@@ -75,6 +78,9 @@ pub const DEFAULT_LOGINS_PER_CLIENT: u32 = 20;
 /// Push subscriptions (or settings changes) one client network may send in ten minutes when
 /// `SUBSCRIBES_PER_CLIENT` is unset: a family's phones send a few.
 pub const DEFAULT_SUBSCRIBES_PER_CLIENT: u32 = 30;
+
+/// `WATCHDOG_SECS` when unset: a Watcher the minute's round missed for three minutes ticks by itself.
+pub const DEFAULT_WATCHDOG_SECS: u32 = 180;
 
 /// The subject sent when `VAPID_SUBJECT` is unset.
 pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:tidewatch@example.invalid";
@@ -135,6 +141,7 @@ impl Config {
         };
         let logins_per_client = count("LOGINS_PER_CLIENT", DEFAULT_LOGINS_PER_CLIENT)?;
         let subscribes_per_client = count("SUBSCRIBES_PER_CLIENT", DEFAULT_SUBSCRIBES_PER_CLIENT)?;
+        let watchdog_secs = count("WATCHDOG_SECS", DEFAULT_WATCHDOG_SECS)?;
         Ok(Config {
             upstream,
             version,
@@ -146,6 +153,7 @@ impl Config {
             demo,
             logins_per_client,
             subscribes_per_client,
+            watchdog_secs,
         })
     }
 }
@@ -269,6 +277,8 @@ mod tests {
         assert!(read(&[("SESSION_KEY", KEY), ("LOGINS_PER_CLIENT", "0")]).is_err());
         assert_eq!(open.subscribes_per_client, DEFAULT_SUBSCRIBES_PER_CLIENT);
         assert!(read(&[("SESSION_KEY", KEY), ("SUBSCRIBES_PER_CLIENT", "many")]).is_err());
+        assert_eq!(open.watchdog_secs, DEFAULT_WATCHDOG_SECS);
+        assert_eq!(read(&[("SESSION_KEY", KEY), ("WATCHDOG_SECS", "5")]).unwrap().watchdog_secs, 5);
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod watcher;
 pub use self::messages::{WatchAnswer, WatchRequest};
 pub use self::watcher::Watcher;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use push::ece::{self, Receiver};

@@ -18,7 +18,13 @@ pub struct Watcher {
     /// VAPID `Authorization` values per push service origin, with their expiry: one signature serves every push
     /// to that service for hours (RFC 8292 allows reuse; a token lives [`vapid::TOKEN_SECS`]).
     tokens: RefCell<Vec<(String, i64, String)>>,
+    /// Whether this object is ticking by itself because the minute's round stopped coming ([`Watcher::arm`]).
+    self_driven: Cell<bool>,
 }
+
+/// A self-driven tick runs this long after its minute starts (the round's own tick of that minute, if it comes
+/// back, is usually in first; the later of the two finds the minute done).
+const SELF_TICK_OFFSET_MS: i64 = 5_000;
 
 impl DurableObject for Watcher {
     fn new(state: State, env: Env) -> Self {
@@ -30,6 +36,7 @@ impl DurableObject for Watcher {
             vapid: RefCell::default(),
             tokens: RefCell::default(),
             limits: RefCell::default(),
+            self_driven: Cell::new(false),
         }
     }
 
@@ -44,20 +51,40 @@ impl DurableObject for Watcher {
         Response::ok(wire::encode(&answer))
     }
 
-    /// The rest of a minute's pushes, one batch per invocation (see [`crate::watch::SENDS_PER_INVOCATION`]),
-    /// on the clock of the tick that queued them.
+    /// This object's own alarm: the rest of a minute's pushes, one batch per invocation (see
+    /// [`crate::watch::SENDS_PER_INVOCATION`]), on the clock of the tick that queued them; or, when nothing is left
+    /// to send, the watchdog: the minute's round has not come for [`Config::watchdog_secs`] (the cron failed, the
+    /// round lost this object, or the round is larger than one cron invocation reaches), so the object ticks by
+    /// itself on the real clock, asks to be in the round again, and goes on every minute until the round comes.
     async fn alarm(&self) -> worker::Result<Response> {
         let outcome = async {
             let config = crate::config_from_env(&self.env)?;
             self.load().await?;
-            match self.with(|book| book.last_tick)? {
-                Some(now) => self.send_due(&config, now, real_now()).await,
-                None => Ok(0),
+            let real_now = real_now();
+            if let Some(now) = self.with(|book| book.last_tick.filter(|t| book.more_due(*t)))? {
+                let sent = self.send_due(&config, now, real_now).await?;
+                self.arm(&config, real_now).await;
+                return Ok::<_, ApiError>(format!("alarm pushes: {sent} more accepted"));
+            }
+            if self.with(|book| book.subs.is_empty())? {
+                return Ok("alarm: no phones, nothing to watch".to_owned());
+            }
+            self.self_driven.set(true);
+            worker::console_error!("watcher: the minute's round has not come for a while; ticking by itself");
+            let minute = real_now - real_now.rem_euclid(60);
+            let ticked = self.tick(config.clone(), minute, real_now).await;
+            self.rejoin().await;
+            self.arm(&config, real_now).await;
+            match ticked? {
+                WatchAnswer::Ticked { ran, groups, subs, sent } => {
+                    Ok(format!("self tick: ran {ran}, {groups} patients, {subs} phones, {sent} pushes accepted"))
+                }
+                _ => Ok(String::new()),
             }
         };
         match outcome.await {
-            Ok(sent) => worker::console_log!("alarm pushes: {sent} more accepted"),
-            Err(error) => worker::console_error!("alarm pushes failed: {} ({})", error.code, error.message),
+            Ok(said) => worker::console_log!("{said}"),
+            Err(error) => worker::console_error!("watcher alarm failed: {} ({})", error.code, error.message),
         }
         Response::empty()
     }
@@ -84,6 +111,8 @@ impl Watcher {
                     Ok::<_, ApiError>(WatchAnswer::Subscribed { id, key, shared_ack })
                 })??;
                 self.commit().await?;
+                // From its first phone on, the object watches for the round by itself too.
+                self.arm(&config, real_now).await;
                 answer
             }
             WatchRequest::Renew { account_id, session } => {
@@ -152,7 +181,13 @@ impl Watcher {
                 self.commit().await?;
                 WatchAnswer::Sent(status)
             }
-            WatchRequest::Tick { now } => self.tick(config, now, real_now).await?,
+            WatchRequest::Tick { now } => {
+                // The round came: the object stops ticking by itself, and moves its watchdog on.
+                self.self_driven.set(false);
+                let answer = self.tick(config.clone(), now, real_now).await?;
+                self.arm(&config, real_now).await;
+                answer
+            }
         };
         Ok(answer)
     }
@@ -325,6 +360,49 @@ impl Watcher {
         tokens.retain(|(a, _, _)| a != audience);
         tokens.push((audience.to_owned(), expires, value.clone()));
         Ok(value)
+    }
+
+    /// Keeps this object's own alarm set while it has phones and no pushes are waiting for their batch (whose
+    /// alarm is set at once): at the watchdog horizon ([`Config::watchdog_secs`] after now) while the round comes,
+    /// moved on only once less than half of it is left (one alarm write every few minutes, not every minute);
+    /// at the next minute while the object ticks by itself. A failure is logged: the round still comes.
+    async fn arm(&self, config: &Config, real_now: i64) {
+        let Ok((phones, sending)) =
+            self.with(|book| (!book.subs.is_empty(), book.last_tick.is_some_and(|t| book.more_due(t))))
+        else {
+            return;
+        };
+        if !phones || sending {
+            return;
+        }
+        let now_ms = real_now * 1000;
+        let horizon_ms = i64::from(config.watchdog_secs) * 1000;
+        let storage = self.state.storage();
+        let current = storage.get_alarm().await.ok().flatten();
+        let (target, keep) = if self.self_driven.get() {
+            let next = (real_now - real_now.rem_euclid(60) + 60) * 1000 + SELF_TICK_OFFSET_MS;
+            (next, current.is_some_and(|at| at > now_ms && at <= next))
+        } else {
+            let target = now_ms + horizon_ms;
+            (target, current.is_some_and(|at| at >= now_ms + horizon_ms / 2 && at <= target))
+        };
+        if !keep && storage::set_alarm_at(&storage, target).await.is_err() {
+            worker::console_error!("watcher: its own alarm could not be set; it relies on the minute's round alone");
+        }
+    }
+
+    /// Asks to be in the minute's round again (the round may have lost this object). Its name is the one its
+    /// phones' ids lead to (the runtime does not give an alarm handler the object's name everywhere).
+    async fn rejoin(&self) {
+        let from_phones =
+            self.with(|book| book.subs.iter().find_map(|(id, _)| route::object_of_phone(id, rounds::LEGACY_WATCHER)));
+        let Some(name) = self.state.id().name().or(from_phones.ok().flatten()) else {
+            worker::console_error!("watcher: this object has no name to rejoin the round with");
+            return;
+        };
+        if rounds::ask(&self.env, &RoundsRequest::Add(name)).await.is_err() {
+            worker::console_error!("watcher: the round could not take this object back; it goes on by itself");
+        }
     }
 
     /// The book as loaded. Gone (an error) when a save failed meanwhile (another request's, during this one's

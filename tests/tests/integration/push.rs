@@ -23,6 +23,8 @@ use tidewatch_tests::Account;
 use tidewatch_tests::stack::{Stack, TEST_VAPID_PUBLIC, TEST_VAPID_SUBJECT};
 use tokio::sync::Mutex;
 
+mod watchdog;
+
 /// One test at a time; holds the last instant the cron ran at.
 static CLOCK: Mutex<i64> = Mutex::const_new(0);
 
