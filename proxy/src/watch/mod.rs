@@ -24,8 +24,10 @@ mod book;
 mod messages;
 /// Which `Watcher` object keeps a phone.
 pub mod route;
+mod stored;
 #[cfg(test)]
 mod tests;
+mod tick;
 mod wire_impls;
 
 use self::messages::*;

@@ -1,0 +1,234 @@
+//! The watch book's rules, tested natively: the minute's alarms and pushes here, phones and storage beside.
+
+use shared::reading::Origin;
+
+use super::*;
+
+mod phones;
+mod stored;
+
+pub(super) const T: i64 = 1_800_000_000;
+
+#[test]
+fn topics_are_the_kind_names_phones_already_hold() {
+    // Topics replace an earlier message with the same topic on the phone: they must not change between
+    // versions. They were the variant names (`Debug`) before they were the wire names.
+    for kind in AlarmKind::ALL {
+        assert_eq!(topic_of(kind), format!("{kind:?}"));
+        assert!(topic_of(kind).len() <= 32);
+    }
+}
+
+pub(super) fn new_sub(endpoint: &str, group: &str) -> NewSubscription {
+    NewSubscription {
+        endpoint: endpoint.into(),
+        p256dh: "p".into(),
+        auth: "a".into(),
+        group: group.into(),
+        patient_id: "patient".into(),
+        access: Access::Owner { session: "sealed".into() },
+        config: AlarmConfig::default(),
+        unit: GlucoseUnit::MgDl,
+        shared_ack: None,
+        presented_key: None,
+        device: String::new(),
+        client: String::new(),
+    }
+}
+
+pub(super) fn book_with(phones: &[(&str, &str)]) -> WatchBook {
+    let mut book = WatchBook::default();
+    for (n, (endpoint, group)) in phones.iter().enumerate() {
+        book.subscribe(new_sub(endpoint, group), format!("id{n}"), format!("key{n}"), T).unwrap();
+    }
+    book
+}
+
+#[test]
+fn the_sensor_notices_run_on_llus_sensor_not_the_phones_settings() {
+    let mut book = book_with(&[("https://push.example/a", "g")]);
+    let with_sensor = |now: i64, ends: Option<i64>| match data(120, now) {
+        Read::Data { series, name, .. } => Read::Data { series, name, sensor_ends: ends },
+        other => other,
+    };
+    let ends = T + 20 * HOUR;
+    let due = tick(&mut book, "g", with_sensor(T, Some(ends)), T);
+    let topics: Vec<&str> = due.iter().map(|m| m.topic.as_str()).collect();
+    assert_eq!(topics, ["SensorEndsInADay"], "the phone sent no sensor end (it never does)");
+    // A read without a sensor keeps the end seen last: no notice again, none cleared.
+    assert!(tick(&mut book, "g", with_sensor(T + MINUTE, None), T + MINUTE).is_empty());
+    assert_eq!(book.groups.get("g").map(|g| g.sensor_ends), Some(Some(ends)));
+    let (restored, unreadable) = WatchBook::from_storage(book.to_storage());
+    assert!(unreadable.is_empty());
+    assert_eq!(restored.groups.get("g").map(|g| g.sensor_ends), Some(Some(ends)), "stored with the book");
+    let due = tick(&mut book, "g", with_sensor(ends - 2 * HOUR, None), ends - 2 * HOUR);
+    let mut topics: Vec<&str> = due.iter().map(|m| m.topic.as_str()).collect();
+    topics.sort_unstable();
+    assert_eq!(topics, ["Interrupted", "SensorEndsSoon"], "18 hours without a tick is an interruption too");
+}
+
+/// A steady patient at `level` for the last hour before `now`, one reading a minute.
+pub(super) fn data(level: u16, now: i64) -> Read {
+    let readings = (0..60).map(|m| Reading {
+        origin: if m == 0 { Origin::Current } else { Origin::Graph },
+        ..Reading::new(UtcTime::from_unix_secs(now - m * MINUTE), shared::units::MgDl::new(level))
+    });
+    Read::Data { series: Series::from_readings(readings), name: "Lee".into(), sensor_ends: None }
+}
+
+pub(super) fn tick(book: &mut WatchBook, group: &str, read: Read, now: i64) -> Vec<Message> {
+    assert!(book.begin_tick(now));
+    book.apply(group, read, now);
+    let due = book.due(now);
+    for message in &due {
+        book.delivered(message, Delivery::Accepted, now);
+    }
+    due
+}
+
+#[test]
+fn a_double_delivered_tick_is_refused() {
+    let mut book = book_with(&[("e1", "g")]);
+    assert!(book.begin_tick(T));
+    assert!(!book.begin_tick(T));
+    assert!(!book.begin_tick(T - 60));
+    assert!(book.begin_tick(T + 60));
+}
+
+#[test]
+fn a_low_is_one_message_then_repeats_and_an_acknowledged_urgent_low_waits_fifteen_minutes() {
+    let mut book = book_with(&[("e1", "g")]);
+    let sent = tick(&mut book, "g", data(62, T), T);
+    assert_eq!(sent.iter().map(|m| m.payload.kind.as_str()).collect::<Vec<_>>(), ["Low"]);
+    assert_eq!(sent[0].payload.title, "Low: 62 mg/dL");
+    assert_eq!((sent[0].urgency, sent[0].ttl), (Urgency::High, 15 * MINUTE));
+    assert!(tick(&mut book, "g", data(62, T + 60), T + 60).is_empty());
+    let sent = tick(&mut book, "g", data(45, T + 120), T + 120);
+    assert_eq!(sent.iter().map(|m| m.payload.kind.as_str()).collect::<Vec<_>>(), ["UrgentLow"]);
+    assert!(sent[0].payload.urgent && sent[0].ttl == 5 * MINUTE);
+    assert_eq!(book.act("id0", AlarmKind::UrgentLow, Action::Acknowledge, T + 130).unwrap(), 1);
+    for minute in 3..=17 {
+        let now = T + minute * MINUTE;
+        assert!(tick(&mut book, "g", data(45, now), now).is_empty(), "muted at +{minute} min");
+    }
+    let now = T + 18 * MINUTE;
+    assert_eq!(tick(&mut book, "g", data(45, now), now).len(), 1, "urgent low is muted 15 minutes at most");
+}
+
+#[test]
+fn shared_acknowledgement_reaches_every_phone_of_the_patient_only() {
+    let mut book = book_with(&[("e1", "g"), ("e2", "g"), ("e3", "other")]);
+    assert_eq!(book.act("id0", AlarmKind::Low, Action::Acknowledge, T).unwrap(), 1);
+    book.groups.get_mut("g").unwrap().shared_ack = true;
+    assert_eq!(book.act("id1", AlarmKind::Low, Action::Snooze(30), T).unwrap(), 2);
+    assert!(book.subs["id0"].state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_some());
+    assert!(book.subs["id2"].state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_none());
+}
+
+#[test]
+fn busy_push_services_get_the_message_again_with_back_off_and_gone_ones_lose_the_phone() {
+    let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
+    assert!(book.begin_tick(T));
+    book.apply("g", data(62, T), T);
+    let due = book.due(T);
+    assert_eq!(due.len(), 2);
+    book.delivered(&due[0], Delivery::Retry(None), T);
+    book.delivered(&due[1], Delivery::Gone, T);
+    assert!(!book.subs.contains_key(&due[1].sub), "410 removes the phone");
+    let mut tries = Vec::new();
+    for minute in 1..=10 {
+        let now = T + minute * MINUTE;
+        for message in book.due(now) {
+            tries.push(minute);
+            book.delivered(&message, Delivery::Retry(None), now);
+        }
+    }
+    assert_eq!(tries, [1, 3, 7], "next minute, then 2, 4, … minutes later");
+    assert!(book.due(T + 15 * MINUTE).is_empty(), "past its TTL (15 min) a warning is dropped");
+    assert!(book.outbox.is_empty());
+    // A Retry-After longer than the back-off is honoured.
+    let mut book = book_with(&[("e1", "g")]);
+    assert!(book.begin_tick(T));
+    book.apply("g", data(62, T), T);
+    let due = book.due(T);
+    book.delivered(&due[0], Delivery::Retry(Some(240)), T);
+    assert!(book.due(T + 180).is_empty());
+    assert_eq!(book.due(T + 240).len(), 1);
+}
+
+#[test]
+fn a_newer_alarm_replaces_a_waiting_one_and_sends_are_capped_most_urgent_first() {
+    let mut book = WatchBook::default();
+    let groups = ["urgent", "warn-a", "warn-b"];
+    for n in 0..(SENDS_PER_INVOCATION + 5) {
+        let group = if n < 5 { groups[0] } else { groups[1 + n % 2] };
+        book.subscribe(new_sub(&format!("e{n}"), group), format!("id{n:02}"), "k".into(), T).unwrap_or_else(|_| {
+            panic!("subscribe {n}");
+        });
+    }
+    assert!(book.begin_tick(T));
+    book.apply("warn-a", data(62, T), T);
+    book.apply("warn-b", data(62, T), T);
+    book.apply("urgent", data(45, T), T);
+    let due = book.due(T);
+    assert_eq!(due.len(), SENDS_PER_INVOCATION);
+    assert!(due.iter().take(5).all(|m| m.payload.kind == "UrgentLow"), "urgent first");
+    let waiting = book.outbox.len();
+    let first = book.outbox[0].clone();
+    book.queue(Message { created: T + 1, ..first.clone() });
+    assert_eq!(book.outbox.len(), waiting, "one waiting message per topic per phone");
+}
+
+#[test]
+fn a_backlog_leaves_in_further_invocations_of_the_same_minute_and_retries_wait() {
+    let mut book = WatchBook::default();
+    let phones = SENDS_PER_INVOCATION + 5;
+    for n in 0..phones {
+        let group = if n < MAX_PER_GROUP { "a" } else { "b" };
+        book.subscribe(new_sub(&format!("e{n}"), group), format!("id{n:02}"), "k".into(), T).unwrap();
+    }
+    assert!(book.begin_tick(T));
+    book.apply("a", data(45, T), T);
+    book.apply("b", data(45, T), T);
+    let first = book.due(T);
+    assert_eq!(first.len(), SENDS_PER_INVOCATION);
+    for message in &first[1..] {
+        book.delivered(message, Delivery::Accepted, T);
+    }
+    // The push service was busy for one: it waits for its back-off, not for the next invocation.
+    book.delivered(&first[0], Delivery::Retry(None), T);
+    assert!(book.more_due(T), "{} phones, one batch sent", phones);
+    let second = book.due(T);
+    assert_eq!(second.len(), phones - SENDS_PER_INVOCATION);
+    assert!(second.iter().all(|m| first.iter().all(|f| f.sub != m.sub)), "each phone once");
+    // While they are in flight, an overlapping invocation (the next cron) is not handed them again.
+    assert!(book.due(T).is_empty());
+    assert!(!book.more_due(T));
+    for message in &second {
+        book.delivered(message, Delivery::Accepted, T);
+    }
+    assert!(!book.more_due(T), "nothing left this minute: the invocations stop");
+    assert!(book.more_due(T + MINUTE), "the busy one is tried again next minute");
+}
+
+#[test]
+fn the_watchdog_speaks_once_after_thirty_minutes_and_again_when_data_is_back() {
+    let mut book = book_with(&[("e1", "g")]);
+    assert!(tick(&mut book, "g", data(120, T), T).is_empty());
+    let mut kinds = Vec::new();
+    for minute in 1..=35 {
+        let now = T + minute * MINUTE;
+        kinds.extend(tick(&mut book, "g", Read::Unreachable, now).into_iter().map(|m| (minute, m.payload.kind)));
+    }
+    let outage: Vec<_> = kinds.iter().filter(|(_, k)| k == "Outage").collect();
+    // Reads fail from minute 1: thirty minutes of failure is minute 31.
+    assert_eq!(outage, [&(31, "Outage".to_owned())]);
+    assert!(kinds.iter().any(|(m, k)| k == "StaleData" && *m == 15), "{kinds:?}");
+    let back = T + 36 * MINUTE;
+    let sent = tick(&mut book, "g", data(120, back), back);
+    assert_eq!(sent.iter().map(|m| m.payload.kind.as_str()).collect::<Vec<_>>(), ["Recovered"]);
+    let signed_out = T + 37 * MINUTE;
+    let sent = tick(&mut book, "g", Read::SignedOut, signed_out);
+    assert_eq!(sent[0].payload.kind, "SignedOut");
+    assert!(sent[0].payload.body.starts_with("Open Tidewatch and sign in again"));
+}
