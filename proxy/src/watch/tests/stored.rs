@@ -202,3 +202,40 @@ fn a_family_that_had_no_phone_for_a_while_was_not_interrupted() {
     assert!(watched.begin_tick(later));
     assert_eq!(watched.recent_interruptions(later).len(), 1);
 }
+
+/// A save that stored only some of its values (a write that failed part way, were the runtime's batches of one
+/// write ever not atomic) loses no alarm: what storage holds reads back whole, and every phone either has its
+/// alarm's new state stored (its push left that minute, from memory: pushes go out even when storing failed) or is
+/// alarmed again the next minute. Whichever values were stored, in either order.
+#[test]
+fn a_save_that_stored_only_some_of_its_values_loses_no_alarm() {
+    let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
+    let first = book.changes(&Keyed::new(), T);
+    let sent = tick(&mut book, "g", data(45, T + MINUTE), T + MINUTE);
+    let kinds = |sent: &[Message]| sent.iter().map(|m| (m.sub.clone(), m.topic.clone())).collect::<Vec<_>>();
+    assert_eq!(kinds(&sent), [("id0".into(), "UrgentLow".into()), ("id1".into(), "UrgentLow".into())]);
+    let changes = book.changes(&first.written, T + MINUTE);
+    assert!(changes.puts.len() >= 3, "the phones' states and the book's meta: {changes:?}");
+    for reversed in [false, true] {
+        let mut order = changes.puts.clone();
+        if reversed {
+            order.reverse();
+        }
+        for stored_part in 0..=order.len() {
+            let mut storage: std::collections::BTreeMap<String, String> = first.puts.iter().cloned().collect();
+            storage.extend(order.iter().take(stored_part).cloned());
+            let (mut again, unreadable) = WatchBook::from_storage(storage.clone());
+            assert!(unreadable.is_empty() && again.subs.len() == 2, "read back whole: {unreadable:?}");
+            let next = kinds(&tick(&mut again, "g", data(45, T + 2 * MINUTE), T + 2 * MINUTE));
+            for id in ["id0", "id1"] {
+                let state_stored = order.iter().take(stored_part).any(|(key, _)| *key == format!("sub:{id}"));
+                let alarmed_again = next.contains(&(id.to_owned(), "UrgentLow".to_owned()));
+                assert!(
+                    state_stored || alarmed_again,
+                    "{id} lost its alarm with {stored_part} of {} values stored (reversed: {reversed})",
+                    order.len()
+                );
+            }
+        }
+    }
+}
