@@ -36,6 +36,21 @@ fn stored_values(state: &std::path::Path) -> std::collections::BTreeMap<(String,
         .collect()
 }
 
+/// [`stored_values`] once the runtime has finished writing what the minute changed: two snapshots half a second
+/// apart agree (the local runtime's files may show a commit a moment after the request that made it has answered).
+async fn settled_values(state: &std::path::Path) -> std::collections::BTreeMap<(String, String), String> {
+    let mut last = stored_values(state);
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = stored_values(state);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
 /// How many values differ between two snapshots (written, added or deleted).
 fn values_written(
     before: &std::collections::BTreeMap<(String, String), String>,
@@ -43,6 +58,13 @@ fn values_written(
 ) -> usize {
     let changed = after.iter().filter(|(key, hash)| before.get(*key) != Some(*hash)).count();
     changed + before.keys().filter(|key| !after.contains_key(*key)).count()
+}
+
+/// The JSON of an answer, or what it was instead (its status and the start of its body).
+async fn json_of(answer: reqwest::Response) -> Result<Value, String> {
+    let status = answer.status();
+    let text = answer.text().await.map_err(|e| format!("{status}: {e}"))?;
+    serde_json::from_str(&text).map_err(|_| format!("{status}: {}", text.chars().take(300).collect::<String>()))
 }
 
 /// Signs in family `n` and subscribes its phones; their inboxes.
@@ -54,17 +76,11 @@ async fn family(worker: String, push: String, http: reqwest::Client, n: usize) -
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    let login: Value = login.json().await.map_err(|e| e.to_string())?;
-    let token = login.pointer("/data/authTicket/token").and_then(Value::as_str).ok_or("no token")?.to_owned();
-    let list: Value = http
-        .get(format!("{worker}/llu/connections"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let login = json_of(login).await?;
+    let token = login.pointer("/data/authTicket/token").and_then(Value::as_str).ok_or(format!("no token: {login}"))?;
+    let token = token.to_owned();
+    let list = http.get(format!("{worker}/llu/connections")).bearer_auth(&token).send().await;
+    let list = json_of(list.map_err(|e| e.to_string())?).await?;
     let patient = list.pointer("/data/0/patientId").and_then(Value::as_str).ok_or("no patient")?.to_owned();
     let keys = json!({
         "p256dh": "BPhC4fRTZTIvvbWOZ80CchXX9RulsnnUNRR9HJQBn3rmzyXxPiALhUcgVnGIWU4wgldYIwEAdhgv2e9qKvw_7bg",
@@ -151,14 +167,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             stack.fake.update(email, |a| a.data_delay_secs = real_now() - at);
         }
         let (graphs_before, pushes_before, cpu) = (graphs(&stack), pushes(&stack), workerd::cpu_ns());
-        let stored_before = stored_values(&state);
+        let stored_before = settled_values(&state).await;
         let started = Instant::now();
         stack.cron_at(at).await?;
         let wall = started.elapsed().as_secs_f64() * 1000.0;
         let cpu_ms = (workerd::cpu_ns() - cpu) as f64 / 1e6;
         // Pushes arrive at the fake push service before each Watcher answers its tick.
         let (reads, sent) = (graphs(&stack) - graphs_before, pushes(&stack) - pushes_before);
-        let wrote = values_written(&stored_before, &stored_values(&state));
+        let wrote = values_written(&stored_before, &settled_values(&state).await);
         println!("| {label} | {wall:.0} | {cpu_ms:.0} | {reads} | {sent} | {wrote} |");
         eprintln!("workerd RSS {} MB", workerd::rss_mb());
     }
