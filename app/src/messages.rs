@@ -25,6 +25,13 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
              LibreLinkUp phone app still works.",
         ),
         "maintenance" => again("LibreLinkUp is down for maintenance."),
+        "protocol_changed" => "LibreLinkUp changed how it answers (LibreLinkUp 5), and this Tidewatch server cannot \
+                               read it yet. The LibreLinkUp app still shows the readings; whoever runs this server \
+                               has been alerted."
+            .into(),
+        "accept_new_documents" => "LibreLinkUp has new terms to accept. Open the LibreLinkUp app, sign out and in \
+                                   again, accept the new terms, then sign in here again (in two minutes at most)."
+            .into(),
         "minimum_version" => "LibreLinkUp wants a newer app version than this server sends. Whoever runs this \
                               server can raise LLU_VERSION (see the README)."
             .into(),
@@ -78,7 +85,16 @@ mod tests {
 
     #[test]
     fn each_code_has_its_own_sentence() {
-        let codes = ["bad_credentials", "login_paused", "locked", "edge_blocked", "maintenance", "minimum_version"];
+        let codes = [
+            "bad_credentials",
+            "login_paused",
+            "locked",
+            "edge_blocked",
+            "maintenance",
+            "minimum_version",
+            "accept_new_documents",
+            "protocol_changed",
+        ];
         let sentences: Vec<String> = codes.iter().map(|c| explain(&server(c), None)).collect();
         for (i, a) in sentences.iter().enumerate() {
             assert!(sentences.iter().skip(i + 1).all(|b| a != b), "{a}");

@@ -19,6 +19,9 @@ pub struct Config {
     pub version: String,
     /// `LLU_PRODUCT`.
     pub product: String,
+    /// `LLU_USER_AGENT`: the `User-Agent` sent to LibreLinkUp; unset, one like the app's
+    /// (`upstream::user_agent`).
+    pub user_agent: Option<String>,
     /// `ALLOWED_ORIGINS` (comma-separated, exact origins).
     pub allowed_origins: Vec<String>,
     /// `SESSION_KEY` (secret).
@@ -108,6 +111,10 @@ impl Config {
             return Err(ApiError::not_configured("LLU_VERSION must be digits and dots, such as 4.17.0."));
         }
         let product = non_empty(var("LLU_PRODUCT")).unwrap_or_else(|| DEFAULT_PRODUCT.to_owned());
+        let user_agent = non_empty(var("LLU_USER_AGENT"));
+        if user_agent.as_deref().is_some_and(|ua| ua.chars().any(char::is_control)) {
+            return Err(ApiError::not_configured("LLU_USER_AGENT must be one line of text."));
+        }
         if !product.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-') {
             return Err(ApiError::not_configured("LLU_PRODUCT must be a plain name such as llu.android."));
         }
@@ -146,6 +153,7 @@ impl Config {
             upstream,
             version,
             product,
+            user_agent,
             allowed_origins,
             key,
             push,
@@ -278,6 +286,14 @@ mod tests {
         assert_eq!(open.subscribes_per_client, DEFAULT_SUBSCRIBES_PER_CLIENT);
         assert!(read(&[("SESSION_KEY", KEY), ("SUBSCRIBES_PER_CLIENT", "many")]).is_err());
         assert_eq!(open.watchdog_secs, DEFAULT_WATCHDOG_SECS);
+        // LibreLinkUp is asked with a User-Agent like the app's (Cloudflare blocks none or a library's).
+        let ua = crate::upstream::user_agent(&open, "4.17.1");
+        assert!(ua.starts_with("LibreLinkUp/4.17.1 (Linux; Android"), "{ua}");
+        let ios = read(&[("SESSION_KEY", KEY), ("LLU_PRODUCT", "llu.ios")]).unwrap();
+        assert!(crate::upstream::user_agent(&ios, "4.17.0").contains("CFNetwork/"));
+        let own = read(&[("SESSION_KEY", KEY), ("LLU_USER_AGENT", "Family/1.0")]).unwrap();
+        assert_eq!(crate::upstream::user_agent(&own, "4.17.0"), "Family/1.0");
+        assert!(read(&[("SESSION_KEY", KEY), ("LLU_USER_AGENT", "two\nlines")]).is_err());
         assert_eq!(read(&[("SESSION_KEY", KEY), ("WATCHDOG_SECS", "5")]).unwrap().watchdog_secs, 5);
     }
 

@@ -170,6 +170,18 @@ impl ApiError {
                 None,
                 "LibreLinkUp's firewall blocked this server. Tidewatch waits 15 minutes before asking again.",
             ),
+            Outcome::ProtocolChanged { .. } => (
+                502,
+                None,
+                "LibreLinkUp changed its protocol (LibreLinkUp 5); this server cannot read it yet. The LibreLinkUp \
+                 app still shows the readings.",
+            ),
+            Outcome::NewDocuments => (
+                403,
+                Some(430),
+                "LibreLinkUp has new terms to accept. Open the LibreLinkUp app, sign out and in again, accept the \
+                 new terms, then sign in here again.",
+            ),
             Outcome::Unavailable { .. } => (503, None, "LibreLinkUp is not answering properly. Try again in a minute."),
             Outcome::InvalidToken | Outcome::MissingCachedUser => {
                 (401, None, "LibreLinkUp ended this session. Sign in again.")
@@ -255,6 +267,8 @@ mod tests {
             (Outcome::MinimumVersion { version: None }, 502, "minimum_version", 920, None),
             (Outcome::Maintenance, 503, "maintenance", 911, Some(300)),
             (Outcome::EdgeBlocked, 502, "edge_blocked", 502, Some(900)),
+            (Outcome::NewDocuments, 403, "accept_new_documents", 430, Some(120)),
+            (Outcome::ProtocolChanged { encrypted: true }, 502, "protocol_changed", 502, Some(600)),
             (Outcome::Unavailable { http_status: 503 }, 503, "unavailable", 503, Some(60)),
             (Outcome::InvalidToken, 401, "session_expired", 401, None),
             (Outcome::MissingCachedUser, 401, "session_expired", 401, None),

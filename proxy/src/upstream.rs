@@ -100,9 +100,25 @@ pub fn adopt_version(sent: &str, asked: &str) -> bool {
     newer
 }
 
+/// The `User-Agent` sent to LibreLinkUp: `LLU_USER_AGENT` when set, else one like the LibreLinkUp app's for the
+/// `product` and `version` sent (iOS's URL loading system, or Android's HTTP client). Abbott's API sits behind
+/// Cloudflare, which answers a request without one, or with an HTTP library's, with a 403 block page
+/// (llu-protocol.md 2.5); the Workers runtime adds none.
+pub fn user_agent(config: &Config, version: &str) -> String {
+    if let Some(configured) = &config.user_agent {
+        return configured.clone();
+    }
+    if config.product.contains("ios") {
+        format!("LibreLinkUp/{version} CFNetwork/1568.100.1 Darwin/24.0.0")
+    } else {
+        format!("LibreLinkUp/{version} (Linux; Android 14; Pixel 8) okhttp/4.12.0")
+    }
+}
+
 /// The headers LLU demands (llu-protocol.md 2.1), and nothing a client sent.
 pub fn request_headers(config: &Config, version: &str, auth: Option<Auth<'_>>) -> Vec<(&'static str, String)> {
     let mut headers = vec![
+        ("user-agent", user_agent(config, version)),
         ("product", config.product.clone()),
         ("version", version.to_owned()),
         ("content-type", "application/json".to_owned()),
@@ -221,6 +237,14 @@ pub async fn call(
             version.clone_from(asked);
             retried = true;
             continue;
+        }
+        if let Outcome::ProtocolChanged { encrypted } = &outcome {
+            // The operator's alert: nothing this server does will read it until its code learns the new protocol.
+            let shape = if *encrypted { "an encrypted envelope" } else { "its new error shape" };
+            worker::console_error!(
+                "ALERT: LibreLinkUp answered {endpoint:?} at {region:?} in LibreLinkUp 5's protocol ({shape}); this \
+                 server cannot read it. See llu-protocol.md section 0."
+            );
         }
         return Ok((outcome, answer));
     }

@@ -351,7 +351,7 @@ fn reconstructed_cases(bytes: &[u8]) {
             "LLU 5 API (lluapi-c-{cc}.libreview.io/v1/login) with a country not in that API region",
             Endpoint::Login,
             &[400],
-            "unexpected",
+            "protocol_changed",
         ),
     ];
     let names: BTreeSet<&str> = cases.iter().map(|c| c["case"].as_str().unwrap()).collect();

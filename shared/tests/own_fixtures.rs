@@ -88,6 +88,12 @@ const EXPECTATIONS: &[Expectation] = &[
         assert!(config.regional_map.len() >= 10);
     }),
     ("edge_block.html", Endpoint::Connections, 403, "edge_blocked", |_, _| {}),
+    ("llu5_encrypted.json", Endpoint::Connections, 200, "protocol_changed", |_, o| {
+        assert_eq!(*o, Outcome::ProtocolChanged { encrypted: true });
+    }),
+    ("llu5_error.json", Endpoint::Login, 400, "protocol_changed", |_, o| {
+        assert_eq!(*o, Outcome::ProtocolChanged { encrypted: false });
+    }),
 ];
 
 #[test]

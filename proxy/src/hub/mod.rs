@@ -114,7 +114,8 @@ impl Hold {
     /// The hold an upstream error imposes: only when LLU (or its edge) asked for a wait — a lockout, a rate
     /// limit, maintenance, an edge block. A network blip or an unreadable answer imposes none.
     fn imposed(now_ms: f64, error: &ApiError) -> Option<Hold> {
-        const WAITS: [&str; 4] = ["locked", "rate_limited", "maintenance", "edge_blocked"];
+        const WAITS: [&str; 6] =
+            ["locked", "rate_limited", "maintenance", "edge_blocked", "accept_new_documents", "protocol_changed"];
         let secs = error.retry_after_secs.filter(|_| WAITS.contains(&error.code.as_str()))?;
         Some(Hold::new(now_ms, secs, error.clone()))
     }

@@ -2,7 +2,7 @@
 //!
 //! The rules follow llu-protocol.md section 9, in this order (first match wins):
 //!
-//! 1. HTTP 430 → [`Outcome::EdgeBlocked`]; HTTP 911 → [`Outcome::Maintenance`]; HTTP 401 on
+//! 1. HTTP 430 → [`Outcome::NewDocuments`]; HTTP 911 → [`Outcome::Maintenance`]; HTTP 401 on
 //!    [`Endpoint::Login`] → [`Outcome::BadCredentials`] (never "log in again" for a login).
 //! 2. Bodies over [`MAX_BODY_BYTES`] → [`Outcome::Malformed`] (HTML ones → edge blocked); nothing that large is LLU.
 //! 3. A JSON object body decides by its content, whatever the HTTP status: `data.minimumVersion`/status 920,
@@ -44,6 +44,11 @@ pub const DEFAULT_RATE_LIMIT_SECS: u32 = 300;
 pub const MAX_WAIT_SECS: u32 = 24 * 3600;
 /// Wait after a maintenance answer.
 pub const MAINTENANCE_RETRY_SECS: u32 = 300;
+/// Wait after HTTP 430 (new documents to accept in the LibreLinkUp app) before the next sign-in: short, since the
+/// person fixes it in the app in a minute or two.
+pub const NEW_DOCUMENTS_RETRY_SECS: u32 = 120;
+/// Wait after an answer in LibreLinkUp 5's protocol before asking again: it will not change within minutes.
+pub const PROTOCOL_CHANGED_RETRY_SECS: u32 = 600;
 /// Wait after an edge (Cloudflare) block: long, to let a temporary IP ban expire instead of extending it.
 pub const EDGE_BLOCK_RETRY_SECS: u32 = 900;
 /// Wait after a 5xx, a malformed or an unexpected answer.
@@ -178,8 +183,18 @@ pub enum Outcome {
     NotConnected,
     /// Status 911 or HTTP 911: maintenance, or a login at a foreign regional host.
     Maintenance,
-    /// Cloudflare (or another edge) answered instead of LLU: an HTML page, a challenge, HTTP 430.
+    /// Cloudflare (or another edge) answered instead of LLU: an HTML page, a challenge.
     EdgeBlocked,
+    /// LibreLinkUp answered in the protocol of LibreLinkUp 5 (April 2026, llu-protocol.md 0), which no public client
+    /// can read: an encrypted envelope (`data` a string of three dot-separated parts beside a `signature`), or its
+    /// error shape (`{"code": N, "errors": [...]}`, no `status`).
+    ProtocolChanged {
+        /// The encrypted envelope (else the error shape).
+        encrypted: bool,
+    },
+    /// HTTP 430: LibreLinkUp wants the person to accept new documents in its app (sign out and in there, accept
+    /// the new terms); seen at sign-in after Abbott published new terms (llu-protocol.md 2.5). Not a firewall.
+    NewDocuments,
     /// HTTP 429 without the lockout body: too many requests for this account or IP.
     RateLimited {
         /// From `Retry-After` (seconds), default [`DEFAULT_RATE_LIMIT_SECS`].
@@ -240,6 +255,8 @@ impl Outcome {
             Outcome::NotConnected => "not_connected",
             Outcome::Maintenance => "maintenance",
             Outcome::EdgeBlocked => "edge_blocked",
+            Outcome::NewDocuments => "accept_new_documents",
+            Outcome::ProtocolChanged { .. } => "protocol_changed",
             Outcome::RateLimited { .. } => "rate_limited",
             Outcome::Unavailable { .. } => "unavailable",
             Outcome::Unexpected { .. } => "unexpected",
@@ -265,6 +282,8 @@ impl Outcome {
             }
             Outcome::Maintenance => Retry::AfterSecs(MAINTENANCE_RETRY_SECS),
             Outcome::EdgeBlocked => Retry::AfterSecs(EDGE_BLOCK_RETRY_SECS),
+            Outcome::NewDocuments => Retry::AfterSecs(NEW_DOCUMENTS_RETRY_SECS),
+            Outcome::ProtocolChanged { .. } => Retry::AfterSecs(PROTOCOL_CHANGED_RETRY_SECS),
             Outcome::Unavailable { .. } | Outcome::Unexpected { .. } | Outcome::Malformed { .. } => {
                 Retry::AfterSecs(TRANSIENT_RETRY_SECS)
             }
@@ -308,7 +327,7 @@ fn classify_with(
     decode: Decode,
 ) -> Outcome {
     match http_status {
-        430 => return Outcome::EdgeBlocked,
+        430 => return Outcome::NewDocuments,
         911 => return Outcome::Maintenance,
         // Whatever the body says: "log in again" is never the answer to a failed login (it would loop).
         401 if endpoint.uses_credentials() => return Outcome::BadCredentials,
@@ -405,6 +424,9 @@ fn from_json(
     decode: Decode,
 ) -> Option<Outcome> {
     let status = obj.get("status").and_then(Value::as_i64);
+    if let Some(changed) = llu5_shape(obj) {
+        return Some(changed);
+    }
     let data = obj.get("data").and_then(Value::as_object);
     let message = obj
         .get("message")
@@ -453,6 +475,18 @@ fn from_json(
         return Some(success(endpoint, obj, decode));
     }
     None
+}
+
+/// LibreLinkUp 5's answers, recognised by shape (llu-protocol.md 0): the encrypted envelope
+/// `{"data": "<nonce>.<ciphertext>.<tag>", "signature": "…"}` and the error `{"code": N, "errors": [...]}`.
+fn llu5_shape(obj: &Map<String, Value>) -> Option<Outcome> {
+    let three_parts = |text: &str| text.split('.').count() == 3 && text.split('.').all(|part| !part.is_empty());
+    let sealed = obj.get("data").and_then(Value::as_str).is_some_and(three_parts);
+    if sealed && obj.get("signature").is_some_and(Value::is_string) {
+        return Some(Outcome::ProtocolChanged { encrypted: true });
+    }
+    let error = obj.get("code").is_some_and(Value::is_i64) && obj.get("errors").is_some_and(Value::is_array);
+    (error && !obj.contains_key("status")).then_some(Outcome::ProtocolChanged { encrypted: false })
 }
 
 /// A status-0 answer: a redirect, or the endpoint's payload.
@@ -618,7 +652,10 @@ mod tests {
             (Connections, 200, &[], CF_HTML, "edge_blocked"),
             (Login, 403, &[("content-type", "text/html; charset=UTF-8")], "blocked", "edge_blocked"),
             (Login, 403, &[], "Forbidden", "edge_blocked"),
-            (Login, 430, &json, r#"{"status":0}"#, "edge_blocked"),
+            (Login, 430, &json, r#"{"status":0}"#, "accept_new_documents"),
+            (Connections, 200, &json, r#"{"data":"bm9uY2U.Y2lwaGVy.dGFn","signature":"c2ln"}"#, "protocol_changed"),
+            (Login, 400, &json, r#"{"code":1001,"errors":[{"message":"x"}]}"#, "protocol_changed"),
+            (Connections, 200, &json, r#"{"status":0,"data":"a.b.c"}"#, "malformed"),
             (Connections, 503, &[("cf-mitigated", "challenge")], r#"{"x":1}"#, "edge_blocked"),
             (Connections, 200, &[("cf-ray", "1")], "error code: 1020", "edge_blocked"),
             (Connections, 400, &json, r#"{"message":"RequiredHeaderMissing"}"#, "required_header_missing"),
@@ -640,14 +677,20 @@ mod tests {
             ),
             (Login, 200, &json, r#"{"status":4,"data":{"step":{"type":7}}}"#, "malformed"),
             (Other, 400, &json, r#"{"message":"ProductMismatch"}"#, "unexpected"),
-            (Login, 400, &json, r#"{"code":5,"errors":[{"error":"unsupported country in API region"}]}"#, "unexpected"),
+            (
+                Login,
+                400,
+                &json,
+                r#"{"code":5,"errors":[{"error":"unsupported country in API region"}]}"#,
+                "protocol_changed",
+            ),
             (Other, 200, &json, r#"{"status":2,"error":{"message":"failedToLoadHistory"}}"#, "unexpected"),
             (ContinueStep, 200, &json, r#"{"status":2,"error":{"message":"notAuthenticated"}}"#, "invalid_token"),
             (Connections, 200, &json, r#"{"status":1}"#, "unexpected"),
             (Connections, 200, &json, r#"{"status":0,"data":[]}"#, "success"),
             (Connections, 200, &json, r#"{"status":0,"data":{}}"#, "malformed"),
             (Connections, 200, &json, r#"{"status":0}"#, "malformed"),
-            (Connections, 200, &json, r#"{"data":"nonce.cipher.tag","signature":"x"}"#, "malformed"),
+            (Connections, 200, &json, r#"{"data":"nonce.cipher.tag","signature":"x"}"#, "protocol_changed"),
             (Other, 200, &json, r#"{"status":0}"#, "success"),
             (Connections, 500, &json, "", "unavailable"),
             (Connections, 502, &[], "Bad Gateway", "unavailable"),
@@ -729,6 +772,8 @@ mod tests {
             (Outcome::MinimumVersion { version: None }, Retry::WithNewVersion, true),
             (Outcome::Step { kind: StepKind::TermsOfUse, ticket: None }, Retry::AfterUserAction, false),
             (Outcome::EdgeBlocked, Retry::AfterSecs(EDGE_BLOCK_RETRY_SECS), true),
+            (Outcome::NewDocuments, Retry::AfterSecs(NEW_DOCUMENTS_RETRY_SECS), true),
+            (Outcome::ProtocolChanged { encrypted: true }, Retry::AfterSecs(PROTOCOL_CHANGED_RETRY_SECS), true),
             (Outcome::PatientNotFound, Retry::Never, false),
             (Outcome::Redirect { region: Region::De }, Retry::NotNeeded, false),
         ];

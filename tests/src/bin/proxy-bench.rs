@@ -165,6 +165,7 @@ fn added(a: Duration, b: Duration) -> String {
 /// A keep-alive HTTP client.
 fn client() -> Result<Client> {
     Client::builder()
+        .user_agent(tidewatch_tests::fake::APP_USER_AGENT)
         .timeout(REQUEST_TIMEOUT)
         .pool_max_idle_per_host(256)
         .pool_idle_timeout(POOL_IDLE)

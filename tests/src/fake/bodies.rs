@@ -35,6 +35,20 @@ pub fn status_911() -> Value {
     json!({"status": 911})
 }
 
+/// LibreLinkUp 5's encrypted answer (llu-protocol.md 0): `data` a nonce, an AES-256-GCM ciphertext and a tag,
+/// base64url, dot-separated, beside an RSA-PSS `signature`. Made-up bytes: nobody outside Abbott can read the real.
+pub fn llu5_encrypted() -> Value {
+    json!({
+        "data": "bWFkZS11cC1ub25jZQ.bWFkZS11cC1jaXBoZXJ0ZXh0LW5vdC1yZWFsLWRhdGE.bWFkZS11cC10YWc",
+        "signature": "bWFkZS11cC1zaWduYXR1cmUtbm90LWEtcmVhbC1vbmU",
+    })
+}
+
+/// LibreLinkUp 5's error shape (HTTP 400), as DiaBLE recorded it at the new API's sign-in.
+pub fn llu5_error() -> Value {
+    json!({"code": 5, "errors": [{"error": "unsupported country in API region", "unsupported country": "IT"}]})
+}
+
 /// HTTP 401 on a missing, unknown, expired, revoked or wrong-kind token.
 pub fn invalid_jwt() -> Value {
     json!({"message": "invalid or expired jwt"})

@@ -43,6 +43,8 @@ pub fn fixtures() -> Vec<(&'static str, String)> {
         ("graph_mmol.json", simulate::graph_json(&mmol, now, TOKEN)),
         ("logbook.json", simulate::logbook_json(&mgdl, now, TOKEN)),
         ("config_country.json", bodies::country_config("https://api.libreview.io", Region::Global)),
+        ("llu5_encrypted.json", bodies::llu5_encrypted()),
+        ("llu5_error.json", bodies::llu5_error()),
     ];
     let mut files: Vec<(&str, String)> = json
         .into_iter()

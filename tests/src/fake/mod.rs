@@ -10,6 +10,28 @@
 //! `shared::simulate`. The choices made where the protocol notes are silent are listed in the `state` module's
 //! docs (`tests/src/fake/state.rs`).
 //!
+//! What LibreLinkUp (and Cloudflare in front of it) does, and how a test makes the fake do it:
+//!
+//! | behaviour | how to get it | what the fake answers |
+//! |---|---|---|
+//! | sign-in at the global host | always | status 0 `redirect` to the home region ([`Account::region`], via [`Account::via`]) |
+//! | wrong password, lockout | a wrong password; three in 60 s | status 2; then the `locked` body for 300 s |
+//! | terms, privacy notice, e-mail check | [`Account::steps`] | status 4 with the step and a 1-hour step token |
+//! | version floor | [`Account::min_version`] | HTTP 403 `{"status":920,"data":{"minimumVersion"}}` on data calls |
+//! | `account-id` missing or wrong | the caller's headers | HTTP 400 `RequiredHeaderMissing` / `AccountIdMismatch` |
+//! | a session at another region | the caller's host | status 911 (connections) or `couldNotLoadPatient` |
+//! | an unknown patient | the caller's path | `couldNotLoadPatient` |
+//! | a refused or expired token | [`FakeLlu::revoke_tokens`], the token's age | HTTP 401 `invalid or expired jwt` |
+//! | maintenance | [`Account::maintenance`] | status 911 in a 200, or HTTP 911 |
+//! | too many requests | [`Account::rate_limit`] | HTTP 429 with `Retry-After` |
+//! | Cloudflare block (account, whole server) | [`Account::edge_block`], [`FakeLlu::set_edge_block`] | HTTP 403 HTML block page |
+//! | Cloudflare blocks a script | no `User-Agent`, or an HTTP library's | HTTP 403 HTML block page |
+//! | new documents to accept in the app | [`Account::new_documents`] | HTTP 430 at sign-in |
+//! | LibreLinkUp 5's protocol | [`Account::llu5`] | sign-in: HTTP 400 `{"code":5,"errors":[...]}`; data: the encrypted envelope |
+//! | the wearer's phone stopped uploading | [`Account::data_delay_secs`] | readings that stop that long ago |
+//! | a slow upstream | [`Account::answer_delay_ms`] | data answers that late |
+//! | tickets that roll forward | always | every data answer carries a fresh 180-day `ticket` |
+//!
 //! A small control API under `/__fake/` (never under a region prefix, never recorded as a call) lets other
 //! languages drive the `fake-libreview` binary:
 //! - `POST /__fake/accounts` with an [`Account`] as JSON (only `email` and `password` required; the JSON form
@@ -42,6 +64,10 @@ use tokio::sync::oneshot;
 
 pub use model::{Account, Call, CallKind, DEFAULT_MIN_VERSION, Maintenance, RateLimit, account_id_for, user_id_for};
 use state::{Incoming, Reply, State};
+
+/// A `User-Agent` like the LibreLinkUp app's, for tests that call the fake directly: the fake, like Cloudflare in
+/// front of LibreLinkUp, blocks requests without one or with an HTTP library's (`state::is_library_user_agent`).
+pub const APP_USER_AGENT: &str = "LibreLinkUp/4.17.0 (Linux; Android 14; Pixel 8) okhttp/4.12.0";
 
 /// Request bodies larger than this are refused (413); a login is a few hundred bytes.
 const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -55,6 +55,12 @@ pub struct Account {
     pub maintenance: Option<Maintenance>,
     /// If set, this account's calls get Cloudflare's HTML 403 page.
     pub edge_block: bool,
+    /// If set, a sign-in with the right password answers HTTP 430: Abbott published new documents that the person
+    /// must accept in the LibreLinkUp app first.
+    pub new_documents: bool,
+    /// If set, the account is answered in LibreLinkUp 5's protocol: its sign-in gets the new error shape (HTTP
+    /// 400), its data calls the encrypted envelope.
+    pub llu5: bool,
     /// If set, a burst of calls answers HTTP 429 with `Retry-After`.
     pub rate_limit: Option<RateLimit>,
     /// The simulator's "now" is the real now minus this many seconds: the wearer's phone stopped uploading.
@@ -83,6 +89,8 @@ impl Account {
             min_version: DEFAULT_MIN_VERSION.to_owned(),
             maintenance: None,
             edge_block: false,
+            new_documents: false,
+            llu5: false,
             rate_limit: None,
             data_delay_secs: 0,
             answer_delay_ms: 0,
@@ -211,6 +219,8 @@ struct AccountWire {
     min_version: Option<String>,
     maintenance: Option<Maintenance>,
     edge_block: Option<bool>,
+    new_documents: Option<bool>,
+    llu5: Option<bool>,
     rate_limit: Option<RateLimit>,
     data_delay_secs: Option<i64>,
     answer_delay_ms: Option<u64>,
@@ -231,6 +241,8 @@ impl From<AccountWire> for Account {
             min_version: w.min_version.unwrap_or(d.min_version),
             maintenance: w.maintenance,
             edge_block: w.edge_block.unwrap_or(d.edge_block),
+            new_documents: w.new_documents.unwrap_or(d.new_documents),
+            llu5: w.llu5.unwrap_or(d.llu5),
             rate_limit: w.rate_limit,
             data_delay_secs: w.data_delay_secs.unwrap_or(d.data_delay_secs),
             answer_delay_ms: w.answer_delay_ms.unwrap_or(d.answer_delay_ms),

@@ -17,6 +17,13 @@
 //! - **`account-id`**: an empty value counts as missing; the comparison is exact (an upper-case hash mismatches).
 //! - **Tickets**: login and continue answers carry their token in `authTicket` only; data answers carry a fresh
 //!   180-day `ticket`. Old tokens stay valid until they expire or are revoked.
+//! - **HTTP 430** (new documents to accept in the app, llu-protocol.md 2.5): answered to a sign-in with the right
+//!   password while [`Account::new_documents`] is set, with a small JSON body (what LLU's body holds is not known).
+//! - **LibreLinkUp 5** ([`Account::llu5`]): a sign-in with the right password gets the new API's error shape
+//!   (HTTP 400 `{"code": 5, "errors": [...]}`), a data call the encrypted envelope (HTTP 200).
+//! - **User-Agent**: Cloudflare in front of LLU answers a request with no `User-Agent`, or with an HTTP library's
+//!   default one (`reqwest`, `python-requests`, `aiohttp`, `node-fetch`, `curl`, …), with its 403 block page, at
+//!   every host and route, before LLU sees it ([`is_library_user_agent`]).
 //! - **Malformed requests**: a login body that is not JSON gets HTTP 400 `{"message":"BadRequest"}`; valid JSON
 //!   without an e-mail or password gets status 2 `notAuthenticated` (counted as a failure when the e-mail is
 //!   there); a known path with the wrong method gets HTTP 405 `{"message":"MethodNotAllowed"}`; anything else
@@ -40,6 +47,26 @@ pub const LOCK_FAILURES: u32 = 3;
 pub const LOCK_INTERVAL_SECS: i64 = 60;
 /// How long the lock lasts, seconds.
 pub const LOCK_SECS: i64 = 300;
+
+/// Whether Cloudflare would take `user_agent` for a script: none, an empty one, or an HTTP library's default.
+pub fn is_library_user_agent(user_agent: Option<&str>) -> bool {
+    const LIBRARIES: [&str; 12] = [
+        "reqwest",
+        "python-requests",
+        "python-urllib",
+        "python-httpx",
+        "aiohttp",
+        "node-fetch",
+        "undici",
+        "axios",
+        "curl/",
+        "wget/",
+        "go-http-client",
+        "java/",
+    ];
+    let agent = user_agent.unwrap_or_default().trim().to_ascii_lowercase();
+    agent.is_empty() || LIBRARIES.iter().any(|library| agent.starts_with(library))
+}
 
 /// A request as the HTTP layer hands it over.
 #[derive(Clone, Debug)]
@@ -277,7 +304,9 @@ impl State {
         };
         let route = Route::parse(&rest);
         let host = region.unwrap_or(Region::Global);
-        let (reply, owner) = if route == Route::Unknown {
+        let (reply, owner) = if is_library_user_agent(req.header("user-agent")) {
+            (Reply::edge_block(&self.ray()), self.token_owner(req))
+        } else if route == Route::Unknown {
             (Reply::json(404, &bodies::not_found()), self.token_owner(req))
         } else if req.method != route.method() {
             let mut reply = Reply::json(405, &bodies::method_not_allowed());
@@ -443,6 +472,12 @@ impl State {
             }
         };
         self.failures.remove(&key);
+        if account.llu5 {
+            return (Reply::json(400, &bodies::llu5_error()), Some(key));
+        }
+        if account.new_documents {
+            return (Reply::json(430, &serde_json::json!({"status": 430})), Some(key));
+        }
         let product = req.header("product").filter(|p| !p.is_empty()).unwrap_or(DEFAULT_PRODUCT).to_owned();
         (self.step_or_success(&account, host, &product, now), Some(key))
     }
@@ -509,6 +544,9 @@ impl State {
                 return (Reply::json(400, &bodies::account_id_mismatch()), owner);
             }
             Some(_) => {}
+        }
+        if account.llu5 {
+            return (Reply::json(200, &bodies::llu5_encrypted()), owner);
         }
         if info.region != host {
             let body =
@@ -585,9 +623,31 @@ mod tests {
             method: "POST".into(),
             path: "/llu/auth/login".into(),
             query: None,
-            headers: vec![("product".into(), "llu.android".into())],
+            headers: vec![
+                ("product".into(), "llu.android".into()),
+                ("user-agent".into(), super::super::APP_USER_AGENT.into()),
+            ],
             body: Some(serde_json::json!({"email": email, "password": password}).to_string().into_bytes()),
         }
+    }
+
+    #[test]
+    fn cloudflare_blocks_a_request_without_a_user_agent_or_with_a_librarys() {
+        for agent in [None, Some(""), Some("reqwest/0.12"), Some("python-requests/2.32.3"), Some("aiohttp/3.9")] {
+            assert!(is_library_user_agent(agent), "{agent:?}");
+        }
+        for agent in [super::super::APP_USER_AGENT, "LibreLinkUp/4.17.0 CFNetwork/1568 Darwin/24", "Mozilla/5.0"] {
+            assert!(!is_library_user_agent(Some(agent)), "{agent}");
+        }
+        let mut state = State::new("http://127.0.0.1:1".into());
+        state.add_account(Account { region: Region::Global, ..Account::new("a@b.test", "right") });
+        let mut bare = post_login("a@b.test", "right");
+        bare.headers.retain(|(name, _)| name != "user-agent");
+        let blocked = state.handle(&bare, UtcTime::from_unix_secs(1_800_000_000));
+        assert_eq!((blocked.status, blocked.content_type), (403, "text/html; charset=UTF-8"));
+        assert!(String::from_utf8_lossy(&blocked.body).contains("Cloudflare"));
+        let answered = state.handle(&post_login("a@b.test", "right"), UtcTime::from_unix_secs(1_800_000_000));
+        assert_eq!(answered.status, 200);
     }
 
     #[test]

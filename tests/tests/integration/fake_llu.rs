@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use shared::llu::{Endpoint, Outcome, Payload, Region, StepKind, Ticket, classify};
 use shared::simulate::{self, GRAPH_LAG, Patient};
 use shared::time::{DAY, HOUR, MINUTE, UtcTime, parse_factory};
-use tidewatch_tests::fake::{account_id_for, default_accounts};
+use tidewatch_tests::fake::{APP_USER_AGENT, account_id_for, default_accounts};
 use tidewatch_tests::{Account, CallKind, FakeLlu, Maintenance, RateLimit};
 
 /// What current clients send.
@@ -68,7 +68,7 @@ struct Llu {
 impl Llu {
     fn new() -> Llu {
         let fake = FakeLlu::spawn(0).expect("spawn the fake");
-        let client = Client::builder().no_proxy().build().expect("client");
+        let client = Client::builder().no_proxy().user_agent(APP_USER_AGENT).build().expect("client");
         Llu { fake, client }
     }
 
@@ -823,7 +823,7 @@ fn the_binary_prints_help_and_serves_the_default_accounts() {
     let body = r#"{"email":"family@tidewatch.test","password":"family123"}"#;
     let request = format!(
         "POST /llu/auth/login HTTP/1.1\r\nHost: {address}\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+         user-agent: {APP_USER_AGENT}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).unwrap();

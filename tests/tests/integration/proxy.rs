@@ -18,6 +18,7 @@ use tidewatch_tests::{Account, CallKind, Maintenance, RateLimit};
 
 /// Sessions: signing out on the server, everywhere, and sliding.
 mod cleanup;
+mod librelinkup;
 mod sessions;
 mod shares;
 
@@ -319,7 +320,14 @@ async fn an_llu_lockout_is_honoured_without_calling_upstream() {
     for _ in 0..3 {
         let url = format!("{}/eu/llu/auth/login", stack().fake.base_url());
         let body = json!({"email": email, "password": "wrong"});
-        direct.post(url).header("version", "4.17.0").json(&body).send().await.unwrap();
+        direct
+            .post(url)
+            .header("user-agent", tidewatch_tests::fake::APP_USER_AGENT)
+            .header("version", "4.17.0")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
     }
     let before = stack().fake.count(&email, CallKind::Login);
     let locked = login(&email, "right-password").await;
@@ -346,7 +354,14 @@ async fn the_login_pause_an_llu_lockout_and_a_sign_out_outlive_a_restart() {
     for _ in 0..3 {
         let url = format!("{}/eu/llu/auth/login", own.fake.base_url());
         let body = json!({"email": locked, "password": "wrong"});
-        direct.post(url).header("version", "4.17.0").json(&body).send().await.unwrap();
+        direct
+            .post(url)
+            .header("user-agent", tidewatch_tests::fake::APP_USER_AGENT)
+            .header("version", "4.17.0")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
     }
     let login = |email: &str, password: &str| {
         let request = client().post(own.url("/llu/auth/login")).json(&json!({"email": email, "password": password}));
