@@ -125,6 +125,16 @@ fn assert_no_llu_token(answer: &Answer) {
     }
 }
 
+/// Three wrong passwords for `email` straight at the fake at `base` (not through the worker): LibreLinkUp locks it.
+async fn lock_at_the_fake(base: &str, email: &str) {
+    for _ in 0..3 {
+        let body = json!({"email": email, "password": "wrong"});
+        let request = client().post(format!("{base}/eu/llu/auth/login")).json(&body);
+        let request = request.header("user-agent", tidewatch_tests::fake::APP_USER_AGENT).header("version", "4.17.0");
+        request.send().await.unwrap();
+    }
+}
+
 fn first_patient(connections: &Answer) -> String {
     connections.body["data"][0]["patientId"].as_str().unwrap().to_owned()
 }
@@ -316,19 +326,7 @@ async fn concurrent_bad_logins_reach_upstream_once() {
 #[tokio::test]
 async fn an_llu_lockout_is_honoured_without_calling_upstream() {
     let email = account("locked", Region::Eu, |_| {});
-    let direct = client();
-    for _ in 0..3 {
-        let url = format!("{}/eu/llu/auth/login", stack().fake.base_url());
-        let body = json!({"email": email, "password": "wrong"});
-        direct
-            .post(url)
-            .header("user-agent", tidewatch_tests::fake::APP_USER_AGENT)
-            .header("version", "4.17.0")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-    }
+    lock_at_the_fake(&stack().fake.base_url(), &email).await;
     let before = stack().fake.count(&email, CallKind::Login);
     let locked = login(&email, "right-password").await;
     assert_eq!((locked.status, locked.code()), (StatusCode::TOO_MANY_REQUESTS, "locked"), "{}", locked.text);
@@ -350,19 +348,7 @@ async fn the_login_pause_an_llu_lockout_and_a_sign_out_outlive_a_restart() {
     for email in [&paused, &locked, &signed_out] {
         own.fake.add_account(Account::new(email, "right-password"));
     }
-    let direct = client();
-    for _ in 0..3 {
-        let url = format!("{}/eu/llu/auth/login", own.fake.base_url());
-        let body = json!({"email": locked, "password": "wrong"});
-        direct
-            .post(url)
-            .header("user-agent", tidewatch_tests::fake::APP_USER_AGENT)
-            .header("version", "4.17.0")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-    }
+    lock_at_the_fake(&own.fake.base_url(), &locked).await;
     let login = |email: &str, password: &str| {
         let request = client().post(own.url("/llu/auth/login")).json(&json!({"email": email, "password": password}));
         async move {
