@@ -83,12 +83,15 @@ codeAfter
     const shell = document.getElementById("shell");
     if (!shell) return;
     const focused = document.activeElement;
-    for (const input of shell.querySelectorAll("input")) {
-      const live = document.querySelector(`.app:not(#shell) input[name="${input.name}"]`);
+    for (const input of shell.querySelectorAll("input, select")) {
+      const live = document.querySelector(`.app:not(#shell) [name="${input.name}"]`);
       if (!live) continue;
-      if (input.value && !live.value) {
+      // A select always has a value: it moves over only when it was changed from its first option.
+      const changed = input.tagName === "SELECT" ? input.selectedIndex > 0 : input.value && !live.value;
+      if (changed) {
         live.value = input.value;
         live.dispatchEvent(new Event("input", { bubbles: true }));
+        live.dispatchEvent(new Event("change", { bubbles: true }));
       }
       if (input === focused) live.focus();
     }

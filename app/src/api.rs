@@ -118,9 +118,10 @@ fn sign_in_of(envelope: Envelope<Value>) -> Result<SignIn, ApiError> {
     Err(ApiError::Malformed)
 }
 
-/// `POST /llu/auth/login`.
-pub async fn login(email: &str, password: &str) -> Result<SignIn, ApiError> {
-    let body = serde_json::json!({"email": email, "password": password});
+/// `POST /llu/auth/login`, starting at `entry` (`global`, or `ru`/`cn` for accounts made in Russia or China, which
+/// LibreLinkUp's global host does not know).
+pub async fn login(email: &str, password: &str, entry: &str) -> Result<SignIn, ApiError> {
+    let body = serde_json::json!({"email": email, "password": password, "entry": entry});
     sign_in_of(call(Request::post("/llu/auth/login").json(&body)).await?)
 }
 

@@ -168,7 +168,8 @@ impl ApiError {
             Outcome::EdgeBlocked => (
                 502,
                 None,
-                "LibreLinkUp's firewall blocked this server. Tidewatch waits 15 minutes before asking again.",
+                "LibreLinkUp's firewall blocked this server. Tidewatch tries again within a minute, and less often \
+                 while the block lasts.",
             ),
             Outcome::ProtocolChanged { .. } => (
                 502,

@@ -2,7 +2,7 @@
 //! token replaced by the sealed session everywhere it appears; the demo session answers from the simulator.
 
 use serde_json::{Value, json};
-use shared::llu::{Endpoint, Outcome, Region, StepKind};
+use shared::llu::{Endpoint, Outcome, Region, StepKind, Ticket};
 use shared::time::{DAY, UtcTime};
 use worker::{Env, Method, Request, web_sys};
 
@@ -64,10 +64,20 @@ pub fn body_json(body: &[u8]) -> Option<Value> {
 /// `POST /llu/auth/login`.
 pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let body = read_body(req).await?;
-    let credentials = body_json(&body)
-        .and_then(|v| Some((crate::wire::get::<String>(&v, "email")?, crate::wire::get::<String>(&v, "password")?)));
+    let json = body_json(&body);
+    let credentials = json
+        .as_ref()
+        .and_then(|v| Some((crate::wire::get::<String>(v, "email")?, crate::wire::get::<String>(v, "password")?)));
     let (email, password) =
         credentials.ok_or_else(|| ApiError::bad_request("Send {\"email\": …, \"password\": …} as JSON."))?;
+    // Russia's and China's accounts are not known to the global host (where a wrong host's "no such account" would
+    // count towards a lockout): the sign-in names that entry. Nothing else may be named.
+    let entry = match json.as_ref().and_then(|v| v.get("entry")).and_then(Value::as_str) {
+        None | Some("" | "global") => Region::Global,
+        Some("ru") => Region::Ru,
+        Some("cn") => Region::Cn,
+        Some(_) => return Err(ApiError::bad_request("\"entry\" is \"global\", \"ru\" or \"cn\".")),
+    };
     let email = email.trim().to_owned();
     if email.len() > 254 || !email.contains('@') || password.is_empty() || password.len() > 1024 {
         return Err(ApiError::bad_request("Enter the e-mail and password of the LibreLinkUp account."));
@@ -91,7 +101,7 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         HubAnswer::Error(error) => return Err(error),
         _ => return Err(ApiError::internal()),
     }
-    let request = HubRequest::Login { email: email.clone(), password };
+    let request = HubRequest::Login { email: email.clone(), password, entry };
     signed_in(ctx, ask_hub(&ctx.env, &hub::login_object(&email), &request).await?).await
 }
 
@@ -117,8 +127,15 @@ pub async fn accept(ctx: &Ctx, req: &Request, document: Document) -> ApiResult<R
 pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
     let (session, token) = presented_session(ctx, req)?;
     let presented = (session.kind == Kind::Full).then(|| presented(&session, &token));
-    let (mut body, age_secs) = read_as(ctx, &session, data, presented).await?;
-    renew(ctx, &session, &token);
+    let (mut body, age_secs, newest) = read_as(ctx, &session, data, presented).await?;
+    match newest.and_then(|ticket| session.rolled(&token, &ticket, ctx.now)) {
+        // LLU's newer ticket, sealed into the session: it reads on past its first token's end.
+        Some(rolled) => {
+            let sealed = ctx.config.key.seal(&rolled, random_nonce());
+            *ctx.renewed.borrow_mut() = Some((sealed, rolled.expires));
+        }
+        None => renew(ctx, &session, &token),
+    }
     let (current, expires) = ctx.renewed.borrow().clone().unwrap_or((token, session.expires));
     if let Some(envelope) = body.as_object_mut() {
         envelope.insert("ticket".into(), ticket(&current, expires, ctx.now));
@@ -129,14 +146,28 @@ pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
 /// `data` for `session`, a copy the server holds (a link's, the alarms'): through the account's hub (shared
 /// cache), or the demo. LLU's envelope without its `ticket`, and its age in seconds.
 pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32)> {
-    read_as(ctx, session, data, None).await
+    read_as(ctx, session, data, None).await.map(|(body, age, _)| (body, age))
 }
 
-/// [`read_data`], refused by the hub when `presented` was signed out.
-async fn read_as(ctx: &Ctx, session: &Session, data: Data, presented: Option<Presented>) -> ApiResult<(Value, u32)> {
+/// [`read_data`] for a copy the server holds (a link's, the alarms'), and that copy carried onto LLU's newer
+/// ticket when it is due ([`Session::rolled`]), for the holder to keep: so a link or a phone that is read every
+/// minute never reaches its first token's end either.
+pub async fn read_held(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32, Option<Session>)> {
+    let (body, age, newest) = read_as(ctx, session, data, None).await?;
+    let rolled = newest.and_then(|ticket| session.rolled("", &ticket, ctx.now)).map(|rolled| rolled.held(""));
+    Ok((body, age, rolled))
+}
+
+/// [`read_data`], refused by the hub when `presented` was signed out; with the account's newest LLU ticket.
+async fn read_as(
+    ctx: &Ctx,
+    session: &Session,
+    data: Data,
+    presented: Option<Presented>,
+) -> ApiResult<(Value, u32, Option<Ticket>)> {
     match session.kind {
         Kind::Demo if !ctx.config.demo => Err(demo_off()),
-        Kind::Demo => Ok((demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0)),
+        Kind::Demo => Ok((demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0, None)),
         Kind::Full => {
             let request = HubRequest::Read {
                 data,
@@ -147,7 +178,7 @@ async fn read_as(ctx: &Ctx, session: &Session, data: Data, presented: Option<Pre
                 presented,
             };
             match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
-                HubAnswer::Data { body, age_secs } => Ok((body, age_secs)),
+                HubAnswer::Data { body, age_secs, ticket } => Ok((body, age_secs, ticket)),
                 HubAnswer::Error(error) => Err(error),
                 _ => Err(ApiError::internal()),
             }
@@ -325,7 +356,9 @@ async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
             Ok(with_session(ctx, body, &session))
         }
         HubAnswer::Error(error) => Err(error),
-        HubAnswer::Data { .. } | HubAnswer::Admitted => Err(ApiError::internal()),
+        HubAnswer::Data { .. } | HubAnswer::Admitted | HubAnswer::Version(_) | HubAnswer::Health { .. } => {
+            Err(ApiError::internal())
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub mod error;
 pub mod facade;
 /// One shared upstream read per data item, one login at a time (the Hub's).
 pub mod flight;
+/// `GET /api/health`: LibreLinkUp as the server sees it, for whoever runs it.
+pub mod health;
 /// The `Hub` Durable Object: per-account cache and per-e-mail login guard.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod hub;
@@ -117,6 +119,7 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::LogoutEverywhere => facade::logout_everywhere(ctx, &req).await,
         Route::CreateShare => sharing::create(ctx, &mut req).await,
         Route::ListShares => sharing::list(ctx, &req).await,
+        Route::Health => health::answer(ctx).await,
         Route::RevokeShare(id) => {
             let (reply, owner) = sharing::revoke(ctx, &req, id.clone()).await?;
             // The link's phones stop at once, not at the next minute's tick.

@@ -45,6 +45,8 @@ pub enum Route {
     Logbook(String),
     /// `GET /llu/config/country`.
     CountryConfig,
+    /// `GET /api/health`.
+    Health,
     /// `POST /api/demo`: a demo session.
     Demo,
     /// `POST /api/logout`: sign this session out (on the server too) and forget the cookie.
@@ -102,6 +104,7 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["llu", "connections", id, "logbook"] if is_patient_id(id) => (Route::Logbook(id.to_ascii_lowercase()), "GET"),
         ["llu", "config", "country"] => (Route::CountryConfig, "GET"),
         ["api", "demo"] => (Route::Demo, "POST"),
+        ["api", "health"] => (Route::Health, "GET"),
         ["api", "logout"] => (Route::Logout, "POST"),
         ["api", "logout", "everywhere"] => (Route::LogoutEverywhere, "POST"),
         ["api", "shares"] if method == "POST" => (Route::CreateShare, "POST"),

@@ -72,8 +72,10 @@ pub enum RoundsRequest {
         /// When the tick asked, Unix ms.
         seen_ms: i64,
     },
-    /// Every member.
+    /// Every member (the minute's cron asks).
     List,
+    /// How many members, and when the cron last asked (for `/api/health`).
+    Status,
 }
 
 /// What the round answers.
@@ -83,6 +85,13 @@ pub enum RoundsAnswer {
     Done,
     /// The members.
     List(Vec<String>),
+    /// How many members, and when the cron last asked, Unix ms (`None` since this object started).
+    Status {
+        /// Members.
+        members: usize,
+        /// Unix ms.
+        last_round_ms: Option<i64>,
+    },
     /// It failed.
     Error(ApiError),
 }
@@ -96,6 +105,7 @@ impl Wire for RoundsRequest {
                 Some(wire::object(vec![("names", names.to_wire()), ("seen_ms", (*seen_ms).into())])),
             ),
             RoundsRequest::List => wire::variant("list", None),
+            RoundsRequest::Status => wire::variant("status", None),
         }
     }
 
@@ -108,6 +118,7 @@ impl Wire for RoundsRequest {
                 seen_ms: wire::get(content, "seen_ms")?,
             }),
             "list" => Some(RoundsRequest::List),
+            "status" => Some(RoundsRequest::Status),
             _ => None,
         }
     }
@@ -118,6 +129,10 @@ impl Wire for RoundsAnswer {
         match self {
             RoundsAnswer::Done => wire::variant("done", None),
             RoundsAnswer::List(names) => wire::variant("list", Some(names.to_wire())),
+            RoundsAnswer::Status { members, last_round_ms } => wire::variant(
+                "status",
+                Some(wire::object(vec![("members", members.to_wire()), ("last_round_ms", last_round_ms.to_wire())])),
+            ),
             RoundsAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
         }
     }
@@ -127,6 +142,10 @@ impl Wire for RoundsAnswer {
         match name {
             "done" => Some(RoundsAnswer::Done),
             "list" => Vec::<String>::from_wire(content).map(RoundsAnswer::List),
+            "status" => Some(RoundsAnswer::Status {
+                members: wire::get(content, "members")?,
+                last_round_ms: wire::get(content, "last_round_ms")?,
+            }),
             "error" => ApiError::from_wire(content).map(RoundsAnswer::Error),
             _ => None,
         }
@@ -147,11 +166,13 @@ pub async fn ask(env: &Env, request: &RoundsRequest) -> ApiResult<RoundsAnswer> 
 pub struct Rounds {
     state: State,
     round: RefCell<Option<Round>>,
+    /// When the cron last asked for the round, Unix ms (in memory: the object is asked every minute).
+    last_round_ms: core::cell::Cell<Option<i64>>,
 }
 
 impl DurableObject for Rounds {
     fn new(state: State, _env: Env) -> Self {
-        Rounds { state, round: RefCell::new(None) }
+        Rounds { state, round: RefCell::new(None), last_round_ms: core::cell::Cell::new(None) }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -170,7 +191,14 @@ impl Rounds {
         let storage = self.state.storage();
         let now = worker::Date::now().as_millis() as i64;
         let answer = match request {
-            RoundsRequest::List => return Ok(RoundsAnswer::List(round.names())),
+            RoundsRequest::List => {
+                self.last_round_ms.set(Some(now));
+                return Ok(RoundsAnswer::List(round.names()));
+            }
+            RoundsRequest::Status => {
+                let members = round.names().len();
+                return Ok(RoundsAnswer::Status { members, last_round_ms: self.last_round_ms.get() });
+            }
             RoundsRequest::Add(name) => {
                 let at = round.add(&name, now);
                 storage::write(&storage, &[(format!("{PREFIX}{name}"), at.to_string())], &[]).await?;
@@ -234,12 +262,17 @@ mod tests {
             RoundsRequest::Add("watch:x".into()),
             RoundsRequest::DropEmpty { names: vec!["a".into(), "b".into()], seen_ms: 7 },
             RoundsRequest::List,
+            RoundsRequest::Status,
         ] {
             assert_eq!(wire::decode::<RoundsRequest>(&wire::encode(&request)), Some(request));
         }
-        for answer in
-            [RoundsAnswer::Done, RoundsAnswer::List(vec!["a".into()]), RoundsAnswer::Error(ApiError::internal())]
-        {
+        for answer in [
+            RoundsAnswer::Done,
+            RoundsAnswer::List(vec!["a".into()]),
+            RoundsAnswer::Status { members: 3, last_round_ms: Some(9) },
+            RoundsAnswer::Status { members: 0, last_round_ms: None },
+            RoundsAnswer::Error(ApiError::internal()),
+        ] {
             assert_eq!(wire::decode::<RoundsAnswer>(&wire::encode(&answer)), Some(answer));
         }
     }

@@ -107,6 +107,22 @@ impl Session {
         })
     }
 
+    /// The same session carried onto LLU's newer `ticket` (its token, and its end as the hard end; the same id, so
+    /// signing out still reaches it), sliding from `now`: when the ticket ends a day later than this session may
+    /// (or half the ticket's lifetime, for short-lived tokens); `None` otherwise. A session in use so never reaches
+    /// its first token's end.
+    pub fn rolled(&self, token: &str, ticket: &shared::llu::Ticket, now: i64) -> Option<Session> {
+        let half_life_secs = (ticket.duration / 2000).max(1);
+        let due = ticket.expires - self.ends() >= RENEW_EVERY_SECS.min(half_life_secs);
+        (self.kind == Kind::Full && due && ticket.expires > now).then(|| Session {
+            llu_token: ticket.token.clone(),
+            expires: (now + SLIDE_SECS).min(ticket.expires),
+            id: Some(self.revocation_id(token)),
+            ends: Some(ticket.expires),
+            ..self.clone()
+        })
+    }
+
     /// The copy the server keeps for background work (a link's reads, the alarms): it lasts until the hard end,
     /// not [`SLIDE_SECS`] after the owner last opened the app, so alarms do not stop for an owner who only
     /// receives them.
@@ -500,6 +516,29 @@ mod tests {
         assert_eq!((renewed.expires, renewed.ends()), (NOW + SLIDE_SECS, NOW + 170 * day));
         assert_eq!(renewed.signed_in_ms(), 0, "still before any 'sign out everywhere'");
         assert_ne!(earlier.revocation_id("old-token"), earlier.revocation_id("other-token"));
+    }
+
+    #[test]
+    fn a_session_in_use_rolls_onto_llus_newer_ticket_and_keeps_its_id() {
+        let day = 86_400;
+        let newer = |expires, duration_secs: i64| shared::llu::Ticket {
+            token: "newer-jwt".into(),
+            expires,
+            duration: duration_secs * 1000,
+        };
+        let long = 180 * day;
+        assert_eq!(session().rolled("t", &newer(NOW + 90 * day + 3_600, long), NOW), None, "an hour more: not yet");
+        let rolled = session().rolled("t", &newer(NOW + 180 * day, long), NOW).unwrap();
+        assert_eq!(rolled.llu_token, "newer-jwt");
+        assert_eq!((rolled.ends(), rolled.expires), (NOW + 180 * day, NOW + SLIDE_SECS));
+        assert_eq!((rolled.id.clone(), rolled.signed_in_ms), (session().id, session().signed_in_ms));
+        // A 20-second token: carried on at half its life, and never past its own end.
+        let short = Session { ends: Some(NOW + 5), expires: NOW + 5, ..session() };
+        let carried = short.rolled("t", &newer(NOW + 20, 20), NOW).unwrap();
+        assert_eq!((carried.expires, carried.ends()), (NOW + 20, NOW + 20));
+        assert_eq!(short.rolled("t", &newer(NOW + 8, 20), NOW), None);
+        let demo = Session { kind: Kind::Demo, ..session() };
+        assert_eq!(demo.rolled("t", &newer(NOW + 180 * day, long), NOW), None);
     }
 
     #[test]

@@ -69,8 +69,26 @@ pub struct Auth<'a> {
 }
 
 thread_local! {
-    /// A `minimumVersion` LLU asked for, adopted for the life of this isolate (design decision 5: no redeploy).
+    /// A `minimumVersion` LLU asked for, adopted for the life of this isolate (design decision 5: no redeploy), and
+    /// kept by the hub's `settings` object for the next isolates.
     static ADOPTED_VERSION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether this isolate has asked the `settings` object for the version adopted before it started.
+    static VERSION_SYNCED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+/// Whether this isolate still has to ask for the adopted version (once per isolate).
+pub fn version_unsynced() -> bool {
+    !VERSION_SYNCED.get()
+}
+
+/// This isolate has asked for the adopted version.
+pub fn version_synced() {
+    VERSION_SYNCED.set(true);
+}
+
+/// The version adopted in this isolate, if any.
+pub fn adopted_version() -> Option<String> {
+    ADOPTED_VERSION.with_borrow(Clone::clone)
 }
 
 /// Compares dotted versions numerically (`4.16.0` < `4.17.0` < `4.100`).
@@ -362,9 +380,9 @@ impl LoginEnd {
 
 /// `POST /llu/auth/login`, starting at the global host and following region redirects (known regions only, at
 /// most [`MAX_REDIRECTS`]). A bad password is never retried.
-pub async fn login(config: &Config, email: &str, password: &str) -> ApiResult<LoginEnd> {
+pub async fn login(config: &Config, email: &str, password: &str, entry: Region) -> ApiResult<LoginEnd> {
     let body = serde_json::json!({"email": email, "password": password}).to_string();
-    let mut region = Region::Global;
+    let mut region = entry;
     for _ in 0..=MAX_REDIRECTS {
         let (outcome, answer) =
             call(config, Endpoint::Login, region, Method::Post, "/llu/auth/login", Some(&body), None).await?;

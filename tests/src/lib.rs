@@ -9,6 +9,8 @@
 pub mod fake;
 /// A fake Web Push service: records what the worker POSTs, answers what a test asks.
 pub mod push_service;
+/// A relay of the shape a self-hoster runs outside Cloudflare, in front of the fake.
+pub mod relay;
 /// Serving a fake on a thread of its own.
 mod serve;
 /// The fake and the real worker (`wrangler dev`) started together for integration tests.

@@ -1,4 +1,5 @@
-//! Signing in: the LibreLinkUp follower account's e-mail and password (no region: the server follows LLU's
+//! Signing in: the LibreLinkUp follower account's e-mail and password (and, for an account made in Russia or China,
+//! that country: LibreLinkUp's global host does not know those; every other region is found by following its
 //! redirects), "Try the demo", and LibreLinkUp's consent steps, which continue only on an explicit tap.
 
 use leptos::prelude::*;
@@ -12,6 +13,7 @@ use crate::{AppState, Screen, messages, platform, store};
 struct Credentials {
     email: String,
     password: String,
+    entry: String,
 }
 
 /// Goes where a sign-in answer leads.
@@ -35,11 +37,12 @@ pub fn SignIn() -> impl IntoView {
     let state = expect_context::<AppState>();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let entry = RwSignal::new("global".to_owned());
     // The follow page's code downloads while the server answers.
     let login = Action::new_local(|c: &Credentials| {
         let c = c.clone();
         crate::prefetch_follow_page();
-        async move { api::login(&c.email, &c.password).await }
+        async move { api::login(&c.email, &c.password, &c.entry).await }
     });
     let demo = Action::new_local(|_: &()| {
         crate::prefetch_follow_page();
@@ -67,7 +70,11 @@ pub fn SignIn() -> impl IntoView {
         ev.prevent_default();
         platform::unlock_audio();
         if !busy() {
-            login.dispatch(Credentials { email: email.get_untracked(), password: password.get_untracked() });
+            login.dispatch(Credentials {
+                email: email.get_untracked(),
+                password: password.get_untracked(),
+                entry: entry.get_untracked(),
+            });
         }
     };
     view! {
@@ -92,6 +99,14 @@ pub fn SignIn() -> impl IntoView {
                         required
                         bind:value=password
                     />
+                </label>
+                <label>
+                    "Account region"
+                    <select name="entry" bind:value=entry>
+                        <option value="global">"All other countries"</option>
+                        <option value="ru">"Russia"</option>
+                        <option value="cn">"China"</option>
+                    </select>
                 </label>
                 <ErrorNote error=Signal::derive(error) />
                 <button type="submit" class="primary" disabled=busy>

@@ -52,7 +52,14 @@ fn debug_output_never_shows_secrets() {
         owner_signed_out: false,
     };
     let texts = [
-        format!("{:?}", HubRequest::Login { email: "a@b.c".into(), password: "SECRET-PASSWORD".into() }),
+        format!(
+            "{:?}",
+            HubRequest::Login {
+                email: "a@b.c".into(),
+                password: "SECRET-PASSWORD".into(),
+                entry: shared::llu::Region::Global
+            }
+        ),
         format!(
             "{:?}",
             HubRequest::Read {

@@ -2,7 +2,7 @@
 //! check or sign out a session) and the answers, with their JSON.
 
 use serde_json::Value;
-use shared::llu::{Endpoint, Region};
+use shared::llu::{Endpoint, Region, Ticket};
 
 use crate::error::{ApiError, ApiResult};
 use crate::signout::Presented;
@@ -46,6 +46,8 @@ pub enum HubRequest {
         email: String,
         /// The password; never stored.
         password: String,
+        /// Where the sign-in starts: the global host, or Russia's or China's, which the global host does not know.
+        entry: Region,
     },
     /// May one more sign-in come from this client (to its `net:` object)? At most `limit` per
     /// [`super::CLIENT_WINDOW_SECS`].
@@ -61,6 +63,18 @@ pub enum HubRequest {
         /// The window, seconds.
         window_secs: u32,
     },
+    /// The `version` LLU last asked for (to the `settings` object): remember this one if it is newer, and answer
+    /// the one remembered.
+    Version(Option<String>),
+    /// What LLU answered in `region` (a success or an upstream error code), for `/api/health` (to `settings`).
+    Report {
+        /// The region code, or `login`.
+        region: String,
+        /// `success` or the error's code.
+        code: String,
+    },
+    /// The health table and the adopted version (to `settings`).
+    Health,
     /// Read data (to the `acct:` object of this account).
     Read {
         /// What.
@@ -97,6 +111,11 @@ impl core::fmt::Debug for HubRequest {
         match self {
             HubRequest::Login { .. } => f.write_str("HubRequest::Login { .. }"),
             HubRequest::Admit { limit } => f.debug_struct("HubRequest::Admit").field("limit", limit).finish(),
+            HubRequest::Version(version) => f.debug_tuple("HubRequest::Version").field(version).finish(),
+            HubRequest::Report { region, code } => {
+                f.debug_struct("HubRequest::Report").field("region", region).field("code", code).finish()
+            }
+            HubRequest::Health => f.write_str("HubRequest::Health"),
             HubRequest::ShareMiss { limit, window_secs } => {
                 f.debug_struct("HubRequest::ShareMiss").field("limit", limit).field("window_secs", window_secs).finish()
             }
@@ -123,11 +142,23 @@ pub enum HubAnswer {
         body: Value,
         /// Seconds since it was fetched.
         age_secs: u32,
+        /// The account's newest LLU ticket the hub knows (LLU rolls one forward with every answer), for the worker
+        /// to carry its sessions forward with; `None` before the first.
+        ticket: Option<Ticket>,
     },
     /// LLU accepted the login: signed in, or a step first.
     SignIn(SignIn),
     /// One more sign-in may come from this client; a presented session is still signed in; signed out.
     Admitted,
+    /// The `version` the `settings` object remembers.
+    Version(Option<String>),
+    /// The `settings` object's health table (`health::Table` as JSON) and adopted version.
+    Health {
+        /// The table.
+        table: Value,
+        /// The adopted version.
+        adopted: Option<String>,
+    },
     /// It failed.
     Error(ApiError),
 }
@@ -156,11 +187,21 @@ impl Wire for Data {
 impl Wire for HubRequest {
     fn to_wire(&self) -> Value {
         match self {
-            HubRequest::Login { email, password } => wire::variant(
+            HubRequest::Login { email, password, entry } => wire::variant(
                 "login",
-                Some(wire::object(vec![("email", email.clone().into()), ("password", password.clone().into())])),
+                Some(wire::object(vec![
+                    ("email", email.clone().into()),
+                    ("password", password.clone().into()),
+                    ("entry", entry.to_wire()),
+                ])),
             ),
             HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
+            HubRequest::Version(version) => wire::variant("version", Some(version.to_wire())),
+            HubRequest::Report { region, code } => wire::variant(
+                "report",
+                Some(wire::object(vec![("region", region.to_wire()), ("code", code.to_wire())])),
+            ),
+            HubRequest::Health => wire::variant("health", None),
             HubRequest::ShareMiss { limit, window_secs } => wire::variant(
                 "share_miss",
                 Some(wire::object(vec![("limit", limit.to_wire()), ("window_secs", window_secs.to_wire())])),
@@ -194,8 +235,14 @@ impl Wire for HubRequest {
             "login" => Some(HubRequest::Login {
                 email: wire::get(content, "email")?,
                 password: wire::get(content, "password")?,
+                entry: wire::get_or(content, "entry", Region::Global)?,
             }),
             "admit" => Some(HubRequest::Admit { limit: wire::get(content, "limit")? }),
+            "version" => Option::from_wire(content).map(HubRequest::Version),
+            "report" => {
+                Some(HubRequest::Report { region: wire::get(content, "region")?, code: wire::get(content, "code")? })
+            }
+            "health" => Some(HubRequest::Health),
             "share_miss" => Some(HubRequest::ShareMiss {
                 limit: wire::get(content, "limit")?,
                 window_secs: wire::get(content, "window_secs")?,
@@ -222,12 +269,21 @@ impl Wire for HubRequest {
 impl Wire for HubAnswer {
     fn to_wire(&self) -> Value {
         match self {
-            HubAnswer::Data { body, age_secs } => wire::variant(
+            HubAnswer::Data { body, age_secs, ticket } => wire::variant(
                 "data",
-                Some(wire::object(vec![("body", body.clone()), ("age_secs", (*age_secs).into())])),
+                Some(wire::object(vec![
+                    ("body", body.clone()),
+                    ("age_secs", (*age_secs).into()),
+                    ("ticket", ticket.to_wire()),
+                ])),
             ),
             HubAnswer::SignIn(sign_in) => wire::variant("signin", Some(sign_in.to_wire())),
             HubAnswer::Admitted => wire::variant("admitted", None),
+            HubAnswer::Version(version) => wire::variant("version", Some(version.to_wire())),
+            HubAnswer::Health { table, adopted } => wire::variant(
+                "health",
+                Some(wire::object(vec![("table", table.clone()), ("adopted", adopted.to_wire())])),
+            ),
             HubAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
         }
     }
@@ -235,11 +291,18 @@ impl Wire for HubAnswer {
     fn from_wire(value: &Value) -> Option<HubAnswer> {
         let (name, content) = wire::read_variant(value)?;
         match name {
-            "data" => {
-                Some(HubAnswer::Data { body: content.get("body")?.clone(), age_secs: wire::get(content, "age_secs")? })
-            }
+            "data" => Some(HubAnswer::Data {
+                body: content.get("body")?.clone(),
+                age_secs: wire::get(content, "age_secs")?,
+                ticket: wire::get(content, "ticket")?,
+            }),
             "signin" => SignIn::from_wire(content).map(HubAnswer::SignIn),
             "admitted" => Some(HubAnswer::Admitted),
+            "version" => Option::from_wire(content).map(HubAnswer::Version),
+            "health" => Some(HubAnswer::Health {
+                table: content.get("table")?.clone(),
+                adopted: wire::get(content, "adopted")?,
+            }),
             "error" => ApiError::from_wire(content).map(HubAnswer::Error),
             _ => None,
         }

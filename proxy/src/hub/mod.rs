@@ -25,15 +25,18 @@
 //! The cache and the refused tokens are in memory only: losing them costs one extra upstream call, never a wrong
 //! answer.
 
+mod hold;
 mod messages;
+mod tickets;
 
 use std::cell::{Cell, RefCell};
 
 use serde_json::Value;
-use shared::llu::{Outcome, Region};
+use shared::llu::{Outcome, Region, Ticket};
 use worker::wasm_bindgen::JsValue;
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
 
+use self::hold::Hold;
 pub use self::messages::{Data, HubAnswer, HubRequest};
 use crate::config::Config;
 use crate::error::ApiError;
@@ -50,6 +53,13 @@ pub const CACHE_SECS: u32 = 60;
 pub const LOGIN_PAUSE_SECS: u32 = 60;
 /// The window in which a client network's sign-ins are counted.
 pub const CLIENT_WINDOW_SECS: u32 = 600;
+
+/// The object that remembers the `version` LLU last asked for, so a new isolate (and the alarms) send it at once.
+pub const SETTINGS_OBJECT: &str = "settings";
+/// Where the `settings` object stores it.
+const VERSION_KEY: &str = "version";
+/// Where the `settings` object stores the health table (`health::Table`).
+const HEALTH_KEY: &str = "health";
 
 /// The object name for an account.
 pub fn account_object(account_id: &str) -> String {
@@ -99,44 +109,6 @@ const MISSES_KEY: &str = "misses";
 /// Where an account's sign-outs are stored ([`SignOuts`]).
 const SIGN_OUTS_KEY: &str = "signouts";
 
-/// A wait imposed by LLU (or by the login pause): until when, and what to answer meanwhile.
-#[derive(Clone)]
-struct Hold {
-    until_ms: f64,
-    error: ApiError,
-}
-
-impl Hold {
-    fn new(now_ms: f64, secs: u32, error: ApiError) -> Hold {
-        Hold { until_ms: now_ms + f64::from(secs) * 1000.0, error }
-    }
-
-    /// The hold an upstream error imposes: only when LLU (or its edge) asked for a wait — a lockout, a rate
-    /// limit, maintenance, an edge block. A network blip or an unreadable answer imposes none.
-    fn imposed(now_ms: f64, error: &ApiError) -> Option<Hold> {
-        const WAITS: [&str; 6] =
-            ["locked", "rate_limited", "maintenance", "edge_blocked", "accept_new_documents", "protocol_changed"];
-        let secs = error.retry_after_secs.filter(|_| WAITS.contains(&error.code.as_str()))?;
-        Some(Hold::new(now_ms, secs, error.clone()))
-    }
-
-    /// The error with the time left, while the hold lasts.
-    fn active(&self, now_ms: f64) -> Option<ApiError> {
-        let left = ((self.until_ms - now_ms) / 1000.0).ceil();
-        (left > 0.0).then(|| self.error.clone().retry_after(left as u32))
-    }
-}
-
-impl Wire for Hold {
-    fn to_wire(&self) -> Value {
-        wire::object(vec![("until_ms", self.until_ms.to_wire()), ("error", self.error.to_wire())])
-    }
-
-    fn from_wire(value: &Value) -> Option<Hold> {
-        Some(Hold { until_ms: wire::get(value, "until_ms")?, error: wire::get(value, "error")? })
-    }
-}
-
 /// The Durable Object.
 #[durable_object]
 pub struct Hub {
@@ -148,11 +120,15 @@ pub struct Hub {
     hold: RefCell<Option<Hold>>,
     /// Whether `hold` has been read from storage in this object's lifetime.
     hold_loaded: Cell<bool>,
+    /// When the last read went through an edge block's hold as a probe (ms; in memory: losing it costs one probe).
+    probed: Cell<f64>,
     /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
     dead_tokens: RefCell<Vec<String>>,
     login_gate: Gate,
     /// The account's sign-outs, once read from storage in this object's lifetime.
     sign_outs: RefCell<Option<SignOuts>>,
+    /// The account's newest LLU ticket ([`tickets`]), once read from storage in this object's lifetime.
+    tickets: RefCell<Option<tickets::Newest>>,
 }
 
 impl DurableObject for Hub {
@@ -163,9 +139,11 @@ impl DurableObject for Hub {
             slots: RefCell::default(),
             hold: RefCell::default(),
             hold_loaded: Cell::new(false),
+            probed: Cell::new(0.0),
             dead_tokens: RefCell::default(),
             login_gate: Gate::default(),
             sign_outs: RefCell::default(),
+            tickets: RefCell::default(),
         }
     }
 
@@ -208,6 +186,7 @@ impl DurableObject for Hub {
                 storage.delete_all().await?;
                 *self.hold.borrow_mut() = None;
                 *self.sign_outs.borrow_mut() = Some(SignOuts::default());
+                self.forget_stored_ticket();
             }
         }
         Response::empty()
@@ -216,9 +195,54 @@ impl DurableObject for Hub {
 
 impl Hub {
     async fn answer(&self, config: Config, request: HubRequest) -> HubAnswer {
+        if matches!(request, HubRequest::Login { .. } | HubRequest::Read { .. }) {
+            return self.upstream(config, request).await;
+        }
+        self.local(config, request).await
+    }
+
+    /// A request that may reach LLU: the isolate first learns the version adopted before it started, and the
+    /// `settings` object learns one adopted during the request.
+    async fn upstream(&self, config: Config, request: HubRequest) -> HubAnswer {
+        if upstream::version_unsynced() {
+            if let Ok(HubAnswer::Version(Some(version))) =
+                crate::facade::ask_hub(&self.env, SETTINGS_OBJECT, &HubRequest::Version(None)).await
+            {
+                upstream::adopt_version(&upstream::effective_version(&config.version), &version);
+            }
+            upstream::version_synced();
+        }
+        let before = upstream::adopted_version();
+        let region = match &request {
+            HubRequest::Read { region, .. } => region.code().to_owned(),
+            _ => "login".to_owned(),
+        };
+        let answer = self.local(config, request).await;
+        match &answer {
+            HubAnswer::Data { .. } | HubAnswer::SignIn(_) => crate::health::report(&self.env, &region, "success").await,
+            HubAnswer::Error(error) => crate::health::report(&self.env, &region, &error.code).await,
+            _ => {}
+        }
+        let after = upstream::adopted_version();
+        if after != before
+            && crate::facade::ask_hub(&self.env, SETTINGS_OBJECT, &HubRequest::Version(after)).await.is_err()
+        {
+            worker::console_error!("hub: the adopted version could not be kept for the next isolates");
+        }
+        answer
+    }
+
+    async fn local(&self, config: Config, request: HubRequest) -> HubAnswer {
         match request {
-            HubRequest::Login { email, password } => self.login(config, &email, &password).await,
+            HubRequest::Login { email, password, entry } => self.login(config, &email, &password, entry).await,
             HubRequest::Admit { limit } => self.admit(limit).await,
+            HubRequest::Version(version) => self.remember_version(version).await,
+            HubRequest::Report { region, code } => self.note_health(&region, &code).await,
+            HubRequest::Health => {
+                let table = self.stored_text(HEALTH_KEY).await.and_then(|t| serde_json::from_str(&t).ok());
+                let adopted = self.stored_text(VERSION_KEY).await;
+                HubAnswer::Health { table: table.unwrap_or(Value::Null), adopted }
+            }
             HubRequest::ShareMiss { limit, window_secs } => self.share_miss(limit, window_secs).await,
             HubRequest::Read { data, token, region, account_id, at_ms, presented } => {
                 if let Some(presented) = presented
@@ -280,28 +304,32 @@ impl Hub {
         Some(self.sign_outs.borrow_mut().get_or_insert(outs).clone())
     }
 
-    async fn login(&self, config: Config, email: &str, password: &str) -> HubAnswer {
+    async fn login(&self, config: Config, email: &str, password: &str, entry: Region) -> HubAnswer {
         let _serialised = self.login_gate.enter().await;
         if let Some(error) = self.held(now_ms()).await {
             return HubAnswer::Error(error);
         }
-        let end = upstream::login(&config, email, password).await;
+        let end = upstream::login(&config, email, password, entry).await;
         let now = now_ms();
+        let previous = self.hold.borrow().clone();
         let hold = match &end {
             Ok(LoginEnd::Failed(Outcome::BadCredentials)) => {
                 Some(Hold::new(now, LOGIN_PAUSE_SECS, ApiError::login_paused(LOGIN_PAUSE_SECS)))
             }
-            Ok(LoginEnd::Failed(outcome)) => Hold::imposed(now, &ApiError::from_outcome(outcome)),
-            Err(error) => Hold::imposed(now, error),
+            Ok(LoginEnd::Failed(outcome)) => Hold::imposed(now, &ApiError::from_outcome(outcome), previous.as_ref()),
+            Err(error) => Hold::imposed(now, error, previous.as_ref()),
             Ok(_) => None,
         };
-        self.set_hold(hold).await;
         let mut answer = HubAnswer::from(end);
-        if let HubAnswer::Error(error) = &mut answer
-            && error.code == "bad_credentials"
-        {
-            error.retry_after_secs = Some(LOGIN_PAUSE_SECS);
+        if let HubAnswer::Error(error) = &mut answer {
+            if error.code == "bad_credentials" {
+                error.retry_after_secs = Some(LOGIN_PAUSE_SECS);
+            } else if let Some(hold) = hold.as_ref().filter(|h| h.error.code == error.code) {
+                // The hold's own wait (an edge block's grows from a minute).
+                error.retry_after_secs = hold.error.retry_after_secs;
+            }
         }
+        self.set_hold(hold).await;
         answer
     }
 
@@ -314,10 +342,14 @@ impl Hub {
         account_id: String,
         at_ms: f64,
     ) -> HubAnswer {
-        let token_hash = sha256_hex(&token);
+        self.load_tickets(&config).await;
         let mut answer = HubAnswer::Error(ApiError::internal());
         for _ in 0..READ_TRIES {
             let now = now_ms().max(at_ms);
+            // LLU's newest ticket for the account, while it lasts and was not refused, else the caller's token: a
+            // session in use reads on after its own token's end (the worker seals the newer token into it).
+            let token = self.usable_ticket(now).unwrap_or_else(|| token.clone());
+            let token_hash = sha256_hex(&token);
             if self.dead_tokens.borrow().contains(&token_hash) {
                 return HubAnswer::Error(ApiError::from_outcome(&Outcome::InvalidToken));
             }
@@ -326,7 +358,7 @@ impl Hub {
                 match slots.iter().find(|(d, _)| *d == data).map(|(_, slot)| slot) {
                     Some(Slot::Ready { at_ms, body }) if now - at_ms < f64::from(CACHE_SECS) * 1000.0 => {
                         let age_secs = ((now - at_ms) / 1000.0).floor() as u32;
-                        return HubAnswer::Data { body: body.clone(), age_secs };
+                        return HubAnswer::Data { body: body.clone(), age_secs, ticket: self.newest_ticket() };
                     }
                     Some(Slot::Pending { flight, token_hash }) => Some((flight.clone(), token_hash.clone())),
                     _ => None,
@@ -336,7 +368,12 @@ impl Hub {
                 Some(joined) => joined,
                 None => {
                     if let Some(error) = self.held(now).await {
-                        return HubAnswer::Error(error);
+                        // An edge block's end is announced by nobody: one read a minute goes through to see.
+                        let probe = self.hold.borrow().as_ref().is_some_and(|h| h.lets_probe(now, self.probed.get()));
+                        if !probe {
+                            return HubAnswer::Error(error);
+                        }
+                        self.probed.set(now);
                     }
                     let flight = Flight::new(fetch_data(
                         config.clone(),
@@ -357,9 +394,20 @@ impl Hub {
                 self.slots.borrow().iter().find(|(d, _)| *d == data),
                 Some((_, Slot::Pending { flight, .. })) if flight.same(&pending)
             );
+            let mut imposed = None;
+            if let HubAnswer::Data { ticket: Some(ticket), .. } = &answer {
+                self.adopt_ticket(&config, region, &account_id, ticket).await;
+            }
+            if let HubAnswer::Data { ticket, .. } = &mut answer {
+                *ticket = self.newest_ticket();
+            }
             match &answer {
                 HubAnswer::Data { body, .. } if settles => {
                     put(&mut self.slots.borrow_mut(), data.clone(), Slot::Ready { at_ms: now, body: body.clone() });
+                    // Through again after an edge block: the next block starts from a minute.
+                    if self.hold.borrow().as_ref().is_some_and(|h| h.blocks > 0) {
+                        self.set_hold(None).await;
+                    }
                 }
                 HubAnswer::Error(error) => {
                     if settles {
@@ -373,13 +421,22 @@ impl Hub {
                             // LLU refused the token of the viewer who started the read, not this one's.
                             continue;
                         }
-                    } else if settles && let Some(hold) = Hold::imposed(now, error) {
-                        self.set_hold(Some(hold)).await;
+                    } else if settles {
+                        // The last hold, ended or not: what an edge block grows from.
+                        let previous = self.hold.borrow().clone();
+                        imposed = Hold::imposed(now, error, previous.as_ref());
                     }
                 }
                 HubAnswer::Data { .. } => {}
                 _ if settles => self.slots.borrow_mut().retain(|(d, _)| *d != data),
                 _ => {}
+            }
+            if let Some(hold) = imposed {
+                // The caller is told the hold's own wait (an edge block's grows from a minute); the first probe
+                // goes a minute after it began.
+                answer = HubAnswer::Error(hold.error.clone());
+                self.probed.set(now);
+                self.set_hold(Some(hold)).await;
             }
             return answer;
         }
@@ -446,6 +503,42 @@ impl Hub {
         Some((*stored.first()?, *stored.get(1)? as u32, *stored.get(2)?))
     }
 
+    /// The `settings` object: notes what LLU answered in `region` in the health table.
+    async fn note_health(&self, region: &str, code: &str) -> HubAnswer {
+        let mut table: crate::health::Table =
+            self.stored_text(HEALTH_KEY).await.and_then(|t| wire::decode(&t)).unwrap_or_default();
+        table.record(region, code, now_ms());
+        match self.state.storage().put_raw(HEALTH_KEY, JsValue::from(wire::encode(&table))).await {
+            Ok(()) => HubAnswer::Admitted,
+            Err(_) => HubAnswer::Error(ApiError::internal()),
+        }
+    }
+
+    /// The text stored under `key`, if any.
+    async fn stored_text(&self, key: &str) -> Option<String> {
+        let pending = self.state.storage().as_raw().get(key).ok()?;
+        worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?.as_string()
+    }
+
+    /// The `settings` object: remembers `version` if it is newer than the one stored, and answers the one stored.
+    async fn remember_version(&self, version: Option<String>) -> HubAnswer {
+        let storage = self.state.storage();
+        let stored = async {
+            let pending = storage.as_raw().get(VERSION_KEY).ok()?;
+            worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?.as_string()
+        }
+        .await;
+        match version {
+            Some(newer) if stored.as_deref().is_none_or(|old| upstream::version_less(old, &newer)) => {
+                if storage.put_raw(VERSION_KEY, JsValue::from(newer.as_str())).await.is_err() {
+                    return HubAnswer::Error(ApiError::internal());
+                }
+                HubAnswer::Version(Some(newer))
+            }
+            _ => HubAnswer::Version(stored),
+        }
+    }
+
     /// Wakes the object at `at_ms` (or later, if a later wake is set) to delete what it stored once its waits are
     /// over ([`Hub::alarm`]).
     async fn clean_up_at(&self, at_ms: f64) {
@@ -509,17 +602,16 @@ fn put(slots: &mut Vec<(Data, Slot)>, data: Data, slot: Slot) {
     slots.push((data, slot));
 }
 
-/// One upstream read, turned into a [`HubAnswer`] (LLU's rolling `ticket` is dropped: it never leaves the hub).
+/// One upstream read, turned into a [`HubAnswer`]: LLU's rolling `ticket` taken out of the envelope (the hub
+/// adopts it; it never reaches a viewer).
 async fn fetch_data(config: Config, data: Data, token: String, region: Region, account_id: String) -> HubAnswer {
     let auth = Auth { token: &token, account_id: &account_id };
     let path = data.path();
     match upstream::call(&config, data.endpoint(), region, Method::Get, &path, None, Some(auth)).await {
         Ok((Outcome::Success { .. }, answer)) => {
             let mut body = answer.json();
-            if let Some(envelope) = body.as_object_mut() {
-                envelope.remove("ticket");
-            }
-            HubAnswer::Data { body, age_secs: 0 }
+            let ticket = body.as_object_mut().and_then(|envelope| envelope.remove("ticket"));
+            HubAnswer::Data { body, age_secs: 0, ticket: ticket.as_ref().and_then(Ticket::from_wire) }
         }
         Ok((outcome, _)) => HubAnswer::Error(ApiError::from_outcome(&outcome)),
         Err(error) => HubAnswer::Error(error),

@@ -1,6 +1,7 @@
 //! The hub's rules and messages, tested natively.
 
 use super::*;
+use crate::wire::Wire;
 
 #[test]
 fn object_names_hide_the_email_and_ignore_case() {
@@ -19,12 +20,12 @@ fn only_waits_llu_asks_for_impose_a_hold() {
         Outcome::Maintenance,
         Outcome::EdgeBlocked,
     ] {
-        assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome)).is_some(), "{outcome:?}");
+        assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome), None).is_some(), "{outcome:?}");
     }
     for outcome in [Outcome::Unavailable { http_status: 502 }, Outcome::BadCredentials, Outcome::PatientNotFound] {
-        assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome)).is_none(), "{outcome:?}");
+        assert!(Hold::imposed(0.0, &ApiError::from_outcome(&outcome), None).is_none(), "{outcome:?}");
     }
-    assert!(Hold::imposed(0.0, &ApiError::upstream_unreachable()).is_none());
+    assert!(Hold::imposed(0.0, &ApiError::upstream_unreachable(), None).is_none());
 }
 
 #[test]
@@ -62,12 +63,18 @@ fn hub_messages_round_trip_as_json() {
     ));
     let check = HubRequest::Check(Presented { id: "s3".into(), signed_in_ms: 4 });
     assert!(matches!(wire::decode(&wire::encode(&check)), Some(HubRequest::Check(p)) if p.id == "s3"));
-    let login = wire::encode(&HubRequest::Login { email: "e@x".into(), password: "p\"w".into() });
+    let login = wire::encode(&HubRequest::Login { email: "e@x".into(), password: "p\"w".into(), entry: Region::Ru });
     assert!(
-        matches!(wire::decode(&login), Some(HubRequest::Login { email, password }) if email == "e@x" && password == "p\"w")
+        matches!(wire::decode(&login), Some(HubRequest::Login { email, password, entry: Region::Ru }) if email == "e@x" && password == "p\"w")
     );
     for data in [Data::Connections, Data::Logbook("q".into())] {
         assert_eq!(Data::from_wire(&data.to_wire()), Some(data));
+    }
+    for version in [None, Some("4.18.3".to_owned())] {
+        let request = wire::encode(&HubRequest::Version(version.clone()));
+        assert!(matches!(wire::decode(&request), Some(HubRequest::Version(v)) if v == version), "{request}");
+        let answer = wire::encode(&HubAnswer::Version(version.clone()));
+        assert!(matches!(wire::decode(&answer), Some(HubAnswer::Version(v)) if v == version), "{answer}");
     }
     let admit = wire::encode(&HubRequest::Admit { limit: 20 });
     assert!(matches!(wire::decode(&admit), Some(HubRequest::Admit { limit: 20 })), "{admit}");
@@ -76,9 +83,10 @@ fn hub_messages_round_trip_as_json() {
     assert!(!client_object("203.0.113.7").contains("203"), "the address itself is not kept");
     let answer = HubAnswer::Error(ApiError::login_paused(5));
     assert!(matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Error(e)) if e.code == "login_paused"));
-    let answer = HubAnswer::Data { body: serde_json::json!({"status": 0, "data": [1]}), age_secs: 7 };
+    let ticket = Some(shared::llu::Ticket { token: "jwt".into(), expires: 9, duration: 1_000 });
+    let answer = HubAnswer::Data { body: serde_json::json!({"status": 0, "data": [1]}), age_secs: 7, ticket };
     assert!(
-        matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Data { body, age_secs: 7 }) if body["data"][0] == 1)
+        matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Data { body, age_secs: 7, ticket: Some(t) }) if body["data"][0] == 1 && t.expires == 9)
     );
     for junk in ["", "{", r#"{"read":{}}"#, r#"{"sing":1}"#, r#"{"data":{"body":1,"age_secs":-1}}"#, "[1]"] {
         assert!(wire::decode::<HubAnswer>(junk).is_none() && wire::decode::<HubRequest>(junk).is_none(), "{junk}");

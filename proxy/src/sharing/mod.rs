@@ -198,9 +198,18 @@ async fn read(ctx: &Ctx, share: &Share, data: Data) -> ApiResult<(Value, u32)> {
         Ok(session) => session,
         Err(_) => return Err(signed_out(ctx, share).await),
     };
-    match facade::read_data(ctx, &session, data).await {
+    match facade::read_held(ctx, &session, data).await {
         Err(error) if error.code == "session_expired" => Err(signed_out(ctx, share).await),
-        other => other,
+        Err(error) => Err(error),
+        Ok((body, age, rolled)) => {
+            // LLU's newer ticket carries the owner's links on (best effort: the next read tries again).
+            if let Some(rolled) = rolled {
+                let sealed = ctx.config.key.seal(&rolled, crate::seal::random_nonce());
+                let renew = ShareRequest::Renew { owner: share.owner.clone(), session: sealed };
+                let _ = ask_owner(ctx, &share.owner, &renew).await;
+            }
+            Ok((body, age))
+        }
     }
 }
 

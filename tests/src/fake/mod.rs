@@ -15,6 +15,7 @@
 //! | behaviour | how to get it | what the fake answers |
 //! |---|---|---|
 //! | sign-in at the global host | always | status 0 `redirect` to the home region ([`Account::region`], via [`Account::via`]) |
+//! | an account in Russia or China | [`Account::region`] `ru` or `cn` | unknown at the global host (status 2); signed in at its own |
 //! | wrong password, lockout | a wrong password; three in 60 s | status 2; then the `locked` body for 300 s |
 //! | terms, privacy notice, e-mail check | [`Account::steps`] | status 4 with the step and a 1-hour step token |
 //! | version floor | [`Account::min_version`] | HTTP 403 `{"status":920,"data":{"minimumVersion"}}` on data calls |
@@ -31,6 +32,7 @@
 //! | the wearer's phone stopped uploading | [`Account::data_delay_secs`] | readings that stop that long ago |
 //! | a slow upstream | [`Account::answer_delay_ms`] | data answers that late |
 //! | tickets that roll forward | always | every data answer carries a fresh 180-day `ticket` |
+//! | short-lived tokens | [`Account::token_secs`] | sign-in tokens and tickets that last that long |
 //!
 //! A small control API under `/__fake/` (never under a region prefix, never recorded as a call) lets other
 //! languages drive the `fake-libreview` binary:

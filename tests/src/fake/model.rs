@@ -65,6 +65,9 @@ pub struct Account {
     pub rate_limit: Option<RateLimit>,
     /// The simulator's "now" is the real now minus this many seconds: the wearer's phone stopped uploading.
     pub data_delay_secs: i64,
+    /// If set, its full tokens (a sign-in's and every data answer's `ticket`) last this many seconds, not 180 days:
+    /// a client that does not adopt the tickets is signed out that soon.
+    pub token_secs: Option<i64>,
     /// Data calls with this account's tokens are answered this many milliseconds late (a slow upstream), so tests
     /// can make calls overlap.
     pub answer_delay_ms: u64,
@@ -91,6 +94,7 @@ impl Account {
             edge_block: false,
             new_documents: false,
             llu5: false,
+            token_secs: None,
             rate_limit: None,
             data_delay_secs: 0,
             answer_delay_ms: 0,
@@ -221,6 +225,7 @@ struct AccountWire {
     edge_block: Option<bool>,
     new_documents: Option<bool>,
     llu5: Option<bool>,
+    token_secs: Option<i64>,
     rate_limit: Option<RateLimit>,
     data_delay_secs: Option<i64>,
     answer_delay_ms: Option<u64>,
@@ -243,6 +248,7 @@ impl From<AccountWire> for Account {
             edge_block: w.edge_block.unwrap_or(d.edge_block),
             new_documents: w.new_documents.unwrap_or(d.new_documents),
             llu5: w.llu5.unwrap_or(d.llu5),
+            token_secs: w.token_secs,
             rate_limit: w.rate_limit,
             data_delay_secs: w.data_delay_secs.unwrap_or(d.data_delay_secs),
             answer_delay_ms: w.answer_delay_ms.unwrap_or(d.answer_delay_ms),

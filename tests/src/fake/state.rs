@@ -21,6 +21,8 @@
 //!   password while [`Account::new_documents`] is set, with a small JSON body (what LLU's body holds is not known).
 //! - **LibreLinkUp 5** ([`Account::llu5`]): a sign-in with the right password gets the new API's error shape
 //!   (HTTP 400 `{"code": 5, "errors": [...]}`), a data call the encrypted envelope (HTTP 200).
+//! - **Russia and China**: the global host does not know their accounts (it answers status 2, as for any unknown
+//!   e-mail); only their own host signs them in.
 //! - **User-Agent**: Cloudflare in front of LLU answers a request with no `User-Agent`, or with an HTTP library's
 //!   default one (`reqwest`, `python-requests`, `aiohttp`, `node-fetch`, `curl`, …), with its 403 block page, at
 //!   every host and route, before LLU sees it ([`is_library_user_agent`]).
@@ -451,7 +453,9 @@ impl State {
         if let Some(reply) = self.account_gates(&key, now) {
             return (reply, Some(key));
         }
-        let account = self.accounts.get(&key).cloned();
+        // Russia's and China's accounts live apart: the global host does not know them (llu-protocol.md 1).
+        let apart = |a: &Account| host == Region::Global && matches!(a.region, Region::Ru | Region::Cn);
+        let account = self.accounts.get(&key).filter(|a| !apart(a)).cloned();
         if let Some(account) = &account
             && host != account.region
         {

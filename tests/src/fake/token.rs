@@ -38,14 +38,6 @@ impl TokenKind {
             TokenKind::Full => "full",
         }
     }
-
-    /// Lifetime in seconds.
-    pub const fn lifetime_secs(self) -> i64 {
-        match self {
-            TokenKind::Step => STEP_SECS,
-            TokenKind::Full => FULL_SECS,
-        }
-    }
 }
 
 /// One row of the token table.
@@ -65,6 +57,8 @@ pub struct TokenInfo {
     pub product: String,
     /// Set by `revoke_tokens`.
     pub revoked: bool,
+    /// How long it lasts from its issue, seconds (its ticket's `duration`).
+    pub lifetime_secs: i64,
 }
 
 impl TokenInfo {
@@ -75,7 +69,7 @@ impl TokenInfo {
 
     /// The ticket JSON fields for `token`.
     pub fn ticket(&self, token: String) -> Ticket {
-        Ticket { token, expires: self.expires, duration: self.kind.lifetime_secs() * 1000 }
+        Ticket { token, expires: self.expires, duration: self.lifetime_secs * 1000 }
     }
 }
 
@@ -89,7 +83,11 @@ pub fn mint(
     now: UtcTime,
     serial: u64,
 ) -> (String, TokenInfo) {
-    let expires = (now + kind.lifetime_secs()).unix_secs();
+    let lifetime_secs = match kind {
+        TokenKind::Full => account.token_secs.unwrap_or(FULL_SECS),
+        TokenKind::Step => STEP_SECS,
+    };
+    let expires = (now + lifetime_secs).unix_secs();
     let mut payload = json!({
         "id": account.user_id,
         "firstName": account.first_name,
@@ -120,6 +118,7 @@ pub fn mint(
         expires,
         product: product.to_owned(),
         revoked: false,
+        lifetime_secs,
     };
     (token, info)
 }

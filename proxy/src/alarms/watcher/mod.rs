@@ -242,12 +242,24 @@ impl Watcher {
                 .await;
         let subs: usize = plan.iter().map(|(.., n)| n).sum();
         let groups = plan.len();
+        let mut rolled: Vec<Session> = Vec::new();
         let due = self.with_mut(|book| {
-            for ((group, ..), read) in plan.iter().zip(reads) {
+            for ((group, ..), (read, newer)) in plan.iter().zip(reads) {
                 book.apply(group, read, now);
+                rolled.extend(newer.filter(|s| !rolled.iter().any(|r| r.account_id == s.account_id)));
             }
             book.due(now)
         })?;
+        // An account whose held session LLU's newer ticket carries on: its phones and its links read through it.
+        for session in rolled {
+            let sealed = config.key.seal(&session, crate::seal::random_nonce());
+            self.with_mut(|book| book.renew_owner(&session.account_id, &sealed))?;
+            let renew = ShareRequest::Renew { owner: session.account_id.clone(), session: sealed };
+            let route = route::account_route(&session.account_id);
+            if sharing::ask_route(&self.env, &route, &renew).await.is_err() {
+                worker::console_error!("watcher: the links could not take the account's newer session");
+            }
+        }
         // Pushes go out even when the book could not be stored: a push sent twice after a restart is the lesser
         // harm than an urgent low not sent at all.
         let saved = self.save().await;
@@ -392,17 +404,18 @@ impl Watcher {
 }
 
 /// The group's patient through `session` (the shared cache), as the watch book reads it.
-async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> Read {
-    let Some(session) = session else { return Read::SignedOut };
-    match facade::read_data(ctx, session, Data::Graph(patient.to_owned())).await {
-        Ok((body, _)) => {
+/// And the session carried onto LLU's newer ticket, when that is due.
+async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> (Read, Option<Session>) {
+    let Some(session) = session else { return (Read::SignedOut, None) };
+    match facade::read_held(ctx, session, Data::Graph(patient.to_owned())).await {
+        Ok((body, _, rolled)) => {
             let name =
                 body.pointer("/data/connection/firstName").and_then(Value::as_str).unwrap_or_default().to_owned();
             let sensor_ends = shared::llu::graph_sensor(&body).map(|sensor| sensor.ends_at().unix_secs());
-            Read::Data { series: sharing::graph_series(&body), name, sensor_ends }
+            (Read::Data { series: sharing::graph_series(&body), name, sensor_ends }, rolled)
         }
-        Err(error) if error.code == "session_expired" || error.http == 401 => Read::SignedOut,
-        Err(_) => Read::Unreachable,
+        Err(error) if error.code == "session_expired" || error.http == 401 => (Read::SignedOut, None),
+        Err(_) => (Read::Unreachable, None),
     }
 }
 
