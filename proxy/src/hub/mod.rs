@@ -8,9 +8,13 @@
 //! - One object per e-mail (`login:<sha256(e-mail)>`): logins are serialised; after a wrong password further
 //!   attempts are refused for [`LOGIN_PAUSE_SECS`] without calling LLU; a lockout or `Retry-After` is honoured.
 //!
-//! - One object per client network (`net:<sha256(IPv4 address or IPv6 /64)>`): at most
+//! - One object per client network (`net:<sha256(IPv4 address or IPv6 /64)>`, `limits.rs`): at most
 //!   `LOGINS_PER_CLIENT` sign-ins in [`CLIENT_WINDOW_SECS`] pass to the e-mail's object, so nobody can use the
-//!   server to try passwords at scale (whatever e-mail they try).
+//!   server to try passwords at scale (whatever e-mail they try), and its share-link misses are counted.
+//! - One `settings` object ([`SETTINGS_OBJECT`], `settings.rs`): the version LLU made the server adopt, and the
+//!   health table of `/api/health`.
+//!
+//! An account's object keeps LLU's newest ticket (`tickets.rs`); a wait is a [`hold::Hold`] (`hold.rs`).
 //!
 //! An object whose waits are over deletes what it stored (a Durable Object alarm at the wait's end), so an e-mail
 //! or a client that came once leaves nothing behind.
@@ -26,7 +30,9 @@
 //! answer.
 
 mod hold;
+mod limits;
 mod messages;
+mod settings;
 mod tickets;
 
 use std::cell::{Cell, RefCell};
@@ -199,37 +205,6 @@ impl Hub {
             return self.upstream(config, request).await;
         }
         self.local(config, request).await
-    }
-
-    /// A request that may reach LLU: the isolate first learns the version adopted before it started, and the
-    /// `settings` object learns one adopted during the request.
-    async fn upstream(&self, config: Config, request: HubRequest) -> HubAnswer {
-        if upstream::version_unsynced() {
-            if let Ok(HubAnswer::Version(Some(version))) =
-                crate::facade::ask_hub(&self.env, SETTINGS_OBJECT, &HubRequest::Version(None)).await
-            {
-                upstream::adopt_version(&upstream::effective_version(&config.version), &version);
-            }
-            upstream::version_synced();
-        }
-        let before = upstream::adopted_version();
-        let region = match &request {
-            HubRequest::Read { region, .. } => region.code().to_owned(),
-            _ => "login".to_owned(),
-        };
-        let answer = self.local(config, request).await;
-        match &answer {
-            HubAnswer::Data { .. } | HubAnswer::SignIn(_) => crate::health::report(&self.env, &region, "success").await,
-            HubAnswer::Error(error) => crate::health::report(&self.env, &region, &error.code).await,
-            _ => {}
-        }
-        let after = upstream::adopted_version();
-        if after != before
-            && crate::facade::ask_hub(&self.env, SETTINGS_OBJECT, &HubRequest::Version(after)).await.is_err()
-        {
-            worker::console_error!("hub: the adopted version could not be kept for the next isolates");
-        }
-        answer
     }
 
     async fn local(&self, config: Config, request: HubRequest) -> HubAnswer {
@@ -443,102 +418,6 @@ impl Hub {
         answer
     }
 
-    /// One more sign-in from this client network, unless `limit` already came in this window: then the rest of
-    /// the window is a hold (`too_many_logins`).
-    async fn admit(&self, limit: u32) -> HubAnswer {
-        let now = now_ms();
-        if let Some(error) = self.held(now).await {
-            return HubAnswer::Error(error);
-        }
-        let storage = self.state.storage();
-        let stored = self.load_count().await;
-        let window_ms = f64::from(CLIENT_WINDOW_SECS) * 1000.0;
-        let (start, count) = stored.filter(|(start, _)| now - start < window_ms).unwrap_or((now, 0));
-        if count >= limit {
-            let left = (((start + window_ms) - now) / 1000.0).ceil().max(1.0) as u32;
-            let error = ApiError::new(
-                429,
-                "too_many_logins",
-                "Too many sign-ins from this network. Wait a few minutes, then try again.",
-            );
-            self.set_hold(Some(Hold::new(now, left, error.clone()))).await;
-            return HubAnswer::Error(error.retry_after(left));
-        }
-        let pair = wire::encode(&vec![start, f64::from(count + 1)]);
-        if storage.put_raw(COUNT_KEY, JsValue::from(pair)).await.is_err() {
-            worker::console_error!("hub: a client's sign-in count could not be stored");
-        }
-        self.clean_up_at(start + window_ms).await;
-        HubAnswer::Admitted
-    }
-
-    /// One more share lookup from this client network found nothing: refused (`share_rate_limited`, with the time
-    /// left) once `limit` misses came in the window that started with the first. Kept apart from the sign-in count
-    /// and its hold: guessing links does not stop a family's sign-in, nor the other way round.
-    async fn share_miss(&self, limit: u32, window_secs: u32) -> HubAnswer {
-        let now = now_ms();
-        let window_ms = f64::from(window_secs) * 1000.0;
-        let (start, count) = self
-            .load_misses()
-            .await
-            .filter(|(start, _, window)| now - start < *window)
-            .map_or((now, 0), |(start, count, _)| (start, count));
-        if count >= limit {
-            let left = (((start + window_ms) - now) / 1000.0).ceil().max(1.0) as u32;
-            return HubAnswer::Error(share_rate_limited(left));
-        }
-        let stored = wire::encode(&vec![start, f64::from(count + 1), window_ms]);
-        if self.state.storage().put_raw(MISSES_KEY, JsValue::from(stored)).await.is_err() {
-            worker::console_error!("hub: a client's share misses could not be stored");
-        }
-        self.clean_up_at(start + window_ms).await;
-        HubAnswer::Admitted
-    }
-
-    /// A client network's stored share misses: its window's start (ms), the misses in it and the window (ms).
-    async fn load_misses(&self) -> Option<(f64, u32, f64)> {
-        let pending = self.state.storage().as_raw().get(MISSES_KEY).ok()?;
-        let value = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
-        let stored: Vec<f64> = wire::decode(&value.as_string()?)?;
-        Some((*stored.first()?, *stored.get(1)? as u32, *stored.get(2)?))
-    }
-
-    /// The `settings` object: notes what LLU answered in `region` in the health table.
-    async fn note_health(&self, region: &str, code: &str) -> HubAnswer {
-        let mut table: crate::health::Table =
-            self.stored_text(HEALTH_KEY).await.and_then(|t| wire::decode(&t)).unwrap_or_default();
-        table.record(region, code, now_ms());
-        match self.state.storage().put_raw(HEALTH_KEY, JsValue::from(wire::encode(&table))).await {
-            Ok(()) => HubAnswer::Admitted,
-            Err(_) => HubAnswer::Error(ApiError::internal()),
-        }
-    }
-
-    /// The text stored under `key`, if any.
-    async fn stored_text(&self, key: &str) -> Option<String> {
-        let pending = self.state.storage().as_raw().get(key).ok()?;
-        worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?.as_string()
-    }
-
-    /// The `settings` object: remembers `version` if it is newer than the one stored, and answers the one stored.
-    async fn remember_version(&self, version: Option<String>) -> HubAnswer {
-        let storage = self.state.storage();
-        let stored = async {
-            let pending = storage.as_raw().get(VERSION_KEY).ok()?;
-            worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?.as_string()
-        }
-        .await;
-        match version {
-            Some(newer) if stored.as_deref().is_none_or(|old| upstream::version_less(old, &newer)) => {
-                if storage.put_raw(VERSION_KEY, JsValue::from(newer.as_str())).await.is_err() {
-                    return HubAnswer::Error(ApiError::internal());
-                }
-                HubAnswer::Version(Some(newer))
-            }
-            _ => HubAnswer::Version(stored),
-        }
-    }
-
     /// Wakes the object at `at_ms` (or later, if a later wake is set) to delete what it stored once its waits are
     /// over ([`Hub::alarm`]).
     async fn clean_up_at(&self, at_ms: f64) {
@@ -560,14 +439,6 @@ impl Hub {
             self.hold_loaded.set(true);
         }
         self.hold.borrow().as_ref().and_then(|hold| hold.active(now))
-    }
-
-    /// A client network's stored count: its window's start (ms) and the sign-ins in it.
-    async fn load_count(&self) -> Option<(f64, u32)> {
-        let pending = self.state.storage().as_raw().get(COUNT_KEY).ok()?;
-        let value = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
-        let pair: Vec<f64> = wire::decode(&value.as_string()?)?;
-        Some((*pair.first()?, *pair.get(1)? as u32))
     }
 
     /// The stored hold; `None` when there is none or it cannot be read (then only the memory's is known).
