@@ -87,9 +87,11 @@ codeAfter
       const live = document.querySelector(`.app:not(#shell) [name="${input.name}"]`);
       if (!live) continue;
       // A select always has a value: it moves over only when it was changed from its first option.
-      const changed = input.tagName === "SELECT" ? input.selectedIndex > 0 : input.value && !live.value;
+      const changed =
+        input.type === "checkbox" ? input.checked : input.tagName === "SELECT" ? input.selectedIndex > 0 : input.value && !live.value;
       if (changed) {
-        live.value = input.value;
+        if (input.type === "checkbox") live.checked = true;
+        else live.value = input.value;
         live.dispatchEvent(new Event("input", { bubbles: true }));
         live.dispatchEvent(new Event("change", { bubbles: true }));
       }

@@ -120,8 +120,9 @@ fn sign_in_of(envelope: Envelope<Value>) -> Result<SignIn, ApiError> {
 
 /// `POST /llu/auth/login`, starting at `entry` (`global`, or `ru`/`cn` for accounts made in Russia or China, which
 /// LibreLinkUp's global host does not know).
-pub async fn login(email: &str, password: &str, entry: &str) -> Result<SignIn, ApiError> {
-    let body = serde_json::json!({"email": email, "password": password, "entry": entry});
+/// `keep`: "keep me signed in for the alarms" (the server keeps the sign-in, sealed, to sign in again by itself).
+pub async fn login(email: &str, password: &str, entry: &str, keep: bool) -> Result<SignIn, ApiError> {
+    let body = serde_json::json!({"email": email, "password": password, "entry": entry, "keepSignedIn": keep});
     sign_in_of(call(Request::post("/llu/auth/login").json(&body)).await?)
 }
 

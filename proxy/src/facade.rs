@@ -101,8 +101,19 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         HubAnswer::Error(error) => return Err(error),
         _ => return Err(ApiError::internal()),
     }
+    // "Keep me signed in for the alarms": the account's object keeps this sign-in (sealed) to sign in again by
+    // itself when LibreLinkUp ends the account's sessions. Only when asked; "sign out everywhere" forgets it.
+    let keep = json.as_ref().and_then(|v| v.get("keepSignedIn")).and_then(Value::as_bool).unwrap_or(false);
+    let kept = keep.then(|| hub::KeptSignIn { email: email.clone(), password: password.clone(), entry });
     let request = HubRequest::Login { email: email.clone(), password, entry };
-    signed_in(ctx, ask_hub(&ctx.env, &hub::login_object(&email), &request).await?).await
+    let answer = ask_hub(&ctx.env, &hub::login_object(&email), &request).await?;
+    if let (Some(kept), HubAnswer::SignIn(SignIn::Success { user_id, .. })) = (kept, &answer) {
+        let object = hub::account_object(&sha256_hex(user_id));
+        if !matches!(ask_hub(&ctx.env, &object, &HubRequest::Keep(Some(kept))).await, Ok(HubAnswer::Admitted)) {
+            worker::console_error!("facade: the sign-in to keep for the alarms could not be kept");
+        }
+    }
+    signed_in(ctx, answer).await
 }
 
 /// `POST /auth/continue/{tou|pp}` with a step session: accepts one document, on the user's explicit request.

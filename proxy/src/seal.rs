@@ -298,6 +298,43 @@ impl SessionKey {
     fn aad(&self) -> String {
         format!("{VERSION}.{}", self.id)
     }
+
+    /// Seals a secret the server keeps for itself (the password a family chose to keep for the alarms), with
+    /// `nonce` (fresh and random for every call). Under other associated data than sessions: a sealed secret
+    /// never opens as a session, nor a session as a secret. `tw1.<key id>.secret.<b64url(nonce‖ciphertext)>`.
+    pub fn seal_secret(&self, text: &str, nonce: [u8; NONCE_BYTES]) -> String {
+        let aad = format!("{}.secret", self.aad());
+        // AES-GCM encryption only fails for plaintexts over 64 GiB.
+        let ciphertext = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: text.as_bytes(), aad: aad.as_bytes() })
+            .unwrap_or_default();
+        let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        format!("{aad}.{}", push::b64(&sealed))
+    }
+
+    /// Opens what [`SessionKey::seal_secret`] sealed (with this key or the previous one).
+    pub fn open_secret(&self, sealed: &str) -> Result<String, SealError> {
+        let aad = format!("{}.secret", self.aad());
+        let Some(body) = sealed.strip_prefix(&aad).and_then(|rest| rest.strip_prefix('.')) else {
+            return match &self.previous {
+                Some(previous) => previous.open_secret(sealed),
+                None => Err(SealError::ForeignKey),
+            };
+        };
+        let bytes = push::base64url::decode(body).ok_or(SealError::Malformed)?;
+        if bytes.len() < NONCE_BYTES + 16 {
+            return Err(SealError::Malformed);
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_BYTES);
+        let plaintext = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() })
+            .map_err(|_| SealError::Tampered)?;
+        String::from_utf8(plaintext).map_err(|_| SealError::Tampered)
+    }
 }
 
 /// Lower-case hex SHA-256 of `text`: LLU's `account-id` for a user id, and how e-mails are keyed.
@@ -546,6 +583,21 @@ mod tests {
         let held = session().held("t");
         assert_eq!((held.expires, held.id.clone()), (NOW + 90 * 86_400, session().id));
         assert_eq!(held.revocation_id("another token"), session().revocation_id("t"));
+    }
+
+    #[test]
+    fn a_kept_secret_opens_only_as_a_secret_and_only_with_this_servers_keys() {
+        let sealed = key(1).seal_secret("the password", [7; NONCE_BYTES]);
+        assert!(!sealed.contains("password"), "{sealed}");
+        assert_eq!(key(1).open_secret(&sealed).as_deref(), Ok("the password"));
+        assert!(key(1).open(&sealed, NOW).is_err(), "a secret is not a session");
+        let session = key(1).seal(&session(), [8; NONCE_BYTES]);
+        assert!(key(1).open_secret(&session).is_err(), "a session is not a secret");
+        assert!(key(2).open_secret(&sealed).is_err(), "another server's key opens nothing");
+        assert_eq!(key(2).with_previous(key(1)).open_secret(&sealed).as_deref(), Ok("the password"), "a rotation");
+        let mut tampered = sealed.clone();
+        tampered.push('A');
+        assert!(key(1).open_secret(&tampered).is_err());
     }
 
     #[test]

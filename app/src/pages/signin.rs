@@ -14,6 +14,7 @@ struct Credentials {
     email: String,
     password: String,
     entry: String,
+    keep: bool,
 }
 
 /// Goes where a sign-in answer leads.
@@ -38,11 +39,12 @@ pub fn SignIn() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let entry = RwSignal::new("global".to_owned());
+    let keep = RwSignal::new(false);
     // The follow page's code downloads while the server answers.
     let login = Action::new_local(|c: &Credentials| {
         let c = c.clone();
         crate::prefetch_follow_page();
-        async move { api::login(&c.email, &c.password, &c.entry).await }
+        async move { api::login(&c.email, &c.password, &c.entry, c.keep).await }
     });
     let demo = Action::new_local(|_: &()| {
         crate::prefetch_follow_page();
@@ -74,6 +76,7 @@ pub fn SignIn() -> impl IntoView {
                 email: email.get_untracked(),
                 password: password.get_untracked(),
                 entry: entry.get_untracked(),
+                keep: keep.get_untracked(),
             });
         }
     };
@@ -108,12 +111,23 @@ pub fn SignIn() -> impl IntoView {
                         <option value="cn">"China"</option>
                     </select>
                 </label>
+                <label>
+                    <input
+                        type="checkbox"
+                        name="keep"
+                        prop:checked=keep
+                        on:change=move |ev| keep.set(event_target_checked(&ev))
+                    />
+                    "Keep me signed in for the alarms"
+                </label>
                 <ErrorNote error=Signal::derive(error) />
                 <button type="submit" class="primary" disabled=busy>
                     {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
                 </button>
                 <p class="hint">
-                    "Your password goes to LibreLinkUp through this Tidewatch server and is not stored. "
+                    "Your password goes to LibreLinkUp through this Tidewatch server and is not stored, unless you "
+                    "keep the sign-in: then it is kept sealed, to sign in again by itself when LibreLinkUp ends the "
+                    "session (\"Sign out everywhere\" forgets it). "
                     "LibreLinkUp locks an account for 5 minutes after 3 wrong passwords."
                 </p>
             </form>

@@ -71,6 +71,14 @@ fn debug_output_never_shows_secrets() {
                 presented: None,
             }
         ),
+        format!(
+            "{:?}",
+            HubRequest::Keep(Some(crate::hub::KeptSignIn {
+                email: "a@b.c".into(),
+                password: "SECRET-PASSWORD".into(),
+                entry: shared::llu::Region::Global,
+            }))
+        ),
         format!("{:?}", WatchRequest::Subscribe { new: new.clone(), id: "i".into(), key: "SECRET-KEY".into() }),
         format!(
             "{:?}",

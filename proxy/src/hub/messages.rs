@@ -49,6 +49,8 @@ pub enum HubRequest {
         /// Where the sign-in starts: the global host, or Russia's or China's, which the global host does not know.
         entry: Region,
     },
+    /// Keep this sign-in for the alarms, or forget the one kept (to the `acct:` object).
+    Keep(Option<super::keep::KeptSignIn>),
     /// May one more sign-in come from this client (to its `net:` object)? At most `limit` per
     /// [`super::CLIENT_WINDOW_SECS`].
     Admit {
@@ -110,6 +112,7 @@ impl core::fmt::Debug for HubRequest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             HubRequest::Login { .. } => f.write_str("HubRequest::Login { .. }"),
+            HubRequest::Keep(kept) => f.debug_tuple("HubRequest::Keep").field(kept).finish(),
             HubRequest::Admit { limit } => f.debug_struct("HubRequest::Admit").field("limit", limit).finish(),
             HubRequest::Version(version) => f.debug_tuple("HubRequest::Version").field(version).finish(),
             HubRequest::Report { region, code } => {
@@ -197,6 +200,7 @@ impl Wire for HubRequest {
             ),
             HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
             HubRequest::Version(version) => wire::variant("version", Some(version.to_wire())),
+            HubRequest::Keep(kept) => wire::variant("keep", Some(kept.to_wire())),
             HubRequest::Report { region, code } => wire::variant(
                 "report",
                 Some(wire::object(vec![("region", region.to_wire()), ("code", code.to_wire())])),
@@ -239,6 +243,7 @@ impl Wire for HubRequest {
             }),
             "admit" => Some(HubRequest::Admit { limit: wire::get(content, "limit")? }),
             "version" => Option::from_wire(content).map(HubRequest::Version),
+            "keep" => Option::from_wire(content).map(HubRequest::Keep),
             "report" => {
                 Some(HubRequest::Report { region: wire::get(content, "region")?, code: wire::get(content, "code")? })
             }

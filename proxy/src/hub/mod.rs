@@ -30,6 +30,7 @@
 //! answer.
 
 mod hold;
+mod keep;
 mod limits;
 mod messages;
 mod settings;
@@ -43,6 +44,7 @@ use worker::wasm_bindgen::JsValue;
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
 
 use self::hold::Hold;
+pub use self::keep::KeptSignIn;
 pub use self::messages::{Data, HubAnswer, HubRequest};
 use crate::config::Config;
 use crate::error::ApiError;
@@ -126,6 +128,8 @@ pub struct Hub {
     hold: RefCell<Option<Hold>>,
     /// Whether `hold` has been read from storage in this object's lifetime.
     hold_loaded: Cell<bool>,
+    /// When this object last signed in by itself with a kept sign-in (ms; in memory).
+    resigned: Cell<f64>,
     /// When the last read went through an edge block's hold as a probe (ms; in memory: losing it costs one probe).
     probed: Cell<f64>,
     /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
@@ -146,6 +150,7 @@ impl DurableObject for Hub {
             hold: RefCell::default(),
             hold_loaded: Cell::new(false),
             probed: Cell::new(0.0),
+            resigned: Cell::new(0.0),
             dead_tokens: RefCell::default(),
             login_gate: Gate::default(),
             sign_outs: RefCell::default(),
@@ -228,7 +233,15 @@ impl Hub {
                 self.read(config, data, token, region, account_id, at_ms.unwrap_or(0.0)).await
             }
             HubRequest::Check(presented) => self.check(&presented).await.unwrap_or(HubAnswer::Admitted),
-            HubRequest::SignOut { presented, until, everywhere } => self.sign_out(presented, until, everywhere).await,
+            HubRequest::SignOut { presented, until, everywhere } => {
+                let answer = self.sign_out(presented, until, everywhere).await;
+                // Signing out everywhere also forgets a sign-in kept for the alarms.
+                if everywhere && matches!(answer, HubAnswer::Admitted) {
+                    return self.keep(&config, None).await;
+                }
+                answer
+            }
+            HubRequest::Keep(kept) => self.keep(&config, kept).await,
         }
     }
 
@@ -395,6 +408,12 @@ impl Hub {
                         if made_with != token_hash {
                             // LLU refused the token of the viewer who started the read, not this one's.
                             continue;
+                        }
+                        // LLU ended the account's sessions: a sign-in kept for the alarms signs in again, once.
+                        match self.sign_in_again(&config, &account_id).await {
+                            keep::Again::SignedIn => continue,
+                            keep::Again::WrongPassword => return HubAnswer::Error(keep::kept_password_refused()),
+                            keep::Again::Not => {}
                         }
                     } else if settles {
                         // The last hold, ended or not: what an edge block grows from.

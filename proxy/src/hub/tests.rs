@@ -70,6 +70,11 @@ fn hub_messages_round_trip_as_json() {
     for data in [Data::Connections, Data::Logbook("q".into())] {
         assert_eq!(Data::from_wire(&data.to_wire()), Some(data));
     }
+    let kept = KeptSignIn { email: "e@x".into(), password: "p\"w".into(), entry: Region::Cn };
+    for keep in [Some(kept), None] {
+        let request = wire::encode(&HubRequest::Keep(keep.clone()));
+        assert!(matches!(wire::decode(&request), Some(HubRequest::Keep(k)) if k == keep), "{request}");
+    }
     for version in [None, Some("4.18.3".to_owned())] {
         let request = wire::encode(&HubRequest::Version(version.clone()));
         assert!(matches!(wire::decode(&request), Some(HubRequest::Version(v)) if v == version), "{request}");

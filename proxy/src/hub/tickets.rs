@@ -61,14 +61,25 @@ impl Hub {
 
     /// Keeps `ticket` if it is newer than the newest, and stores it (sealed) when that is worth a write.
     pub(super) async fn adopt_ticket(&self, config: &Config, region: Region, account_id: &str, ticket: &Ticket) {
+        let newer =
+            self.tickets.borrow().as_ref().and_then(|n| n.ticket.as_ref()).is_none_or(|t| t.expires < ticket.expires);
+        if newer {
+            self.store_ticket(config, region, account_id, ticket, false).await;
+        }
+    }
+
+    /// Takes `ticket` as the newest whatever the last one was (a new sign-in's: the ones before were refused), and
+    /// stores it.
+    pub(super) async fn replace_ticket(&self, config: &Config, region: Region, account_id: &str, ticket: &Ticket) {
+        self.store_ticket(config, region, account_id, ticket, true).await;
+    }
+
+    async fn store_ticket(&self, config: &Config, region: Region, account_id: &str, ticket: &Ticket, always: bool) {
         let store = {
             let mut guard = self.tickets.borrow_mut();
             let newest = guard.get_or_insert_with(Newest::default);
-            if newest.ticket.as_ref().is_some_and(|t| t.expires >= ticket.expires) {
-                return;
-            }
             newest.ticket = Some(ticket.clone());
-            worth_storing(newest.stored_expires, ticket)
+            always || worth_storing(newest.stored_expires, ticket)
         };
         if !store {
             return;

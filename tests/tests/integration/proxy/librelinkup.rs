@@ -209,3 +209,47 @@ async fn health_says_how_librelinkup_answers_per_region_and_names_nobody() {
     }
     super::assert_no_llu_token(&health);
 }
+
+/// Signs `email` in with "keep me signed in for the alarms": the sealed token.
+async fn sign_in_kept(email: &str) -> String {
+    let body = json!({"email": email, "password": "right-password", "keepSignedIn": true}).to_string();
+    let answer = super::send(reqwest::Method::POST, "/llu/auth/login", &[], Some(body)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.token()
+}
+
+/// LibreLinkUp ends every session of an account (after its maintenance, say). A family that chose "keep me signed
+/// in for the alarms" reads on: the account's object signs in again by itself, once. One that did not is asked to
+/// sign in (`proxy::an_unknown_patient_and_a_revoked_llu_session_are_clear_errors`).
+#[tokio::test]
+async fn a_family_that_kept_its_sign_in_reads_on_after_librelinkup_ended_its_sessions() {
+    let email = account("kept", Region::Eu, |_| {});
+    let token = sign_in_kept(&email).await;
+    let connections = get("/llu/connections", &token).await;
+    assert_eq!(connections.status, StatusCode::OK);
+    stack().fake.revoke_tokens(&email);
+    let logins = stack().fake.count(&email, CallKind::Login);
+    let graph = get(&format!("/llu/connections/{}/graph", super::first_patient(&connections)), &token).await;
+    assert_eq!(graph.status, StatusCode::OK, "{}", graph.text);
+    assert!(stack().fake.count(&email, CallKind::Login) > logins, "it signed in again by itself");
+}
+
+/// A kept password that LibreLinkUp refuses (it was changed) turns signing in by itself off, and the family is told
+/// to sign in again, once: no second try with it.
+#[tokio::test]
+async fn a_kept_password_librelinkup_refuses_turns_itself_off_and_says_so() {
+    let email = account("kept-changed", Region::Eu, |_| {});
+    let token = sign_in_kept(&email).await;
+    let connections = get("/llu/connections", &token).await;
+    assert_eq!(connections.status, StatusCode::OK);
+    stack().fake.update(&email, |a| a.password = "changed-elsewhere".into());
+    stack().fake.revoke_tokens(&email);
+    let graph = get(&format!("/llu/connections/{}/graph", super::first_patient(&connections)), &token).await;
+    assert_eq!((graph.status, graph.code()), (StatusCode::UNAUTHORIZED, "session_expired"), "{}", graph.text);
+    let message = graph.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("kept password") && message.contains("Sign in again"), "{message}");
+    let logins = stack().fake.count(&email, CallKind::Login);
+    let logbook = get(&format!("/llu/connections/{}/logbook", super::first_patient(&connections)), &token).await;
+    assert_eq!(logbook.code(), "session_expired");
+    assert_eq!(stack().fake.count(&email, CallKind::Login), logins, "no second try with the refused password");
+}
