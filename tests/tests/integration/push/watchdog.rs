@@ -26,16 +26,12 @@ async fn until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     true
 }
 
-#[tokio::test]
-async fn a_watcher_the_round_lost_ticks_by_itself_rejoins_the_round_and_the_urgent_low_goes_out() {
-    let own = Stack::start_worker_only(&[("WATCHDOG_SECS", "3")]).expect("a stack of its own");
-    let now = real_now();
-    let email = format!("watchdog-{}@tidewatch.test", std::process::id());
-    let account = Account { patients: vec![steady_patient(45, now, now + HOUR)], ..Account::new(&email, "pw") };
-    own.fake.add_account(account);
+/// Signs `email` (password `pw`) in on `stack` and subscribes a phone to its first patient: the phone's inbox at the
+/// fake push service and its browser keys.
+async fn sign_in_and_subscribe(stack: &Stack, email: &str, name: &str) -> (String, Value) {
     let http = client();
     let login: Value = http
-        .post(own.url("/llu/auth/login"))
+        .post(stack.url("/llu/auth/login"))
         .json(&json!({"email": email, "password": "pw"}))
         .send()
         .await
@@ -45,17 +41,48 @@ async fn a_watcher_the_round_lost_ticks_by_itself_rejoins_the_round_and_the_urge
         .unwrap();
     let token = login["data"]["authTicket"]["token"].as_str().unwrap().to_owned();
     let list: Value =
-        http.get(own.url("/llu/connections")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        http.get(stack.url("/llu/connections")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let patient = list["data"][0]["patientId"].as_str().unwrap().to_owned();
     let keys = push_tool(&["keys"], None);
-    let inbox = format!("watchdog-phone-{}", std::process::id());
+    let inbox = format!("{name}-{}", std::process::id());
     let body = json!({
-        "subscription": {"endpoint": own.push.endpoint(&inbox), "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}},
+        "subscription": {"endpoint": stack.push.endpoint(&inbox), "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}},
         "patientId": patient,
         "unit": "mgdl",
     });
-    let subscribed = http.post(own.url("/api/push/subscribe")).bearer_auth(&token).json(&body).send().await.unwrap();
+    let subscribed = http.post(stack.url("/api/push/subscribe")).bearer_auth(&token).json(&body).send().await.unwrap();
     assert_eq!(subscribed.status(), StatusCode::OK);
+    (inbox, keys)
+}
+
+/// What each push `inbox` received says (its `kind`), opened with the phone's `keys`.
+fn kinds(stack: &Stack, inbox: &str, keys: &Value) -> Vec<String> {
+    stack
+        .push
+        .received(inbox)
+        .iter()
+        .map(|r| {
+            let request = json!({
+                "private": keys["private"],
+                "auth": keys["auth"],
+                "body": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &r.body),
+                "authorization": r.headers.get("authorization").cloned().unwrap_or_default(),
+            });
+            let opened = push_tool(&["open"], Some(&request));
+            let payload: Value = serde_json::from_str(opened["plaintext"].as_str().unwrap()).unwrap();
+            payload["kind"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_watcher_the_round_lost_ticks_by_itself_rejoins_the_round_and_the_urgent_low_goes_out() {
+    let own = Stack::start_worker_only(&[("WATCHDOG_SECS", "3")]).expect("a stack of its own");
+    let now = real_now();
+    let email = format!("watchdog-{}@tidewatch.test", std::process::id());
+    let account = Account { patients: vec![steady_patient(45, now, now + HOUR)], ..Account::new(&email, "pw") };
+    own.fake.add_account(account);
+    let (inbox, keys) = sign_in_and_subscribe(&own, &email, "watchdog-phone").await;
 
     // The round loses every object (as if its storage had been lost), and no cron runs from here on.
     own.restart_with(|state| {
@@ -77,16 +104,8 @@ async fn a_watcher_the_round_lost_ticks_by_itself_rejoins_the_round_and_the_urge
 
     let arrived = until(Duration::from_secs(90), || !own.push.received(&inbox).is_empty()).await;
     assert!(arrived, "no push came: the object did not tick by itself (log: {})", own.log.display());
-    let first = &own.push.received(&inbox)[0];
-    let request = json!({
-        "private": keys["private"],
-        "auth": keys["auth"],
-        "body": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &first.body),
-        "authorization": first.headers.get("authorization").cloned().unwrap_or_default(),
-    });
-    let opened = push_tool(&["open"], Some(&request));
-    let payload: Value = serde_json::from_str(opened["plaintext"].as_str().unwrap()).unwrap();
-    assert_eq!(payload["kind"], "UrgentLow", "{payload}");
+    let told = kinds(&own, &inbox, &keys);
+    assert_eq!(told.first().map(String::as_str), Some("UrgentLow"), "{told:?}");
     assert!(until(Duration::from_secs(30), in_round).await, "the object asked to be in the round again");
 }
 
@@ -104,29 +123,7 @@ async fn the_alarms_read_on_past_the_first_tokens_end() {
         ..Account::new(&email, "pw")
     };
     own.fake.add_account(account);
-    let http = client();
-    let login: Value = http
-        .post(own.url("/llu/auth/login"))
-        .json(&json!({"email": email, "password": "pw"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["data"]["authTicket"]["token"].as_str().unwrap().to_owned();
-    let list: Value =
-        http.get(own.url("/llu/connections")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let patient = list["data"][0]["patientId"].as_str().unwrap().to_owned();
-    let keys = push_tool(&["keys"], None);
-    let inbox = format!("rolling-phone-{}", std::process::id());
-    let body = json!({
-        "subscription": {"endpoint": own.push.endpoint(&inbox), "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}},
-        "patientId": patient,
-        "unit": "mgdl",
-    });
-    let subscribed = http.post(own.url("/api/push/subscribe")).bearer_auth(&token).json(&body).send().await.unwrap();
-    assert_eq!(subscribed.status(), StatusCode::OK);
+    let (inbox, keys) = sign_in_and_subscribe(&own, &email, "rolling-phone").await;
     let signed_in = Instant::now();
     // Four minutes' reads by the alarms: the fourth is past the first token's end (150 s after the sign-in).
     let graph_reads = || own.fake.calls(&email).into_iter().filter(|c| c.kind == CallKind::Graph).collect::<Vec<_>>();
@@ -140,21 +137,6 @@ async fn the_alarms_read_on_past_the_first_tokens_end() {
     );
     assert!(signed_in.elapsed() > Duration::from_secs(150), "the fourth read came after the first token's end");
     assert!(graph_reads().iter().all(|c| c.status == 200), "LibreLinkUp never refused a token: {:?}", graph_reads());
-    let told: Vec<String> = own
-        .push
-        .received(&inbox)
-        .iter()
-        .map(|r| {
-            let request = json!({
-                "private": keys["private"],
-                "auth": keys["auth"],
-                "body": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &r.body),
-                "authorization": r.headers.get("authorization").cloned().unwrap_or_default(),
-            });
-            let opened = push_tool(&["open"], Some(&request));
-            let payload: Value = serde_json::from_str(opened["plaintext"].as_str().unwrap()).unwrap();
-            payload["kind"].as_str().unwrap_or_default().to_owned()
-        })
-        .collect();
+    let told = kinds(&own, &inbox, &keys);
     assert!(!told.iter().any(|kind| kind == "SignedOut"), "nobody is told to sign in again: {told:?}");
 }
