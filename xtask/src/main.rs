@@ -227,6 +227,11 @@ fn chromium_test(package: &str, test: &str, release: bool) -> Result<Command> {
     tools::apt(&[("/usr/bin/chromium", "chromium"), ("/usr/bin/chromedriver", "chromium-driver")])?;
     tools::cargo_tool("wasm-bindgen-test-runner", "wasm-bindgen-cli", Some(tools::WASM_BINDGEN_VERSION), false)?;
     let webdriver = root().join("shared/tests/webdriver.json");
+    // chromedriver leaves an 80 MB profile in $TMPDIR when the runner ends it: kept under target/ and emptied
+    // here, so runs never fill the machine's /tmp.
+    let scratch = root().join("target/chromium-tmp");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
     let mut cmd = cargo(&["test", "-p", package, "--target", "wasm32-unknown-unknown", "--test", test]);
     if release {
         cmd.arg("--release");
@@ -235,7 +240,8 @@ fn chromium_test(package: &str, test: &str, release: bool) -> Result<Command> {
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", webdriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+        .env("TMPDIR", scratch);
     Ok(cmd)
 }
 
