@@ -35,7 +35,7 @@ try {
     const secret = (/^#\/s\/([\w-]{16,64})\/?$/.exec(location.hash) || [])[1] || localStorage.getItem("tw.share");
     if (secret) {
       const unit = /"unit":"mmoll"/.test(localStorage.getItem("tw.prefs")) ? "mmoll" : "mgdl";
-      const answer = fetch(`/api/share/graph?glance=${unit}`, { headers: { authorization: `Share ${secret}` } });
+      const answer = fetch(`/api/share/graph?glance=${unit}&open=1`, { headers: { authorization: `Share ${secret}` } });
       answer.catch(() => {}); // not taken (another screen): no unhandled rejection; the app sees its own copy fail
       window.__twShareGraph = { secret, answer };
       // The answer carries the glance as the worker's `shared::glance` wrote it: on a first open, grandma sees the

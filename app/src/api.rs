@@ -148,10 +148,64 @@ pub async fn connections() -> Result<Vec<Connection>, ApiError> {
     call::<Vec<Connection>>(Request::get("/llu/connections").build()).await?.data.ok_or(ApiError::Malformed)
 }
 
-/// `GET /llu/connections/{patientId}/graph`: the last 12 hours and the current value.
-pub async fn graph(patient_id: &str) -> Result<GraphData, ApiError> {
-    let path = format!("/llu/connections/{patient_id}/graph");
+/// `GET /llu/connections/{patientId}/graph`: the last 12 hours and the current value. `opened`: the first read of
+/// this patient on this page (`?open=1`): the server reads the history again if it is over a minute old, where
+/// otherwise it reads it every 5 minutes (the current value is always the minute's).
+pub async fn graph(patient_id: &str, opened: bool) -> Result<GraphData, ApiError> {
+    let open = if opened { "?open=1" } else { "" };
+    let path = format!("/llu/connections/{patient_id}/graph{open}");
     call::<GraphData>(Request::get(&path).build()).await?.data.ok_or(ApiError::Malformed)
+}
+
+/// `GET /api/health`: what the server last heard from LibreLinkUp, per region (nothing about any account).
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+pub struct Health {
+    /// Every region's last word was a success.
+    pub ok: bool,
+    /// By region code.
+    #[serde(default)]
+    pub librelinkup: std::collections::BTreeMap<String, RegionHealth>,
+}
+
+/// One region's last success and last error (ISO 8601 times).
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionHealth {
+    /// When LibreLinkUp last answered well.
+    pub last_success: Option<String>,
+    /// Its last error.
+    pub last_error: Option<LastError>,
+}
+
+/// A region's last error.
+#[derive(Clone, PartialEq, Debug, Deserialize)]
+pub struct LastError {
+    /// The error's code (`maintenance`, `edge_blocked`, …).
+    pub code: String,
+    /// When.
+    pub at: String,
+}
+
+impl Health {
+    /// A region whose last word was the error `code` (the newest such): the server as a whole cannot reach
+    /// LibreLinkUp there, for that reason. Its last success, if it had one.
+    pub fn outage(&self, code: &str) -> Option<Option<&str>> {
+        self.librelinkup
+            .values()
+            .filter_map(|region| {
+                let error = region.last_error.as_ref().filter(|e| e.code == code)?;
+                // ISO 8601 in UTC sorts as text.
+                let recovered = region.last_success.as_deref().is_some_and(|ok| ok > error.at.as_str());
+                (!recovered).then_some((error.at.as_str(), region.last_success.as_deref()))
+            })
+            .max_by(|a, b| a.0.cmp(b.0))
+            .map(|(_, last_success)| last_success)
+    }
+}
+
+/// `GET /api/health`.
+pub async fn health() -> Result<Health, ApiError> {
+    send::<Health>(Request::get("/api/health").build()).await
 }
 
 /// A family share link as its owner sees it (never its secret).
@@ -344,4 +398,28 @@ pub async fn push_act(sub: &PushSub, kind: AlarmKind, snooze_min: Option<i64>) -
     let action = if snooze_min.is_some() { "snooze" } else { "ack" };
     let body = serde_json::json!({"id": sub.id, "key": sub.key, "kind": kind, "action": action, "minutes": snooze_min});
     send(Request::post("/api/push/ack").json(&body)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(json: &str) -> Health {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn an_outage_is_a_region_whose_last_word_was_that_error() {
+        let answer = health(
+            r#"{"ok": false, "version": {}, "alarms": null, "librelinkup": {
+                "eu": {"lastSuccess": "2026-12-07T02:10:00Z", "lastError": {"code": "maintenance", "at": "2026-12-07T02:14:00Z"}},
+                "us": {"lastSuccess": "2026-12-07T02:20:00Z", "lastError": {"code": "maintenance", "at": "2026-12-07T01:00:00Z"}},
+                "jp": {"lastSuccess": null, "lastError": {"code": "edge_blocked", "at": "2026-12-07T02:00:00Z"}}
+            }}"#,
+        );
+        assert_eq!(answer.outage("maintenance"), Some(Some("2026-12-07T02:10:00Z")), "eu, not the recovered us");
+        assert_eq!(answer.outage("edge_blocked"), Some(None), "never answered");
+        assert_eq!(answer.outage("protocol_changed"), None, "another failure than the page's");
+        assert_eq!(health(r#"{"ok": true}"#).outage("maintenance"), None);
+    }
 }

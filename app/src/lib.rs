@@ -47,6 +47,9 @@ pub struct AppState {
     pub now: RwSignal<UtcTime>,
     /// Bumped to refresh: every 60 s while visible, and at once when the page becomes visible again.
     pub refresh: RwSignal<u32>,
+    /// The page woke (became visible or came back online) since the last graph read: the next one is an opening
+    /// (`api::graph`), so history that moved while it slept is read again.
+    pub woke: StoredValue<bool>,
     /// A new version of the app is installed and waiting.
     pub update_ready: RwSignal<bool>,
     /// The secret of the share link this device views (read-only, one patient, no account), if it is one.
@@ -73,6 +76,7 @@ pub fn App() -> impl IntoView {
         prefs: RwSignal::new(store::prefs()),
         now: RwSignal::new(platform::now()),
         refresh: RwSignal::new(0),
+        woke: StoredValue::new(false),
         update_ready: RwSignal::new(false),
         viewer: RwSignal::new(viewer),
     };
@@ -222,6 +226,7 @@ fn start_clocks(state: AppState) {
     platform::on_wake(move || {
         if platform::visible() {
             state.now.set(platform::now());
+            state.woke.set_value(true);
             state.refresh.update(|n| *n += 1);
         }
     });

@@ -75,6 +75,21 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
     }
 }
 
+/// Why the server as a whole cannot reach LibreLinkUp, for the banner over the follow page: only for the errors of
+/// LibreLinkUp itself (its edge, its maintenance, its protocol), never for one account's (a lockout, a rate limit,
+/// new terms), which the page's own error note explains.
+pub fn outage(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "edge_blocked" => "LibreLinkUp's firewall is refusing this Tidewatch server",
+        "maintenance" => "LibreLinkUp is down for maintenance",
+        "protocol_changed" => "LibreLinkUp changed its protocol, which this Tidewatch server cannot read yet",
+        "minimum_version" => "LibreLinkUp wants a newer app version than this Tidewatch server sends",
+        "unavailable" | "upstream_unreachable" => "LibreLinkUp's servers are not answering",
+        "malformed" | "unexpected" | "redirect_loop" => "LibreLinkUp answers in a way this server does not understand",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +132,17 @@ mod tests {
             retry_after_secs: None,
         };
         assert_eq!(explain(&removed, None), "This phone was removed from these alarms.");
+    }
+
+    #[test]
+    fn only_librelinkups_own_failures_make_an_outage() {
+        for code in ["edge_blocked", "maintenance", "protocol_changed", "upstream_unreachable", "unavailable"] {
+            assert!(outage(code).is_some_and(|why| why.starts_with("LibreLinkUp")), "{code}");
+        }
+        for code in ["rate_limited", "locked", "accept_new_documents", "session_expired", "network", "bad_credentials"]
+        {
+            assert_eq!(outage(code), None, "{code}");
+        }
     }
 
     #[test]

@@ -74,6 +74,7 @@ fn read(text: &str) -> Read {
         series: graph_series(&body),
         name: "Lee".into(),
         sensor_ends: shared::llu::graph_sensor(&body).map(|s| s.ends_at().unix_secs()),
+        session_ends: None,
     }
 }
 

@@ -138,7 +138,7 @@ pub async fn accept(ctx: &Ctx, req: &Request, document: Document) -> ApiResult<R
 pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
     let (session, token) = presented_session(ctx, req)?;
     let presented = (session.kind == Kind::Full).then(|| presented(&session, &token));
-    let (mut body, age_secs, newest) = read_as(ctx, &session, data, presented).await?;
+    let (mut body, age_secs, newest) = read_as(ctx, &session, data, presented, opened(req)).await?;
     match newest.and_then(|ticket| session.rolled(&token, &ticket, ctx.now)) {
         // LLU's newer ticket, sealed into the session: it reads on past its first token's end.
         Some(rolled) => {
@@ -157,14 +157,26 @@ pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
 /// `data` for `session`, a copy the server holds (a link's, the alarms'): through the account's hub (shared
 /// cache), or the demo. LLU's envelope without its `ticket`, and its age in seconds.
 pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32)> {
-    read_as(ctx, session, data, None).await.map(|(body, age, _)| (body, age))
+    read_as(ctx, session, data, None, false).await.map(|(body, age, _)| (body, age))
+}
+
+/// Whether a viewer opened the graph (`?open=1`, the app's first read of a patient): then its history is read again
+/// when over a minute old, not only every [`hub::GRAPH_SECS`].
+pub fn opened(req: &Request) -> bool {
+    let url = req.inner().url();
+    crate::policy::query_value(crate::policy::origin_and_query(&url).1, "open") == Some("1")
 }
 
 /// [`read_data`] for a copy the server holds (a link's, the alarms'), and that copy carried onto LLU's newer
 /// ticket when it is due ([`Session::rolled`]), for the holder to keep: so a link or a phone that is read every
-/// minute never reaches its first token's end either.
-pub async fn read_held(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32, Option<Session>)> {
-    let (body, age, newest) = read_as(ctx, session, data, None).await?;
+/// minute never reaches its first token's end either. `opened`: see [`opened`].
+pub async fn read_held(
+    ctx: &Ctx,
+    session: &Session,
+    data: Data,
+    opened: bool,
+) -> ApiResult<(Value, u32, Option<Session>)> {
+    let (body, age, newest) = read_as(ctx, session, data, None, opened).await?;
     let rolled = newest.and_then(|ticket| session.rolled("", &ticket, ctx.now)).map(|rolled| rolled.held(""));
     Ok((body, age, rolled))
 }
@@ -175,6 +187,7 @@ async fn read_as(
     session: &Session,
     data: Data,
     presented: Option<Presented>,
+    opened: bool,
 ) -> ApiResult<(Value, u32, Option<Ticket>)> {
     match session.kind {
         Kind::Demo if !ctx.config.demo => Err(demo_off()),
@@ -187,6 +200,7 @@ async fn read_as(
                 account_id: session.account_id.clone(),
                 at_ms: Some(ctx.now as f64 * 1000.0),
                 presented,
+                opened,
             };
             match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
                 HubAnswer::Data { body, age_secs, ticket } => Ok((body, age_secs, ticket)),

@@ -472,6 +472,30 @@ try {
   });
   await context.close();
 
+  await step("LibreLinkUp down for the whole server: a banner says why and when it last answered, and the first read of a patient asks for its graph as opened", async () => {
+    // Alone in the Japanese region, so the server's word for that region is this account's.
+    const outage = { email: "outage@tidewatch.test", password: "outage123", region: "jp", patients: ["demo", "second"] };
+    await fakeAccount(outage);
+    const { context, page } = await phone("light");
+    const graphs = [];
+    page.on("request", (r) => r.url().includes("/graph") && graphs.push(new URL(r.url()).search));
+    await signIn(page, outage.email, outage.password);
+    await value(page).waitFor();
+    const opening = (search) => new URLSearchParams(search).get("open") === "1";
+    check(opening(graphs[0]), `the first graph read is an opening: ${graphs}`);
+    // LibreLinkUp goes down for maintenance; the second child's graph is not in the server's cache.
+    await fakeAccount({ ...outage, maintenance: "http" });
+    await page.getByLabel("Patient").selectOption({ index: 1 });
+    const banner = page.getByTestId("outage");
+    await banner.waitFor();
+    const text = await banner.innerText();
+    check(/down for maintenance/.test(text) && /last answered this server at \d\d:\d\d/.test(text), `the banner: ${text}`);
+    await page.locator("p.error[data-code=maintenance]").waitFor();
+    check(opening(graphs.at(-1)) && graphs.length === 2, `another patient's first read is an opening too: ${graphs}`);
+    await page.screenshot({ path: `${shots}/outage-light.png` });
+    await context.close();
+  });
+
   await step("a stale upstream shows \"stale\", greyed (dark mode)", async () => {
     const { context, page } = await phone("dark");
     await signIn(page, "stale@tidewatch.test", "stale123");
@@ -524,8 +548,9 @@ try {
     }, null, { what: "the graph, the statistics and the note" });
 
     // Now they drop to 45 (urgent low), as if for the last half hour, so the graph's points (which lag the current
-    // value) carry it too and "very low" cannot round to 0 %. The worker's shared cache keeps the first answer for
-    // 60 s; the app refetches on "online" as on any wake-up, and the first fetch after that brings the urgent low.
+    // value) carry it too and "very low" cannot round to 0 %. The worker's shared cache keeps the current value for
+    // 60 s and the graph's history for 5 minutes, or for 60 s when a phone opens the graph: the app refetches on
+    // "online" as on any wake-up, as an opening, and the first fetch after a minute brings the urgent low.
     await fakeAccount(lee([{ from: hourAgo, level: 62 }, { from: Math.floor(Date.now() / 1000) - 1800, level: 45 }]));
     const urgent = page.locator(".alarm[data-kind=UrgentLow]");
     for (let i = 0; i < 30 && !(await urgent.count()); i++) {

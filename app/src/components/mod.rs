@@ -8,6 +8,8 @@ pub mod bedside;
 pub mod glance;
 /// The SVG graph with target band, forecast cone and read-out.
 pub mod graph;
+/// "Tidewatch cannot reach LibreLinkUp", while the server as a whole cannot.
+pub mod outage;
 /// "Phones that get alarms": the account's phones, each removable.
 pub mod phones;
 /// The patient picker.

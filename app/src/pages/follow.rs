@@ -12,8 +12,8 @@ use shared::units::MgDl;
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    alarms::AlarmBanner, bedside::Bedside, glance::Glance, graph::Graph, picker::Picker, sensor::SensorCard,
-    settings::Settings, share::ShareSheet, stats::Stats,
+    alarms::AlarmBanner, bedside::Bedside, glance::Glance, graph::Graph, outage::OutageBanner, picker::Picker,
+    sensor::SensorCard, settings::Settings, share::ShareSheet, stats::Stats,
 };
 use crate::model::{self, PatientData, PatientRef};
 use crate::pages::signin::ErrorNote;
@@ -87,6 +87,9 @@ pub fn Follow() -> impl IntoView {
             _ => list.first().map(|p| p.id.clone()),
         }
     });
+    // The patient whose graph this page last asked for: a new one is asked for as opened (`api::graph`), as is the
+    // first read after the page woke.
+    let read_for = StoredValue::new(None::<String>);
     let graph = LocalResource::new(move || {
         state.refresh.track();
         let viewer = state.viewer.get();
@@ -111,7 +114,13 @@ pub fn Follow() -> impl IntoView {
                         }),
                     ))
                 }
-                (None, Some(id)) => Some((id.clone(), api::graph(&id).await)),
+                (None, Some(id)) => {
+                    let woke = state.woke.get_value();
+                    state.woke.set_value(false);
+                    let opened = woke || read_for.with_value(|last| last.as_deref() != Some(id.as_str()));
+                    read_for.set_value(Some(id.clone()));
+                    Some((id.clone(), api::graph(&id, opened).await))
+                }
                 (None, None) => None,
             };
             // The answer was decoded in this task; it is merged, stored and drawn in the next ones.
@@ -260,6 +269,7 @@ pub fn Follow() -> impl IntoView {
                 });
                 view! { <p class="note shared-by">{text}</p> }
             })}
+            <OutageBanner error=Signal::derive(move || error.get()) />
             <ErrorNote error=Signal::derive(move || error.get()) />
             {move || {
                 matches!(connections.get(), Some(Some(Ok(ref list))) if list.is_empty())

@@ -69,6 +69,7 @@ fn debug_output_never_shows_secrets() {
                 account_id: "a".into(),
                 at_ms: None,
                 presented: None,
+                opened: false,
             }
         ),
         format!(

@@ -93,6 +93,9 @@ pub enum HubRequest {
         /// The session a client presented, refused if it was signed out; `None` for the server's own reads (a
         /// link's, the alarms').
         presented: Option<Presented>,
+        /// A viewer opened the graph: its history is read again when over a minute old, not only every
+        /// [`super::GRAPH_SECS`].
+        opened: bool,
     },
     /// Is this presented session still signed in (to the `acct:` object)? `Admitted` if so.
     Check(Presented),
@@ -210,7 +213,7 @@ impl Wire for HubRequest {
                 "share_miss",
                 Some(wire::object(vec![("limit", limit.to_wire()), ("window_secs", window_secs.to_wire())])),
             ),
-            HubRequest::Read { data, token, region, account_id, at_ms, presented } => wire::variant(
+            HubRequest::Read { data, token, region, account_id, at_ms, presented, opened } => wire::variant(
                 "read",
                 Some(wire::object(vec![
                     ("data", data.to_wire()),
@@ -219,6 +222,7 @@ impl Wire for HubRequest {
                     ("account_id", account_id.clone().into()),
                     ("at_ms", at_ms.to_wire()),
                     ("presented", presented.to_wire()),
+                    ("opened", (*opened).into()),
                 ])),
             ),
             HubRequest::Check(presented) => wire::variant("check", Some(presented.to_wire())),
@@ -259,6 +263,7 @@ impl Wire for HubRequest {
                 account_id: wire::get(content, "account_id")?,
                 at_ms: wire::get(content, "at_ms")?,
                 presented: wire::get(content, "presented")?,
+                opened: wire::get_or(content, "opened", false)?,
             }),
             "check" => Presented::from_wire(content).map(HubRequest::Check),
             "signout" => Some(HubRequest::SignOut {

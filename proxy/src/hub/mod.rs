@@ -1,8 +1,9 @@
 //! The `Hub` Durable Object: the one place that talks to LLU on an account's behalf, so the family's account is
 //! protected whichever viewer or isolate asks.
 //!
-//! - One object per account (`acct:<account-id>`): `/llu/connections`, graphs and logbooks are cached for
-//!   [`CACHE_SECS`] and fetched single-flight, so 100 viewers cost one upstream call a minute. After an error
+//! - One object per account (`acct:<account-id>`): `/llu/connections` and logbooks are cached for [`CACHE_SECS`],
+//!   graphs for [`GRAPH_SECS`] with the minute's current value from the list (`current.rs`), all fetched
+//!   single-flight, so 100 viewers cost one upstream call a minute. After an error
 //!   with a wait (rate limit, maintenance, edge block, …) it answers that error, with the time left, without
 //!   calling LLU until the wait is over. A token LLU refused is remembered and refused without a call.
 //! - One object per e-mail (`login:<sha256(e-mail)>`): logins are serialised; after a wrong password further
@@ -29,6 +30,7 @@
 //! The cache and the refused tokens are in memory only: losing them costs one extra upstream call, never a wrong
 //! answer.
 
+mod current;
 mod hold;
 mod keep;
 mod limits;
@@ -43,6 +45,8 @@ use shared::llu::{Outcome, Region, Ticket};
 use worker::wasm_bindgen::JsValue;
 use worker::{DurableObject, Env, Method, Request, Response, State, durable_object};
 
+use self::current::ItemRead;
+pub use self::current::{GRAPH_SECS, with_current};
 use self::hold::Hold;
 pub use self::keep::KeptSignIn;
 pub use self::messages::{Data, HubAnswer, HubRequest};
@@ -130,6 +134,9 @@ pub struct Hub {
     hold_loaded: Cell<bool>,
     /// When this object last signed in by itself with a kept sign-in (ms; in memory).
     resigned: Cell<f64>,
+    /// The latest clock a reader brought (ms; the Cron Trigger's scheduled minute): the cache's clock never goes
+    /// back, so a reader on the real clock just behind it is served what the minute's read fetched.
+    latest_at: Cell<f64>,
     /// When the last read went through an edge block's hold as a probe (ms; in memory: losing it costs one probe).
     probed: Cell<f64>,
     /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
@@ -149,6 +156,7 @@ impl DurableObject for Hub {
             slots: RefCell::default(),
             hold: RefCell::default(),
             hold_loaded: Cell::new(false),
+            latest_at: Cell::new(0.0),
             probed: Cell::new(0.0),
             resigned: Cell::new(0.0),
             dead_tokens: RefCell::default(),
@@ -224,13 +232,19 @@ impl Hub {
                 HubAnswer::Health { table: table.unwrap_or(Value::Null), adopted }
             }
             HubRequest::ShareMiss { limit, window_secs } => self.share_miss(limit, window_secs).await,
-            HubRequest::Read { data, token, region, account_id, at_ms, presented } => {
+            HubRequest::Read { data, token, region, account_id, at_ms, presented, opened } => {
                 if let Some(presented) = presented
                     && let Some(refused) = self.check(&presented).await
                 {
                     return refused;
                 }
-                self.read(config, data, token, region, account_id, at_ms.unwrap_or(0.0)).await
+                let at_ms = at_ms.unwrap_or(0.0).max(self.latest_at.get());
+                self.latest_at.set(at_ms);
+                let read = ItemRead { data: data.clone(), token, region, account_id, at_ms };
+                match &data {
+                    Data::Graph(patient) => self.read_graph(&config, read, patient, opened).await,
+                    _ => self.read_item(&config, read, CACHE_SECS).await,
+                }
             }
             HubRequest::Check(presented) => self.check(&presented).await.unwrap_or(HubAnswer::Admitted),
             HubRequest::SignOut { presented, until, everywhere } => {
@@ -321,16 +335,11 @@ impl Hub {
         answer
     }
 
-    async fn read(
-        &self,
-        config: Config,
-        data: Data,
-        token: String,
-        region: Region,
-        account_id: String,
-        at_ms: f64,
-    ) -> HubAnswer {
-        self.load_tickets(&config).await;
+    /// One data item: the cached answer while it is younger than `max_age_secs`, else one upstream read that every
+    /// caller meanwhile joins.
+    async fn read_item(&self, config: &Config, read: ItemRead, max_age_secs: u32) -> HubAnswer {
+        let ItemRead { data, token, region, account_id, at_ms } = read;
+        self.load_tickets(config).await;
         let mut answer = HubAnswer::Error(ApiError::internal());
         for _ in 0..READ_TRIES {
             let now = now_ms().max(at_ms);
@@ -344,7 +353,7 @@ impl Hub {
             let found = {
                 let slots = self.slots.borrow();
                 match slots.iter().find(|(d, _)| *d == data).map(|(_, slot)| slot) {
-                    Some(Slot::Ready { at_ms, body }) if now - at_ms < f64::from(CACHE_SECS) * 1000.0 => {
+                    Some(Slot::Ready { at_ms, body }) if now - at_ms < f64::from(max_age_secs) * 1000.0 => {
                         let age_secs = ((now - at_ms) / 1000.0).floor() as u32;
                         return HubAnswer::Data { body: body.clone(), age_secs, ticket: self.newest_ticket() };
                     }
@@ -382,9 +391,13 @@ impl Hub {
                 self.slots.borrow().iter().find(|(d, _)| *d == data),
                 Some((_, Slot::Pending { flight, .. })) if flight.same(&pending)
             );
+            if settles {
+                // This read called LLU: what it answered, for `/api/health`.
+                self.report(region.code(), &answer).await;
+            }
             let mut imposed = None;
             if let HubAnswer::Data { ticket: Some(ticket), .. } = &answer {
-                self.adopt_ticket(&config, region, &account_id, ticket).await;
+                self.adopt_ticket(config, region, &account_id, ticket).await;
             }
             if let HubAnswer::Data { ticket, .. } = &mut answer {
                 *ticket = self.newest_ticket();
@@ -410,7 +423,7 @@ impl Hub {
                             continue;
                         }
                         // LLU ended the account's sessions: a sign-in kept for the alarms signs in again, once.
-                        match self.sign_in_again(&config, &account_id).await {
+                        match self.sign_in_again(config, &account_id).await {
                             keep::Again::SignedIn => continue,
                             keep::Again::WrongPassword => return HubAnswer::Error(keep::kept_password_refused()),
                             keep::Again::Not => {}

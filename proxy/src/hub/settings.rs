@@ -17,15 +17,12 @@ impl Hub {
             upstream::version_synced();
         }
         let before = upstream::adopted_version();
-        let region = match &request {
-            HubRequest::Read { region, .. } => region.code().to_owned(),
-            _ => "login".to_owned(),
-        };
+        // A read reports what LLU answered when it called LLU (`read_item`): a cached answer says nothing of how
+        // LLU answers now.
+        let login = matches!(request, HubRequest::Login { .. });
         let answer = self.local(config, request).await;
-        match &answer {
-            HubAnswer::Data { .. } | HubAnswer::SignIn(_) => crate::health::report(&self.env, &region, "success").await,
-            HubAnswer::Error(error) => crate::health::report(&self.env, &region, &error.code).await,
-            _ => {}
+        if login {
+            self.report("login", &answer).await;
         }
         let after = upstream::adopted_version();
         if after != before
@@ -34,6 +31,15 @@ impl Hub {
             worker::console_error!("hub: the adopted version could not be kept for the next isolates");
         }
         answer
+    }
+
+    /// Reports what LLU answered in `region` (a success, or the error's code) for `/api/health`.
+    pub(super) async fn report(&self, region: &str, answer: &HubAnswer) {
+        match answer {
+            HubAnswer::Data { .. } | HubAnswer::SignIn(_) => crate::health::report(&self.env, region, "success").await,
+            HubAnswer::Error(error) => crate::health::report(&self.env, region, &error.code).await,
+            _ => {}
+        }
     }
 
     /// The `settings` object: notes what LLU answered in `region` in the health table.

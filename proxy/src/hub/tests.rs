@@ -45,16 +45,21 @@ fn hub_messages_round_trip_as_json() {
         account_id: "a".into(),
         at_ms: Some(1.0),
         presented: Some(Presented { id: "s1".into(), signed_in_ms: 9 }),
+        opened: true,
     };
     let text = wire::encode(&request);
     assert!(text.contains(r#""region":"eu2""#), "{text}");
-    let Some(HubRequest::Read { data, token, region, account_id, at_ms, presented }) = wire::decode(&text) else {
+    let Some(HubRequest::Read { data, token, region, account_id, at_ms, presented, opened }) = wire::decode(&text)
+    else {
         panic!("{text}")
     };
     assert_eq!(
-        (data, token.as_str(), region, account_id.as_str(), at_ms, presented.map(|p| p.signed_in_ms)),
-        (Data::Graph("p".into()), "t", Region::Eu2, "a", Some(1.0), Some(9))
+        (data, token.as_str(), region, account_id.as_str(), at_ms, presented.map(|p| p.signed_in_ms), opened),
+        (Data::Graph("p".into()), "t", Region::Eu2, "a", Some(1.0), Some(9), true)
     );
+    // An earlier build's read (no `opened`) is still understood.
+    let earlier = text.replace(r#","opened":true"#, "");
+    assert!(matches!(wire::decode(&earlier), Some(HubRequest::Read { opened: false, .. })), "{earlier}");
     let sign_out =
         HubRequest::SignOut { presented: Presented { id: "s2".into(), signed_in_ms: 3 }, until: 44, everywhere: true };
     assert!(matches!(

@@ -192,13 +192,14 @@ pub async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
     Ok(share)
 }
 
-/// Reads `data` through the owner's session; a session LibreLinkUp (or time) ended marks the share.
-async fn read(ctx: &Ctx, share: &Share, data: Data) -> ApiResult<(Value, u32)> {
+/// Reads `data` through the owner's session; a session LibreLinkUp (or time) ended marks the share. `opened`: a
+/// viewer opened the link ([`facade::opened`]).
+async fn read(ctx: &Ctx, share: &Share, data: Data, opened: bool) -> ApiResult<(Value, u32)> {
     let session = match ctx.config.key.open(&share.session, ctx.now) {
         Ok(session) => session,
         Err(_) => return Err(signed_out(ctx, share).await),
     };
-    match facade::read_held(ctx, &session, data).await {
+    match facade::read_held(ctx, &session, data, opened).await {
         Err(error) if error.code == "session_expired" => Err(signed_out(ctx, share).await),
         Err(error) => Err(error),
         Ok((body, age, rolled)) => {

@@ -47,7 +47,7 @@ pub async fn nightscout(ctx: &Ctx, req: &Request, what: Nightscout) -> ApiResult
     if what == Nightscout::Status {
         return Ok(Reply::json(status(&share, now)));
     }
-    let (body, age_secs) = read(ctx, &share, Data::Graph(share.patient_id.clone())).await?;
+    let (body, age_secs) = read(ctx, &share, Data::Graph(share.patient_id.clone()), false).await?;
     let series = graph_series(&body);
     let readings = series.as_slice();
     let count = |default: usize| {

@@ -83,6 +83,23 @@ pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, 
             "Alarms stopped".to_owned(),
             format!("Ask {from} to sign in to Tidewatch again: alarms for {who} have stopped."),
         ),
+        (Notice::SessionEnds, Access::Viewer { from, .. }) => (
+            "SessionEnds",
+            "Alarms stop in a week".to_owned(),
+            format!(
+                "Ask {from} to open Tidewatch and sign in again before {}: alarms for {who} stop then.",
+                session_day(group, sub)
+            ),
+        ),
+        (Notice::SessionEnds, Access::Owner { .. }) => (
+            "SessionEnds",
+            "Alarms stop in a week".to_owned(),
+            format!(
+                "Open Tidewatch and sign in again before {}: LibreLinkUp's session ends then, and alarms for {who} \
+                 with it.",
+                session_day(group, sub)
+            ),
+        ),
         (Notice::SignedOut, Access::Owner { .. }) => (
             "SignedOut",
             "Alarms stopped".to_owned(),
@@ -91,6 +108,8 @@ pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, 
             ),
         ),
     };
+    // A week's notice is worth reading in the morning, not waking anyone for.
+    let urgent = notice != Notice::SessionEnds;
     let payload = Payload {
         v: 1,
         sub: sub.id.clone(),
@@ -99,7 +118,7 @@ pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, 
         title,
         body,
         tag: "tw-watchdog".into(),
-        urgent: true,
+        urgent,
         silent: false,
         snooze_min: 0,
         at: now,
@@ -108,12 +127,23 @@ pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, 
         sub: sub.id.clone(),
         topic: "Watchdog".into(),
         payload,
-        urgency: Urgency::High,
-        ttl: HOUR,
+        urgency: if urgent { Urgency::High } else { Urgency::Normal },
+        ttl: if urgent { HOUR } else { 24 * HOUR },
         created: now,
         next_try: now,
         tries: 0,
     }
+}
+
+/// When the alarms' session ends, on the phone's clock: "14 Dec at 02:10".
+fn session_day(group: &Group, sub: &Subscription) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let Some(ends) = group.session_ends else { return "it ends".to_owned() };
+    let offset = i32::from(sub.config.utc_offset_min);
+    let at = UtcTime::from_unix_secs(ends);
+    let civil = (at + i64::from(offset) * MINUTE).civil();
+    let month = MONTHS.get(usize::from(civil.month.saturating_sub(1))).copied().unwrap_or("");
+    format!("{} {month} at {}", civil.day, at.wall_clock(offset))
 }
 
 /// "Background alarms were interrupted", from `from` to `to` on the phone's clock.

@@ -13,7 +13,9 @@
 //!   message again next minute, then with back-off; 404/410 removes the subscription; a newer alarm of the same
 //!   kind replaces a waiting one; a message past its TTL is dropped.
 //! - **The watchdog:** when LibreLinkUp cannot be reached for [`OUTAGE_NOTICE_SECS`], or refuses the session,
-//!   each phone is told once, and told again when data flows.
+//!   each phone is told once, and told again when data flows. A week before the session the alarms read with
+//!   reaches its end (its LLU ticket stopped rolling forward), each phone is told once, so nobody finds the alarms
+//!   stopped at 3 a.m.; when it has ended, they are told that too.
 //! - **Acknowledgement:** "I'm on it" or "Snooze" from one phone applies to that phone, or to every phone
 //!   following the patient when the owner chose shared acknowledgement (as Nightscout does) and the phone is one
 //!   of the owner's: a read-only link never silences anyone else's alarms.
@@ -62,6 +64,8 @@ pub const MAX_REMOVED: usize = 1000;
 pub const SENDS_PER_INVOCATION: usize = 16;
 /// After this long without data from LibreLinkUp, phones are told the worker cannot reach it.
 pub const OUTAGE_NOTICE_SECS: i64 = 30 * MINUTE;
+/// How long before the alarms' session ends each phone is told (once; again if it is renewed and nears its end).
+pub const SESSION_NOTICE_SECS: i64 = 7 * 24 * HOUR;
 /// Current values older than this are dropped from the remembered series (the graph covers the rest).
 pub const KEEP_CURRENT_SECS: i64 = 3 * HOUR;
 /// The longest back-off between two tries of one message.
@@ -201,6 +205,8 @@ pub enum Notice {
     Outage,
     /// LibreLinkUp refused the session (or the share ended).
     SignedOut,
+    /// The session the alarms read with ends within [`SESSION_NOTICE_SECS`]: data still flow.
+    SessionEnds,
 }
 
 /// What the book remembers per patient group. Every field may be absent in JSON (the default).
@@ -218,6 +224,8 @@ pub struct Group {
     pub series: Series,
     /// When the patient's sensor ends, Unix seconds, as the last data said: the sensor notices' clock.
     pub sensor_ends: Option<i64>,
+    /// When the alarms' session ends, Unix seconds, once that is within [`SESSION_NOTICE_SECS`].
+    pub session_ends: Option<i64>,
 }
 
 /// A push waiting to go out.
@@ -326,6 +334,8 @@ pub enum Read {
         name: String,
         /// When the sensor ends, Unix seconds, if LibreLinkUp described one.
         sensor_ends: Option<i64>,
+        /// When the session it was read with ends, Unix seconds.
+        session_ends: Option<i64>,
     },
     /// LibreLinkUp (or the network) failed.
     Unreachable,

@@ -73,8 +73,10 @@ impl WatchBook {
         let at = UtcTime::from_unix_secs(now);
         let Some(group) = self.groups.get_mut(group_key) else { return };
         match read {
-            Read::Data { series, name, sensor_ends } => {
-                group.failure = None;
+            Read::Data { series, name, sensor_ends, session_ends } => {
+                // Data flow; a session near its end is the one thing still worth telling.
+                group.session_ends = session_ends.filter(|ends| ends - now <= SESSION_NOTICE_SECS);
+                group.failure = group.session_ends.map(|_| Notice::SessionEnds);
                 // A read without a sensor (LLU leaves it out now and then) keeps the one seen last.
                 if sensor_ends.is_some() {
                     group.sensor_ends = sensor_ends;
@@ -131,6 +133,8 @@ impl WatchBook {
                     sub.told = Some(notice);
                     queue.push(notice_message(sub, &group, notice, now));
                 }
+                // Renewed in time: nothing stopped, nothing to say.
+                (None, Some(Notice::SessionEnds)) => sub.told = None,
                 (None, Some(_)) => {
                     sub.told = None;
                     queue.push(recovered_message(sub, &group, now));

@@ -82,7 +82,7 @@ impl Wire for Subscription {
     }
 }
 
-shared::wire_names!(Notice { Outage => "outage", SignedOut => "signed_out" });
+shared::wire_names!(Notice { Outage => "outage", SignedOut => "signed_out", SessionEnds => "session_ends" });
 shared::wire_names!(Urgency { Low => "low", Normal => "normal", High => "high" });
 
 impl Wire for Group {
@@ -98,6 +98,9 @@ impl Wire for Group {
         if let Some(ends) = self.sensor_ends {
             fields.push(("sensor_ends", ends.to_wire()));
         }
+        if let Some(ends) = self.session_ends {
+            fields.push(("session_ends", ends.to_wire()));
+        }
         wire::object(fields)
     }
 
@@ -112,6 +115,7 @@ impl Wire for Group {
             failure: wire::get_or(value, "failure", None)?,
             series: wire::get_or(value, "series", Series::default())?,
             sensor_ends: wire::get_or(value, "sensor_ends", None)?,
+            session_ends: wire::get_or(value, "session_ends", None)?,
         })
     }
 }

@@ -23,6 +23,8 @@ use tidewatch_tests::Account;
 use tidewatch_tests::stack::{Stack, TEST_VAPID_PUBLIC, TEST_VAPID_SUBJECT};
 use tokio::sync::Mutex;
 
+mod polling;
+mod session;
 mod watchdog;
 
 /// One test at a time; holds the last instant the cron ran at.
@@ -52,10 +54,18 @@ fn client() -> Client {
 /// `from - 1 h` to `to` (a seed with no signal gap there). The sensor was put on two days before `from`, so no
 /// "sensor ends" notice joins a test's pushes, whatever the day the tests run.
 fn steady_patient(level: u16, from: i64, to: i64) -> Patient {
-    (1..2000_u64)
+    let script = vec![Hold { from: UtcTime::from_unix_secs(from - 24 * HOUR), level: MgDl::new(level) }];
+    gapless_patient("Lee", script, (from, to), 1..2000)
+}
+
+/// A patient called `name` whose glucose follows `script`, and whose sensor delivers a reading every minute from
+/// `from - 1 h` to `to` (the first seed from `seeds` with no signal gap there), worn for two days before `from`.
+/// The seed is the patient's identity: two patients of one account take theirs from different ranges.
+fn gapless_patient(name: &str, script: Vec<Hold>, (from, to): (i64, i64), seeds: std::ops::Range<u64>) -> Patient {
+    seeds
         .map(|seed| Patient {
-            first_name: "Lee".into(),
-            script: vec![Hold { from: UtcTime::from_unix_secs(from - 24 * HOUR), level: MgDl::new(level) }],
+            first_name: name.into(),
+            script: script.clone(),
             sensor_anchor: UtcTime::from_unix_secs(from - 48 * HOUR),
             ..Patient::with_seed(seed)
         })

@@ -407,12 +407,13 @@ impl Watcher {
 /// And the session carried onto LLU's newer ticket, when that is due.
 async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> (Read, Option<Session>) {
     let Some(session) = session else { return (Read::SignedOut, None) };
-    match facade::read_held(ctx, session, Data::Graph(patient.to_owned())).await {
+    match facade::read_held(ctx, session, Data::Graph(patient.to_owned()), false).await {
         Ok((body, _, rolled)) => {
             let name =
                 body.pointer("/data/connection/firstName").and_then(Value::as_str).unwrap_or_default().to_owned();
             let sensor_ends = shared::llu::graph_sensor(&body).map(|sensor| sensor.ends_at().unix_secs());
-            (Read::Data { series: sharing::graph_series(&body), name, sensor_ends }, rolled)
+            let session_ends = Some(rolled.as_ref().unwrap_or(session).expires);
+            (Read::Data { series: sharing::graph_series(&body), name, sensor_ends, session_ends }, rolled)
         }
         Err(error) if error.code == "session_expired" || error.http == 401 => (Read::SignedOut, None),
         Err(_) => (Read::Unreachable, None),

@@ -48,7 +48,7 @@ pub(super) fn book_with(phones: &[(&str, &str)]) -> WatchBook {
 fn the_sensor_notices_run_on_llus_sensor_not_the_phones_settings() {
     let mut book = book_with(&[("https://push.example/a", "g")]);
     let with_sensor = |now: i64, ends: Option<i64>| match data(120, now) {
-        Read::Data { series, name, .. } => Read::Data { series, name, sensor_ends: ends },
+        Read::Data { series, name, .. } => Read::Data { series, name, sensor_ends: ends, session_ends: None },
         other => other,
     };
     let ends = T + 20 * HOUR;
@@ -73,7 +73,7 @@ pub(super) fn data(level: u16, now: i64) -> Read {
         origin: if m == 0 { Origin::Current } else { Origin::Graph },
         ..Reading::new(UtcTime::from_unix_secs(now - m * MINUTE), shared::units::MgDl::new(level))
     });
-    Read::Data { series: Series::from_readings(readings), name: "Lee".into(), sensor_ends: None }
+    Read::Data { series: Series::from_readings(readings), name: "Lee".into(), sensor_ends: None, session_ends: None }
 }
 
 pub(super) fn tick(book: &mut WatchBook, group: &str, read: Read, now: i64) -> Vec<Message> {
@@ -231,4 +231,46 @@ fn the_watchdog_speaks_once_after_thirty_minutes_and_again_when_data_is_back() {
     let sent = tick(&mut book, "g", Read::SignedOut, signed_out);
     assert_eq!(sent[0].payload.kind, "SignedOut");
     assert!(sent[0].payload.body.starts_with("Open Tidewatch and sign in again"));
+}
+
+/// A session whose LLU ticket stopped rolling forward: each phone is told once, a week ahead and without waking
+/// anyone; a renewal ends it quietly; a session that did end is said at once, loudly.
+#[test]
+fn a_week_before_the_alarms_session_ends_each_phone_is_told_once() {
+    let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
+    let with_session = |now: i64, ends: i64| match data(120, now) {
+        Read::Data { series, name, sensor_ends, .. } => {
+            Read::Data { series, name, sensor_ends, session_ends: Some(ends) }
+        }
+        other => other,
+    };
+    // The ticks below are days apart, which is an interruption too: that notice is left out here.
+    let told =
+        |sent: Vec<Message>| -> Vec<Message> { sent.into_iter().filter(|m| m.payload.kind != "Interrupted").collect() };
+    let ends = T + 10 * 24 * HOUR;
+    assert!(tick(&mut book, "g", with_session(T, ends), T).is_empty(), "ten days ahead: nothing yet");
+    let week_before = ends - 7 * 24 * HOUR;
+    let sent = told(tick(&mut book, "g", with_session(week_before, ends), week_before));
+    assert_eq!(sent.iter().map(|m| m.payload.kind.as_str()).collect::<Vec<_>>(), ["SessionEnds", "SessionEnds"]);
+    let notice = &sent[0];
+    assert!(!notice.payload.urgent && notice.urgency == Urgency::Normal, "read in the morning, not at 3 a.m.");
+    assert!(notice.payload.body.starts_with("Open Tidewatch and sign in again before "), "{}", notice.payload.body);
+    let (restored, _) = WatchBook::from_storage(book.to_storage());
+    assert_eq!(restored.groups.get("g").and_then(|g| g.session_ends), Some(ends), "stored with the book");
+    let later = week_before + HOUR;
+    assert!(told(tick(&mut book, "g", with_session(later, ends), later)).is_empty(), "once");
+    // Signed in again: a new session, far from its end. Nothing stopped, so nothing is said.
+    let renewed = later + MINUTE;
+    assert!(told(tick(&mut book, "g", with_session(renewed, renewed + 180 * 24 * HOUR), renewed)).is_empty());
+    assert!(book.subs.values().all(|s| s.told.is_none()));
+    // That one is never renewed: a week ahead again, then its end.
+    let second_ends = renewed + 180 * 24 * HOUR;
+    let warned = second_ends - 6 * 24 * HOUR;
+    assert_eq!(told(tick(&mut book, "g", with_session(warned, second_ends), warned)).len(), 2);
+    let sent = told(tick(&mut book, "g", Read::SignedOut, second_ends + MINUTE));
+    let kinds: Vec<&str> = sent.iter().map(|m| m.payload.kind.as_str()).collect();
+    assert!(
+        kinds.iter().filter(|k| **k == "SignedOut").count() == 2 && sent.iter().all(|m| m.payload.urgent),
+        "{kinds:?}"
+    );
 }

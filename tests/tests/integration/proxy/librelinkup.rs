@@ -184,8 +184,8 @@ async fn an_account_made_in_russia_signs_in_at_russias_host_only() {
 }
 
 /// `GET /api/health` tells whoever runs the server how LibreLinkUp answers, per region: the last success and the
-/// last error (here a Cloudflare block in the US region), the version sent, the alarms' round; and nothing that
-/// names an account, a token or a person.
+/// last error (here a Cloudflare block in the US region; an answer served from the cache afterwards is no success),
+/// the version sent, the alarms' round; and nothing that names an account, a token or a person.
 #[tokio::test]
 async fn health_says_how_librelinkup_answers_per_region_and_names_nobody() {
     let email = account("health", Region::Us, |_| {});
@@ -196,6 +196,8 @@ async fn health_says_how_librelinkup_answers_per_region_and_names_nobody() {
     // Another item than the one just cached, so the read goes to LibreLinkUp.
     let graph = format!("/llu/connections/{}/graph", super::first_patient(&connections));
     assert_eq!(get(&graph, &token).await.code(), "edge_blocked");
+    // The list again, from the shared cache: it says nothing of how LibreLinkUp answers now.
+    assert_eq!(get("/llu/connections", &token).await.status, StatusCode::OK);
     let health = super::send(reqwest::Method::GET, "/api/health", &[], None).await;
     assert_eq!(health.status, StatusCode::OK, "{}", health.text);
     let us = &health.body["librelinkup"]["us"];
