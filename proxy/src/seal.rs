@@ -259,12 +259,15 @@ impl SessionKey {
 
     /// Seals `session` with `nonce`, which must be fresh and random for every call.
     pub fn seal(&self, session: &Session, nonce: [u8; NONCE_BYTES]) -> String {
-        let plaintext = wire::encode(session).into_bytes();
-        let aad = self.aad();
+        self.encrypt(&self.aad(), wire::encode(session).as_bytes(), nonce)
+    }
+
+    /// `<aad>.<b64url(nonce‖ciphertext)>`, with `aad` as the associated data.
+    fn encrypt(&self, aad: &str, plaintext: &[u8], nonce: [u8; NONCE_BYTES]) -> String {
         // AES-GCM encryption only fails for plaintexts over 64 GiB.
         let ciphertext = self
             .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: aad.as_bytes() })
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: aad.as_bytes() })
             .unwrap_or_default();
         let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
         sealed.extend_from_slice(&nonce);
@@ -303,16 +306,7 @@ impl SessionKey {
     /// `nonce` (fresh and random for every call). Under other associated data than sessions: a sealed secret
     /// never opens as a session, nor a session as a secret. `tw1.<key id>.secret.<b64url(nonce‖ciphertext)>`.
     pub fn seal_secret(&self, text: &str, nonce: [u8; NONCE_BYTES]) -> String {
-        let aad = format!("{}.secret", self.aad());
-        // AES-GCM encryption only fails for plaintexts over 64 GiB.
-        let ciphertext = self
-            .cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: text.as_bytes(), aad: aad.as_bytes() })
-            .unwrap_or_default();
-        let mut sealed = Vec::with_capacity(NONCE_BYTES + ciphertext.len());
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        format!("{aad}.{}", push::b64(&sealed))
+        self.encrypt(&format!("{}.secret", self.aad()), text.as_bytes(), nonce)
     }
 
     /// Opens what [`SessionKey::seal_secret`] sealed (with this key or the previous one).
