@@ -89,6 +89,13 @@ pub const DEFAULT_WATCHDOG_SECS: u32 = 180;
 pub const DEFAULT_VAPID_SUBJECT: &str = "mailto:tidewatch@example.invalid";
 
 impl Config {
+    /// Reads the configuration from the worker's vars and secrets.
+    pub fn from_env(env: &worker::Env) -> Result<Config, ApiError> {
+        Config::read(|name| {
+            env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
+        })
+    }
+
     /// Reads the configuration through `var` (a var or secret by name). A missing or malformed `SESSION_KEY`, a
     /// bad `LLU_UPSTREAM` or a `version`/`product` that could not go into a header is a clear error.
     pub fn read(var: impl Fn(&str) -> Option<String>) -> Result<Config, ApiError> {

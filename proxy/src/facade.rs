@@ -3,23 +3,22 @@
 
 use serde_json::{Value, json};
 use shared::llu::{Endpoint, Outcome, Region, StepKind, Ticket};
-use shared::time::{DAY, UtcTime};
-use worker::{Env, Method, Request, web_sys};
+use shared::time::UtcTime;
+use worker::{Method, Request};
 
-use crate::config::{Config, is_version};
+use crate::body::{body_json, read_body};
+use crate::config::is_version;
+use crate::context::Ctx;
 use crate::demo;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{self, Data, HubAnswer, HubRequest};
-use crate::policy::{self, Document, MAX_REQUEST_BYTES};
+use crate::policy::{self, Document};
 use crate::reply::Reply;
 use crate::seal::{Kind, SLIDE_SECS, Session, random_hex, random_nonce, sha256_hex};
 use crate::signout::Presented;
 use crate::upstream::{self, SignIn};
 
-/// The longest a full session lasts (LLU's token lifetime).
-pub const MAX_SESSION_SECS: i64 = 180 * DAY;
-/// The longest a step session lasts (LLU's step token lifetime).
-pub const STEP_SESSION_SECS: i64 = 3600;
+pub use crate::seal::{MAX_SESSION_SECS, STEP_SESSION_SECS};
 /// How long a country's configuration is reused by a worker instance. It names LibreLinkUp's regional hosts, which
 /// change with a new region, not by the hour; and anyone can ask for it without an account, so without a cache
 /// anyone could make the worker call Abbott as often as they liked (and get the worker's address banned).
@@ -30,35 +29,6 @@ const COUNTRY_CACHE_ENTRIES: usize = 32;
 std::thread_local! {
     /// `(upstream path, fetched at, LLU's answer)`, newest last.
     static COUNTRIES: core::cell::RefCell<Vec<(String, i64, Value)>> = const { core::cell::RefCell::new(Vec::new()) };
-}
-
-/// What every handler needs.
-pub struct Ctx {
-    /// The environment (the `HUB` binding).
-    pub env: Env,
-    /// The configuration.
-    pub config: Config,
-    /// Now, Unix seconds.
-    pub now: i64,
-    /// Now, Unix ms (when a sign-in happened, to the millisecond, so "sign out everywhere" is exact).
-    pub now_ms: i64,
-    /// This server's origin (`https://host`), for rewriting `regionalMap`.
-    pub origin: String,
-    /// The presented session, sealed again with a later expiry (sliding), and that expiry: the router hands it
-    /// back as the cookie ([`with_renewal`]), a read in its `ticket`.
-    pub renewed: core::cell::RefCell<Option<(String, i64)>>,
-}
-
-impl Ctx {
-    /// The context of a request (or a tick) at `now_ms`.
-    pub fn new(env: Env, config: Config, now_ms: i64, origin: String) -> Ctx {
-        Ctx { env, config, now: now_ms.div_euclid(1000), now_ms, origin, renewed: core::cell::RefCell::default() }
-    }
-}
-
-/// A JSON request body (`None` when it is not UTF-8 JSON).
-pub fn body_json(body: &[u8]) -> Option<Value> {
-    crate::wire::parse(std::str::from_utf8(body).ok()?)
 }
 
 /// `POST /llu/auth/login`.
@@ -96,7 +66,7 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     // At most so many sign-ins from one client network, whatever e-mails it tries.
     let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
     let client = hub::client_object(&policy::client_network(&ip));
-    match ask_hub(&ctx.env, &client, &HubRequest::Admit { limit: ctx.config.logins_per_client }).await? {
+    match hub::ask(&ctx.env, &client, &HubRequest::Admit { limit: ctx.config.logins_per_client }).await? {
         HubAnswer::Admitted => {}
         HubAnswer::Error(error) => return Err(error),
         _ => return Err(ApiError::internal()),
@@ -106,10 +76,10 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let keep = json.as_ref().and_then(|v| v.get("keepSignedIn")).and_then(Value::as_bool).unwrap_or(false);
     let kept = keep.then(|| hub::KeptSignIn { email: email.clone(), password: password.clone(), entry });
     let request = HubRequest::Login { email: email.clone(), password, entry };
-    let answer = ask_hub(&ctx.env, &hub::login_object(&email), &request).await?;
+    let answer = hub::ask(&ctx.env, &hub::login_object(&email), &request).await?;
     if let (Some(kept), HubAnswer::SignIn(SignIn::Success { user_id, .. })) = (kept, &answer) {
         let object = hub::account_object(&sha256_hex(user_id));
-        if !matches!(ask_hub(&ctx.env, &object, &HubRequest::Keep(Some(kept))).await, Ok(HubAnswer::Admitted)) {
+        if !matches!(hub::ask(&ctx.env, &object, &HubRequest::Keep(Some(kept))).await, Ok(HubAnswer::Admitted)) {
             worker::console_error!("facade: the sign-in to keep for the alarms could not be kept");
         }
     }
@@ -202,7 +172,7 @@ async fn read_as(
                 presented,
                 opened,
             };
-            match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
+            match hub::ask(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
                 HubAnswer::Data { body, age_secs, ticket } => Ok((body, age_secs, ticket)),
                 HubAnswer::Error(error) => Err(error),
                 _ => Err(ApiError::internal()),
@@ -280,7 +250,7 @@ pub async fn logout(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
         let request =
             HubRequest::SignOut { presented: presented(&session, &token), until: session.ends(), everywhere: false };
         let object = hub::account_object(&session.account_id);
-        if !matches!(ask_hub(&ctx.env, &object, &request).await, Ok(HubAnswer::Admitted)) {
+        if !matches!(hub::ask(&ctx.env, &object, &request).await, Ok(HubAnswer::Admitted)) {
             return Err(sign_out_failed());
         }
     }
@@ -297,7 +267,7 @@ pub async fn logout_everywhere(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     }
     let request =
         HubRequest::SignOut { presented: presented(&session, &token), until: session.ends(), everywhere: true };
-    match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &request).await {
+    match hub::ask(&ctx.env, &hub::account_object(&session.account_id), &request).await {
         Ok(HubAnswer::Admitted) => Ok(Reply::json(json!({"status": 0, "signedOutEverywhere": true}))
             .with_header("set-cookie", policy::session_cookie(&ctx.origin, "", 0))),
         _ => Err(sign_out_failed()),
@@ -427,7 +397,7 @@ pub async fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
     let (session, token) = presented_session(ctx, req)?;
     if session.kind == Kind::Full {
         let check = HubRequest::Check(presented(&session, &token));
-        match ask_hub(&ctx.env, &hub::account_object(&session.account_id), &check).await? {
+        match hub::ask(&ctx.env, &hub::account_object(&session.account_id), &check).await? {
             HubAnswer::Admitted => {}
             HubAnswer::Error(error) => return Err(error),
             _ => return Err(ApiError::internal()),
@@ -488,57 +458,6 @@ pub fn point_back(mut body: Value, origin: &str) -> Value {
         }
     }
     body
-}
-
-/// Reads a request body of at most [`MAX_REQUEST_BYTES`].
-pub async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
-    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|len| len > MAX_REQUEST_BYTES as u64) {
-        return Err(ApiError::payload_too_large(MAX_REQUEST_BYTES));
-    }
-    let mut body = Vec::new();
-    let mut too_large = false;
-    let Ok(mut stream) = req.stream() else { return Ok(body) };
-    while let Some(chunk) = crate::join::next(&mut stream).await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("The request body could not be read."))?;
-        // Past the limit the rest is read and dropped, never kept: answering before the body is consumed makes
-        // the local runtime (workerd under wrangler dev) fail under concurrent load.
-        too_large |= body.len() + chunk.len() > MAX_REQUEST_BYTES;
-        if !too_large {
-            body.extend_from_slice(&chunk);
-        }
-    }
-    if too_large { Err(ApiError::payload_too_large(MAX_REQUEST_BYTES)) } else { Ok(body) }
-}
-
-/// Sends `request` to the hub object `name` and reads its answer.
-pub async fn ask_hub(env: &Env, name: &str, request: &HubRequest) -> ApiResult<HubAnswer> {
-    let answer = ask_object_text(env, "HUB", name, crate::wire::encode(request)).await?;
-    crate::wire::decode(&answer).ok_or_else(ApiError::internal)
-}
-
-/// Sends a message (JSON text, `wire::encode`) to the Durable Object `name` of namespace `binding` and reads its
-/// answer's text. Not generic, so the worker carries it once.
-pub async fn ask_object_text(env: &Env, binding: &str, name: &str, body: String) -> ApiResult<String> {
-    let namespace = env
-        .durable_object(binding)
-        .map_err(|_| ApiError::not_configured(&format!("The {binding} Durable Object binding is missing.")))?;
-    let stub = namespace.id_from_name(name).and_then(|id| id.get_stub()).map_err(|_| ApiError::internal())?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&body.into());
-    let internal = web_sys::Request::new_with_str_and_init("https://object.internal/", &init)
-        .map(Request::from)
-        .map_err(|_| ApiError::internal())?;
-    let mut response = stub.fetch_with_request(internal).await.map_err(|_| ApiError::internal())?;
-    response.text().await.map_err(|_| ApiError::internal())
-}
-
-/// The other end of [`ask_object_text`]: a Durable Object's request, read with `wire`. Not `Request::json`: that
-/// decodes through serde_wasm_bindgen and serde's derive, which the worker's size cannot afford. `None` when the
-/// body cannot be read or is not a `T`.
-pub async fn object_request<T: crate::wire::Wire>(req: &mut Request) -> Option<T> {
-    crate::wire::decode(&req.text().await.ok()?)
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use shared::time::UtcTime;
 use worker::Env;
 
+use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade::{self, Ctx};
 use crate::hub::{self, HubAnswer, HubRequest};
 use crate::reply::Reply;
 use crate::rounds::{self, RoundsAnswer, RoundsRequest};
@@ -149,7 +149,7 @@ pub async fn report(env: &Env, region: &str, code: &str) {
         return;
     }
     let request = HubRequest::Report { region: region.to_owned(), code: code.to_owned() };
-    if !matches!(facade::ask_hub(env, hub::SETTINGS_OBJECT, &request).await, Ok(HubAnswer::Admitted)) {
+    if !matches!(crate::hub::ask(env, hub::SETTINGS_OBJECT, &request).await, Ok(HubAnswer::Admitted)) {
         worker::console_error!("health: LibreLinkUp's answer for {region} could not be noted");
     }
 }
@@ -157,7 +157,7 @@ pub async fn report(env: &Env, region: &str, code: &str) {
 /// `GET /api/health`.
 pub async fn answer(ctx: &Ctx) -> ApiResult<Reply> {
     let HubAnswer::Health { table, adopted } =
-        facade::ask_hub(&ctx.env, hub::SETTINGS_OBJECT, &HubRequest::Health).await?
+        crate::hub::ask(&ctx.env, hub::SETTINGS_OBJECT, &HubRequest::Health).await?
     else {
         return Err(ApiError::internal());
     };

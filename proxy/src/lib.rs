@@ -9,8 +9,12 @@
 /// Background alarms: the push API, the Cron Trigger and the `Watcher` Durable Object.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod alarms;
+/// Request bodies with a size limit.
+pub mod body;
 /// Configuration from vars and secrets.
 pub mod config;
+/// What a handler (or a tick) works with.
+pub mod context;
 /// The demo patient's facade answers.
 pub mod demo;
 /// What a phone is, in a few words, from its browser.
@@ -32,8 +36,13 @@ pub mod hub;
 pub mod join;
 /// A small sorted-vector map (the watch book's).
 pub mod keyed;
+/// The worker's floors, checked.
+#[cfg(test)]
+mod layers;
 /// Per-minute counters (a phone's acknowledgements and tests, a client's subscriptions).
 pub mod limit;
+/// Durable Object transport: a message in, an answer out.
+pub mod objects;
 /// Routes, origins, CORS and security headers.
 pub mod policy;
 /// What a link's viewer is not shown of LibreLinkUp's answer.
@@ -43,6 +52,8 @@ pub mod reply;
 /// The minute's round: which `Watcher` objects have phones.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod rounds;
+/// Which object a family's things live in: routes from account ids, phone ids that name their object.
+pub mod route;
 /// Sealed sessions.
 pub mod seal;
 /// The `Shares` Durable Object: the share book.
@@ -65,25 +76,18 @@ use worker::{Context, Env, Method, Request, Response, ScheduleContext, Scheduled
 
 use crate::alarms::Presenting;
 use crate::config::Config;
+use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade::Ctx;
 use crate::hub::Data;
 use crate::policy::{OriginCheck, Route};
 use crate::reply::Reply;
 use crate::sharing::Nightscout;
 
-/// Reads the configuration from the worker's vars and secrets.
-pub fn config_from_env(env: &Env) -> ApiResult<Config> {
-    Config::read(|name| {
-        env.secret(name).ok().map(|s| s.to_string()).or_else(|| env.var(name).ok().map(|v| v.to_string()))
-    })
-}
-
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let url = req.inner().url();
     let origin = policy::origin_and_query(&url).0.to_owned();
-    let config = config_from_env(&env);
+    let config = Config::from_env(&env);
     let allowed = config.as_ref().map(|c| c.allowed_origins.as_slice()).unwrap_or_default();
     let check = policy::check_origin(req.headers().get("origin")?.as_deref(), &origin, allowed);
     let preflight = req.method() == Method::Options;

@@ -125,7 +125,7 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "push", "ack"] => (Route::PushAck, "POST"),
         ["api", "push", "phones"] => (Route::PushPhones, "GET"),
         // A phone's id is made like a share's: 16 lower-case hex digits.
-        ["api", "push", "phones", id] if crate::watch::route::is_phone_id(id) => {
+        ["api", "push", "phones", id] if crate::route::is_phone_id(id) => {
             (Route::RemovePhone((*id).to_owned()), "DELETE")
         }
         _ => return Err(ApiError::not_found()),

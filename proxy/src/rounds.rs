@@ -154,7 +154,7 @@ impl Wire for RoundsAnswer {
 
 /// Asks the round.
 pub async fn ask(env: &Env, request: &RoundsRequest) -> ApiResult<RoundsAnswer> {
-    let answer = crate::facade::ask_object_text(env, BINDING, OBJECT, wire::encode(request)).await?;
+    let answer = crate::objects::ask_object_text(env, BINDING, OBJECT, wire::encode(request)).await?;
     match wire::decode(&answer).ok_or_else(ApiError::internal)? {
         RoundsAnswer::Error(error) => Err(error),
         answer => Ok(answer),
@@ -176,7 +176,7 @@ impl DurableObject for Rounds {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::facade::object_request::<RoundsRequest>(&mut req).await {
+        let answer = match crate::objects::object_request::<RoundsRequest>(&mut req).await {
             Some(request) => self.answer(request).await.unwrap_or_else(RoundsAnswer::Error),
             None => RoundsAnswer::Error(ApiError::internal()),
         };

@@ -66,6 +66,10 @@ pub struct Session {
     pub ends: Option<i64>,
 }
 
+/// The longest a full session lasts (LLU's token lifetime).
+pub const MAX_SESSION_SECS: i64 = 180 * 86_400;
+/// The longest a step session lasts (LLU's step token lifetime).
+pub const STEP_SESSION_SECS: i64 = 3600;
 /// How long a browser's session lasts after its last use (it slides forward, up to [`Session::ends`]).
 pub const SLIDE_SECS: i64 = 30 * 86_400;
 /// A session is sealed again (a new cookie) at most this often, not on every request.

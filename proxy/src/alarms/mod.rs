@@ -2,7 +2,7 @@
 //! the `Watcher` Durable Object that keeps the [`WatchBook`] and sends the pushes.
 //!
 //! Alarms live in one `Watcher` per account (its own phones and its links'), one for the demo, and for the phones
-//! it still has, the one object of earlier builds (see [`crate::watch::route`]). The cron handler does almost
+//! it still has, the one object of earlier builds (see [`crate::route`]). The cron handler does almost
 //! nothing itself: it hands the scheduled minute to every `Watcher` in the round ([`crate::rounds`]), each of whose
 //! own invocations does the work (reading each patient once through the shared cache, stepping each phone's
 //! alarms, encrypting and sending). One invocation sends at most [`crate::watch::SENDS_PER_INVOCATION`] pushes and
@@ -29,17 +29,18 @@ use shared::units::GlucoseUnit;
 use worker::{DurableObject, Env, Fetch, Request, Response, State, durable_object, web_sys};
 
 use crate::config::{Config, PushConfig};
+use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade::{self, Ctx};
+use crate::facade;
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
 use crate::rounds::{self, RoundsAnswer, RoundsRequest};
+use crate::route;
 use crate::seal::{Kind, Session, random_hex, sha256_hex};
 use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
 use crate::sharing;
 use crate::storage;
-use crate::watch::route;
 use crate::watch::{
     Access, Action, Delivery, Holder, Interruption, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook,
     Written,
@@ -123,8 +124,8 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         return Err(not_configured());
     }
     let share_secret = sharing::share_secret(req);
-    let body = facade::read_body(req).await?;
-    let body = facade::body_json(&body).as_ref().and_then(SubscribeBody::read).ok_or_else(|| {
+    let body = crate::body::read_body(req).await?;
+    let body = crate::body::body_json(&body).as_ref().and_then(SubscribeBody::read).ok_or_else(|| {
         ApiError::bad_request(
             "Send {\"subscription\": PushSubscription.toJSON(), \"patientId\", \"config\", \"unit\"}.",
         )
@@ -203,8 +204,8 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
 
 /// `POST /api/push/unsubscribe`, `/api/push/test` and `/api/push/ack`: a phone presenting `{id, key}`.
 pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiResult<Reply> {
-    let body = facade::read_body(req).await?;
-    let p = facade::body_json(&body)
+    let body = crate::body::read_body(req).await?;
+    let p = crate::body::body_json(&body)
         .as_ref()
         .and_then(Presented::read)
         .ok_or_else(|| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
@@ -353,7 +354,7 @@ pub async fn forget_share(env: &Env, owner: &str, share_id: &str) {
 }
 
 async fn ask_watch(env: &Env, object: &str, request: &WatchRequest) -> ApiResult<WatchAnswer> {
-    let answer = facade::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
+    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
     match wire::decode(&answer).ok_or_else(ApiError::internal)? {
         WatchAnswer::Error(error) => Err(error),
         answer => Ok(answer),

@@ -88,7 +88,7 @@ impl Hub {
         let Some(kept) = self.kept(config).await else { return Again::Not };
         self.resigned.set(now);
         let request = HubRequest::Login { email: kept.email.clone(), password: kept.password, entry: kept.entry };
-        match crate::facade::ask_hub(&self.env, &login_object(&kept.email), &request).await {
+        match crate::hub::ask(&self.env, &login_object(&kept.email), &request).await {
             Ok(HubAnswer::SignIn(SignIn::Success { region, user_id, ticket, .. }))
                 if sha256_hex(&user_id) == account_id =>
             {

@@ -52,8 +52,8 @@ pub use self::keep::KeptSignIn;
 pub use self::messages::{Data, HubAnswer, HubRequest};
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::facade::MAX_SESSION_SECS;
 use crate::flight::{Flight, Gate};
+use crate::seal::MAX_SESSION_SECS;
 use crate::seal::sha256_hex;
 use crate::signout::{self, Presented, SignOuts};
 use crate::upstream::{self, Auth, LoginEnd};
@@ -72,6 +72,12 @@ pub const SETTINGS_OBJECT: &str = "settings";
 const VERSION_KEY: &str = "version";
 /// Where the `settings` object stores the health table (`health::Table`).
 const HEALTH_KEY: &str = "health";
+
+/// Sends `request` to the hub object `name` and reads its answer.
+pub async fn ask(env: &Env, name: &str, request: &HubRequest) -> crate::error::ApiResult<HubAnswer> {
+    let answer = crate::objects::ask_object_text(env, "HUB", name, crate::wire::encode(request)).await?;
+    crate::wire::decode(&answer).ok_or_else(ApiError::internal)
+}
 
 /// The object name for an account.
 pub fn account_object(account_id: &str) -> String {
@@ -167,9 +173,9 @@ impl DurableObject for Hub {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::facade::object_request::<HubRequest>(&mut req).await {
+        let answer = match crate::objects::object_request::<HubRequest>(&mut req).await {
             None => HubAnswer::Error(ApiError::internal()),
-            Some(request) => match crate::config_from_env(&self.env) {
+            Some(request) => match crate::config::Config::from_env(&self.env) {
                 Err(error) => HubAnswer::Error(error),
                 Ok(config) => self.answer(config, request).await,
             },

@@ -10,7 +10,7 @@ impl Hub {
     pub(super) async fn upstream(&self, config: Config, request: HubRequest) -> HubAnswer {
         if upstream::version_unsynced() {
             if let Ok(HubAnswer::Version(Some(version))) =
-                crate::facade::ask_hub(&self.env, SETTINGS_OBJECT, &HubRequest::Version(None)).await
+                crate::hub::ask(&self.env, SETTINGS_OBJECT, &HubRequest::Version(None)).await
             {
                 upstream::adopt_version(&upstream::effective_version(&config.version), &version);
             }
@@ -25,9 +25,7 @@ impl Hub {
             self.report("login", &answer).await;
         }
         let after = upstream::adopted_version();
-        if after != before
-            && crate::facade::ask_hub(&self.env, SETTINGS_OBJECT, &HubRequest::Version(after)).await.is_err()
-        {
+        if after != before && crate::hub::ask(&self.env, SETTINGS_OBJECT, &HubRequest::Version(after)).await.is_err() {
             worker::console_error!("hub: the adopted version could not be kept for the next isolates");
         }
         answer

@@ -18,7 +18,6 @@ use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use super::{Key, Share};
 use crate::error::{ApiError, ApiResult};
-use crate::facade;
 use crate::storage;
 use crate::wire::{self, Wire};
 
@@ -177,7 +176,7 @@ impl DurableObject for ShareIndex {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match facade::object_request::<IndexRequest>(&mut req).await {
+        let answer = match crate::objects::object_request::<IndexRequest>(&mut req).await {
             Some(request) => self.answer(request).await.unwrap_or_else(IndexAnswer::Error),
             None => IndexAnswer::Error(ApiError::internal()),
         };
@@ -250,7 +249,7 @@ fn by_object<T>(items: Vec<T>, key: impl Fn(&T) -> &str) -> BTreeMap<String, Vec
 }
 
 async fn ask(env: &Env, object: &str, request: &IndexRequest) -> ApiResult<IndexAnswer> {
-    let answer = facade::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
+    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
     match wire::decode(&answer).ok_or_else(ApiError::internal)? {
         IndexAnswer::Error(error) => Err(error),
         answer => Ok(answer),

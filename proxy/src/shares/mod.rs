@@ -29,8 +29,8 @@ use worker::{DurableObject, Env, Request, Response, State, durable_object};
 pub use self::book::*;
 pub use self::messages::{ShareAnswer, ShareRequest};
 use crate::error::{ApiError, ApiResult};
+use crate::route::owner_route;
 use crate::storage;
-use crate::watch::route::owner_route;
 use crate::wire;
 
 /// The binding of the share books.
@@ -66,7 +66,7 @@ impl DurableObject for Shares {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::facade::object_request::<ShareRequest>(&mut req).await {
+        let answer = match crate::objects::object_request::<ShareRequest>(&mut req).await {
             Some(request) => self.answer(request).await.unwrap_or_else(ShareAnswer::Error),
             None => ShareAnswer::Error(ApiError::internal()),
         };
@@ -178,7 +178,7 @@ impl Shares {
 
 /// Sends `request` to the book `object`; its error answers become errors.
 pub async fn ask(env: &Env, object: &str, request: &ShareRequest) -> ApiResult<ShareAnswer> {
-    let answer = crate::facade::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
+    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
     match wire::decode(&answer).ok_or_else(ApiError::internal)? {
         ShareAnswer::Error(error) => Err(error),
         answer => Ok(answer),

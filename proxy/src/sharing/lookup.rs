@@ -12,11 +12,11 @@ use std::cell::{Cell, RefCell};
 
 use worker::Env;
 
+use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade::{self, Ctx};
 use crate::hub::{self, HubAnswer, HubRequest};
+use crate::route::owner_route;
 use crate::shares::{self, Key, Share, ShareAnswer, ShareRequest, index};
-use crate::watch::route::owner_route;
 
 /// Misses (unknown, revoked or expired secrets) one client network may have per [`MISS_WINDOW_SECS`]; the next
 /// lookups are refused until the window ends.
@@ -43,7 +43,7 @@ pub async fn find_share(ctx: &Ctx, key: &Key, network: &str) -> ApiResult<Option
         return Ok(Some(share));
     }
     let request = HubRequest::ShareMiss { limit: MISSES_PER_WINDOW, window_secs: MISS_WINDOW_SECS };
-    match facade::ask_hub(&ctx.env, &hub::client_object(network), &request).await {
+    match crate::hub::ask(&ctx.env, &hub::client_object(network), &request).await {
         Ok(HubAnswer::Admitted) => Ok(None),
         Ok(HubAnswer::Error(error)) if error.code == "share_rate_limited" => {
             note_refused(network, ctx.now + i64::from(error.retry_after_secs.unwrap_or(MISS_WINDOW_SECS)));

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use shared::time::{DAY, UtcTime};
 use worker::Request;
 
+use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade::{self, Ctx};
+use crate::facade;
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
@@ -58,8 +59,8 @@ impl NewShare {
 /// `POST /api/shares`: a new share of one of the owner's patients.
 pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let (session, token) = owner(ctx, req).await?;
-    let body = facade::read_body(req).await?;
-    let new = facade::body_json(&body).as_ref().and_then(NewShare::read).ok_or_else(|| {
+    let body = crate::body::read_body(req).await?;
+    let new = crate::body::body_json(&body).as_ref().and_then(NewShare::read).ok_or_else(|| {
         ApiError::bad_request("Send {\"patientId\", \"label\", \"expiresInDays\", \"alarms\"} as JSON.")
     })?;
     let label = new.label.trim().to_owned();

@@ -8,8 +8,8 @@ use shared::units::GlucoseUnit;
 use worker::Request;
 
 use super::{graph_series, no_share, open, read};
+use crate::context::Ctx;
 use crate::error::ApiResult;
-use crate::facade::Ctx;
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;

@@ -10,8 +10,8 @@ use shared::units::GlucoseUnit;
 use worker::Request;
 
 use super::{no_share, open, read, share_secret};
+use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade::Ctx;
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;

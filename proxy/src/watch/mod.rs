@@ -24,8 +24,6 @@
 
 mod book;
 mod messages;
-/// Which `Watcher` object keeps a phone.
-pub mod route;
 mod stored;
 #[cfg(test)]
 mod tests;

@@ -44,8 +44,8 @@ impl DurableObject for Watcher {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::facade::object_request::<WatchRequest>(&mut req).await {
-            Some(request) => match crate::config_from_env(&self.env) {
+        let answer = match crate::objects::object_request::<WatchRequest>(&mut req).await {
+            Some(request) => match crate::config::Config::from_env(&self.env) {
                 Ok(config) => self.answer(config, request).await.unwrap_or_else(WatchAnswer::Error),
                 Err(error) => WatchAnswer::Error(error),
             },
@@ -61,7 +61,7 @@ impl DurableObject for Watcher {
     /// itself on the real clock, asks to be in the round again, and goes on every minute until the round comes.
     async fn alarm(&self) -> worker::Result<Response> {
         let outcome = async {
-            let config = crate::config_from_env(&self.env)?;
+            let config = crate::config::Config::from_env(&self.env)?;
             self.load().await?;
             let real_now = real_now();
             if let Some(now) = self.with(|book| book.last_tick.filter(|t| book.more_due(*t)))? {
