@@ -1,9 +1,10 @@
 //! The worker's configuration, read once per request from `wrangler.toml` vars and secrets into one typed
 //! struct. The session key never appears in `Debug` output or logs.
 
+use shared::llu::Region;
+
 use crate::error::ApiError;
 use crate::seal::SessionKey;
-use crate::upstream::Upstream;
 
 /// The `version` header sent when `LLU_VERSION` is unset (llu-protocol.md 2.2: what current clients send).
 pub const DEFAULT_VERSION: &str = "4.17.0";
@@ -209,6 +210,49 @@ pub fn is_version(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 20
         && text.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Where LLU lives: Abbott's host table, or one base URL that serves every region under a path prefix.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Upstream {
+    /// The real hosts (`Region::host`).
+    LibreView,
+    /// `http://127.0.0.1:9000` → `http://127.0.0.1:9000/eu/llu/...`; the global host has no prefix.
+    Base(String),
+}
+
+impl Upstream {
+    /// Reads `LLU_UPSTREAM`: unset, empty or `libreview` → the real hosts; otherwise an `https://` base URL (or
+    /// `http://` to this machine) with no query, fragment or credentials.
+    pub fn parse(text: Option<&str>) -> Result<Upstream, String> {
+        let text = text.map(str::trim).unwrap_or_default();
+        if text.is_empty() || text.eq_ignore_ascii_case("libreview") {
+            return Ok(Upstream::LibreView);
+        }
+        let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+        let valid = rest.is_some_and(|rest| {
+            let host = rest.split('/').next().unwrap_or_default();
+            !host.is_empty() && !rest.contains(['?', '#', '@', ' ', '\\'])
+        });
+        if valid && text.starts_with("http://") && !is_loopback(text) {
+            Err(format!(
+                "LLU_UPSTREAM `{text}` is plain http: passwords would travel unencrypted (http is for this machine only)"
+            ))
+        } else if valid {
+            Ok(Upstream::Base(text.trim_end_matches('/').to_owned()))
+        } else {
+            Err(format!("LLU_UPSTREAM must be `libreview` or an http(s) base URL, not `{text}`"))
+        }
+    }
+
+    /// The base URL (no trailing slash) for `region`.
+    pub fn base(&self, region: Region) -> String {
+        match (self, region) {
+            (Upstream::LibreView, region) => region.host().to_owned(),
+            (Upstream::Base(base), Region::Global) => base.clone(),
+            (Upstream::Base(base), region) => format!("{base}/{}", region.code()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! token replaced by the sealed session everywhere it appears; the demo session answers from the simulator.
 
 use serde_json::{Value, json};
-use shared::llu::{Endpoint, Outcome, Region, StepKind, Ticket};
-use shared::time::UtcTime;
+use shared::llu::{Endpoint, Outcome, Region, StepKind};
 use worker::{Method, Request};
 
 use crate::body::{body_json, read_body};
@@ -15,7 +14,7 @@ use crate::hub::{self, Data, HubAnswer, HubRequest};
 use crate::policy::{self, Document};
 use crate::reply::Reply;
 use crate::seal::{Kind, SLIDE_SECS, Session, random_hex, random_nonce, sha256_hex};
-use crate::signout::Presented;
+use crate::sessions::{demo_off, opened, presented, presented_session, read_as, renew, session};
 use crate::upstream::{self, SignIn};
 
 pub use crate::seal::{MAX_SESSION_SECS, STEP_SESSION_SECS};
@@ -124,66 +123,6 @@ pub async fn read(ctx: &Ctx, req: &Request, data: Data) -> ApiResult<Reply> {
     Ok(Reply::json(body).with_header("age", age_secs.to_string()))
 }
 
-/// `data` for `session`, a copy the server holds (a link's, the alarms'): through the account's hub (shared
-/// cache), or the demo. LLU's envelope without its `ticket`, and its age in seconds.
-pub async fn read_data(ctx: &Ctx, session: &Session, data: Data) -> ApiResult<(Value, u32)> {
-    read_as(ctx, session, data, None, false).await.map(|(body, age, _)| (body, age))
-}
-
-/// Whether a viewer opened the graph (`?open=1`, the app's first read of a patient): then its history is read again
-/// when over a minute old, not only every [`hub::GRAPH_SECS`].
-pub fn opened(req: &Request) -> bool {
-    let url = req.inner().url();
-    crate::policy::query_value(crate::policy::origin_and_query(&url).1, "open") == Some("1")
-}
-
-/// [`read_data`] for a copy the server holds (a link's, the alarms'), and that copy carried onto LLU's newer
-/// ticket when it is due ([`Session::rolled`]), for the holder to keep: so a link or a phone that is read every
-/// minute never reaches its first token's end either. `opened`: see [`opened`].
-pub async fn read_held(
-    ctx: &Ctx,
-    session: &Session,
-    data: Data,
-    opened: bool,
-) -> ApiResult<(Value, u32, Option<Session>)> {
-    let (body, age, newest) = read_as(ctx, session, data, None, opened).await?;
-    let rolled = newest.and_then(|ticket| session.rolled("", &ticket, ctx.now)).map(|rolled| rolled.held(""));
-    Ok((body, age, rolled))
-}
-
-/// [`read_data`], refused by the hub when `presented` was signed out; with the account's newest LLU ticket.
-async fn read_as(
-    ctx: &Ctx,
-    session: &Session,
-    data: Data,
-    presented: Option<Presented>,
-    opened: bool,
-) -> ApiResult<(Value, u32, Option<Ticket>)> {
-    match session.kind {
-        Kind::Demo if !ctx.config.demo => Err(demo_off()),
-        Kind::Demo => Ok((demo::answer(&data, UtcTime::from_unix_secs(ctx.now))?, 0, None)),
-        Kind::Full => {
-            let request = HubRequest::Read {
-                data,
-                token: session.llu_token.clone(),
-                region: session.region,
-                account_id: session.account_id.clone(),
-                at_ms: Some(ctx.now as f64 * 1000.0),
-                presented,
-                opened,
-            };
-            match hub::ask(&ctx.env, &hub::account_object(&session.account_id), &request).await? {
-                HubAnswer::Data { body, age_secs, ticket } => Ok((body, age_secs, ticket)),
-                HubAnswer::Error(error) => Err(error),
-                _ => Err(ApiError::internal()),
-            }
-        }
-        Kind::Tou | Kind::Pp => {
-            Err(ApiError::wrong_session("Accept LibreLinkUp's documents first (POST /auth/continue/…)."))
-        }
-    }
-}
-
 /// `GET /llu/config/country?country=XX[&version=…]`, with `regionalMap` pointing back at this server.
 pub async fn country(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let url = req.inner().url();
@@ -290,15 +229,6 @@ pub fn with_renewal(ctx: &Ctx, mut reply: Reply) -> Reply {
     reply
 }
 
-/// The server's own copy of a presented session, for a link's reads and the alarms (see [`Session::held`]); a
-/// demo's is its token itself (a demo visitor is known by it).
-pub fn held_token(ctx: &Ctx, session: &Session, token: &str) -> String {
-    match session.kind {
-        Kind::Full => ctx.config.key.seal(&session.held(token), random_nonce()),
-        _ => token.to_owned(),
-    }
-}
-
 /// Turns a login or acceptance answer into the facade's answer: a sealed session in `authTicket` and the cookie.
 /// A full sign-in also renews the session of the account's share links and of its owners' phones.
 async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
@@ -389,52 +319,6 @@ pub fn for_caller(mut reply: Reply, req: &Request) -> Reply {
 /// LLU's ticket shape around a sealed token.
 fn ticket(sealed: &str, expires: i64, now: i64) -> Value {
     json!({"token": sealed, "expires": expires, "duration": (expires - now).max(0) * 1000})
-}
-
-/// The session a request carries: opened, still signed in (a follower's is checked with its account's hub), and
-/// renewed when due (the router hands the renewal back).
-pub async fn session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
-    let (session, token) = presented_session(ctx, req)?;
-    if session.kind == Kind::Full {
-        let check = HubRequest::Check(presented(&session, &token));
-        match hub::ask(&ctx.env, &hub::account_object(&session.account_id), &check).await? {
-            HubAnswer::Admitted => {}
-            HubAnswer::Error(error) => return Err(error),
-            _ => return Err(ApiError::internal()),
-        }
-    }
-    renew(ctx, &session, &token);
-    Ok((session, token))
-}
-
-/// What the hub checks a presented session by.
-fn presented(session: &Session, token: &str) -> Presented {
-    Presented { id: session.revocation_id(token), signed_in_ms: session.signed_in_ms() }
-}
-
-/// Seals `session` again with a later expiry when it is due ([`Session::slid`]), for the router to hand back.
-fn renew(ctx: &Ctx, session: &Session, token: &str) {
-    if let Some(slid) = session.slid(token, ctx.now) {
-        let sealed = ctx.config.key.seal(&slid, random_nonce());
-        *ctx.renewed.borrow_mut() = Some((sealed, slid.expires));
-    }
-}
-
-/// The session a request carries, opened but not checked against sign-outs (a demo session only while the server
-/// serves the demo).
-fn presented_session(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
-    let header = |name: &str| req.headers().get(name).ok().flatten();
-    let token = policy::session_token(header("authorization").as_deref(), header("cookie").as_deref(), &ctx.origin)
-        .ok_or_else(ApiError::no_session)?;
-    let session = ctx.config.key.open(&token, ctx.now).map_err(ApiError::from_seal)?;
-    if session.kind == Kind::Demo && !ctx.config.demo {
-        return Err(demo_off());
-    }
-    Ok((session, token))
-}
-
-fn demo_off() -> ApiError {
-    ApiError::new(404, "demo_off", "This Tidewatch server does not serve the demo.")
 }
 
 /// Rewrites `regionalMap` (and the top-level `lslApi`) so every region points at this server; drops the push

@@ -56,6 +56,8 @@ pub mod rounds;
 pub mod route;
 /// Sealed sessions.
 pub mod seal;
+/// Who is asking (the presented session, checked and renewed), and reading an account's data for them.
+pub mod sessions;
 /// The `Shares` Durable Object: the share book.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod shares;

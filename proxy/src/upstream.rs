@@ -8,6 +8,7 @@ use shared::llu::{Endpoint, MAX_BODY_BYTES, Outcome, Payload, Region, StepKind, 
 use worker::{Fetch, Headers, Method, Request, web_sys};
 
 use crate::config::Config;
+pub use crate::config::Upstream;
 use crate::error::{ApiError, ApiResult};
 use crate::wire::{self, Wire};
 
@@ -15,49 +16,6 @@ use crate::wire::{self, Wire};
 pub const MAX_REDIRECTS: usize = 3;
 /// How long LibreLinkUp may take to answer one call, body included (it answers in well under a second).
 pub const UPSTREAM_TIMEOUT_MS: u64 = 15_000;
-
-/// Where LLU lives: Abbott's host table, or one base URL that serves every region under a path prefix.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Upstream {
-    /// The real hosts (`Region::host`).
-    LibreView,
-    /// `http://127.0.0.1:9000` → `http://127.0.0.1:9000/eu/llu/...`; the global host has no prefix.
-    Base(String),
-}
-
-impl Upstream {
-    /// Reads `LLU_UPSTREAM`: unset, empty or `libreview` → the real hosts; otherwise an `https://` base URL (or
-    /// `http://` to this machine) with no query, fragment or credentials.
-    pub fn parse(text: Option<&str>) -> Result<Upstream, String> {
-        let text = text.map(str::trim).unwrap_or_default();
-        if text.is_empty() || text.eq_ignore_ascii_case("libreview") {
-            return Ok(Upstream::LibreView);
-        }
-        let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
-        let valid = rest.is_some_and(|rest| {
-            let host = rest.split('/').next().unwrap_or_default();
-            !host.is_empty() && !rest.contains(['?', '#', '@', ' ', '\\'])
-        });
-        if valid && text.starts_with("http://") && !crate::config::is_loopback(text) {
-            Err(format!(
-                "LLU_UPSTREAM `{text}` is plain http: passwords would travel unencrypted (http is for this machine only)"
-            ))
-        } else if valid {
-            Ok(Upstream::Base(text.trim_end_matches('/').to_owned()))
-        } else {
-            Err(format!("LLU_UPSTREAM must be `libreview` or an http(s) base URL, not `{text}`"))
-        }
-    }
-
-    /// The base URL (no trailing slash) for `region`.
-    pub fn base(&self, region: Region) -> String {
-        match (self, region) {
-            (Upstream::LibreView, region) => region.host().to_owned(),
-            (Upstream::Base(base), Region::Global) => base.clone(),
-            (Upstream::Base(base), region) => format!("{base}/{}", region.code()),
-        }
-    }
-}
 
 /// The credentials of an authenticated call.
 #[derive(Clone, Copy, Debug)]

@@ -31,7 +31,6 @@ use worker::{DurableObject, Env, Fetch, Request, Response, State, durable_object
 use crate::config::{Config, PushConfig};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade;
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
@@ -153,7 +152,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             (group_key(&session, &share.patient_id), share.patient_id, access, None)
         }
         None => {
-            let (session, token) = facade::session(ctx, req).await?;
+            let (session, token) = crate::sessions::session(ctx, req).await?;
             if !matches!(session.kind, Kind::Full | Kind::Demo) {
                 return Err(ApiError::wrong_session("Accept LibreLinkUp's documents first."));
             }
@@ -161,7 +160,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             if !policy::is_patient_id(&patient_id) || !sharing::follows(ctx, &session, &patient_id).await? {
                 return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
             }
-            let held = facade::held_token(ctx, &session, &token);
+            let held = crate::sessions::held_token(ctx, &session, &token);
             (group_key(&session, &patient_id), patient_id, Access::Owner { session: held }, body.shared_ack)
         }
     };
@@ -328,7 +327,7 @@ pub async fn remove_phone(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Rep
 
 /// Whose phones the caller's session may see: its account's, or a demo visitor's own.
 async fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
-    let (session, token) = facade::session(ctx, req).await?;
+    let (session, token) = crate::sessions::session(ctx, req).await?;
     match session.kind {
         Kind::Full => Ok(Holder::Account(session.account_id)),
         Kind::Demo => Ok(Holder::Demo(token)),

@@ -31,6 +31,7 @@
 //! answer.
 
 mod current;
+pub mod health;
 mod hold;
 mod keep;
 mod limits;

@@ -34,15 +34,17 @@ impl Hub {
     /// Reports what LLU answered in `region` (a success, or the error's code) for `/api/health`.
     pub(super) async fn report(&self, region: &str, answer: &HubAnswer) {
         match answer {
-            HubAnswer::Data { .. } | HubAnswer::SignIn(_) => crate::health::report(&self.env, region, "success").await,
-            HubAnswer::Error(error) => crate::health::report(&self.env, region, &error.code).await,
+            HubAnswer::Data { .. } | HubAnswer::SignIn(_) => {
+                crate::hub::health::report(&self.env, region, "success").await
+            }
+            HubAnswer::Error(error) => crate::hub::health::report(&self.env, region, &error.code).await,
             _ => {}
         }
     }
 
     /// The `settings` object: notes what LLU answered in `region` in the health table.
     pub(super) async fn note_health(&self, region: &str, code: &str) -> HubAnswer {
-        let mut table: crate::health::Table =
+        let mut table: crate::hub::health::Table =
             self.stored_text(HEALTH_KEY).await.and_then(|t| wire::decode(&t)).unwrap_or_default();
         table.record(region, code, now_ms());
         match self.state.storage().put_raw(HEALTH_KEY, JsValue::from(wire::encode(&table))).await {

@@ -13,7 +13,6 @@ use worker::Request;
 
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::facade;
 use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
@@ -92,7 +91,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         sha1: sha1_hex(&secret).await?,
         nightscout: Some(Hashes { sha256: sha256_hex(&nightscout), sha1: sha1_hex(&nightscout).await? }),
         owner: owner_id(&session, &token),
-        session: facade::held_token(ctx, &session, &token),
+        session: crate::sessions::held_token(ctx, &session, &token),
         patient_id,
         label,
         from: from.to_owned(),
@@ -151,7 +150,7 @@ pub async fn renew(ctx: &Ctx, owner: &str, sealed: &str) {
 
 /// The signed-in owner of a request (a LibreLinkUp or demo session; never a share).
 async fn owner(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
-    let (session, token) = facade::session(ctx, req).await?;
+    let (session, token) = crate::sessions::session(ctx, req).await?;
     match session.kind {
         Kind::Full | Kind::Demo => Ok((session, token)),
         Kind::Tou | Kind::Pp => Err(ApiError::wrong_session("Accept LibreLinkUp's documents first.")),
@@ -169,7 +168,7 @@ fn owner_id(session: &Session, token: &str) -> String {
 
 /// Whether the owner's account follows `patient_id` (through the shared cache).
 pub async fn follows(ctx: &Ctx, session: &Session, patient_id: &str) -> ApiResult<bool> {
-    let (body, _) = facade::read_data(ctx, session, Data::Connections).await?;
+    let (body, _) = crate::sessions::read_data(ctx, session, Data::Connections).await?;
     let list = body.get("data").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     Ok(list
         .iter()
@@ -200,7 +199,7 @@ async fn read(ctx: &Ctx, share: &Share, data: Data, opened: bool) -> ApiResult<(
         Ok(session) => session,
         Err(_) => return Err(signed_out(ctx, share).await),
     };
-    match facade::read_held(ctx, &session, data, opened).await {
+    match crate::sessions::read_held(ctx, &session, data, opened).await {
         Err(error) if error.code == "session_expired" => Err(signed_out(ctx, share).await),
         Err(error) => Err(error),
         Ok((body, age, rolled)) => {

@@ -29,7 +29,7 @@ pub async fn view(ctx: &Ctx, req: &Request, logbook: bool) -> ApiResult<Reply> {
         return Err(ApiError::new(403, "logbook_not_shared", "Whoever shared this link did not share alarms."));
     }
     let data = if logbook { Data::Logbook(share.patient_id.clone()) } else { Data::Graph(share.patient_id.clone()) };
-    let (mut body, age_secs) = read(ctx, &share, data, crate::facade::opened(req)).await?;
+    let (mut body, age_secs) = read(ctx, &share, data, crate::sessions::opened(req)).await?;
     crate::redact::for_viewer(&mut body);
     let glance = if logbook {
         None

@@ -407,7 +407,7 @@ impl Watcher {
 /// And the session carried onto LLU's newer ticket, when that is due.
 async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> (Read, Option<Session>) {
     let Some(session) = session else { return (Read::SignedOut, None) };
-    match facade::read_held(ctx, session, Data::Graph(patient.to_owned()), false).await {
+    match crate::sessions::read_held(ctx, session, Data::Graph(patient.to_owned()), false).await {
         Ok((body, _, rolled)) => {
             let name =
                 body.pointer("/data/connection/firstName").and_then(Value::as_str).unwrap_or_default().to_owned();
