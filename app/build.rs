@@ -1,5 +1,5 @@
 //! With the `split` feature, the app's wasm keeps its relocations (`--emit-relocs`): the splitter that
-//! `app/wasm-link.sh` runs after linking needs them to move the split screens' code into modules of their own.
+//! `app/build/wasm-link.sh` runs after linking needs them to move the split screens' code into modules of their own.
 
 fn main() {
     println!("cargo:rerun-if-env-changed=CARGO_FEATURE_SPLIT");

@@ -143,7 +143,7 @@ where
 }
 
 /// A screen in its own wasm module. With the `split` feature, the linker moves the screen's code into the module
-/// named first (`app/wasm-link.sh`), fetched the first time the screen is shown and kept by the service worker for
+/// named first (`app/build/wasm-link.sh`), fetched the first time the screen is shown and kept by the service worker for
 /// offline use, so a first visit's sign-in page does not wait for it. A failed fetch is an `Err` (never a panic,
 /// which would stop the whole app), and the next call fetches again. Without the feature (the component tests),
 /// an ordinary `async fn`.

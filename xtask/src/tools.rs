@@ -10,7 +10,7 @@ use crate::{Result, run, say};
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
 
 /// wasm_split_cli_support, whose `wasm-split-cli` splits the app's wasm at its `wasm_split` points when it is linked
-/// (`app/wasm-link.sh`). Its format must match the `wasm_split_helpers` that Leptos uses (0.2 in `Cargo.lock`).
+/// (`app/build/wasm-link.sh`). Its format must match the `wasm_split_helpers` that Leptos uses (0.2 in `Cargo.lock`).
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 
 /// `wasm-split-cli`, installed from crates.io into `target/tools/wasm-split-<version>` when missing (it has no

@@ -1,5 +1,5 @@
-// Splits the app's linked wasm at its `#[lazy]` points; `app/wasm-link.sh` runs it after rust-lld, only for a
-// module with split points. Usage: node app/wasm-split.mjs <linked.wasm>
+// Splits the app's linked wasm at its `#[lazy]` points; `app/build/wasm-link.sh` runs it after rust-lld, only for a
+// module with split points. Usage: node app/build/wasm-split.mjs <linked.wasm>
 //
 // wasm-split-cli (crates.io `wasm_split_cli_support`) writes the main module, one module per split point and the
 // loader (`__wasm_split.js`) into `wasm-split/<crate>/` beside `deps/`. The split modules reach the main module's
@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node
 import { basename, dirname, join } from "node:path";
 
 const linked = process.argv[2];
-if (!linked) throw new Error("usage: node app/wasm-split.mjs <linked.wasm>");
+if (!linked) throw new Error("usage: node app/build/wasm-split.mjs <linked.wasm>");
 // deps/tidewatch_app-<hash>.wasm -> wasm-split/tidewatch_app/
 const crate = basename(linked, ".wasm").replace(/-[0-9a-f]+$/, "");
 const dir = join(dirname(linked), "..", "wasm-split", crate);

@@ -1,6 +1,6 @@
 // Trunk's post-build hook (Trunk.toml): minifies the wasm-bindgen glue (esbuild) and the hand-written scripts,
 // removes Trunk's preloads of the code (boot.js asks for it), and adds the split screens' wasm modules, and the
-// loader that fetches them, to the staged build. `app/wasm-link.sh` split them off the app's module when it was linked; Trunk
+// loader that fetches them, to the staged build. `app/build/wasm-link.sh` split them off the app's module when it was linked; Trunk
 // processed only the main module. Each split module goes through the same wasm-opt as the main one (index.html's
 // flags), and the loader's import of the main module's glue gets the glue's hashed file name.
 import { execFileSync } from "node:child_process";
@@ -15,7 +15,7 @@ const profile = process.env.TRUNK_PROFILE === "release" ? "release" : "debug";
 const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(dirname(source), "target");
 const split = join(targetDir, "wasm32-unknown-unknown", profile, "wasm-split", "tidewatch_app");
 if (!existsSync(join(split, "__wasm_split.js"))) {
-  throw new Error(`${split} has no __wasm_split.js: the app was not split when linked (app/wasm-link.sh)`);
+  throw new Error(`${split} has no __wasm_split.js: the app was not split when linked (app/build/wasm-link.sh)`);
 }
 
 const linked = join(targetDir, "wasm32-unknown-unknown", profile, "tidewatch-app.wasm");

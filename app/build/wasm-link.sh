@@ -1,6 +1,6 @@
 #!/bin/sh
 # The linker for every wasm32 build (`.cargo/config.toml`): rust-lld, as rustc calls it, and then, only for a
-# module with split points (the app built with its `split` feature: `wasm_split` in `app/src/lib.rs`), `app/wasm-split.mjs`,
+# module with split points (the app built with its `split` feature: `wasm_split` in `app/src/lib.rs`), `app/build/wasm-split.mjs`,
 # which splits it with wasm-split-cli. Every other module is linked unchanged.
 set -eu
 

@@ -1,6 +1,6 @@
 """Draws Tidewatch's icons (a tide line inside a watch ring) as PNGs with the standard library only.
 
-Run from app/: python3 make_icons.py (writes icons/). The PNGs are committed; this script is how they were made.
+Run from app/: python3 build/make_icons.py (writes icons/). The PNGs are committed; this script is how they were made.
 """
 import math
 import struct

@@ -28,7 +28,7 @@ try {
     location.hash.startsWith("#/s/")
   ) {
     root.classList.add("follows");
-    // The follow page's code (split from the main module: `app/split-assets.mjs` writes the list) is fetched beside
+    // The follow page's code (split from the main module: `app/build/split-assets.mjs` writes the list) is fetched beside
     // the main module, instead of once the main module has started and asks for it.
     codeFiles = __TIDEWATCH_FOLLOW_PAGE__;
     // A share link's data start downloading now, and the app takes that answer when it starts (api::share_graph).
