@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::alarm::AlarmKind;
+use shared::code::Code;
 use shared::llu::wire::{Connection, Envelope, GraphData, LoginStep};
 
 /// Why a call failed, as the app explains it.
@@ -29,20 +30,31 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The server's error code, or `network` / `malformed`.
-    pub fn code(&self) -> &str {
+    /// The error's code as written on the wire (the server's, or `network` / `malformed_answer`), for `data-code`.
+    pub fn code_name(&self) -> &str {
         match self {
             ApiError::Server { code, .. } => code,
-            ApiError::Network => "network",
-            ApiError::Malformed => "malformed_answer",
+            ApiError::Network => Code::Network.as_str(),
+            ApiError::Malformed => Code::MalformedAnswer.as_str(),
         }
+    }
+
+    /// The error's code; `None` for a code this app does not know (a newer server's).
+    pub fn code(&self) -> Option<Code> {
+        Code::parse(self.code_name())
     }
 
     /// Whether this error means "sign in again".
     pub fn needs_sign_in(&self) -> bool {
         matches!(
             self.code(),
-            "no_session" | "session_invalid" | "session_expired" | "session_revoked" | "wrong_session"
+            Some(
+                Code::NoSession
+                    | Code::SessionInvalid
+                    | Code::SessionExpired
+                    | Code::SessionRevoked
+                    | Code::WrongSession
+            )
         )
     }
 }
@@ -189,11 +201,11 @@ pub struct LastError {
 impl Health {
     /// A region whose last word was the error `code` (the newest such): the server as a whole cannot reach
     /// LibreLinkUp there, for that reason. Its last success, if it had one.
-    pub fn outage(&self, code: &str) -> Option<Option<&str>> {
+    pub fn outage(&self, code: Code) -> Option<Option<&str>> {
         self.librelinkup
             .values()
             .filter_map(|region| {
-                let error = region.last_error.as_ref().filter(|e| e.code == code)?;
+                let error = region.last_error.as_ref().filter(|e| e.code == code.as_str())?;
                 // ISO 8601 in UTC sorts as text.
                 let recovered = region.last_success.as_deref().is_some_and(|ok| ok > error.at.as_str());
                 (!recovered).then_some((error.at.as_str(), region.last_success.as_deref()))
@@ -417,9 +429,9 @@ mod tests {
                 "jp": {"lastSuccess": null, "lastError": {"code": "edge_blocked", "at": "2026-12-07T02:00:00Z"}}
             }}"#,
         );
-        assert_eq!(answer.outage("maintenance"), Some(Some("2026-12-07T02:10:00Z")), "eu, not the recovered us");
-        assert_eq!(answer.outage("edge_blocked"), Some(None), "never answered");
-        assert_eq!(answer.outage("protocol_changed"), None, "another failure than the page's");
-        assert_eq!(health(r#"{"ok": true}"#).outage("maintenance"), None);
+        assert_eq!(answer.outage(Code::Maintenance), Some(Some("2026-12-07T02:10:00Z")), "eu, not the recovered us");
+        assert_eq!(answer.outage(Code::EdgeBlocked), Some(None), "never answered");
+        assert_eq!(answer.outage(Code::ProtocolChanged), None, "another failure than the page's");
+        assert_eq!(health(r#"{"ok": true}"#).outage(Code::Maintenance), None);
     }
 }

@@ -1,5 +1,7 @@
 //! What the app says for each of the server's error codes: one sentence a tired parent can act on.
 
+use shared::code::Code;
+
 use crate::api::ApiError;
 use shared::sensor::format_duration;
 
@@ -10,65 +12,68 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
         Some(w) => format!("{what} Try again in {w}."),
         None => format!("{what} You can try again now."),
     };
-    match error.code() {
-        "bad_credentials" => "Wrong e-mail or password. Check them before trying again: LibreLinkUp locks the \
+    let Some(code) = error.code() else { return again("LibreLinkUp is not answering properly.") };
+    match code {
+        Code::BadCredentials => "Wrong e-mail or password. Check them before trying again: LibreLinkUp locks the \
                               account for 5 minutes after 3 wrong tries."
             .into(),
-        "login_paused" => again(
+        Code::LoginPaused => again(
             "To protect the account from LibreLinkUp's lockout, sign-ins for this e-mail are paused after a wrong \
              password.",
         ),
-        "locked" => again("LibreLinkUp has locked this account after too many sign-in attempts."),
-        "rate_limited" => again("LibreLinkUp asks us to slow down."),
-        "edge_blocked" => again(
+        Code::Locked => again("LibreLinkUp has locked this account after too many sign-in attempts."),
+        Code::RateLimited => again("LibreLinkUp asks us to slow down."),
+        Code::EdgeBlocked => again(
             "LibreLinkUp's firewall is refusing this Tidewatch server for now. The sensor data are safe; the \
              LibreLinkUp phone app still works.",
         ),
-        "maintenance" => again("LibreLinkUp is down for maintenance."),
-        "protocol_changed" => "LibreLinkUp changed how it answers (LibreLinkUp 5), and this Tidewatch server cannot \
+        Code::Maintenance => again("LibreLinkUp is down for maintenance."),
+        Code::ProtocolChanged => {
+            "LibreLinkUp changed how it answers (LibreLinkUp 5), and this Tidewatch server cannot \
                                read it yet. The LibreLinkUp app still shows the readings; whoever runs this server \
                                has been alerted."
-            .into(),
-        "accept_new_documents" => "LibreLinkUp has new terms to accept. Open the LibreLinkUp app, sign out and in \
+                .into()
+        }
+        Code::AcceptNewDocuments => "LibreLinkUp has new terms to accept. Open the LibreLinkUp app, sign out and in \
                                    again, accept the new terms, then sign in here again (in two minutes at most)."
             .into(),
-        "minimum_version" => "LibreLinkUp wants a newer app version than this server sends. Whoever runs this \
+        Code::MinimumVersion => "LibreLinkUp wants a newer app version than this server sends. Whoever runs this \
                               server can raise LLU_VERSION (see the README)."
             .into(),
-        "network" => "No connection to the Tidewatch server. Check the phone's internet connection.".into(),
-        "no_session" | "session_invalid" | "session_expired" | "session_revoked" | "wrong_session" => {
+        Code::Network => "No connection to the Tidewatch server. Check the phone's internet connection.".into(),
+        Code::NoSession | Code::SessionInvalid | Code::SessionExpired | Code::SessionRevoked | Code::WrongSession => {
             "Please sign in again.".into()
         }
-        "patient_not_found" | "not_connected" => {
+        Code::PatientNotFound | Code::NotConnected => {
             "This person no longer shares their data with this account (or has not accepted the invitation).".into()
         }
-        "unknown_region" => "LibreLinkUp sent this account to a region Tidewatch does not know.".into(),
+        Code::UnknownRegion => "LibreLinkUp sent this account to a region Tidewatch does not know.".into(),
         // The server names the person to ask ("Ask Alex to sign in to Tidewatch again …").
-        "owner_signed_out" | "share_gone" | "patient_not_followed" | "too_many_shares" => match error {
+        Code::OwnerSignedOut | Code::ShareGone | Code::PatientNotFollowed | Code::TooManyShares => match error {
             ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
             _ => "This shared link cannot show anything right now.".into(),
         },
-        "share_rate_limited" => again("Too many links that do not work were tried from here."),
-        "too_many_logins" => again("Too many sign-ins from this network (to protect LibreLinkUp accounts)."),
-        "push_rate_limited" => again("Too many alarm requests from this phone."),
+        Code::ShareRateLimited => again("Too many links that do not work were tried from here."),
+        Code::TooManyLogins => again("Too many sign-ins from this network (to protect LibreLinkUp accounts)."),
+        Code::PushRateLimited => again("Too many alarm requests from this phone."),
         // The server says what it refused and what to do ("This phone was removed from these alarms …").
-        "account_not_allowed"
-        | "demo_off"
-        | "phone_removed"
-        | "push_endpoint_taken"
-        | "push_full"
-        | "alarms_not_shared"
-        | "logbook_not_shared"
-        | "sign_out_failed"
-        | "alarms_not_started" => match error {
+        Code::AccountNotAllowed
+        | Code::DemoOff
+        | Code::PhoneRemoved
+        | Code::PushEndpointTaken
+        | Code::PushFull
+        | Code::AlarmsNotShared
+        | Code::LogbookNotShared
+        | Code::SignOutFailed
+        | Code::AlarmsNotStarted => match error {
             ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
             _ => "This Tidewatch server refused that.".into(),
         },
-        "bad_request" => match error {
+        Code::BadRequest => match error {
             ApiError::Server { message, .. } if !message.is_empty() => message.clone(),
             _ => "Enter the e-mail and password of the LibreLinkUp account.".into(),
         },
-        "origin_not_allowed" | "not_configured" | "internal" => {
+        Code::OriginNotAllowed | Code::NotConfigured | Code::Internal => {
             "This Tidewatch server is not set up correctly. Tell whoever runs it.".into()
         }
         _ => again("LibreLinkUp is not answering properly."),
@@ -78,14 +83,16 @@ pub fn explain(error: &ApiError, retry_in: Option<i64>) -> String {
 /// Why the server as a whole cannot reach LibreLinkUp, for the banner over the follow page: only for the errors of
 /// LibreLinkUp itself (its edge, its maintenance, its protocol), never for one account's (a lockout, a rate limit,
 /// new terms), which the page's own error note explains.
-pub fn outage(code: &str) -> Option<&'static str> {
+pub fn outage(code: Code) -> Option<&'static str> {
     Some(match code {
-        "edge_blocked" => "LibreLinkUp's firewall is refusing this Tidewatch server",
-        "maintenance" => "LibreLinkUp is down for maintenance",
-        "protocol_changed" => "LibreLinkUp changed its protocol, which this Tidewatch server cannot read yet",
-        "minimum_version" => "LibreLinkUp wants a newer app version than this Tidewatch server sends",
-        "unavailable" | "upstream_unreachable" => "LibreLinkUp's servers are not answering",
-        "malformed" | "unexpected" | "redirect_loop" => "LibreLinkUp answers in a way this server does not understand",
+        Code::EdgeBlocked => "LibreLinkUp's firewall is refusing this Tidewatch server",
+        Code::Maintenance => "LibreLinkUp is down for maintenance",
+        Code::ProtocolChanged => "LibreLinkUp changed its protocol, which this Tidewatch server cannot read yet",
+        Code::MinimumVersion => "LibreLinkUp wants a newer app version than this Tidewatch server sends",
+        Code::Unavailable | Code::UpstreamUnreachable => "LibreLinkUp's servers are not answering",
+        Code::Malformed | Code::Unexpected | Code::RedirectLoop => {
+            "LibreLinkUp answers in a way this server does not understand"
+        }
         _ => return None,
     })
 }
@@ -137,11 +144,11 @@ mod tests {
     #[test]
     fn only_librelinkups_own_failures_make_an_outage() {
         for code in ["edge_blocked", "maintenance", "protocol_changed", "upstream_unreachable", "unavailable"] {
-            assert!(outage(code).is_some_and(|why| why.starts_with("LibreLinkUp")), "{code}");
+            assert!(outage(Code::parse(code).unwrap()).is_some_and(|why| why.starts_with("LibreLinkUp")), "{code}");
         }
         for code in ["rate_limited", "locked", "accept_new_documents", "session_expired", "network", "bad_credentials"]
         {
-            assert_eq!(outage(code), None, "{code}");
+            assert_eq!(Code::parse(code).and_then(outage), None, "{code}");
         }
     }
 

@@ -257,6 +257,8 @@ impl Upstream {
 
 #[cfg(test)]
 mod tests {
+    use shared::code::Code;
+
     use super::*;
 
     const KEY: &str = "0d5b7e1f2a9c4e6b8d0f1a3c5e7092b4d6f8a1c3e5079b2d4f6a8c0e1b3d5f79";
@@ -302,8 +304,8 @@ mod tests {
 
     #[test]
     fn bad_configuration_is_a_clear_error() {
-        assert_eq!(read(&[]).unwrap_err().code, "not_configured");
-        assert_eq!(read(&[("SESSION_KEY", "short")]).unwrap_err().code, "not_configured");
+        assert_eq!(read(&[]).unwrap_err().code, Code::NotConfigured);
+        assert_eq!(read(&[("SESSION_KEY", "short")]).unwrap_err().code, Code::NotConfigured);
         assert!(read(&[("SESSION_KEY", KEY), ("LLU_VERSION", "4.17.0\r\nx: y")]).is_err());
         assert!(read(&[("SESSION_KEY", KEY), ("LLU_PRODUCT", "a b")]).is_err());
         assert!(read(&[("SESSION_KEY", KEY), ("LLU_UPSTREAM", "file:///etc")]).is_err());
@@ -314,7 +316,7 @@ mod tests {
     fn a_weak_session_key_is_refused_at_start() {
         let zeros = "0".repeat(64);
         let error = read(&[("SESSION_KEY", &zeros)]).unwrap_err();
-        assert_eq!(error.code, "not_configured");
+        assert_eq!(error.code, Code::NotConfigured);
         assert!(error.message.contains("not random"), "{}", error.message);
         assert!(read(&[("SESSION_KEY", KEY), ("SESSION_KEY_OLD", &zeros)]).is_err());
         assert!(read(&[("SESSION_KEY", KEY), ("SESSION_KEY_OLD", OLD_KEY)]).is_ok());

@@ -70,6 +70,8 @@ pub fn login_body() -> Value {
 
 #[cfg(test)]
 mod tests {
+    use shared::code::Code;
+
     use super::*;
     use shared::llu::{Endpoint, Outcome, Payload, classify};
 
@@ -103,7 +105,7 @@ mod tests {
     #[test]
     fn an_unknown_patient_is_not_found() {
         let error = answer(&Data::Graph("00000000-0000-0000-0000-000000000000".into()), UtcTime::from_unix_secs(NOW));
-        assert_eq!(error.unwrap_err().code, "patient_not_found");
+        assert_eq!(error.unwrap_err().code, Code::PatientNotFound);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Body: `{"status": <n>, "error": {"code": "...", "message": "...", "retryAfterSecs": n}}`.
 
 use serde_json::Value;
+use shared::code::Code;
 use shared::llu::{MalformedReason, Outcome};
 
 use crate::seal::SealError;
@@ -15,7 +16,7 @@ pub struct ApiError {
     /// The HTTP status.
     pub http: u16,
     /// The stable machine code (the app maps it to a message).
-    pub code: String,
+    pub code: Code,
     /// What a person should read.
     pub message: String,
     /// When the call may be tried again, in seconds (also sent as `Retry-After`).
@@ -29,14 +30,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     /// An error with no LLU counterpart.
-    pub fn new(http: u16, code: &str, message: &str) -> ApiError {
-        ApiError {
-            http,
-            code: code.to_owned(),
-            message: message.to_owned(),
-            retry_after_secs: None,
-            llu_status: i64::from(http),
-        }
+    pub fn new(http: u16, code: Code, message: &str) -> ApiError {
+        ApiError { http, code, message: message.to_owned(), retry_after_secs: None, llu_status: i64::from(http) }
     }
 
     /// The same error, to be retried after `secs`.
@@ -55,7 +50,7 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
-        let mut error = serde_json::json!({"code": self.code, "message": self.message});
+        let mut error = serde_json::json!({"code": self.code.as_str(), "message": self.message});
         if let (Some(secs), Some(object)) = (self.retry_after_secs, error.as_object_mut()) {
             object.insert("retryAfterSecs".into(), secs.into());
         }
@@ -64,44 +59,44 @@ impl ApiError {
 
     /// 404 for anything the worker does not serve.
     pub fn not_found() -> ApiError {
-        ApiError::new(404, "not_found", "There is nothing at this address.")
+        ApiError::new(404, Code::NotFound, "There is nothing at this address.")
     }
 
     /// 405 for a known path with the wrong method.
     pub fn method_not_allowed() -> ApiError {
-        ApiError::new(405, "method_not_allowed", "This address does not accept that method.")
+        ApiError::new(405, Code::MethodNotAllowed, "This address does not accept that method.")
     }
 
     /// 400 for a request the worker cannot read.
     pub fn bad_request(message: &str) -> ApiError {
-        ApiError::new(400, "bad_request", message)
+        ApiError::new(400, Code::BadRequest, message)
     }
 
     /// 413 for a body over the limit.
     pub fn payload_too_large(limit: usize) -> ApiError {
-        ApiError::new(413, "payload_too_large", &format!("Request bodies are limited to {} KiB.", limit / 1024))
+        ApiError::new(413, Code::PayloadTooLarge, &format!("Request bodies are limited to {} KiB.", limit / 1024))
     }
 
     /// 403 for a cross-origin request from an origin not in `ALLOWED_ORIGINS`.
     pub fn origin_not_allowed() -> ApiError {
-        ApiError::new(403, "origin_not_allowed", "This origin may not call this server (see ALLOWED_ORIGINS).")
+        ApiError::new(403, Code::OriginNotAllowed, "This origin may not call this server (see ALLOWED_ORIGINS).")
     }
 
     /// 401 when no session was sent.
     pub fn no_session() -> ApiError {
-        ApiError::new(401, "no_session", "Sign in first.")
+        ApiError::new(401, Code::NoSession, "Sign in first.")
     }
 
     /// 403 when a session of the wrong kind was sent (a step token on a data call, say).
     pub fn wrong_session(message: &str) -> ApiError {
-        ApiError::new(403, "wrong_session", message)
+        ApiError::new(403, Code::WrongSession, message)
     }
 
     /// 429 after a failed login: the worker refuses further attempts for this e-mail for a while.
     pub fn login_paused(secs: u32) -> ApiError {
         ApiError::new(
             429,
-            "login_paused",
+            Code::LoginPaused,
             "Wait before trying again: LibreLinkUp locks the account after 3 wrong passwords in a minute.",
         )
         .retry_after(secs.max(1))
@@ -109,12 +104,12 @@ impl ApiError {
 
     /// 500 when the worker is not configured (no or bad `SESSION_KEY`).
     pub fn not_configured(message: &str) -> ApiError {
-        ApiError::new(500, "not_configured", message)
+        ApiError::new(500, Code::NotConfigured, message)
     }
 
     /// 502 when the upstream could not be reached at all.
     pub fn upstream_unreachable() -> ApiError {
-        ApiError::new(502, "upstream_unreachable", "LibreLinkUp could not be reached. Try again in a minute.")
+        ApiError::new(502, Code::UpstreamUnreachable, "LibreLinkUp could not be reached. Try again in a minute.")
             .retry_after(60)
     }
 
@@ -122,7 +117,7 @@ impl ApiError {
     /// error's detail (which var is missing or weak, what WebCrypto said of the VAPID keys) is for the log; the
     /// caller learns only that the server is not configured.
     pub fn for_caller(self) -> (ApiError, Option<String>) {
-        if self.code == "not_configured" {
+        if self.code == Code::NotConfigured {
             let detail = self.message.clone();
             let public = ApiError {
                 message: "This Tidewatch server is not set up correctly; whoever runs it can see why in its log."
@@ -137,7 +132,7 @@ impl ApiError {
 
     /// 500 for a failure inside the worker.
     pub fn internal() -> ApiError {
-        ApiError::new(500, "internal", "Something went wrong inside Tidewatch's server.")
+        ApiError::new(500, Code::Internal, "Something went wrong inside Tidewatch's server.")
     }
 
     /// The error for an upstream [`Outcome`] that is not a success, a redirect or a step.
@@ -206,12 +201,12 @@ impl ApiError {
             Outcome::Success { .. } | Outcome::Redirect { .. } => (500, None, "Internal error."),
         };
         let code = match outcome {
-            Outcome::InvalidToken | Outcome::MissingCachedUser => "session_expired",
-            other => other.code(),
+            Outcome::InvalidToken | Outcome::MissingCachedUser => Code::SessionExpired,
+            other => other.error_code(),
         };
         ApiError {
             http,
-            code: code.to_owned(),
+            code,
             message: message.to_owned(),
             retry_after_secs: retry,
             llu_status: llu_status.unwrap_or(i64::from(http)),
@@ -221,13 +216,13 @@ impl ApiError {
     /// The error for a sealed token that did not open.
     pub fn from_seal(error: SealError) -> ApiError {
         let (code, message) = match error {
-            SealError::Malformed => ("session_invalid", "That is not a Tidewatch session. Sign in again."),
-            SealError::Tampered => ("session_invalid", "The session token was altered. Sign in again."),
+            SealError::Malformed => (Code::SessionInvalid, "That is not a Tidewatch session. Sign in again."),
+            SealError::Tampered => (Code::SessionInvalid, "The session token was altered. Sign in again."),
             SealError::ForeignKey => (
-                "session_revoked",
+                Code::SessionRevoked,
                 "This server's sessions were reset (or the token is from another server). Sign in again.",
             ),
-            SealError::Expired => ("session_expired", "The session has expired. Sign in again."),
+            SealError::Expired => (Code::SessionExpired, "The session has expired. Sign in again."),
         };
         ApiError::new(401, code, message)
     }
@@ -237,7 +232,7 @@ impl Wire for ApiError {
     fn to_wire(&self) -> Value {
         wire::object(vec![
             ("http", self.http.to_wire()),
-            ("code", self.code.clone().into()),
+            ("code", self.code.as_str().into()),
             ("message", self.message.clone().into()),
             ("retry_after_secs", self.retry_after_secs.to_wire()),
             ("llu_status", self.llu_status.into()),
@@ -247,7 +242,7 @@ impl Wire for ApiError {
     fn from_wire(value: &Value) -> Option<ApiError> {
         Some(ApiError {
             http: wire::get(value, "http")?,
-            code: wire::get(value, "code")?,
+            code: Code::parse(value.get("code")?.as_str()?)?,
             message: wire::get(value, "message")?,
             retry_after_secs: wire::get(value, "retry_after_secs")?,
             llu_status: wire::get(value, "llu_status")?,
@@ -304,7 +299,7 @@ mod tests {
                 error.code
             })
             .collect();
-        assert_eq!(codes, ["session_invalid", "session_revoked", "session_expired"]);
+        assert_eq!(codes, [Code::SessionInvalid, Code::SessionRevoked, Code::SessionExpired]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! token replaced by the sealed session everywhere it appears; the demo session answers from the simulator.
 
 use serde_json::{Value, json};
+use shared::code::Code;
 use shared::llu::{Endpoint, Outcome, Region, StepKind};
 use worker::{Method, Request};
 
@@ -58,7 +59,7 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     if !ctx.config.allows_account(&email) {
         return Err(ApiError::new(
             403,
-            "account_not_allowed",
+            Code::AccountNotAllowed,
             "This Tidewatch server is private: ask whoever runs it to add your LibreLinkUp e-mail.",
         ));
     }
@@ -215,7 +216,7 @@ pub async fn logout_everywhere(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
 
 /// 503 when a sign-out could not be recorded (nothing changed: try again).
 fn sign_out_failed() -> ApiError {
-    ApiError::new(503, "sign_out_failed", "The server could not sign you out just now. Try again in a moment.")
+    ApiError::new(503, Code::SignOutFailed, "The server could not sign you out just now. Try again in a moment.")
 }
 
 /// The router's last step: a session renewed by this request goes back as the cookie (unless the answer sets

@@ -297,6 +297,8 @@ pub fn session_token(authorization: Option<&str>, cookie: Option<&str>, origin: 
 
 #[cfg(test)]
 mod tests {
+    use shared::code::Code;
+
     use super::*;
 
     const ID: &str = "1e6e1c30-0b7e-4f63-9a3c-4a6d5b2f1a01";
@@ -325,8 +327,8 @@ mod tests {
         for (method, path, expected) in cases {
             assert_eq!(route(method, path), Ok(expected), "{method} {path}");
         }
-        assert_eq!(route("GET", "/llu/auth/login").unwrap_err().code, "method_not_allowed");
-        assert_eq!(route("DELETE", "/llu/connections").unwrap_err().code, "method_not_allowed");
+        assert_eq!(route("GET", "/llu/auth/login").unwrap_err().code, Code::MethodNotAllowed);
+        assert_eq!(route("DELETE", "/llu/connections").unwrap_err().code, Code::MethodNotAllowed);
     }
 
     #[test]
@@ -353,8 +355,8 @@ mod tests {
             "/",
         ];
         for path in attempts {
-            assert_eq!(route("GET", path).unwrap_err().code, "not_found", "{path}");
-            assert_eq!(route("POST", path).unwrap_err().code, "not_found", "{path}");
+            assert_eq!(route("GET", path).unwrap_err().code, Code::NotFound, "{path}");
+            assert_eq!(route("POST", path).unwrap_err().code, Code::NotFound, "{path}");
         }
     }
 

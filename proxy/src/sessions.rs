@@ -3,6 +3,7 @@
 //! the account's hub and its shared cache, or the demo), for the facade, the links and the alarms alike.
 
 use serde_json::Value;
+use shared::code::Code;
 use shared::llu::Ticket;
 use shared::time::UtcTime;
 use worker::Request;
@@ -127,5 +128,5 @@ pub(crate) fn presented_session(ctx: &Ctx, req: &Request) -> ApiResult<(Session,
 }
 
 pub(crate) fn demo_off() -> ApiError {
-    ApiError::new(404, "demo_off", "This Tidewatch server does not serve the demo.")
+    ApiError::new(404, Code::DemoOff, "This Tidewatch server does not serve the demo.")
 }

@@ -10,6 +10,7 @@
 //! alarm phones removed by their own controls.
 
 use serde_json::Value;
+use shared::code::Code;
 
 use crate::error::ApiError;
 use crate::wire::{self, Wire};
@@ -70,7 +71,7 @@ impl SignOuts {
 
 /// 401 for a session that was signed out (the app goes back to its sign-in, as for an expired one).
 pub fn signed_out() -> ApiError {
-    ApiError::new(401, "session_revoked", "This session was signed out. Sign in again.")
+    ApiError::new(401, Code::SessionRevoked, "This session was signed out. Sign in again.")
 }
 
 impl Wire for Presented {

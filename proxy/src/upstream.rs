@@ -1,6 +1,7 @@
 //! The one adapter for LibreLinkUp (design decision 4): hosts, headers, the login redirect, the version floor.
 //! Everything LLU-specific in the worker is here; `shared::llu` says what each answer means.
 
+use shared::code::Code;
 use std::cell::RefCell;
 
 use serde_json::Value;
@@ -350,7 +351,7 @@ pub async fn login(config: &Config, email: &str, password: &str, entry: Region) 
             other => return Ok(LoginEnd::from_outcome(region, other, &answer)),
         }
     }
-    Err(ApiError::new(502, "redirect_loop", "LibreLinkUp kept redirecting the login. Try again later."))
+    Err(ApiError::new(502, Code::RedirectLoop, "LibreLinkUp kept redirecting the login. Try again later."))
 }
 
 /// `POST /auth/continue/{document}` with a step token, at the account's region.

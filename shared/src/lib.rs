@@ -9,6 +9,8 @@
 
 /// The alarm engine: one pure state machine, `step(now, readings, config, state) -> (events, state)`.
 pub mod alarm;
+/// Every error code the server answers with and the app explains.
+pub mod code;
 /// The crate's one error type and its `Result` alias.
 pub mod error;
 /// Nightscout's AR2 forecast and its cone.

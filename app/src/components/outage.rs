@@ -23,8 +23,8 @@ pub fn OutageBanner(
     // While the page's read fails for LibreLinkUp's reason: that reason, and a new value every 5 minutes (so the
     // server is asked once when it starts failing and then every 5 minutes, not at each refresh).
     let failing = Memo::new(move |_| {
-        let code = error.with(|e| e.as_ref().map(|e| e.code().to_owned()))?;
-        messages::outage(&code)?;
+        let code = error.with(|e| e.as_ref().and_then(ApiError::code))?;
+        messages::outage(code)?;
         Some((code, state.now.get().unix_secs() / ASK_EVERY_SECS))
     });
     let health = LocalResource::new(move || {
@@ -32,7 +32,7 @@ pub fn OutageBanner(
         async move {
             let (code, _) = failing?;
             let health = api::health().await.ok()?;
-            let last_success = health.outage(&code)?.map(str::to_owned);
+            let last_success = health.outage(code)?.map(str::to_owned);
             Some((code, last_success))
         }
     });
@@ -40,7 +40,7 @@ pub fn OutageBanner(
         // Gone as soon as the page reads again.
         failing.with(Option::is_some).then_some(())?;
         let (code, last_success) = health.get().flatten()?;
-        let why = messages::outage(&code)?;
+        let why = messages::outage(code)?;
         let last = last_success
             .map(|iso| UtcTime::from_unix_millis(js_sys::Date::parse(&iso) as i64))
             .map(|at| format!(" It last answered this server at {}.", model::clock(at, platform::utc_offset_min())))

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::json;
 use shared::alarm::AlarmConfig;
+use shared::code::Code;
 
 use crate::api::{self, PushSub};
 use crate::components::phones::Phones;
@@ -95,7 +96,7 @@ pub fn PushAlarms(
                     "The push service refused the test (HTTP {}).",
                     answer.get("status").cloned().unwrap_or_default()
                 ),
-                Err(error) if error.code() == "push_not_found" => {
+                Err(error) if error.code() == Some(Code::PushNotFound) => {
                     "This phone is no longer subscribed: turn alarms on again.".into()
                 }
                 Err(error) => messages::explain(&error, None),

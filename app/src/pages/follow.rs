@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Level};
+use shared::code::Code;
 use shared::reading::Series;
 use shared::time::{MINUTE, UtcTime};
 use shared::units::MgDl;
@@ -157,7 +158,7 @@ pub fn Follow() -> impl IntoView {
             }
             Err(e) if e.needs_sign_in() => state.screen.set(Screen::SignIn),
             // A revoked or expired link shows nothing it had: no data, only what happened.
-            Err(e) if e.code() == "share_gone" => {
+            Err(e) if e.code() == Some(Code::ShareGone) => {
                 state.stop_viewing();
                 shown.set(None);
                 state.screen.set(Screen::ShareEnded(crate::messages::explain(&e, None)));

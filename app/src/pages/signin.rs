@@ -163,7 +163,7 @@ pub fn ErrorNote(
     };
     view! {
         <Show when=move || error.get().is_some()>
-            <p class="error" role="alert" data-code=move || error.get().map(|e| e.code().to_owned())>
+            <p class="error" role="alert" data-code=move || error.get().map(|e| e.code_name().to_owned())>
                 {text}
             </p>
         </Show>

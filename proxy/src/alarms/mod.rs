@@ -18,6 +18,7 @@ mod watcher;
 pub use self::messages::{WatchAnswer, WatchRequest};
 pub use self::watcher::Watcher;
 
+use shared::code::Code;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -139,10 +140,14 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         Some(secret) => {
             let share = sharing::open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
             if !share.alarms {
-                return Err(ApiError::new(403, "alarms_not_shared", "Whoever shared this link did not share alarms."));
+                return Err(ApiError::new(
+                    403,
+                    Code::AlarmsNotShared,
+                    "Whoever shared this link did not share alarms.",
+                ));
             }
             let session = ctx.config.key.open(&share.session, ctx.now).map_err(|_| {
-                ApiError::new(503, "owner_signed_out", &format!("Ask {} to sign in to Tidewatch again.", share.from))
+                ApiError::new(503, Code::OwnerSignedOut, &format!("Ask {} to sign in to Tidewatch again.", share.from))
             })?;
             let access = Access::Viewer {
                 share_id: share.id.clone(),
@@ -158,7 +163,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             }
             let patient_id = body.patient_id.as_deref().unwrap_or_default().to_ascii_lowercase();
             if !policy::is_patient_id(&patient_id) || !sharing::follows(ctx, &session, &patient_id).await? {
-                return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
+                return Err(ApiError::new(404, Code::PatientNotFollowed, "This account does not follow that person."));
             }
             let held = crate::sessions::held_token(ctx, &session, &token);
             (group_key(&session, &patient_id), patient_id, Access::Owner { session: held }, body.shared_ack)
@@ -189,7 +194,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     if rounds::ask(&ctx.env, &RoundsRequest::Add(object)).await.is_err() {
         return Err(ApiError::new(
             503,
-            "alarms_not_started",
+            Code::AlarmsNotStarted,
             "The alarms could not be started just now. Try again in a moment.",
         ));
     }
@@ -209,7 +214,7 @@ pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiRes
         .and_then(Presented::read)
         .ok_or_else(|| ApiError::bad_request("Send {\"id\", \"key\"} as JSON."))?;
     let object = route::object_of_phone(&p.id, rounds::LEGACY_WATCHER)
-        .ok_or_else(|| ApiError::new(404, "push_not_found", "This phone is not subscribed any more."))?;
+        .ok_or_else(|| ApiError::new(404, Code::PushNotFound, "This phone is not subscribed any more."))?;
     let request = match what {
         Presenting::Unsubscribe => WatchRequest::Unsubscribe { id: p.id, key: p.key },
         Presenting::Test => {
@@ -289,7 +294,7 @@ pub fn group_key(session: &Session, patient_id: &str) -> String {
 }
 
 fn not_configured() -> ApiError {
-    ApiError::new(503, "push_not_configured", "This server has no VAPID keys, so it cannot send alarms to phones.")
+    ApiError::new(503, Code::PushNotConfigured, "This server has no VAPID keys, so it cannot send alarms to phones.")
 }
 
 /// A full sign-in of `account_id`: the account owner's phones read through `sealed` from now on, so alarms that

@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use shared::time::UtcTime;
 use worker::Env;
 
+use shared::code::Code;
+
 use super::{HubAnswer, HubRequest, SETTINGS_OBJECT};
 use crate::wire::Wire;
 
@@ -16,23 +18,23 @@ use crate::wire::Wire;
 pub const REPORT_EVERY_MS: f64 = 10.0 * 60_000.0;
 
 /// The error codes that tell of LibreLinkUp (or its edge) itself, not of one account or one request.
-const UPSTREAM_CODES: [&str; 11] = [
-    "redirect_loop",
-    "edge_blocked",
-    "maintenance",
-    "rate_limited",
-    "unavailable",
-    "malformed",
-    "unexpected",
-    "protocol_changed",
-    "minimum_version",
-    "accept_new_documents",
-    "upstream_unreachable",
+const UPSTREAM_CODES: [Code; 11] = [
+    Code::RedirectLoop,
+    Code::EdgeBlocked,
+    Code::Maintenance,
+    Code::RateLimited,
+    Code::Unavailable,
+    Code::Malformed,
+    Code::Unexpected,
+    Code::ProtocolChanged,
+    Code::MinimumVersion,
+    Code::AcceptNewDocuments,
+    Code::UpstreamUnreachable,
 ];
 
 /// Whether an answer's code is worth reporting: a success, or one of [`UPSTREAM_CODES`].
-pub fn reportable(code: &str) -> bool {
-    code == "success" || UPSTREAM_CODES.contains(&code)
+pub fn reportable(code: Code) -> bool {
+    code == Code::Success || UPSTREAM_CODES.contains(&code)
 }
 
 /// One region's last success and last error.
@@ -135,11 +137,12 @@ pub fn due(region: &str, code: &str, now_ms: f64) -> bool {
 }
 
 /// Reports what LibreLinkUp answered for `region` to the `settings` object, when it is due (a failure is logged).
-pub async fn report(env: &Env, region: &str, code: &str) {
+pub async fn report(env: &Env, region: &str, code: Code) {
     let now = worker::Date::now().as_millis() as f64;
-    if !reportable(code) || !due(region, code, now) {
+    if !reportable(code) || !due(region, code.as_str(), now) {
         return;
     }
+    let code = code.as_str();
     let request = HubRequest::Report { region: region.to_owned(), code: code.to_owned() };
     if !matches!(super::ask(env, SETTINGS_OBJECT, &request).await, Ok(HubAnswer::Admitted)) {
         worker::console_error!("health: LibreLinkUp's answer for {region} could not be noted");
@@ -174,6 +177,8 @@ mod tests {
         assert!(due("test-region", "edge_blocked", 61_000.0), "a change");
         assert!(due("test-region", "success", 62_000.0), "and back");
         assert!(due("test-region", "success", 62_000.0 + REPORT_EVERY_MS), "the same, ten minutes later");
-        assert!(!reportable("bad_credentials") && !reportable("session_revoked") && reportable("maintenance"));
+        assert!(
+            !reportable(Code::BadCredentials) && !reportable(Code::SessionRevoked) && reportable(Code::Maintenance)
+        );
     }
 }

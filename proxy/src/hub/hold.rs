@@ -2,6 +2,7 @@
 //! an edge block, new documents, a new protocol) or by the hub itself (the pause after a wrong password).
 
 use serde_json::Value;
+use shared::code::Code;
 
 use crate::error::ApiError;
 use crate::wire::{self, Wire};
@@ -33,10 +34,16 @@ impl Hold {
     /// imposes none. An edge block holds for [`EDGE_BLOCK_STEPS_SECS`] by how many came in a row (`previous`, the
     /// last hold, ended or not), so one blocked request costs a family a minute, not a quarter of an hour.
     pub(super) fn imposed(now_ms: f64, error: &ApiError, previous: Option<&Hold>) -> Option<Hold> {
-        const WAITS: [&str; 6] =
-            ["locked", "rate_limited", "maintenance", "edge_blocked", "accept_new_documents", "protocol_changed"];
-        let secs = error.retry_after_secs.filter(|_| WAITS.contains(&error.code.as_str()))?;
-        if error.code != "edge_blocked" {
+        const WAITS: [Code; 6] = [
+            Code::Locked,
+            Code::RateLimited,
+            Code::Maintenance,
+            Code::EdgeBlocked,
+            Code::AcceptNewDocuments,
+            Code::ProtocolChanged,
+        ];
+        let secs = error.retry_after_secs.filter(|_| WAITS.contains(&error.code))?;
+        if error.code != Code::EdgeBlocked {
             return Some(Hold::new(now_ms, secs, error.clone()));
         }
         let repeated = previous.filter(|p| p.blocks > 0 && now_ms - p.until_ms < EDGE_BLOCK_MEMORY_MS);

@@ -9,6 +9,7 @@
 use super::*;
 use crate::seal::random_nonce;
 use crate::upstream::SignIn;
+use shared::code::Code;
 
 /// Where the kept sign-in is stored (sealed).
 const KEPT_KEY: &str = "kept";
@@ -96,7 +97,7 @@ impl Hub {
                 worker::console_log!("hub: LibreLinkUp had ended the account's sessions; signed in again by itself");
                 Again::SignedIn
             }
-            Ok(HubAnswer::Error(error)) if error.code == "bad_credentials" => {
+            Ok(HubAnswer::Error(error)) if error.code == Code::BadCredentials => {
                 let _ = self.keep(config, None).await;
                 worker::console_error!("hub: the kept password was refused; signing in by itself is off");
                 Again::WrongPassword
@@ -116,7 +117,7 @@ impl Hub {
 pub fn kept_password_refused() -> ApiError {
     ApiError::new(
         401,
-        "session_expired",
+        Code::SessionExpired,
         "LibreLinkUp ended the session and refused the kept password (was it changed?). Sign in again.",
     )
 }

@@ -3,6 +3,7 @@
 //! neither, and deleted by the object's clean-up once the windows are over.
 
 use super::*;
+use shared::code::Code;
 
 impl Hub {
     /// One more sign-in from this client network, unless `limit` already came in this window: then the rest of
@@ -20,7 +21,7 @@ impl Hub {
             let left = (((start + window_ms) - now) / 1000.0).ceil().max(1.0) as u32;
             let error = ApiError::new(
                 429,
-                "too_many_logins",
+                Code::TooManyLogins,
                 "Too many sign-ins from this network. Wait a few minutes, then try again.",
             );
             self.set_hold(Some(Hold::new(now, left, error.clone()))).await;

@@ -40,6 +40,7 @@ mod read;
 mod settings;
 mod tickets;
 
+use shared::code::Code;
 use std::cell::{Cell, RefCell};
 
 use serde_json::Value;
@@ -94,7 +95,8 @@ pub fn client_object(network: &str) -> String {
 
 /// The answer to a client network that missed share links too often ([`HubRequest::ShareMiss`]).
 pub fn share_rate_limited(left: u32) -> ApiError {
-    ApiError::new(429, "share_rate_limited", "Too many wrong links from here. Wait a minute.").retry_after(left.max(1))
+    ApiError::new(429, Code::ShareRateLimited, "Too many wrong links from here. Wait a minute.")
+        .retry_after(left.max(1))
 }
 
 /// The object name for an e-mail (ASCII case and surrounding space do not matter; the e-mail itself is not kept).
@@ -314,7 +316,7 @@ impl Hub {
         };
         let mut answer = HubAnswer::from(end);
         if let HubAnswer::Error(error) = &mut answer {
-            if error.code == "bad_credentials" {
+            if error.code == Code::BadCredentials {
                 error.retry_after_secs = Some(LOGIN_PAUSE_SECS);
             } else if let Some(hold) = hold.as_ref().filter(|h| h.error.code == error.code) {
                 // The hold's own wait (an edge block's grows from a minute).

@@ -3,6 +3,7 @@
 //! a minute through); a token LLU refused is remembered; a refused session signs in again with a kept sign-in.
 
 use super::*;
+use shared::code::Code;
 
 pub(super) type Pending = Flight<HubAnswer>;
 
@@ -103,7 +104,7 @@ impl Hub {
                     if settles {
                         self.slots.borrow_mut().retain(|(d, _)| *d != data);
                     }
-                    if error.code == "session_expired" {
+                    if error.code == Code::SessionExpired {
                         if !self.dead_tokens.borrow().contains(&made_with) {
                             self.dead_tokens.borrow_mut().push(made_with.clone());
                         }

@@ -2,6 +2,8 @@
 //! `version` adopted before this isolate started, tell the `settings` object a newer one, and report what LLU
 //! answered for `/api/health`.
 
+use shared::code::Code;
+
 use super::*;
 
 impl Hub {
@@ -35,9 +37,9 @@ impl Hub {
     pub(super) async fn report(&self, region: &str, answer: &HubAnswer) {
         match answer {
             HubAnswer::Data { .. } | HubAnswer::SignIn(_) => {
-                crate::hub::health::report(&self.env, region, "success").await
+                crate::hub::health::report(&self.env, region, Code::Success).await
             }
-            HubAnswer::Error(error) => crate::hub::health::report(&self.env, region, &error.code).await,
+            HubAnswer::Error(error) => crate::hub::health::report(&self.env, region, error.code).await,
             _ => {}
         }
     }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::wire::Wire;
+use shared::code::Code;
 
 #[test]
 fn object_names_hide_the_email_and_ignore_case() {
@@ -92,7 +93,7 @@ fn hub_messages_round_trip_as_json() {
     assert_ne!(client_object("203.0.113.7"), client_object("203.0.113.8"));
     assert!(!client_object("203.0.113.7").contains("203"), "the address itself is not kept");
     let answer = HubAnswer::Error(ApiError::login_paused(5));
-    assert!(matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Error(e)) if e.code == "login_paused"));
+    assert!(matches!(wire::decode(&wire::encode(&answer)), Some(HubAnswer::Error(e)) if e.code == Code::LoginPaused));
     let ticket = Some(shared::llu::Ticket { token: "jwt".into(), expires: 9, duration: 1_000 });
     let answer = HubAnswer::Data { body: serde_json::json!({"status": 0, "data": [1]}), age_secs: 7, ticket };
     assert!(

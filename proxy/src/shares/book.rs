@@ -4,6 +4,7 @@
 
 use crate::error::ApiError;
 use crate::wire;
+use shared::code::Code;
 
 /// The default lifetime of a share, days.
 pub const DEFAULT_DAYS: i64 = 30;
@@ -227,7 +228,7 @@ impl Book {
     pub fn check_create(&self, share: &Share, now: i64) -> Result<(), ApiError> {
         let live = self.shares.iter().filter(|s| s.owner == share.owner && s.state(now) == ShareState::Active).count();
         if live >= MAX_LIVE_SHARES {
-            return Err(ApiError::new(409, "too_many_shares", "Revoke a share before creating another."));
+            return Err(ApiError::new(409, Code::TooManyShares, "Revoke a share before creating another."));
         }
         Ok(())
     }
@@ -426,11 +427,15 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The one answer for an unknown, revoked or expired secret.
 pub fn share_gone() -> ApiError {
-    ApiError::new(410, "share_gone", "This link was revoked or has expired. Ask the person who sent it for a new one.")
+    ApiError::new(
+        410,
+        Code::ShareGone,
+        "This link was revoked or has expired. Ask the person who sent it for a new one.",
+    )
 }
 
 fn share_not_found() -> ApiError {
-    ApiError::new(404, "share_not_found", "There is no such share.")
+    ApiError::new(404, Code::ShareNotFound, "There is no such share.")
 }
 
 /// A share and a book to test with.

@@ -2,6 +2,7 @@
 
 use super::sample::{NOW, book, share};
 use super::*;
+use shared::code::Code;
 
 #[test]
 fn opens_by_either_hash_and_notes_last_use_once_a_minute() {
@@ -23,14 +24,14 @@ fn a_links_nightscout_token_opens_only_the_nightscout_reads() {
     assert_eq!(book.open(&Key::Sha256("cccc".into()), NOW).unwrap().0.id, "c1", "the link opens the page");
     // The token is not the link (no page, no phones), and the link's secret no longer reads Nightscout.
     let gone = |key: Key, book: &mut Book| book.open(&key, NOW).unwrap_err().code;
-    assert_eq!(gone(Key::Sha256("nnnn".into()), &mut book), "share_gone");
-    assert_eq!(gone(Key::NightscoutSha256("cccc".into()), &mut book), "share_gone");
-    assert_eq!(gone(Key::NightscoutSha1("sha1-cccc".into()), &mut book), "share_gone");
+    assert_eq!(gone(Key::Sha256("nnnn".into()), &mut book), Code::ShareGone);
+    assert_eq!(gone(Key::NightscoutSha256("cccc".into()), &mut book), Code::ShareGone);
+    assert_eq!(gone(Key::NightscoutSha1("sha1-cccc".into()), &mut book), Code::ShareGone);
     // A link made before links had a token keeps its Nightscout URL working.
     assert_eq!(book.open(&Key::NightscoutSha256("aaaa".into()), NOW).unwrap().0.id, "a1");
     // Revoking the link ends the token too.
     book.revoke("owner-c", "c1", NOW + 1).unwrap();
-    assert_eq!(gone(Key::NightscoutSha256("nnnn".into()), &mut book), "share_gone");
+    assert_eq!(gone(Key::NightscoutSha256("nnnn".into()), &mut book), Code::ShareGone);
 }
 
 #[test]
@@ -53,7 +54,7 @@ fn unknown_revoked_and_expired_answer_the_same() {
 #[test]
 fn only_the_owner_revokes_and_lists() {
     let mut book = book();
-    assert_eq!(book.revoke("owner-b", "a1", NOW).unwrap_err().code, "share_not_found");
+    assert_eq!(book.revoke("owner-b", "a1", NOW).unwrap_err().code, Code::ShareNotFound);
     assert!(book.list("owner-b", NOW).iter().all(|s| s.id == "b1"));
     let listed = wire::list(&book.list("owner-a", NOW)).to_string();
     assert!(!listed.contains("aaaa") && !listed.contains("sealed"), "{listed}");
@@ -102,7 +103,7 @@ fn live_shares_are_capped_and_old_ended_ones_pruned() {
     for i in 0..MAX_LIVE_SHARES {
         book.create(share(&format!("s{i}"), "o", &format!("h{i}")), NOW).unwrap();
     }
-    assert_eq!(book.create(share("x", "o", "hx"), NOW).unwrap_err().code, "too_many_shares");
+    assert_eq!(book.create(share("x", "o", "hx"), NOW).unwrap_err().code, Code::TooManyShares);
     book.revoke("o", "s0", NOW).unwrap();
     book.create(share("x", "o", "hx"), NOW).unwrap();
     book.create(share("y", "other", "hy"), NOW + KEEP_ENDED_SECS + 1).unwrap();

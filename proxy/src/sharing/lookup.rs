@@ -8,6 +8,7 @@
 //! without a lookup until the window ends (a table in memory, bounded); another isolate learns it at that
 //! network's next miss, so a guesser gets at most one more lookup per isolate.
 
+use shared::code::Code;
 use std::cell::{Cell, RefCell};
 
 use worker::Env;
@@ -45,7 +46,7 @@ pub async fn find_share(ctx: &Ctx, key: &Key, network: &str) -> ApiResult<Option
     let request = HubRequest::ShareMiss { limit: MISSES_PER_WINDOW, window_secs: MISS_WINDOW_SECS };
     match crate::hub::ask(&ctx.env, &hub::client_object(network), &request).await {
         Ok(HubAnswer::Admitted) => Ok(None),
-        Ok(HubAnswer::Error(error)) if error.code == "share_rate_limited" => {
+        Ok(HubAnswer::Error(error)) if error.code == Code::ShareRateLimited => {
             note_refused(network, ctx.now + i64::from(error.retry_after_secs.unwrap_or(MISS_WINDOW_SECS)));
             Err(error)
         }

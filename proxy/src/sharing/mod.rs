@@ -8,6 +8,7 @@ mod nightscout;
 mod view;
 
 use serde_json::{Value, json};
+use shared::code::Code;
 use shared::time::{DAY, UtcTime};
 use worker::Request;
 
@@ -73,7 +74,7 @@ pub async fn create(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     }
     let patient_id = new.patient_id.to_ascii_lowercase();
     if !policy::is_patient_id(&patient_id) || !follows(ctx, &session, &patient_id).await? {
-        return Err(ApiError::new(404, "patient_not_followed", "This account does not follow that person."));
+        return Err(ApiError::new(404, Code::PatientNotFollowed, "This account does not follow that person."));
     }
     let secret = new_secret();
     // The Nightscout apps get a token of their own: it goes into their settings and URLs (and so into logs),
@@ -200,7 +201,7 @@ async fn read(ctx: &Ctx, share: &Share, data: Data, opened: bool) -> ApiResult<(
         Err(_) => return Err(signed_out(ctx, share).await),
     };
     match crate::sessions::read_held(ctx, &session, data, opened).await {
-        Err(error) if error.code == "session_expired" => Err(signed_out(ctx, share).await),
+        Err(error) if error.code == Code::SessionExpired => Err(signed_out(ctx, share).await),
         Err(error) => Err(error),
         Ok((body, age, rolled)) => {
             // LLU's newer ticket carries the owner's links on (best effort: the next read tries again).
@@ -221,11 +222,11 @@ async fn signed_out(ctx: &Ctx, share: &Share) -> ApiError {
 
 fn owner_signed_out(share: &Share) -> ApiError {
     let message = format!("Ask {} to sign in to Tidewatch again: their LibreLinkUp session has ended.", share.from);
-    ApiError::new(503, "owner_signed_out", &message)
+    ApiError::new(503, Code::OwnerSignedOut, &message)
 }
 
 fn no_share() -> ApiError {
-    ApiError::new(401, "no_share", "This needs a share link's secret.")
+    ApiError::new(401, Code::NoShare, "This needs a share link's secret.")
 }
 
 /// Lower-case hex SHA-1 (Nightscout's `api-secret`).

@@ -2,6 +2,7 @@
 //! `boot.js` draws before the app's code has loaded.
 
 use serde_json::{Value, json};
+use shared::code::Code;
 use shared::glance;
 use shared::llu::wire::GlucoseItem;
 use shared::reading::{Origin, Series};
@@ -26,7 +27,7 @@ pub async fn view(ctx: &Ctx, req: &Request, logbook: bool) -> ApiResult<Reply> {
     let share = open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
     // The logbook is the patient's alarm history: only for a link that shares alarms.
     if logbook && !share.alarms {
-        return Err(ApiError::new(403, "logbook_not_shared", "Whoever shared this link did not share alarms."));
+        return Err(ApiError::new(403, Code::LogbookNotShared, "Whoever shared this link did not share alarms."));
     }
     let data = if logbook { Data::Logbook(share.patient_id.clone()) } else { Data::Graph(share.patient_id.clone()) };
     let (mut body, age_secs) = read(ctx, &share, data, crate::sessions::opened(req)).await?;

@@ -2,6 +2,7 @@
 //! session, list and remove phones, acknowledge.
 
 use super::*;
+use shared::code::Code;
 
 impl WatchBook {
     /// Adds a subscription, or updates the one with the same push endpoint (same id and key, state kept unless
@@ -16,7 +17,7 @@ impl WatchBook {
         if self.removed.contains_key(&endpoint_hash(&new.endpoint)) {
             return Err(ApiError::new(
                 403,
-                "phone_removed",
+                Code::PhoneRemoved,
                 "This phone was removed from these alarms. Turn alarms off and on again on it to add it back.",
             ));
         }
@@ -29,7 +30,7 @@ impl WatchBook {
             if !same_keys && !holds_key {
                 return Err(ApiError::new(
                     409,
-                    "push_endpoint_taken",
+                    Code::PushEndpointTaken,
                     "This phone is already subscribed with other keys; turn its alarms off and on again.",
                 ));
             }
@@ -96,7 +97,7 @@ impl WatchBook {
         self.subs
             .get(id)
             .filter(|s| constant_time_eq(s.key.as_bytes(), key.as_bytes()))
-            .ok_or_else(|| ApiError::new(404, "push_not_found", "This phone is not subscribed any more."))
+            .ok_or_else(|| ApiError::new(404, Code::PushNotFound, "This phone is not subscribed any more."))
     }
 
     /// The viewers' phones to unsubscribe, given the share book's answer for their shares (`(share id, its
@@ -139,10 +140,10 @@ impl WatchBook {
     fn check_room(&self, new: &NewSubscription, moving: Option<&str>) -> Result<(), ApiError> {
         let others = || self.subs.values().filter(|s| Some(s.id.as_str()) != moving);
         if moving.is_none() && self.subs.len() >= MAX_SUBSCRIPTIONS {
-            return Err(ApiError::new(503, "push_full", "This server has as many phones as it can watch."));
+            return Err(ApiError::new(503, Code::PushFull, "This server has as many phones as it can watch."));
         }
         if others().filter(|s| s.group == new.group).count() >= MAX_PER_GROUP {
-            return Err(ApiError::new(409, "push_full", "This person already has as many phones as one can have."));
+            return Err(ApiError::new(409, Code::PushFull, "This person already has as many phones as one can have."));
         }
         if let Some(share_id) = new.access.share_id() {
             let viewers = others().filter(|s| s.access.share_id().is_some() && s.group == new.group).count();
@@ -150,7 +151,7 @@ impl WatchBook {
             if of_share >= MAX_PER_SHARE || viewers >= MAX_PER_GROUP - OWNER_RESERVED {
                 return Err(ApiError::new(
                     409,
-                    "push_full",
+                    Code::PushFull,
                     "This link already has as many phones as it can have; ask whoever shared it for your own link.",
                 ));
             }
@@ -185,7 +186,7 @@ impl WatchBook {
             .get(id)
             .filter(|s| holder.holds(s))
             .map(|s| s.endpoint.clone())
-            .ok_or_else(|| ApiError::new(404, "push_not_found", "That phone is not getting these alarms."))?;
+            .ok_or_else(|| ApiError::new(404, Code::PushNotFound, "That phone is not getting these alarms."))?;
         self.remove(id);
         self.removed.retain(|at| now - *at < REMOVED_KEEP_SECS);
         while self.removed.len() >= MAX_REMOVED {

@@ -30,6 +30,7 @@ use super::wire::{
     Connection, CountryConfig, Envelope, GraphData, LogbookEntry, LoginRedirect, LoginStep, LoginSuccess, StepKind,
     Ticket,
 };
+use crate::code::Code;
 use crate::wire::Wire as _;
 
 /// The largest body classified. The biggest real answer (a 14-day logbook) is a few hundred KB and a 12-hour graph
@@ -237,31 +238,36 @@ pub enum Retry {
 }
 
 impl Outcome {
-    /// A stable machine code for JSON errors and app messages.
-    pub const fn code(&self) -> &'static str {
+    /// The stable code of this outcome ([`Code`]), for JSON errors, app messages and health reports.
+    pub const fn error_code(&self) -> Code {
         match self {
-            Outcome::Success { .. } => "success",
-            Outcome::Redirect { .. } => "redirect",
-            Outcome::UnknownRegion { .. } => "unknown_region",
-            Outcome::Step { .. } => "step_required",
-            Outcome::BadCredentials => "bad_credentials",
-            Outcome::Locked { .. } => "locked",
-            Outcome::MinimumVersion { .. } => "minimum_version",
-            Outcome::RequiredHeaderMissing => "required_header_missing",
-            Outcome::AccountIdMismatch => "account_id_mismatch",
-            Outcome::InvalidToken => "invalid_token",
-            Outcome::MissingCachedUser => "missing_cached_user",
-            Outcome::PatientNotFound => "patient_not_found",
-            Outcome::NotConnected => "not_connected",
-            Outcome::Maintenance => "maintenance",
-            Outcome::EdgeBlocked => "edge_blocked",
-            Outcome::NewDocuments => "accept_new_documents",
-            Outcome::ProtocolChanged { .. } => "protocol_changed",
-            Outcome::RateLimited { .. } => "rate_limited",
-            Outcome::Unavailable { .. } => "unavailable",
-            Outcome::Unexpected { .. } => "unexpected",
-            Outcome::Malformed { .. } => "malformed",
+            Outcome::Success { .. } => Code::Success,
+            Outcome::Redirect { .. } => Code::Redirect,
+            Outcome::UnknownRegion { .. } => Code::UnknownRegion,
+            Outcome::Step { .. } => Code::StepRequired,
+            Outcome::BadCredentials => Code::BadCredentials,
+            Outcome::Locked { .. } => Code::Locked,
+            Outcome::MinimumVersion { .. } => Code::MinimumVersion,
+            Outcome::RequiredHeaderMissing => Code::RequiredHeaderMissing,
+            Outcome::AccountIdMismatch => Code::AccountIdMismatch,
+            Outcome::InvalidToken => Code::InvalidToken,
+            Outcome::MissingCachedUser => Code::MissingCachedUser,
+            Outcome::PatientNotFound => Code::PatientNotFound,
+            Outcome::NotConnected => Code::NotConnected,
+            Outcome::Maintenance => Code::Maintenance,
+            Outcome::EdgeBlocked => Code::EdgeBlocked,
+            Outcome::NewDocuments => Code::AcceptNewDocuments,
+            Outcome::ProtocolChanged { .. } => Code::ProtocolChanged,
+            Outcome::RateLimited { .. } => Code::RateLimited,
+            Outcome::Unavailable { .. } => Code::Unavailable,
+            Outcome::Unexpected { .. } => Code::Unexpected,
+            Outcome::Malformed { .. } => Code::Malformed,
         }
+    }
+
+    /// [`Outcome::error_code`]'s name on the wire.
+    pub const fn code(&self) -> &'static str {
+        self.error_code().as_str()
     }
 
     /// What the caller may do next.

@@ -4,6 +4,7 @@
 mod send;
 
 use super::*;
+use shared::code::Code;
 
 /// The `Watcher` Durable Object: the one watch book.
 #[durable_object]
@@ -366,7 +367,7 @@ impl Watcher {
     /// One more `key` in its window, or 429 with the time to wait (see [`crate::limit`]).
     fn limit(&self, key: &str, now: i64, per_window: u32, window: i64) -> ApiResult<()> {
         self.limits.borrow_mut().admit(key, now, per_window, window).map_err(|wait| {
-            ApiError::new(429, "push_rate_limited", "Too many requests from this phone. Wait a minute.")
+            ApiError::new(429, Code::PushRateLimited, "Too many requests from this phone. Wait a minute.")
                 .retry_after(wait)
         })
     }
@@ -415,7 +416,7 @@ async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> (Rea
             let session_ends = Some(rolled.as_ref().unwrap_or(session).expires);
             (Read::Data { series: sharing::graph_series(&body), name, sensor_ends, session_ends }, rolled)
         }
-        Err(error) if error.code == "session_expired" || error.http == 401 => (Read::SignedOut, None),
+        Err(error) if error.code == Code::SessionExpired || error.http == 401 => (Read::SignedOut, None),
         Err(_) => (Read::Unreachable, None),
     }
 }

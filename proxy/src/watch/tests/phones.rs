@@ -1,6 +1,7 @@
 //! The watch book's phones: keys, links, who may act, the owner's list, the demo's visitors.
 
 use super::*;
+use shared::code::Code;
 
 #[test]
 fn viewers_lose_alarms_only_when_the_share_book_says_their_share_is_gone() {
@@ -50,7 +51,7 @@ fn resubscribing_keeps_the_phone_and_limits_hold() {
         book.subscribe(new_sub(&format!("x{n}"), "g"), format!("x{n}"), "k".into(), T).unwrap();
     }
     let full = book.subscribe(new_sub("one-more", "g"), "y".into(), "k".into(), T);
-    assert_eq!(full.map(|_| ()).unwrap_err().code, "push_full");
+    assert_eq!(full.map(|_| ()).unwrap_err().code, Code::PushFull);
     book.remove("id0");
     assert!(!book.subs.contains_key("id0"));
 }
@@ -64,7 +65,7 @@ fn a_known_endpoint_with_other_keys_is_refused_unless_its_key_is_presented() {
     let mut book = book_with(&[("https://push.example/phone", "acct:a:p")]);
     let taken =
         book.subscribe(with_keys("https://push.example/phone", "demo:p", "other", None), "x".into(), "k".into(), T);
-    assert_eq!(taken.map(|_| ()).unwrap_err().code, "push_endpoint_taken");
+    assert_eq!(taken.map(|_| ()).unwrap_err().code, Code::PushEndpointTaken);
     let wrong = with_keys("https://push.example/phone", "demo:p", "other", Some("key1"));
     assert!(book.subscribe(wrong, "x".into(), "k".into(), T).is_err());
     let phone = &book.subs["id0"];
@@ -101,19 +102,19 @@ fn links_cannot_fill_a_patients_phones_and_a_revoked_links_phones_go_at_once() {
         book.subscribe(viewer(&format!("a{n}"), "g", "s1"), format!("a{n}"), "k".into(), T).unwrap();
     }
     let sixth = book.subscribe(viewer("a-more", "g", "s1"), "a-more".into(), "k".into(), T);
-    assert_eq!(sixth.map(|_| ()).unwrap_err().code, "push_full", "one link's phones are capped");
+    assert_eq!(sixth.map(|_| ()).unwrap_err().code, Code::PushFull, "one link's phones are capped");
     // More links fill the group up to the owner's reserved places.
     for n in MAX_PER_SHARE..MAX_PER_GROUP - OWNER_RESERVED {
         let share = format!("s{}", 2 + n / MAX_PER_SHARE);
         book.subscribe(viewer(&format!("b{n}"), "g", &share), format!("b{n}"), "k".into(), T).unwrap();
     }
     let full = book.subscribe(viewer("c", "g", "s99"), "c".into(), "k".into(), T);
-    assert_eq!(full.map(|_| ()).unwrap_err().code, "push_full", "links leave the owner's places free");
+    assert_eq!(full.map(|_| ()).unwrap_err().code, Code::PushFull, "links leave the owner's places free");
     // A phone first subscribed elsewhere (the demo) cannot move in through a link past the caps either, and
     // a refused request changes nothing.
     book.subscribe(new_sub("elsewhere", "demo:p"), "e".into(), "k".into(), T).unwrap();
     let moved = NewSubscription { shared_ack: Some(true), ..viewer("elsewhere", "g", "s1") };
-    assert_eq!(book.subscribe(moved, "x".into(), "k".into(), T).map(|_| ()).unwrap_err().code, "push_full");
+    assert_eq!(book.subscribe(moved, "x".into(), "k".into(), T).map(|_| ()).unwrap_err().code, Code::PushFull);
     assert_eq!(book.subs["e"].group, "demo:p");
     assert!(!book.groups["g"].shared_ack);
     book.subscribe(new_sub("owner2", "g"), "o2".into(), "k".into(), T).unwrap();
@@ -131,13 +132,13 @@ fn an_owner_lists_and_removes_the_accounts_phones_and_a_removed_phone_stays_remo
     assert_eq!(ids(&book, &mine), ["id0", "v1"], "the owner's phone and its link's phone, not another account's");
     assert_eq!(book.phones(&mine)[1].share_id.as_deref(), Some("s1"));
     assert!(ids(&book, &Holder::Account("".into())).is_empty(), "an empty account id is nobody's");
-    assert_eq!(book.remove_phone(&mine, "id1", T).unwrap_err().code, "push_not_found", "another account's");
+    assert_eq!(book.remove_phone(&mine, "id1", T).unwrap_err().code, Code::PushNotFound, "another account's");
     book.remove_phone(&mine, "id0", T).unwrap();
     assert_eq!(ids(&book, &mine), ["v1"]);
     // Signing in again renews what is there; the removed phone cannot come back with its old subscription.
     assert_eq!(book.renew_owner("a", "sealed-new"), 0);
     let again = book.subscribe(new_sub("https://push.example/a1", "acct:a:p"), "x".into(), "k".into(), T);
-    assert_eq!(again.map(|_| ()).unwrap_err().code, "phone_removed");
+    assert_eq!(again.map(|_| ()).unwrap_err().code, Code::PhoneRemoved);
     let stored = WatchBook::from_storage(book.to_storage()).0;
     assert_eq!(stored.removed.len(), 1, "remembered across a restart");
     // A new subscription of that browser (alarms turned off and on there) is welcome.
@@ -156,7 +157,7 @@ fn a_demo_visitor_sees_only_its_own_phones() {
     }
     let visitor = Holder::Demo("visitor-1".into());
     assert_eq!(book.phones(&visitor).into_iter().map(|p| p.id).collect::<Vec<_>>(), ["d0"]);
-    assert_eq!(book.remove_phone(&visitor, "d1", T).unwrap_err().code, "push_not_found");
+    assert_eq!(book.remove_phone(&visitor, "d1", T).unwrap_err().code, Code::PushNotFound);
     assert!(!format!("{visitor:?}").contains("visitor-1"));
 }
 
