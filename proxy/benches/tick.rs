@@ -14,10 +14,10 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use serde_json::Value;
 use shared::alarm::AlarmConfig;
+use shared::llu::graph_series;
 use shared::simulate::{self, Hold, Patient};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::{GlucoseUnit, MgDl};
-use tidewatch_proxy::sharing::graph_series;
 use tidewatch_proxy::watch::{Access, Keyed, NewSubscription, Read, WatchBook, Written};
 
 /// The first tick, Unix seconds.

@@ -247,7 +247,7 @@ async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
                 ends: Some(ends),
             };
             let held = ctx.config.key.seal(&session.held(""), random_nonce());
-            crate::sharing::renew(ctx, &session.account_id, &held).await;
+            crate::shares::renew(ctx, &session.account_id, &held).await;
             crate::alarms::renew(&ctx.env, &session.account_id, &held).await;
             Ok(with_session(ctx, body, &session))
         }

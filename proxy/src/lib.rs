@@ -159,5 +159,5 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Err(error) => worker::console_error!("alarm tick failed: {} ({})", error.code, error.message),
     }
     // A few owners' links a minute move out of the book of earlier builds, until it is empty.
-    sharing::move_legacy(&env, None).await;
+    crate::shares::move_legacy(&env, None).await;
 }

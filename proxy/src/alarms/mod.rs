@@ -10,51 +10,31 @@
 //! and 50 subrequests however many phones ring. The book is stored per subscription and per group (Durable Object
 //! values are limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
 
-mod messages;
-#[cfg(test)]
-mod tests;
-mod watcher;
-
-pub use self::messages::{WatchAnswer, WatchRequest};
-pub use self::watcher::Watcher;
+use crate::watch::client::{ask_watch, holder_object, not_configured};
+pub use crate::watch::client::{forget_share, group_key, renew, tick};
+pub use crate::watch::requests::{WatchAnswer, WatchRequest};
+pub use crate::watch::watcher::Watcher;
 
 use shared::code::Code;
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 
-use push::ece::{self, Receiver};
-use push::vapid::{self, VapidKey};
+use push::ece::Receiver;
 use serde_json::{Value, json};
 use shared::alarm::{AlarmConfig, AlarmKind};
 use shared::units::GlucoseUnit;
-use worker::{DurableObject, Env, Fetch, Request, Response, State, durable_object, web_sys};
+use worker::Request;
 
-use crate::config::{Config, PushConfig};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::hub::Data;
 use crate::policy;
 use crate::reply::Reply;
-use crate::rounds::{self, RoundsAnswer, RoundsRequest};
+use crate::rounds::{self, RoundsRequest};
 use crate::route;
-use crate::seal::{Kind, Session, random_hex, sha256_hex};
-use crate::shares::{Key, ShareAnswer, ShareRequest, ShareSession};
+use crate::seal::{Kind, random_hex, sha256_hex};
+use crate::shares::Key;
 use crate::sharing;
-use crate::storage;
-use crate::watch::{
-    Access, Action, Delivery, Holder, Interruption, Keyed, Message, NewSubscription, PhoneInfo, Read, WatchBook,
-    Written,
-};
+use crate::watch::{Access, Holder, NewSubscription};
 use crate::wire::{self, Wire};
 
-/// The binding.
-const BINDING: &str = "WATCH";
-/// "I'm on it"/"Snooze" one phone may send per minute (a person taps a few; a loop that would rewrite storage does not).
-const ACTS_PER_PHONE: u32 = 10;
-/// Test pushes one phone may ask for per minute.
-const TESTS_PER_PHONE: u32 = 2;
-/// The longest a push service may take to answer before the message is retried next minute.
-const SEND_TIMEOUT_MS: u64 = 10_000;
 /// What the app sends to subscribe (or to update this phone's settings): `{"subscription":
 /// PushSubscription.toJSON(), "patientId", "config", "unit", "sharedAck", "key"}`, nothing else (`key`: the key
 /// the phone already holds, if any).
@@ -251,64 +231,6 @@ pub enum Presenting {
     Act,
 }
 
-/// The Cron Trigger: hands the scheduled minute to every `Watcher` in the round, side by side, and drops from the
-/// round those that have no phone left. One object's failure is logged and does not stop the others'.
-pub async fn tick(env: &Env, scheduled_ms: f64) -> ApiResult<WatchAnswer> {
-    let now = (scheduled_ms / 1000.0).floor() as i64;
-    let asked_ms = worker::Date::now().as_millis() as i64;
-    let RoundsAnswer::List(names) = rounds::ask(env, &RoundsRequest::List).await? else {
-        return Err(ApiError::internal());
-    };
-    let request = WatchRequest::Tick { now };
-    let answers = crate::join::all(names.iter().map(|name| ask_watch(env, name, &request))).await;
-    let (mut ran, mut groups, mut subs, mut sent) = (false, 0, 0, 0);
-    let mut empty = Vec::new();
-    for (name, answer) in names.iter().zip(answers) {
-        match answer {
-            Ok(WatchAnswer::Ticked { ran: true, subs: 0, .. }) => {
-                ran = true;
-                empty.push(name.clone());
-            }
-            Ok(WatchAnswer::Ticked { ran: r, groups: g, subs: s, sent: n }) => {
-                ran |= r;
-                (groups, subs, sent) = (groups + g, subs + s, sent + n);
-            }
-            Ok(_) => worker::console_error!("alarm tick: {name} answered something else"),
-            Err(error) => worker::console_error!("alarm tick: {name} failed: {} ({})", error.code, error.message),
-        }
-    }
-    if !empty.is_empty()
-        && rounds::ask(env, &RoundsRequest::DropEmpty { names: empty, seen_ms: asked_ms }).await.is_err()
-    {
-        worker::console_error!("alarm tick: empty objects stay in the round until the next minute");
-    }
-    Ok(WatchAnswer::Ticked { ran, groups, subs, sent })
-}
-
-/// The patient group of a session: the account (or the demo) and the patient.
-pub fn group_key(session: &Session, patient_id: &str) -> String {
-    match session.kind {
-        Kind::Demo => format!("demo:{patient_id}"),
-        _ => format!("acct:{}:{patient_id}", session.account_id),
-    }
-}
-
-fn not_configured() -> ApiError {
-    ApiError::new(503, Code::PushNotConfigured, "This server has no VAPID keys, so it cannot send alarms to phones.")
-}
-
-/// A full sign-in of `account_id`: the account owner's phones read through `sealed` from now on, so alarms that
-/// stopped because LibreLinkUp ended the old session start again. A failure is logged, never the sign-in's.
-pub async fn renew(env: &Env, account_id: &str, sealed: &str) {
-    let request = WatchRequest::Renew { account_id: account_id.to_owned(), session: sealed.to_owned() };
-    // The account's object, and the object of earlier builds for the phones it still has.
-    for object in [route::object(&route::account_route(account_id)), rounds::LEGACY_WATCHER.to_owned()] {
-        if ask_watch(env, &object, &request).await.is_err() {
-            worker::console_error!("watcher: the owner's phones could not take the new session");
-        }
-    }
-}
-
 /// `GET /api/push/phones`: every phone that gets this account's alarms (the owner's and its links'), for its
 /// owner to see and remove.
 pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
@@ -337,30 +259,5 @@ async fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
         Kind::Full => Ok(Holder::Account(session.account_id)),
         Kind::Demo => Ok(Holder::Demo(token)),
         _ => Err(ApiError::wrong_session("Accept LibreLinkUp's documents first.")),
-    }
-}
-
-/// The object of a holder's phones.
-fn holder_object(holder: &Holder) -> String {
-    match holder {
-        Holder::Account(account) => route::object(&route::account_route(account)),
-        Holder::Demo(_) => route::object(&route::owner_route("demo:")),
-    }
-}
-
-/// A share of `owner` was revoked: its phones are removed now (the next tick would too; a failure is logged, never
-/// the revocation's).
-pub async fn forget_share(env: &Env, owner: &str, share_id: &str) {
-    let object = route::object(&route::owner_route(owner));
-    if ask_watch(env, &object, &WatchRequest::ForgetShare { share_id: share_id.to_owned() }).await.is_err() {
-        worker::console_error!("watcher: a revoked link's phones stay until the next tick");
-    }
-}
-
-async fn ask_watch(env: &Env, object: &str, request: &WatchRequest) -> ApiResult<WatchAnswer> {
-    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
-    match wire::decode(&answer).ok_or_else(ApiError::internal)? {
-        WatchAnswer::Error(error) => Err(error),
-        answer => Ok(answer),
     }
 }

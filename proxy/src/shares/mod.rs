@@ -19,6 +19,7 @@
 
 mod book;
 pub mod index;
+mod lookup;
 mod messages;
 mod wire_impls;
 
@@ -27,6 +28,7 @@ use std::cell::RefCell;
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 pub use self::book::*;
+pub use self::lookup::{MISS_WINDOW_SECS, MISSES_PER_WINDOW, ask_owner, ask_route, find_share, move_legacy, renew};
 pub use self::messages::{ShareAnswer, ShareRequest};
 use crate::error::{ApiError, ApiResult};
 use crate::route::owner_route;

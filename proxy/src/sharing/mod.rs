@@ -3,7 +3,6 @@
 //! Every read goes through the owner's account hub, so viewers share the owner's 60-second cache; a share never
 //! reaches the LLU facade, and its answers carry neither the LLU token, the account id nor the owner's e-mail.
 
-mod lookup;
 mod nightscout;
 mod view;
 
@@ -21,9 +20,9 @@ use crate::seal::{Kind, Session, random_bytes, random_hex, sha256_hex};
 use crate::shares::{self, Hashes, Key, Share, ShareAnswer, ShareRequest};
 use crate::wire;
 
-pub use self::lookup::{MISS_WINDOW_SECS, MISSES_PER_WINDOW, ask_owner, ask_route, move_legacy};
 pub use self::nightscout::{Nightscout, date_filter, nightscout, nightscout_key};
-pub use self::view::{first_glance, graph_series, view};
+pub use self::view::{first_glance, view};
+use crate::shares::{ask_owner, find_share};
 
 /// Bytes of randomness in a secret (128 bits: 22 base64url characters).
 pub const SECRET_BYTES: usize = 16;
@@ -142,13 +141,6 @@ pub async fn revoke(ctx: &Ctx, req: &Request, id: String) -> ApiResult<(Reply, S
     Ok((Reply::json(json!({ "revoked": true })), owner))
 }
 
-/// The owner signed in again: their share links read through the new session (best effort: a failure here
-/// never fails the sign-in; the links then say "ask … to sign in again" until the next one).
-pub async fn renew(ctx: &Ctx, owner: &str, sealed: &str) {
-    let request = ShareRequest::Renew { owner: owner.to_owned(), session: sealed.to_owned() };
-    let _ = ask_owner(ctx, owner, &request).await;
-}
-
 /// The signed-in owner of a request (a LibreLinkUp or demo session; never a share).
 async fn owner(ctx: &Ctx, req: &Request) -> ApiResult<(Session, String)> {
     let (session, token) = crate::sessions::session(ctx, req).await?;
@@ -186,7 +178,7 @@ pub fn share_secret(req: &Request) -> Option<String> {
 /// The live share for `key`, or the one answer for unknown, revoked and expired secrets.
 pub async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
     let ip = req.headers().get("cf-connecting-ip").ok().flatten().unwrap_or_default();
-    let share = lookup::find_share(ctx, &key, &policy::client_network(&ip)).await?.ok_or_else(shares::share_gone)?;
+    let share = find_share(ctx, &key, &policy::client_network(&ip)).await?.ok_or_else(shares::share_gone)?;
     if share.owner_signed_out {
         return Err(owner_signed_out(&share));
     }

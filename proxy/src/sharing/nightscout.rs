@@ -7,7 +7,9 @@ use shared::time::UtcTime;
 use shared::units::GlucoseUnit;
 use worker::Request;
 
-use super::{graph_series, no_share, open, read};
+use shared::llu::graph_series;
+
+use super::{no_share, open, read};
 use crate::context::Ctx;
 use crate::error::ApiResult;
 use crate::hub::Data;

@@ -4,8 +4,7 @@
 use serde_json::{Value, json};
 use shared::code::Code;
 use shared::glance;
-use shared::llu::wire::GlucoseItem;
-use shared::reading::{Origin, Series};
+use shared::llu::graph_series;
 use shared::time::UtcTime;
 use shared::units::GlucoseUnit;
 use worker::Request;
@@ -18,7 +17,6 @@ use crate::policy;
 use crate::reply::Reply;
 use crate::seal::sha256_hex;
 use crate::shares::Key;
-use crate::wire::Wire;
 
 /// `GET /api/share/graph` and `/api/share/logbook`: LLU's envelope for the shared patient, plus what the
 /// viewer's page shows about the share.
@@ -90,19 +88,6 @@ pub fn first_glance(body: &Value, now: i64, unit: GlucoseUnit, names: (&str, &st
         "toneWords": g.tone.words(),
         "spoken": g.spoken,
     })
-}
-
-/// The readings of an LLU graph envelope: its points and the current value, item by item (an item that does not
-/// convert is left out, as the app does). Only the items go through LLU's wire types: deserialising the whole
-/// `GraphData` would add its every type to the worker for nothing Nightscout needs.
-pub fn graph_series(body: &Value) -> Series {
-    let data = body.get("data");
-    let points = data.and_then(|d| d.get("graphData")).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let current = data.and_then(|d| d.get("connection")).and_then(|c| c.get("glucoseMeasurement"));
-    let items = points.iter().map(|item| (item, Origin::Graph)).chain(current.map(|item| (item, Origin::Current)));
-    Series::from_readings(
-        items.filter_map(|(item, origin)| GlucoseItem::from_wire(item).and_then(|item| item.to_reading(origin).ok())),
-    )
 }
 
 #[cfg(test)]

@@ -23,11 +23,18 @@
 //!   own key comes with it, so whoever learns an endpoint can neither take its `{id, key}` nor break its alarms.
 
 mod book;
+/// How the rest of the worker asks the `Watcher` objects.
+pub mod client;
 mod messages;
+/// What the worker and a `Watcher` say to each other.
+pub mod requests;
 mod stored;
 #[cfg(test)]
 mod tests;
 mod tick;
+/// The `Watcher` Durable Object: one per account, its book, its minute, its pushes.
+#[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
+pub mod watcher;
 mod wire_impls;
 
 use self::messages::*;

@@ -15,6 +15,22 @@ use crate::alarm::AlarmConfig;
 
 use super::wire::{AlarmRule, Connection, GlucoseItem, GraphData, LogbookEntry};
 
+/// The readings of an LLU graph envelope: its points and the current value, item by item (an item that does not
+/// convert is left out, as the app does). Only the items go through LLU's wire types: deserialising the whole
+/// `GraphData` would add its every type to the worker for nothing Nightscout needs.
+pub fn graph_series(body: &serde_json::Value) -> Series {
+    use serde_json::Value;
+
+    use crate::wire::Wire as _;
+    let data = body.get("data");
+    let points = data.and_then(|d| d.get("graphData")).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let current = data.and_then(|d| d.get("connection")).and_then(|c| c.get("glucoseMeasurement"));
+    let items = points.iter().map(|item| (item, Origin::Graph)).chain(current.map(|item| (item, Origin::Current)));
+    Series::from_readings(
+        items.filter_map(|(item, origin)| GlucoseItem::from_wire(item).and_then(|item| item.to_reading(origin).ok())),
+    )
+}
+
 /// The patient's sensor from a graph answer's JSON (the worker reads it untyped): `data.connection.sensor`, or the
 /// first of `data.activeSensors` when the connection's is missing, with `patientDevice.dtid` for the model, read
 /// as the app reads the typed [`Connection`]. `None` without a usable sensor.

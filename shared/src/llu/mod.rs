@@ -18,7 +18,7 @@ pub use classify::{
     MAX_BODY_BYTES, MAX_WAIT_SECS, MalformedReason, Outcome, Payload, Retry, TRANSIENT_RETRY_SECS, classify,
     classify_envelope, decode,
 };
-pub use convert::{ALARM_WITHOUT_VALUE, Converted, Rejected, graph_sensor, logbook_readings};
+pub use convert::{ALARM_WITHOUT_VALUE, Converted, Rejected, graph_sensor, graph_series, logbook_readings};
 pub use region::Region;
 pub use wire::*;
 

@@ -443,7 +443,7 @@ fn py_nightscout_reads_a_share_through_the_worker_what_the_fake_served() {
     // What the fake served, turned into Nightscout entries the way the worker does, at some second of the run.
     let served = served_in(run.window, &out["sgvs"], "py-nightscout's entries", |t| {
         let graph = simulate::graph_json(&patient, t - delay, "");
-        let series = tidewatch_proxy::sharing::graph_series(&graph);
+        let series = shared::llu::graph_series(&graph);
         let entries = shared::nightscout::entries(series.as_slice(), None, 10, "tidewatch");
         let entry = |e: &shared::nightscout::Entry| json!({"sgv": e.sgv, "unix_ms": e.date, "direction": e.direction, "delta": e.delta, "device": e.device});
         json!(entries.iter().map(entry).collect::<Vec<_>>())

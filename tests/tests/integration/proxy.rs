@@ -1054,7 +1054,7 @@ async fn guessing_share_secrets_is_rate_limited_per_ip() {
         async move { http.get(url).header("authorization", format!("Share {secret}")).send().await.unwrap() }
     };
     assert_eq!(view(secret.to_owned()).await.status(), StatusCode::OK);
-    for i in 0..tidewatch_proxy::sharing::MISSES_PER_WINDOW {
+    for i in 0..tidewatch_proxy::shares::MISSES_PER_WINDOW {
         assert_eq!(view(format!("wrong-guess-{i}")).await.status(), StatusCode::GONE);
     }
     let limited = view("one-more-guess".into()).await;

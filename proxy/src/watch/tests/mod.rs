@@ -5,6 +5,7 @@ use shared::reading::Origin;
 use super::*;
 
 mod phones;
+mod requests;
 mod stored;
 
 pub(super) const T: i64 = 1_800_000_000;

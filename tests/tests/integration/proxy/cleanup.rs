@@ -26,7 +26,7 @@ async fn a_client_networks_object_deletes_what_it_stored_when_its_window_ends() 
     let stored_here = || stored::values(&state, "Hub").into_iter().filter(|v| v.file == object).count();
     assert_eq!(stored_here(), 1, "the miss is counted in storage");
     let alarm = stored::alarms(&state, "Hub").into_iter().find(|(file, _)| *file == object).map(|(_, at)| at);
-    let window_ms = i64::from(tidewatch_proxy::sharing::MISS_WINDOW_SECS) * 1000;
+    let window_ms = i64::from(tidewatch_proxy::shares::MISS_WINDOW_SECS) * 1000;
     let alarm = alarm.expect("a clean-up is scheduled");
     assert!((asked + window_ms..asked + window_ms + 30_000).contains(&alarm), "when the window ends, not {alarm}");
 

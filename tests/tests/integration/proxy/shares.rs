@@ -114,7 +114,7 @@ async fn guessing_links_stays_refused_after_a_restart() {
     let own = Stack::start(&[]).unwrap();
     own.fake.add_account(Account::new("guess-restart@proxy.test", "right-password"));
     let (_, _, secret) = share(&own, "guess-restart@proxy.test", "Grandma").await;
-    for i in 0..tidewatch_proxy::sharing::MISSES_PER_WINDOW {
+    for i in 0..tidewatch_proxy::shares::MISSES_PER_WINDOW {
         assert_eq!(view(&own, &format!("wrong-guess-{i}")).await, StatusCode::GONE);
     }
     own.restart().unwrap();

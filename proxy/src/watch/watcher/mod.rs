@@ -3,8 +3,36 @@
 
 mod send;
 
-use super::*;
 use shared::code::Code;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use push::ece::{self, Receiver};
+use push::vapid::{self, VapidKey};
+use serde_json::Value;
+use worker::{DurableObject, Env, Fetch, Request, Response, State, durable_object, web_sys};
+
+use crate::config::{Config, PushConfig};
+use crate::context::Ctx;
+use crate::error::{ApiError, ApiResult};
+use crate::hub::Data;
+use crate::rounds::{self, RoundsRequest};
+use crate::route;
+use crate::seal::Session;
+use crate::shares::{ShareAnswer, ShareRequest, ShareSession};
+use crate::storage;
+use crate::watch::{Access, Action, Delivery, Keyed, Message, Read, WatchBook, Written};
+use crate::wire;
+
+use crate::watch::client::*;
+use crate::watch::requests::{WatchAnswer, WatchRequest};
+
+/// "I'm on it"/"Snooze" one phone may send per minute (a person taps a few; a loop that would rewrite storage does not).
+pub(super) const ACTS_PER_PHONE: u32 = 10;
+/// Test pushes one phone may ask for per minute.
+pub(super) const TESTS_PER_PHONE: u32 = 2;
+/// The longest a push service may take to answer before the message is retried next minute.
+pub(super) const SEND_TIMEOUT_MS: u64 = 10_000;
 
 /// The `Watcher` Durable Object: the one watch book.
 #[durable_object]
@@ -257,7 +285,7 @@ impl Watcher {
             self.with_mut(|book| book.renew_owner(&session.account_id, &sealed))?;
             let renew = ShareRequest::Renew { owner: session.account_id.clone(), session: sealed };
             let route = route::account_route(&session.account_id);
-            if sharing::ask_route(&self.env, &route, &renew).await.is_err() {
+            if crate::shares::ask_route(&self.env, &route, &renew).await.is_err() {
                 worker::console_error!("watcher: the links could not take the account's newer session");
             }
         }
@@ -414,7 +442,7 @@ async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> (Rea
                 body.pointer("/data/connection/firstName").and_then(Value::as_str).unwrap_or_default().to_owned();
             let sensor_ends = shared::llu::graph_sensor(&body).map(|sensor| sensor.ends_at().unix_secs());
             let session_ends = Some(rolled.as_ref().unwrap_or(session).expires);
-            (Read::Data { series: sharing::graph_series(&body), name, sensor_ends, session_ends }, rolled)
+            (Read::Data { series: shared::llu::graph_series(&body), name, sensor_ends, session_ends }, rolled)
         }
         Err(error) if error.code == Code::SessionExpired || error.http == 401 => (Read::SignedOut, None),
         Err(_) => (Read::Unreachable, None),
@@ -431,7 +459,7 @@ async fn share_sessions(env: &Env, mut ids: Vec<(String, String)>) -> Option<Vec
     routes.dedup();
     for route in routes {
         let of_route = ids.iter().filter(|(r, _)| r == route).map(|(_, id)| id.clone()).collect();
-        match sharing::ask_route(env, route, &ShareRequest::Sessions { ids: of_route }).await {
+        match crate::shares::ask_route(env, route, &ShareRequest::Sessions { ids: of_route }).await {
             Ok(ShareAnswer::Sessions(sessions)) => found.extend(sessions),
             _ => return None,
         }

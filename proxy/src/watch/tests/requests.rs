@@ -1,6 +1,10 @@
 //! The alarms' messages and what they never show, tested natively.
 
-use super::*;
+use shared::alarm::{AlarmConfig, AlarmKind};
+use shared::units::GlucoseUnit;
+
+use crate::watch::requests::WatchRequest;
+use crate::wire;
 
 #[test]
 fn a_renewal_reaches_the_watcher_whole() {

@@ -1,6 +1,11 @@
 //! What the worker and a `Watcher` say to each other, and its JSON.
 
-use super::*;
+use serde_json::Value;
+use shared::alarm::AlarmKind;
+
+use crate::error::ApiError;
+use crate::watch::{Holder, Interruption, NewSubscription, PhoneInfo};
+use crate::wire::{self, Wire};
 
 /// What the worker asks the `Watcher` object (a message serialised once per request: its size does not matter).
 #[allow(clippy::large_enum_variant)]

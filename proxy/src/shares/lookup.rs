@@ -13,11 +13,11 @@ use std::cell::{Cell, RefCell};
 
 use worker::Env;
 
+use super::{self as shares, Key, Share, ShareAnswer, ShareRequest, index};
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::{self, HubAnswer, HubRequest};
 use crate::route::owner_route;
-use crate::shares::{self, Key, Share, ShareAnswer, ShareRequest, index};
 
 /// Misses (unknown, revoked or expired secrets) one client network may have per [`MISS_WINDOW_SECS`]; the next
 /// lookups are refused until the window ends.
@@ -138,6 +138,13 @@ fn note_refused(network: &str, until: i64) {
         }
         refused.push((network.to_owned(), until));
     });
+}
+
+/// The owner signed in again: their share links read through the new session (best effort: a failure here
+/// never fails the sign-in; the links then say "ask … to sign in again" until the next one).
+pub async fn renew(ctx: &Ctx, owner: &str, sealed: &str) {
+    let request = ShareRequest::Renew { owner: owner.to_owned(), session: sealed.to_owned() };
+    let _ = ask_owner(ctx, owner, &request).await;
 }
 
 #[cfg(test)]
