@@ -1,6 +1,7 @@
 //! The worker's floors, kept by tests. The infrastructure at the bottom (configuration, context, errors and
 //! replies, sealing, storage, Durable Object transport, the LLU adapter, routes and policy, small tools) uses
-//! nothing above it; above it, no two modules use each other, whatever the path between them.
+//! nothing above it; the features (each with its object and client) use no HTTP surface (`api/`); and no two
+//! modules use each other, whatever the path between them.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -110,6 +111,20 @@ fn the_infrastructure_uses_nothing_above_it() {
     assert!(upward.is_empty(), "arrows point down only: {upward:#?}");
 }
 
+/// The features: each owns its Durable Object (or, for `sessions` and `demo`, what every surface reads through).
+const FEATURES: [&str; 6] = ["demo", "hub", "rounds", "sessions", "shares", "watch"];
+
+#[test]
+fn no_feature_uses_an_http_surface() {
+    let graph = module_graph(&src());
+    let upward: Vec<String> = FEATURES
+        .iter()
+        .filter(|f| graph.get(**f).unwrap_or_else(|| panic!("{f} is a module of src/")).iter().any(|u| u == "api"))
+        .map(|f| (*f).to_owned())
+        .collect();
+    assert!(upward.is_empty(), "features under api/: {upward:?}");
+}
+
 #[test]
 fn no_two_modules_use_each_other() {
     let graph = module_graph(&src());
@@ -120,8 +135,8 @@ fn no_two_modules_use_each_other() {
 #[test]
 fn a_use_above_the_floor_and_a_circle_are_seen() {
     let text =
-        "use crate::error::ApiError;\nfn f() { crate::facade::read(); }\n#[cfg(test)]\nmod tests {\nuse crate::demo;";
-    assert_eq!(crate_uses(text), ["error", "facade"]);
+        "use crate::error::ApiError;\nfn f() { crate::api::llu::read(); }\n#[cfg(test)]\nmod tests {\nuse crate::demo;";
+    assert_eq!(crate_uses(text), ["api", "error"]);
     let graph: BTreeMap<String, Vec<String>> = [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"]), ("d", vec!["a"])]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))

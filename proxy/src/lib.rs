@@ -6,9 +6,8 @@
 //!
 //! This file holds the entry point and the router, nothing else.
 
-/// Background alarms: the push API, the Cron Trigger and the `Watcher` Durable Object.
-#[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
-pub mod alarms;
+/// The HTTP surfaces: the LLU facade, share links and Nightscout, push, health; thin handlers over the features.
+pub mod api;
 /// Request bodies with a size limit.
 pub mod body;
 /// Configuration from vars and secrets.
@@ -23,12 +22,8 @@ pub mod device;
 pub mod endpoint;
 /// Error answers with stable codes.
 pub mod error;
-/// One handler per facade route.
-pub mod facade;
 /// One shared upstream read per data item, one login at a time (the Hub's).
 pub mod flight;
-/// `GET /api/health`: LibreLinkUp as the server sees it, for whoever runs it.
-pub mod health;
 /// The `Hub` Durable Object: per-account cache and per-e-mail login guard.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod hub;
@@ -61,8 +56,6 @@ pub mod sessions;
 /// The `Shares` Durable Object: the share book.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod shares;
-/// Share links over HTTP and the Nightscout-compatible read API.
-pub mod sharing;
 /// Signing out on the server: an account's signed-out sessions and its "not before".
 pub mod signout;
 /// Durable Object storage: JSON text by key prefix, written in atomic batches.
@@ -76,14 +69,16 @@ pub use shared::wire;
 
 use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 
-use crate::alarms::Presenting;
+use crate::api::push::Presenting;
+use crate::api::shares as links;
+use crate::api::shares::Nightscout;
+use crate::api::{health, llu, push};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::hub::Data;
 use crate::policy::{OriginCheck, Route};
 use crate::reply::Reply;
-use crate::sharing::Nightscout;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
@@ -100,7 +95,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
         (_, Err(error)) => Err(error),
         (_, Ok(config)) => {
             let ctx = Ctx::new(env, config, worker::Date::now().as_millis() as i64, origin);
-            handle(&ctx, req).await.map(|reply| facade::with_renewal(&ctx, reply))
+            handle(&ctx, req).await.map(|reply| llu::with_renewal(&ctx, reply))
         }
     };
     reply::finish(result, &cors)
@@ -110,49 +105,45 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
     let method = req.method().to_string();
     match policy::route(&method, &req.path())? {
-        Route::Login => facade::login(ctx, &mut req).await.map(|reply| facade::for_caller(reply, &req)),
-        Route::Continue(document) => facade::accept(ctx, &req, document).await.map(|r| facade::for_caller(r, &req)),
-        Route::Connections => facade::read(ctx, &req, Data::Connections).await.map(|r| facade::for_caller(r, &req)),
-        Route::Graph(patient) => {
-            facade::read(ctx, &req, Data::Graph(patient)).await.map(|r| facade::for_caller(r, &req))
-        }
-        Route::Logbook(patient) => {
-            facade::read(ctx, &req, Data::Logbook(patient)).await.map(|r| facade::for_caller(r, &req))
-        }
-        Route::CountryConfig => facade::country(ctx, &req).await,
-        Route::Demo => facade::start_demo(ctx).map(|reply| facade::for_caller(reply, &req)),
-        Route::Logout => facade::logout(ctx, &req).await,
-        Route::LogoutEverywhere => facade::logout_everywhere(ctx, &req).await,
-        Route::CreateShare => sharing::create(ctx, &mut req).await,
-        Route::ListShares => sharing::list(ctx, &req).await,
+        Route::Login => llu::login(ctx, &mut req).await.map(|reply| llu::for_caller(reply, &req)),
+        Route::Continue(document) => llu::accept(ctx, &req, document).await.map(|r| llu::for_caller(r, &req)),
+        Route::Connections => llu::read(ctx, &req, Data::Connections).await.map(|r| llu::for_caller(r, &req)),
+        Route::Graph(patient) => llu::read(ctx, &req, Data::Graph(patient)).await.map(|r| llu::for_caller(r, &req)),
+        Route::Logbook(patient) => llu::read(ctx, &req, Data::Logbook(patient)).await.map(|r| llu::for_caller(r, &req)),
+        Route::CountryConfig => llu::country(ctx, &req).await,
+        Route::Demo => llu::start_demo(ctx).map(|reply| llu::for_caller(reply, &req)),
+        Route::Logout => llu::logout(ctx, &req).await,
+        Route::LogoutEverywhere => llu::logout_everywhere(ctx, &req).await,
+        Route::CreateShare => links::create(ctx, &mut req).await,
+        Route::ListShares => links::list(ctx, &req).await,
         Route::Health => health::answer(ctx).await,
         Route::RevokeShare(id) => {
-            let (reply, owner) = sharing::revoke(ctx, &req, id.clone()).await?;
+            let (reply, owner) = links::revoke(ctx, &req, id.clone()).await?;
             // The link's phones stop at once, not at the next minute's tick.
-            alarms::forget_share(&ctx.env, &owner, &id).await;
+            push::forget_share(&ctx.env, &owner, &id).await;
             Ok(reply)
         }
-        Route::ShareGraph => sharing::view(ctx, &req, false).await,
-        Route::ShareLogbook => sharing::view(ctx, &req, true).await,
-        Route::NightscoutEntries => sharing::nightscout(ctx, &req, Nightscout::Entries).await,
-        Route::NightscoutCurrent => sharing::nightscout(ctx, &req, Nightscout::Current).await,
-        Route::NightscoutStatus => sharing::nightscout(ctx, &req, Nightscout::Status).await,
-        Route::Pebble => sharing::nightscout(ctx, &req, Nightscout::Pebble).await,
-        Route::PushKey => alarms::key(ctx),
-        Route::PushSubscribe => alarms::subscribe(ctx, &mut req).await,
-        Route::PushUnsubscribe => alarms::presented(ctx, &mut req, Presenting::Unsubscribe).await,
-        Route::PushTest => alarms::presented(ctx, &mut req, Presenting::Test).await,
-        Route::PushAck => alarms::presented(ctx, &mut req, Presenting::Act).await,
-        Route::PushPhones => alarms::phones(ctx, &req).await,
-        Route::RemovePhone(id) => alarms::remove_phone(ctx, &req, id).await,
+        Route::ShareGraph => links::view(ctx, &req, false).await,
+        Route::ShareLogbook => links::view(ctx, &req, true).await,
+        Route::NightscoutEntries => links::nightscout(ctx, &req, Nightscout::Entries).await,
+        Route::NightscoutCurrent => links::nightscout(ctx, &req, Nightscout::Current).await,
+        Route::NightscoutStatus => links::nightscout(ctx, &req, Nightscout::Status).await,
+        Route::Pebble => links::nightscout(ctx, &req, Nightscout::Pebble).await,
+        Route::PushKey => push::key(ctx),
+        Route::PushSubscribe => push::subscribe(ctx, &mut req).await,
+        Route::PushUnsubscribe => push::presented(ctx, &mut req, Presenting::Unsubscribe).await,
+        Route::PushTest => push::presented(ctx, &mut req, Presenting::Test).await,
+        Route::PushAck => push::presented(ctx, &mut req, Presenting::Act).await,
+        Route::PushPhones => push::phones(ctx, &req).await,
+        Route::RemovePhone(id) => push::remove_phone(ctx, &req, id).await,
     }
 }
 
 /// The Cron Trigger (every minute): the `Watcher` steps every phone's alarms and sends the pushes.
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    match alarms::tick(&env, event.schedule()).await {
-        Ok(alarms::WatchAnswer::Ticked { ran, groups, subs, sent }) => {
+    match push::tick(&env, event.schedule()).await {
+        Ok(push::WatchAnswer::Ticked { ran, groups, subs, sent }) => {
             worker::console_log!("alarm tick: ran {ran}, {groups} patients, {subs} phones, {sent} pushes accepted");
         }
         Ok(_) => {}

@@ -186,7 +186,7 @@ pub async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
 }
 
 /// Reads `data` through the owner's session; a session LibreLinkUp (or time) ended marks the share. `opened`: a
-/// viewer opened the link ([`facade::opened`]).
+/// viewer opened the link ([`crate::sessions::opened`]).
 async fn read(ctx: &Ctx, share: &Share, data: Data, opened: bool) -> ApiResult<(Value, u32)> {
     let session = match ctx.config.key.open(&share.session, ctx.now) {
         Ok(session) => session,

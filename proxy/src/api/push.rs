@@ -1,14 +1,7 @@
-//! Background alarms over Web Push: the app's subscribe/acknowledge API (`/api/push/…`), the Cron Trigger, and
-//! the `Watcher` Durable Object that keeps the [`WatchBook`] and sends the pushes.
-//!
-//! Alarms live in one `Watcher` per account (its own phones and its links'), one for the demo, and for the phones
-//! it still has, the one object of earlier builds (see [`crate::route`]). The cron handler does almost
-//! nothing itself: it hands the scheduled minute to every `Watcher` in the round ([`crate::rounds`]), each of whose
-//! own invocations does the work (reading each patient once through the shared cache, stepping each phone's
-//! alarms, encrypting and sending). One invocation sends at most [`crate::watch::SENDS_PER_INVOCATION`] pushes and
-//! starts the next at once (a Durable Object alarm) for the rest, so each stays inside the free plan's 10 ms of CPU
-//! and 50 subrequests however many phones ring. The book is stored per subscription and per group (Durable Object
-//! values are limited to 128 KiB each), after every change and before any push leaves, so a restart loses nothing.
+//! `/api/push/*`: the app's background-alarm API. A phone subscribes (with its account's session or a link's
+//! secret), presents its `{id, key}` to acknowledge, snooze, test or unsubscribe, and the owner lists and removes the
+//! account's phones. Each handler reads the request and asks the account's `Watcher` (`watch::client`); the object,
+//! its minute and its pushes are the `watch` feature's (`watch::watcher`).
 
 use crate::watch::client::{ask_watch, holder_object, not_configured};
 pub use crate::watch::client::{forget_share, group_key, renew, tick};
@@ -23,6 +16,7 @@ use shared::alarm::{AlarmConfig, AlarmKind};
 use shared::units::GlucoseUnit;
 use worker::Request;
 
+use crate::api::shares as links;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::policy;
@@ -31,7 +25,6 @@ use crate::rounds::{self, RoundsRequest};
 use crate::route;
 use crate::seal::{Kind, random_hex, sha256_hex};
 use crate::shares::Key;
-use crate::sharing;
 use crate::watch::{Access, Holder, NewSubscription};
 use crate::wire::{self, Wire};
 
@@ -103,7 +96,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     if ctx.config.push.public_key.is_none() || ctx.config.push.private_key.is_none() {
         return Err(not_configured());
     }
-    let share_secret = sharing::share_secret(req);
+    let share_secret = links::share_secret(req);
     let body = crate::body::read_body(req).await?;
     let body = crate::body::body_json(&body).as_ref().and_then(SubscribeBody::read).ok_or_else(|| {
         ApiError::bad_request(
@@ -118,7 +111,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         .map_err(|e| ApiError::bad_request(&format!("The subscription's keys are wrong: {e}.")))?;
     let (group, patient_id, access, shared_ack) = match share_secret {
         Some(secret) => {
-            let share = sharing::open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
+            let share = links::open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
             if !share.alarms {
                 return Err(ApiError::new(
                     403,
@@ -142,7 +135,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
                 return Err(ApiError::wrong_session("Accept LibreLinkUp's documents first."));
             }
             let patient_id = body.patient_id.as_deref().unwrap_or_default().to_ascii_lowercase();
-            if !policy::is_patient_id(&patient_id) || !sharing::follows(ctx, &session, &patient_id).await? {
+            if !policy::is_patient_id(&patient_id) || !links::follows(ctx, &session, &patient_id).await? {
                 return Err(ApiError::new(404, Code::PatientNotFollowed, "This account does not follow that person."));
             }
             let held = crate::sessions::held_token(ctx, &session, &token);

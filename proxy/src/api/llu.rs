@@ -248,7 +248,7 @@ async fn signed_in(ctx: &Ctx, answer: HubAnswer) -> ApiResult<Reply> {
             };
             let held = ctx.config.key.seal(&session.held(""), random_nonce());
             crate::shares::renew(ctx, &session.account_id, &held).await;
-            crate::alarms::renew(&ctx.env, &session.account_id, &held).await;
+            crate::api::push::renew(&ctx.env, &session.account_id, &held).await;
             Ok(with_session(ctx, body, &session))
         }
         HubAnswer::SignIn(SignIn::Step { region, kind, ticket, mut body }) => {
