@@ -29,6 +29,7 @@ mod messages;
 /// What the worker and a `Watcher` say to each other.
 pub mod requests;
 mod stored;
+pub use self::stored::{Changes, Written};
 #[cfg(test)]
 mod tests;
 mod tick;
@@ -453,60 +454,6 @@ impl Wire for PhoneInfo {
 /// The key a removed phone's endpoint is remembered by.
 fn endpoint_hash(endpoint: &str) -> String {
     crate::seal::sha256_hex(endpoint)
-}
-
-/// A stored value as this object last wrote it: what it compares equal by (`meta` without the tick's time), and
-/// when it was written.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Written {
-    /// The value's text (for `meta`, without `last_tick`).
-    pub fingerprint: String,
-    /// Unix seconds.
-    pub at: i64,
-}
-
-/// What one save does: the values to put, the keys to delete, and what storage holds afterwards.
-#[derive(Clone, PartialEq, Debug, Default)]
-pub struct Changes {
-    /// `(key, value)` to write.
-    pub puts: Vec<(String, String)>,
-    /// Keys to delete.
-    pub deletes: Vec<String>,
-    /// What storage holds once both are done.
-    pub written: Keyed<Written>,
-}
-
-/// What a stored value is compared by: its text without the clocks that move every minute (`meta`'s
-/// `last_tick`; a phone's `state.last_step`, and `state.excursion_seen`, the rebound tracker's watermark: readings
-/// fed again to an excursion they did not change leave it as it is, so an older watermark after a restart is
-/// harmless).
-/// The clocks are taken out of `value` and given back, for [`restore_clocks`].
-fn fingerprint(key: &str, value: &mut Value) -> (String, Vec<(&'static str, Value)>) {
-    let mut clocks = Vec::new();
-    if let Some(object) = clock_holder(key, value) {
-        for clock in CLOCKS {
-            if let Some(taken) = object.remove(clock) {
-                clocks.push((clock, taken));
-            }
-        }
-    }
-    (value.to_string(), clocks)
-}
-
-/// The fields [`fingerprint`] leaves out.
-const CLOCKS: [&str; 3] = ["last_tick", "last_step", "excursion_seen"];
-
-fn restore_clocks(key: &str, value: &mut Value, clocks: Vec<(&'static str, Value)>) {
-    if let Some(object) = clock_holder(key, value) {
-        for (clock, taken) in clocks {
-            object.insert(clock.to_owned(), taken);
-        }
-    }
-}
-
-/// The object that holds a stored value's clocks: `meta` itself, a phone's `state`.
-fn clock_holder<'a>(key: &str, value: &'a mut Value) -> Option<&'a mut serde_json::Map<String, Value>> {
-    if key == "meta" { value.as_object_mut() } else { value.get_mut("state").and_then(Value::as_object_mut) }
 }
 
 /// What a subscribe request brings, checked.
