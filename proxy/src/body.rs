@@ -20,7 +20,7 @@ pub async fn read_body(req: &mut Request) -> ApiResult<Vec<u8>> {
     let mut body = Vec::new();
     let mut too_large = false;
     let Ok(mut stream) = req.stream() else { return Ok(body) };
-    while let Some(chunk) = crate::join::next(&mut stream).await {
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
         let chunk = chunk.map_err(|_| ApiError::bad_request("The request body could not be read."))?;
         // Past the limit the rest is read and dropped, never kept: answering before the body is consumed makes
         // the local runtime (workerd under wrangler dev) fail under concurrent load.

@@ -1,9 +1,8 @@
-//! Which push endpoints the worker sends to. An endpoint is parsed with a WHATWG URL parser (the `url` crate,
-//! the same rules as the runtime's `fetch`), never matched as a string: `https://evil.example\.push.apple.com/x`
-//! is `evil.example` to `fetch`, so a string check on it would let a subscription aim the worker at any host.
-//! The VAPID audience is the parsed origin, so what is signed for is what is fetched.
-
-use url::Url;
+//! Which push endpoints the worker sends to. An endpoint is parsed with a WHATWG URL parser, never matched as a
+//! string: `https://evil.example\\.push.apple.com/x` is `evil.example` to `fetch`, so a string check on it would let
+//! a subscription aim the worker at any host. In the worker the parser is the runtime's own `URL`, the one its
+//! `fetch` uses; natively (the unit tests) it is the `url` crate, which follows the same standard. The VAPID
+//! audience is the parsed origin, so what is signed for is what is fetched.
 
 use crate::config::PushConfig;
 
@@ -26,21 +25,66 @@ pub fn push_audience(endpoint: &str, push: &PushConfig) -> Option<String> {
     if endpoint.len() > MAX_ENDPOINT_LEN {
         return None;
     }
-    let url = Url::parse(endpoint).ok()?;
-    if url.as_str() != endpoint || !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+    let url = Parsed::new(endpoint)?;
+    // `#` even with nothing after it: a fragment is never part of a push endpoint.
+    if url.href != endpoint || url.userinfo || endpoint.contains('#') {
         return None;
     }
-    let origin = url.origin().ascii_serialization();
-    if push.extra_origins.contains(&origin) {
-        return Some(origin);
+    if push.extra_origins.contains(&url.origin) {
+        return Some(url.origin);
     }
-    let host = match url.host()? {
-        url::Host::Domain(host) => host,
-        url::Host::Ipv4(_) | url::Host::Ipv6(_) => return None,
-    };
+    let host = url.host.as_str();
+    // An address is no push service's (their hosts are names).
+    let address =
+        host.starts_with('[') || host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
     let browser_service = PUSH_HOSTS.contains(&host)
         || PUSH_DOMAINS.iter().any(|d| host.strip_suffix(d).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')));
-    (url.scheme() == "https" && url.port().is_none() && browser_service).then_some(origin)
+    (url.https && !url.port && !address && browser_service).then_some(url.origin)
+}
+
+/// What [`push_audience`] needs of a parsed URL.
+struct Parsed {
+    /// The serialised URL.
+    href: String,
+    https: bool,
+    /// A user name or password.
+    userinfo: bool,
+    /// The host (an IPv6 address in brackets).
+    host: String,
+    /// A port other than the scheme's default.
+    port: bool,
+    /// The origin, serialised.
+    origin: String,
+}
+
+impl Parsed {
+    /// The runtime's `URL`: what `fetch` makes of `endpoint`.
+    #[cfg(target_arch = "wasm32")]
+    fn new(endpoint: &str) -> Option<Parsed> {
+        let url = web_sys::Url::new(endpoint).ok()?;
+        Some(Parsed {
+            href: url.href(),
+            https: url.protocol() == "https:",
+            userinfo: !url.username().is_empty() || !url.password().is_empty(),
+            host: url.hostname(),
+            port: !url.port().is_empty(),
+            origin: url.origin(),
+        })
+    }
+
+    /// The `url` crate, natively: the same WHATWG rules.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn new(endpoint: &str) -> Option<Parsed> {
+        let url = url::Url::parse(endpoint).ok()?;
+        Some(Parsed {
+            href: url.as_str().to_owned(),
+            https: url.scheme() == "https",
+            userinfo: !url.username().is_empty() || url.password().is_some(),
+            host: url.host_str()?.to_owned(),
+            port: url.port().is_some(),
+            origin: url.origin().ascii_serialization(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -69,39 +113,17 @@ mod tests {
     #[test]
     fn an_endpoint_that_a_url_parser_reads_as_another_host_is_refused() {
         let none = push(&[]);
-        for endpoint in [
-            // `fetch` reads a backslash as a slash: these go to evil.example.
-            "https://evil.example\\.push.apple.com/x",
-            "https://evil.example:8443\\.notify.windows.com/x",
-            "https://evil.example%5C.push.apple.com/x",
-            // Userinfo, ports, case, IDN and percent-encoded hosts.
-            "https://user@fcm.googleapis.com/x",
-            "https://fcm.googleapis.com@evil.example/x",
-            "https://fcm.googleapis.com:443/x",
-            "https://fcm.googleapis.com:8443/x",
-            "https://FCM.googleapis.com/x",
-            "https://fcm.googleapis.com./x",
-            "https://web.push.apple.com.evil.example/x",
-            "https://notify.windows.com.evil.example/x",
-            "https://evilpush.apple.com/x",
-            "https://.push.apple.com/x",
-            "https://push.apple.com/x",
-            "https://web.push.äpple.com/x",
-            "https://web.push.xn--pple-koa.com/x",
-            "https://fcm.googleapis%2ecom/x",
-            "https://fcm.googleapis.com/a/../b",
-            "https://fcm.googleapis.com/a b",
-            "https://fcm.googleapis.com/x#frag",
-            " https://fcm.googleapis.com/x",
-            "http://fcm.googleapis.com/fcm/send/abc",
-            "https://evil.example/x",
-            "https://1.2.3.4/x",
-            "http://127.0.0.1:9100/push/1",
-            "fcm.googleapis.com/x",
-            "",
-        ] {
+        // One list for both parsers: the `url` crate's here, the runtime's through the worker
+        // (`push::subscriptions_are_checked`). Backslashes (`fetch` reads one as a slash, so the host is
+        // evil.example), userinfo, ports, case, IDN and percent-encoded hosts, dot segments, fragments, addresses.
+        let refused: Vec<String> = serde_json::from_str(include_str!("../tests/data/refused_endpoints.json")).unwrap();
+        assert!(refused.len() > 20);
+        for endpoint in &refused {
+            let endpoint = endpoint.as_str();
             assert_eq!(push_audience(endpoint, &none), None, "{endpoint:?}");
         }
+        // Not in the normal form either (the subscribe handler trims what a client sends before asking).
+        assert_eq!(push_audience(" https://fcm.googleapis.com/x", &none), None);
         let long = format!("https://fcm.googleapis.com/{}", "a".repeat(MAX_ENDPOINT_LEN));
         assert_eq!(push_audience(&long, &none), None);
     }

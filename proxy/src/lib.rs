@@ -22,15 +22,9 @@ pub mod device;
 pub mod endpoint;
 /// Error answers with stable codes.
 pub mod error;
-/// One shared upstream read per data item, one login at a time (the Hub's).
-pub mod flight;
 /// The `Hub` Durable Object: per-account cache and per-e-mail login guard.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod hub;
-/// Futures run side by side (the Watcher's reads and pushes), or against a deadline.
-pub mod join;
-/// A small sorted-vector map (the watch book's).
-pub mod keyed;
 /// The worker's floors, checked.
 #[cfg(test)]
 mod layers;

@@ -13,9 +13,9 @@ use serde_json::Value;
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use crate::error::{ApiError, ApiResult};
-use crate::keyed::Keyed;
 use crate::storage;
 use crate::wire::{self, Wire};
+use litemap::LiteMap;
 
 /// The binding, and the one object's name.
 pub const BINDING: &str = "ROUNDS";
@@ -30,7 +30,7 @@ pub const LEGACY_WATCHER: &str = "watch";
 /// The members: object name → when it was last added, Unix ms.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Round {
-    members: Keyed<i64>,
+    members: LiteMap<String, i64>,
 }
 
 impl Round {

@@ -53,7 +53,7 @@ pub async fn write(storage: &Storage, puts: &[(String, String)], deletes: &[Stri
         let keys = keys.to_vec();
         writes.push(Box::pin(async move { storage.delete_multiple(keys).await.map(|_| ()) }));
     }
-    if crate::join::all(writes).await.iter().any(Result::is_err) {
+    if futures::future::join_all(writes).await.iter().any(Result::is_err) {
         return Err(ApiError::internal());
     }
     Ok(())

@@ -146,9 +146,12 @@ impl Answer {
 /// longer.
 async fn send(method: Method, url: &str, headers: &[(&'static str, String)], body: Option<&str>) -> ApiResult<Answer> {
     let deadline = worker::Delay::from(core::time::Duration::from_millis(UPSTREAM_TIMEOUT_MS));
-    crate::join::before(exchange(method, url, headers, body), deadline)
-        .await
-        .unwrap_or_else(|| Err(ApiError::upstream_unreachable()))
+    let exchange = core::pin::pin!(exchange(method, url, headers, body));
+    match futures::future::select(exchange, deadline).await {
+        // Both ready at once: the answer wins (`select` polls the left first).
+        futures::future::Either::Left((answer, _)) => answer,
+        futures::future::Either::Right(_) => Err(ApiError::upstream_unreachable()),
+    }
 }
 
 /// [`send`] without its deadline. Redirects are never followed by `fetch` (LLU's redirect is in JSON).
@@ -178,7 +181,7 @@ async fn exchange(
     let headers = response.headers().entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
     let mut body = Vec::new();
     if let Ok(mut stream) = response.stream() {
-        while let Some(chunk) = crate::join::next(&mut stream).await {
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
             let chunk = chunk.map_err(|_| ApiError::upstream_unreachable())?;
             body.extend_from_slice(&chunk);
             if body.len() > MAX_BODY_BYTES {

@@ -56,7 +56,6 @@ pub use self::messages::{Data, HubAnswer, HubRequest};
 use self::read::Slot;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::flight::{Flight, Gate};
 use crate::seal::MAX_SESSION_SECS;
 use crate::seal::sha256_hex;
 use crate::signout::{self, Presented, SignOuts};
@@ -133,7 +132,8 @@ pub struct Hub {
     probed: Cell<f64>,
     /// SHA-256 of the LLU tokens LLU refused (a few per account lifetime).
     dead_tokens: RefCell<Vec<String>>,
-    login_gate: Gate,
+    /// One login at a time per e-mail.
+    login_gate: futures::lock::Mutex<()>,
     /// The account's sign-outs, once read from storage in this object's lifetime.
     sign_outs: RefCell<Option<SignOuts>>,
     /// The account's newest LLU ticket ([`tickets`]), once read from storage in this object's lifetime.
@@ -152,7 +152,7 @@ impl DurableObject for Hub {
             probed: Cell::new(0.0),
             resigned: Cell::new(0.0),
             dead_tokens: RefCell::default(),
-            login_gate: Gate::default(),
+            login_gate: futures::lock::Mutex::new(()),
             sign_outs: RefCell::default(),
             tickets: RefCell::default(),
         }
@@ -299,7 +299,7 @@ impl Hub {
     }
 
     async fn login(&self, config: Config, email: &str, password: &str, entry: Region) -> HubAnswer {
-        let _serialised = self.login_gate.enter().await;
+        let _serialised = self.login_gate.lock().await;
         if let Some(error) = self.held(now_ms()).await {
             return HubAnswer::Error(error);
         }

@@ -5,7 +5,9 @@
 use super::*;
 use shared::code::Code;
 
-pub(super) type Pending = Flight<HubAnswer>;
+/// An upstream read under way, awaited by every caller who asks meanwhile (each gets a clone of its answer; any of
+/// them drives it, so a viewer who goes away strands nobody).
+pub(super) type Pending = futures::future::Shared<futures::future::LocalBoxFuture<'static, HubAnswer>>;
 
 pub(super) enum Slot {
     Ready {
@@ -62,13 +64,8 @@ impl Hub {
                         }
                         self.probed.set(now);
                     }
-                    let flight = Flight::new(fetch_data(
-                        config.clone(),
-                        data.clone(),
-                        token.clone(),
-                        region,
-                        account_id.clone(),
-                    ));
+                    let read = fetch_data(config.clone(), data.clone(), token.clone(), region, account_id.clone());
+                    let flight = futures::FutureExt::shared(futures::FutureExt::boxed_local(read));
                     let slot = Slot::Pending { flight: flight.clone(), token_hash: token_hash.clone() };
                     put(&mut self.slots.borrow_mut(), data.clone(), slot);
                     (flight, token_hash.clone())
@@ -79,7 +76,7 @@ impl Hub {
             // The first waiter back settles the slot; the others find it settled (or a newer read in it).
             let settles = matches!(
                 self.slots.borrow().iter().find(|(d, _)| *d == data),
-                Some((_, Slot::Pending { flight, .. })) if flight.same(&pending)
+                Some((_, Slot::Pending { flight, .. })) if Pending::ptr_eq(flight, &pending)
             );
             if settles {
                 // This read called LLU: what it answered, for `/api/health`.

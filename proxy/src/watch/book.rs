@@ -44,7 +44,7 @@ impl WatchBook {
             self.check_room(&new, existing.as_deref())?;
         }
         if let Some(shared) = new.shared_ack {
-            self.groups.or_default(new.group.clone()).shared_ack = shared;
+            self.groups.entry(new.group.clone()).or_default().shared_ack = shared;
         }
         if let Some(id) = existing {
             let sub = self.subs.get_mut(&id).ok_or_else(ApiError::internal)?;
@@ -62,7 +62,7 @@ impl WatchBook {
             if !new.device.is_empty() {
                 sub.device = new.device;
             }
-            self.groups.or_default(new.group);
+            self.groups.entry(new.group).or_default();
             return self.subs.get(&id).ok_or_else(ApiError::internal);
         }
         // The first phone of a book nobody was watched through: the minutes it missed were nobody's alarms, so
@@ -70,7 +70,7 @@ impl WatchBook {
         if self.subs.is_empty() {
             self.last_tick = None;
         }
-        self.groups.or_default(new.group.clone());
+        self.groups.entry(new.group.clone()).or_default();
         let sub = Subscription {
             id: id.clone(),
             key,
@@ -124,7 +124,7 @@ impl WatchBook {
     pub fn renew_owner(&mut self, account_id: &str, session: &str) -> usize {
         let prefix = format!("acct:{account_id}:");
         let mut renewed = 0;
-        for sub in self.subs.values_mut().filter(|s| s.group.starts_with(&prefix)) {
+        for sub in self.subs.iter_mut().map(|(_, sub)| sub).filter(|s| s.group.starts_with(&prefix)) {
             if let Access::Owner { session: held } = &mut sub.access
                 && held != session
             {
@@ -188,7 +188,7 @@ impl WatchBook {
             .map(|s| s.endpoint.clone())
             .ok_or_else(|| ApiError::new(404, Code::PushNotFound, "That phone is not getting these alarms."))?;
         self.remove(id);
-        self.removed.retain(|at| now - *at < REMOVED_KEEP_SECS);
+        self.removed.retain(|_, at| now - *at < REMOVED_KEEP_SECS);
         while self.removed.len() >= MAX_REMOVED {
             let oldest = self.removed.iter().min_by_key(|(_, at)| **at).map(|(key, _)| key.clone());
             match oldest {
@@ -247,7 +247,7 @@ impl WatchBook {
         let shared = for_all && self.groups.get(&group).is_some_and(|g| g.shared_ack);
         let at = UtcTime::from_unix_secs(now);
         let mut touched = Vec::new();
-        for sub in self.subs.values_mut().filter(|s| s.id == id || (shared && s.group == group)) {
+        for sub in self.subs.iter_mut().map(|(_, sub)| sub).filter(|s| s.id == id || (shared && s.group == group)) {
             match action {
                 Action::Acknowledge => {
                     sub.state.acknowledge(kind, at);

@@ -24,7 +24,7 @@ pub async fn tick(env: &Env, scheduled_ms: f64) -> ApiResult<WatchAnswer> {
         return Err(ApiError::internal());
     };
     let request = WatchRequest::Tick { now };
-    let answers = crate::join::all(names.iter().map(|name| ask_watch(env, name, &request))).await;
+    let answers = futures::future::join_all(names.iter().map(|name| ask_watch(env, name, &request))).await;
     let (mut ran, mut groups, mut subs, mut sent) = (false, 0, 0, 0);
     let mut empty = Vec::new();
     for (name, answer) in names.iter().zip(answers) {

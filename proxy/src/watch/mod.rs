@@ -47,7 +47,8 @@ use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::GlucoseUnit;
 
 use crate::error::ApiError;
-pub use crate::keyed::Keyed;
+/// Text keys to values, in key order: a sorted vector (lookups by binary search), for a few hundred entries at most.
+pub type Keyed<V> = litemap::LiteMap<String, V>;
 use crate::shares::{ShareSession, constant_time_eq};
 use crate::wire::{self, Value, Wire};
 

@@ -126,7 +126,7 @@ impl WatchBook {
             };
             changes.written.insert(key, kept);
         }
-        changes.deletes = written.keys().filter(|key| !changes.written.contains_key(key)).cloned().collect();
+        changes.deletes = written.keys().filter(|key| !changes.written.contains_key(key.as_str())).cloned().collect();
         changes
     }
 
@@ -163,7 +163,7 @@ impl WatchBook {
             }
         }
         for sub in book.subs.values() {
-            book.groups.or_default(sub.group.clone());
+            book.groups.entry(sub.group.clone()).or_default();
         }
         for (group, readings) in series {
             if let Some(g) = book.groups.get_mut(&group) {

@@ -248,7 +248,6 @@ mod series;
 mod tests;
 
 pub use self::llu_json::*;
-pub use self::noise::cos_pi;
 use self::noise::*;
 pub use self::physiology::*;
 pub use self::series::*;

@@ -11,7 +11,11 @@ pub(super) fn baseline(seed: u64, l: i64) -> f64 {
 pub(super) fn dawn(l: i64) -> f64 {
     let minute = l.rem_euclid(DAY) as f64 / MINUTE as f64;
     let (start, len) = (4.0 * 60.0, 5.0 * 60.0);
-    if (start..start + len).contains(&minute) { 20.0 * (1.0 - cos_pi(2.0 * (minute - start) / len)) / 2.0 } else { 0.0 }
+    if (start..start + len).contains(&minute) {
+        20.0 * (1.0 - (2.0 * PI * (minute - start) / len).cos()) / 2.0
+    } else {
+        0.0
+    }
 }
 
 /// A unimodal response shape with its peak 1 at `x = 1`: x² e^{2(1−x)}.
@@ -81,7 +85,7 @@ pub(super) fn night_dip(seed: u64, l: i64) -> f64 {
     }
     let bottom = 55.0 + 10.0 * unit(seed, Stream::NightDepth, day);
     let depth = (baseline(seed, centre) + dawn(centre) + meals(seed, centre) - bottom).max(0.0);
-    depth * (1.0 + cos_pi(from_centre / half_width)) / 2.0
+    depth * (1.0 + (PI * from_centre / half_width).cos()) / 2.0
 }
 
 /// Smooth sensor noise: ±5 mg/dL over half-hours plus ±0.8 over 5 minutes.

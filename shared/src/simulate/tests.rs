@@ -5,23 +5,6 @@ use crate::stats::summarize;
 use crate::time::parse_factory;
 use proptest::prelude::*;
 
-#[test]
-fn cos_pi_is_cos_of_pi_t() {
-    let mut worst: f64 = 0.0;
-    for i in -40_000..=40_000 {
-        let t = f64::from(i) / 10_000.0 + 0.000_012_3;
-        worst = worst.max((cos_pi(t) - (PI * t).cos()).abs());
-    }
-    // The std version rounds π·t first (up to 1e-15 off for |t| ≤ 4); half-turns reduce exactly.
-    assert!(worst < 4e-15, "worst {worst:e}");
-    assert_eq!(cos_pi(0.0), 1.0);
-    assert_eq!(cos_pi(1.0), -1.0);
-    assert_eq!(cos_pi(2.0), 1.0);
-    assert!(cos_pi(0.5).abs() < 1e-16);
-    assert!((cos_pi(1.0 / 3.0) - 0.5).abs() < 2e-16);
-    assert!((cos_pi(-123.25) - -(PI / 4.0).cos()).abs() < 1e-15);
-}
-
 /// 2024-03-10T12:34:56Z: an arbitrary "now".
 const NOW: i64 = 1_710_074_096;
 

@@ -122,8 +122,8 @@ fn shared_acknowledgement_reaches_every_phone_of_the_patient_only() {
     assert_eq!(book.act("id0", AlarmKind::Low, Action::Acknowledge, T).unwrap(), 1);
     book.groups.get_mut("g").unwrap().shared_ack = true;
     assert_eq!(book.act("id1", AlarmKind::Low, Action::Snooze(30), T).unwrap(), 2);
-    assert!(book.subs["id0"].state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_some());
-    assert!(book.subs["id2"].state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_none());
+    assert!(book.subs.get("id0").unwrap().state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_some());
+    assert!(book.subs.get("id2").unwrap().state.snoozed_until(AlarmKind::Low, UtcTime::from_unix_secs(T)).is_none());
 }
 
 #[test]

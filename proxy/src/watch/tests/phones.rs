@@ -68,7 +68,7 @@ fn a_known_endpoint_with_other_keys_is_refused_unless_its_key_is_presented() {
     assert_eq!(taken.map(|_| ()).unwrap_err().code, Code::PushEndpointTaken);
     let wrong = with_keys("https://push.example/phone", "demo:p", "other", Some("key1"));
     assert!(book.subscribe(wrong, "x".into(), "k".into(), T).is_err());
-    let phone = &book.subs["id0"];
+    let phone = book.subs.get("id0").unwrap();
     assert_eq!((phone.p256dh.as_str(), phone.group.as_str()), ("p", "acct:a:p"), "nothing changed");
     let renewed = with_keys("https://push.example/phone", "acct:a:p", "new", Some("key0"));
     let sub = book.subscribe(renewed, "x".into(), "k".into(), T).unwrap();
@@ -90,8 +90,8 @@ fn a_links_acknowledgement_never_silences_the_familys_phones() {
     assert_eq!(book.act("v1", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 1, "the link's own phone");
     assert_eq!(book.act("v1", AlarmKind::Low, Action::Snooze(60), T).unwrap(), 1);
     let at = UtcTime::from_unix_secs(T);
-    assert!(book.subs["id0"].state.snoozed_until(AlarmKind::Low, at).is_none());
-    assert!(book.subs["v1"].state.snoozed_until(AlarmKind::Low, at).is_some());
+    assert!(book.subs.get("id0").unwrap().state.snoozed_until(AlarmKind::Low, at).is_none());
+    assert!(book.subs.get("v1").unwrap().state.snoozed_until(AlarmKind::Low, at).is_some());
     assert_eq!(book.act("id0", AlarmKind::Low, Action::Snooze(30), T).unwrap(), 3, "the owner's reaches all");
 }
 
@@ -115,8 +115,8 @@ fn links_cannot_fill_a_patients_phones_and_a_revoked_links_phones_go_at_once() {
     book.subscribe(new_sub("elsewhere", "demo:p"), "e".into(), "k".into(), T).unwrap();
     let moved = NewSubscription { shared_ack: Some(true), ..viewer("elsewhere", "g", "s1") };
     assert_eq!(book.subscribe(moved, "x".into(), "k".into(), T).map(|_| ()).unwrap_err().code, Code::PushFull);
-    assert_eq!(book.subs["e"].group, "demo:p");
-    assert!(!book.groups["g"].shared_ack);
+    assert_eq!(book.subs.get("e").unwrap().group, "demo:p");
+    assert!(!book.groups.get("g").unwrap().shared_ack);
     book.subscribe(new_sub("owner2", "g"), "o2".into(), "k".into(), T).unwrap();
     assert_eq!(book.forget_share("s1"), MAX_PER_SHARE);
     assert!(book.subs.values().all(|s| s.access.share_id() != Some("s1")));
@@ -164,12 +164,12 @@ fn a_demo_visitor_sees_only_its_own_phones() {
 #[test]
 fn a_phones_device_and_last_delivery_are_kept_and_stored_as_before_when_unknown() {
     let mut book = book_with(&[("e1", "g")]);
-    let plain = wire::encode(&book.subs["id0"]);
+    let plain = wire::encode(book.subs.get("id0").unwrap());
     assert!(!plain.contains("device") && !plain.contains("delivered"), "{plain}");
     book.subs.get_mut("id0").unwrap().device = "Chrome on Android".into();
-    let message = test_message(&book.subs["id0"], "Lee", T);
+    let message = test_message(book.subs.get("id0").unwrap(), "Lee", T);
     book.delivered(&message, Delivery::Accepted, T + 5);
-    let sub: Subscription = wire::decode(&wire::encode(&book.subs["id0"])).unwrap();
+    let sub: Subscription = wire::decode(&wire::encode(book.subs.get("id0").unwrap())).unwrap();
     assert_eq!((sub.device.as_str(), sub.delivered), ("Chrome on Android", Some(T + 5)));
     assert_eq!(book.phones(&Holder::Account("x".into())).len(), 0);
 }
@@ -185,10 +185,13 @@ fn a_link_the_owner_trusts_may_acknowledge_for_everyone_when_acknowledgement_is_
     book.groups.get_mut("g").unwrap().shared_ack = true;
     assert_eq!(book.act("v1", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 4, "shared: every phone");
     assert_eq!(book.act("v2", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 1, "another link: its own");
-    let stored = book.subs["v1"].to_wire();
+    let stored = book.subs.get("v1").unwrap().to_wire();
     assert_eq!(stored["access"]["viewer"]["acts_for_all"], true, "{stored}");
-    assert_eq!(wire::decode::<Subscription>(&stored.to_string()).unwrap().access, book.subs["v1"].access);
-    assert!(book.subs["v2"].to_wire()["access"]["viewer"].get("acts_for_all").is_none(), "stored as before");
+    assert_eq!(wire::decode::<Subscription>(&stored.to_string()).unwrap().access, book.subs.get("v1").unwrap().access);
+    assert!(
+        book.subs.get("v2").unwrap().to_wire()["access"]["viewer"].get("acts_for_all").is_none(),
+        "stored as before"
+    );
 }
 
 #[test]

@@ -266,9 +266,10 @@ impl Watcher {
                 })
                 .collect::<Vec<_>>()
         })?;
-        let reads =
-            crate::join::all(plan.iter().map(|(_, patient, session, _)| read_group(&ctx, session.as_ref(), patient)))
-                .await;
+        let reads = futures::future::join_all(
+            plan.iter().map(|(_, patient, session, _)| read_group(&ctx, session.as_ref(), patient)),
+        )
+        .await;
         let subs: usize = plan.iter().map(|(.., n)| n).sum();
         let groups = plan.len();
         let mut rolled: Vec<Session> = Vec::new();

@@ -37,7 +37,8 @@ impl Watcher {
         for audience in &audiences {
             self.authorization(&config.push, audience, real_now).await?;
         }
-        let results = crate::join::all(due.iter().map(|message| self.send(&config.push, message, now, real_now))).await;
+        let results =
+            futures::future::join_all(due.iter().map(|message| self.send(&config.push, message, now, real_now))).await;
         let mut sent = 0;
         let mut failure = None;
         let more = self.with_mut(|book| {
@@ -157,9 +158,13 @@ async fn post(
     init.set_body(&bytes.into());
     let request = web_sys::Request::new_with_str_and_init(endpoint, &init).ok()?;
     let fetch = Fetch::Request(Request::from(request));
-    let send = fetch.send();
+    let send = core::pin::pin!(fetch.send());
     let timeout = worker::Delay::from(core::time::Duration::from_millis(SEND_TIMEOUT_MS));
-    let response = crate::join::before(send, timeout).await?.ok()?;
+    // Both ready at once: the answer wins (`select` polls the left first).
+    let futures::future::Either::Left((response, _)) = futures::future::select(send, timeout).await else {
+        return None;
+    };
+    let response = response.ok()?;
     let retry_after = response.headers().get("retry-after").ok().flatten().and_then(|v| v.trim().parse().ok());
     Some((response.status_code(), retry_after))
 }
