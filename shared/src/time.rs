@@ -3,11 +3,13 @@
 //! LLU writes every timestamp as `M/D/YYYY h:mm:ss AM|PM` (US order, no zero padding on month, day and hour,
 //! English `AM`/`PM`). `FactoryTimestamp` is UTC; `Timestamp` is the wearer's wall clock with no offset. The parser
 //! here is hand-written and strict: no locale, no regex, and anything that is not exactly that format is an
-//! error. Calendar maths follows the proleptic Gregorian calendar (days-from-civil), so no timezone database is
-//! needed.
+//! error. Calendar maths is `chrono`'s (the proleptic Gregorian calendar), with no timezone database: a wall clock
+//! here is UTC plus an offset in minutes.
 
 use core::fmt;
 use core::ops::{Add, Sub};
+
+use chrono::{DateTime, Datelike as _, NaiveDate, Timelike as _, Utc};
 
 use serde::{Deserialize, Serialize};
 
@@ -149,10 +151,10 @@ impl Civil {
             return Err(err("minutes or seconds out of range"));
         }
         let year = year as i32;
-        let (month, hour12) = (month as u8, hour12 as u8);
-        if day == 0 || day > u32::from(days_in_month(year, month)) {
+        if NaiveDate::from_ymd_opt(year, month, day).is_none() {
             return Err(err("day out of range for the month"));
         }
+        let (month, hour12) = (month as u8, hour12 as u8);
         // 12 AM is midnight (0), 12 PM is noon (12).
         let hour = (hour12 % 12) + if pm { 12 } else { 0 };
         Ok(Civil { year, month, day: day as u8, hour, minute: minute as u8, second: second as u8 })
@@ -172,84 +174,47 @@ impl Civil {
         )
     }
 
-    /// Seconds since the epoch if this wall-clock time were read as UTC.
-    pub fn unix_secs_as_utc(self) -> i64 {
-        days_from_civil(self.year, self.month, self.day) * DAY
-            + i64::from(self.hour) * HOUR
-            + i64::from(self.minute) * MINUTE
-            + i64::from(self.second)
+    /// Seconds since the epoch if this wall-clock time were read as UTC; `None` for a date the calendar has not
+    /// (only a `Civil` written by hand can hold one) or a time past 23:59:59.
+    pub fn unix_secs_as_utc(self) -> Option<i64> {
+        let date = NaiveDate::from_ymd_opt(self.year, self.month.into(), self.day.into())?;
+        let time = date.and_hms_opt(self.hour.into(), self.minute.into(), self.second.into())?;
+        Some(time.and_utc().timestamp())
     }
 
-    /// The calendar date and time of `secs` seconds since the epoch, in UTC.
+    /// The calendar date and time of `secs` seconds since the epoch, in UTC (an instant past the calendar's
+    /// range, ±262,000 years, reads as its end).
     pub fn from_unix_secs(secs: i64) -> Self {
-        let days = secs.div_euclid(DAY);
-        let rem = secs.rem_euclid(DAY);
-        let (year, month, day) = civil_from_days(days);
+        let secs = secs.clamp(DateTime::<Utc>::MIN_UTC.timestamp(), DateTime::<Utc>::MAX_UTC.timestamp());
+        let at = DateTime::from_timestamp(secs, 0).unwrap_or_default();
+        // chrono's month, day, hour, minute and second are 1–31 or 0–59: each fits a byte.
+        let byte = |n: u32| u8::try_from(n).unwrap_or_default();
         Civil {
-            year,
-            month,
-            day,
-            hour: (rem / HOUR) as u8,
-            minute: ((rem % HOUR) / MINUTE) as u8,
-            second: (rem % MINUTE) as u8,
+            year: at.year(),
+            month: byte(at.month()),
+            day: byte(at.day()),
+            hour: byte(at.hour()),
+            minute: byte(at.minute()),
+            second: byte(at.second()),
         }
     }
 }
 
 /// Parses an LLU `FactoryTimestamp` (UTC) into an instant.
 pub fn parse_factory(input: &str) -> Result<UtcTime> {
-    Civil::parse_llu(input).map(|c| UtcTime(c.unix_secs_as_utc()))
+    let civil = Civil::parse_llu(input)?;
+    // A parsed date is one the calendar has.
+    civil.unix_secs_as_utc().map(UtcTime).ok_or_else(|| Error::timestamp(input, "no such date"))
 }
 
 /// The wearer's UTC offset in minutes, from a reading's `Timestamp` (local wall clock) and its instant, rounded
 /// to the nearest 15 minutes (every real offset is a multiple of 15). `None` when the local time does not parse
 /// or the offset is beyond ±14 h.
 pub fn wearer_offset_minutes(local: &str, at: UtcTime) -> Option<i16> {
-    let local = Civil::parse_llu(local).ok()?.unix_secs_as_utc();
+    let local = Civil::parse_llu(local).ok()?.unix_secs_as_utc()?;
     let diff_min = local.checked_sub(at.unix_secs())? as f64 / MINUTE as f64;
     let rounded = (diff_min / 15.0).round() * 15.0;
     (rounded.abs() <= 14.0 * 60.0).then_some(rounded as i16)
-}
-
-/// Whether `year` is a Gregorian leap year.
-pub const fn is_leap_year(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-/// Days in `month` (1–12) of `year`; 0 for a month out of range.
-pub const fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's days-from-civil).
-fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (i64::from(month) + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    (year, month, day)
 }
 
 /// A byte cursor for the hand-written parser.
@@ -402,7 +367,7 @@ mod tests {
 
         #[test]
         fn civil_round_trips(secs in -10_000_000_000i64..10_000_000_000i64) {
-            prop_assert_eq!(Civil::from_unix_secs(secs).unix_secs_as_utc(), secs);
+            prop_assert_eq!(Civil::from_unix_secs(secs).unix_secs_as_utc(), Some(secs));
         }
 
         #[test]

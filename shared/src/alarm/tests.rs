@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 /// Minute 0 of the scenarios: 2024-03-04T00:00:00Z.
 fn t0() -> i64 {
-    Civil { year: 2024, month: 3, day: 4, hour: 0, minute: 0, second: 0 }.unix_secs_as_utc()
+    Civil { year: 2024, month: 3, day: 4, hour: 0, minute: 0, second: 0 }.unix_secs_as_utc().unwrap()
 }
 
 fn t(minute: i64) -> UtcTime {

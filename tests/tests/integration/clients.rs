@@ -193,7 +193,7 @@ fn pylibrelinkup_item(item: &Value) -> Value {
 /// A glucose item the fake served, the way libre-linkup-py reads it: its `unix` is the wearer-local `Timestamp`
 /// read as the follower's country's zone (GB here), not `FactoryTimestamp`.
 fn libre_linkup_py_item(item: &Value) -> Value {
-    let local = Civil::parse_llu(item["Timestamp"].as_str().unwrap()).unwrap().unix_secs_as_utc();
+    let local = Civil::parse_llu(item["Timestamp"].as_str().unwrap()).unwrap().unix_secs_as_utc().unwrap();
     json!({
         "mgdl": item["ValueInMgPerDl"].as_f64().unwrap(),
         "value": item["Value"].as_f64().unwrap(),
@@ -207,7 +207,8 @@ fn libre_linkup_py_item(item: &Value) -> Value {
 fn london_offset_for_wall_clock(wall: i64) -> i64 {
     let year = Civil::from_unix_secs(wall).year;
     let last_sunday = |month: u8, day: u8| {
-        let days = Civil { year, month, day, hour: 0, minute: 0, second: 0 }.unix_secs_as_utc().div_euclid(DAY);
+        let days =
+            Civil { year, month, day, hour: 0, minute: 0, second: 0 }.unix_secs_as_utc().unwrap().div_euclid(DAY);
         // 1970-01-01 was a Thursday: (days + 4) mod 7 is 0 on Sundays.
         (days - (days + 4).rem_euclid(7)) * DAY
     };
@@ -372,7 +373,7 @@ fn libre_linkup_py_reads_through_the_worker_what_the_fake_served() {
 
 #[test]
 fn the_london_offset_matches_pytz_at_the_2026_changes() {
-    let wall = |text: &str| Civil::parse_llu(text).unwrap().unix_secs_as_utc();
+    let wall = |text: &str| Civil::parse_llu(text).unwrap().unix_secs_as_utc().unwrap();
     // Values printed by pytz 2026.x: timezone("GB").localize(datetime.strptime(text, ...)).utcoffset().
     for (text, offset) in [
         ("3/29/2026 12:59:59 AM", 0),
