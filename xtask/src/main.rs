@@ -33,6 +33,7 @@ const USAGE: &str = "usage: cargo xtask <command>
                    the benchmarks' code in test mode, and a wasm32 build of `shared`
   bench            criterion benchmarks natively, the same workload and the session seal in headless Chromium
                    (wasm), then the proxy in workerd against the fake LibreLinkUp (latency, upstream calls)
+  bench startup    only the worker's startup in V8, beside a workers-rs hello world built the same way
   fuzz [SECONDS]   run each cargo-fuzz target of `shared` for SECONDS (default 60) on nightly
   vapid            print a fresh VAPID key pair for Web Push (for `npx wrangler secret put`)";
 
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("dev") => dev::dev(args.get(1..).unwrap_or_default()),
+        Some("bench") if args.get(1).is_some_and(|a| a == "startup") => startup(),
         Some("bench") => bench(),
         Some("build") => build(),
         Some("build-worker") => worker::build_worker(),
@@ -205,6 +207,7 @@ fn bench() -> Result<()> {
     in_chromium("tidewatch-proxy", "seal_bench")?;
     say("the proxy in workerd against the fake LibreLinkUp: added latency, req/s, upstream calls per minute");
     proxy_bench::proxy_bench()?;
+    startup()?;
     say("background alarms: the Watcher's own work per minute (native), one push's WebCrypto cost (Chromium)");
     run(&mut cargo(&["bench", "-p", "tidewatch-proxy", "--bench", "tick"]))?;
     in_chromium("tidewatch-push", "bench")?;
@@ -218,6 +221,23 @@ fn bench() -> Result<()> {
     say("Lighthouse (mobile: simulated slow 4G, 4x CPU) on the app served by the worker");
     let cli = app::lighthouse()?;
     run(cargo(&["run", "--release", "-p", "tidewatch-tests", "--bin", "lighthouse"]).env("LIGHTHOUSE", cli))
+}
+
+/// The worker's startup (compiling and instantiating its wasm) in Chromium's V8, beside a workers-rs hello world
+/// built the same way (`tests/bench/hello-worker`), each in fresh browsers (`tests/bench/startup.mjs`).
+fn startup() -> Result<()> {
+    let hello = worker::build_worker_crate("tests/bench/hello-worker")?;
+    let tidewatch = worker::build_worker_crate("proxy")?;
+    tools::apt(&[("/usr/bin/chromium", "chromium")])?;
+    say("the worker's startup in V8 (compile and instantiate its wasm), beside a workers-rs hello world");
+    let scratch = root().join("target/chromium-tmp");
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    run(Command::new("node")
+        .arg(root().join("tests/bench/startup.mjs"))
+        .arg(format!("hello world={}", hello.display()))
+        .arg(format!("tidewatch={}", tidewatch.display()))
+        .env("TMPDIR", scratch))
 }
 
 /// `cargo test` of one wasm32 test target in headless Chromium (wasm-bindgen-test-runner and chromedriver,

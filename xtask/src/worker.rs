@@ -61,23 +61,28 @@ fn worker_tools() -> Result<()> {
     npm_tools()
 }
 
-/// The worker's wasm after building.
-pub fn worker_wasm() -> PathBuf {
-    root().join("proxy/build/index_bg.wasm")
-}
-
 /// `cargo xtask build-worker`: worker-build (release) into `proxy/build/`, then wasm-opt ([`WASM_OPT`]) without
 /// the name section (worker-build keeps debug names: a third of the bundle).
 pub fn build_worker() -> Result<()> {
+    let wasm = build_worker_crate("proxy")?;
+    let raw = fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
+    println!("worker wasm: {raw} bytes (gzip size: `cargo xtask bench`)");
+    Ok(())
+}
+
+/// worker-build (release) of the workers-rs crate at `dir` (from the root) into `dir/build/`, then the one wasm-opt
+/// pass; the path of its wasm. The worker and the hello world its startup is compared with are built alike.
+pub fn build_worker_crate(dir: &str) -> Result<PathBuf> {
     worker_tools()?;
-    say("building the worker (worker-build --release proxy)");
+    say(&format!("building a worker (worker-build --release {dir})"));
     let wasm_bindgen = tools::output("which", &["wasm-bindgen"]).ok_or("wasm-bindgen is not on PATH")?;
     run(Command::new("worker-build")
-        .args(["--release", "proxy"])
+        .args(["--release", dir])
+        .current_dir(root())
         .env("WASM_BINDGEN_BIN", wasm_bindgen)
         .env("WASM_OPT_BIN", node_bin("wasm-opt"))
         .env("ESBUILD_BIN", node_bin("esbuild")))?;
-    let wasm = worker_wasm();
+    let wasm = root().join(dir).join("build/index_bg.wasm");
     run(Command::new(node_bin("wasm-opt"))
         .args(WASM_OPT)
         .args(WASM_FEATURES)
@@ -85,9 +90,7 @@ pub fn build_worker() -> Result<()> {
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
-    let raw = fs::metadata(&wasm).map_err(|e| e.to_string())?.len();
-    println!("worker wasm: {raw} bytes (gzip size: `cargo xtask bench`)");
-    Ok(())
+    Ok(wasm)
 }
 
 /// Writes `.dev.vars` with what is missing of a fresh random `SESSION_KEY` and a fresh VAPID key pair (Web Push);
