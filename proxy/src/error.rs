@@ -11,7 +11,7 @@ use crate::seal::SealError;
 use crate::wire::{self, Wire};
 
 /// One error answer.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ApiError {
     /// The HTTP status.
     pub http: u16,

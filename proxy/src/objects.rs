@@ -22,6 +22,12 @@ pub async fn ask_object_text(env: &Env, binding: &str, name: &str, body: String)
     response.text().await.map_err(|_| ApiError::internal())
 }
 
+/// The other end of [`ask_object_text`]: a Durable Object's request, read through serde's derive
+/// (`wire::from_json`); `None` when the body cannot be read or is not a `T`.
+pub async fn object_message<T: serde::de::DeserializeOwned>(req: &mut Request) -> Option<T> {
+    crate::wire::from_json(&req.text().await.ok()?)
+}
+
 /// The other end of [`ask_object_text`]: a Durable Object's request, read with `wire`. Not `Request::json`: that
 /// decodes through serde_wasm_bindgen and serde's derive, which the worker's size cannot afford. `None` when the
 /// body cannot be read or is not a `T`.

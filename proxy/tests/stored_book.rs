@@ -39,7 +39,7 @@ const EARLIER_TEXT: &str = r#"{"shares":[{"id":"0123456789abcdef","sha256":"abab
 
 #[wasm_bindgen_test]
 fn a_book_stored_as_json_text_reads_back_whole() {
-    let text = wire::encode(&book());
+    let text = wire::to_json(&book());
     let read = book_from_stored(&JsValue::from_str(&text)).unwrap();
     assert_eq!(read.shares, book().shares);
     let earlier = book_from_stored(&JsValue::from_str(EARLIER_TEXT)).unwrap();

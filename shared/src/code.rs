@@ -6,7 +6,8 @@
 macro_rules! codes {
     ($($(#[$doc:meta])* $variant:ident => $name:literal,)+) => {
         /// An error code (see the module).
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
         pub enum Code {
             $($(#[$doc])* $variant,)+
         }
@@ -166,6 +167,16 @@ impl core::fmt::Display for Code {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_writes_and_reads_each_code_by_its_wire_name() {
+        for code in Code::ALL {
+            let json = format!("\"{}\"", code.as_str());
+            assert_eq!(serde_json::to_string(code).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), *code);
+        }
+        assert!(serde_json::from_str::<Code>("\"a_newer_servers_code\"").is_err());
+    }
 
     #[test]
     fn every_code_has_its_own_name_and_reads_back() {

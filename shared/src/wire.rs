@@ -1,13 +1,9 @@
-//! JSON written by hand over `serde_json::Value`, for the worker's own messages and stored records (messages
-//! between the worker and its Durable Objects, sealed session records, the share and watch books) and the domain
-//! types inside them.
-//!
-//! serde's derive generates a visitor per type and per reader (with its own error messages and field matching):
-//! in the worker's wasm that was about 2 KB per struct and the largest single share of the bundle. Here each type
-//! converts to and from a `Value` with a few non-generic helpers, so the bundle carries serde_json's parser and
-//! printer for `Value` once and a few hundred bytes per type. The JSON is the same as serde's derive writes (the
-//! tests compare them, and the domain types keep their derive for the app), so records stored or sealed by
-//! earlier builds still read.
+//! The worker's JSON (its messages between the worker and its Durable Objects, sealed session records, the share
+//! and watch books, the LLU answers it decodes), moving to one codec: serde's derive through `Value` ([`to_json`],
+//! [`to_value`], [`from_json`], [`from_value`]; decision 0039). Moved: the share books, their index and messages,
+//! the LLU login answers and graph items. The rest is still written by hand ([`Wire`]: each type to and from a
+//! `Value` with a few non-generic helpers), until it moves; both write the same JSON (tests compare them), so
+//! records stored or sealed by earlier builds still read.
 
 pub use serde_json::{Map, Value};
 
@@ -133,6 +129,31 @@ impl<T: Wire> Wire for Vec<T> {
     fn from_wire(value: &Value) -> Option<Vec<T>> {
         read_list(value)
     }
+}
+
+/// JSON text of `value` through serde's derive: the one codec the worker moves to (issue 30: the share books, their
+/// index and messages, and the LLU login answers and graph items so far). A type that has not moved yet still
+/// implements [`Wire`]. Through [`Value`], like [`from_value`]: one serde instantiation per type each way (via
+/// text it was 5 KB gzip more for the share family; BENCHMARKS.md).
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    to_value(value).to_string()
+}
+
+/// `value` as a JSON value through serde's derive.
+pub fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    // Fails only for a map with keys that are not text, which no type here has.
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Reads JSON text as a `T` through serde's derive; `None` when it is not JSON or not a `T`.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    from_value(&parse(text)?)
+}
+
+/// Reads a JSON value as a `T` through serde's derive (borrowed: an LLU answer's part is not copied first);
+/// `None` when it is not a `T`.
+pub fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Option<T> {
+    T::deserialize(value).ok()
 }
 
 /// JSON text for `value`.

@@ -1,17 +1,18 @@
-//! The hand-written JSON readers (`shared::wire`) of the LLU types the worker decodes read every capture in
-//! the repository's own fixtures (`fixtures/llu/`) and, when they are beside the checkout, the real captures in
-//! `../shared/fixtures/llu/`, exactly as serde's derive does, and refuse the same broken shapes.
+//! The LLU types the worker decodes, read through the one codec (`shared::wire::from_value`, serde's derive), on
+//! every capture in the repository's own fixtures (`fixtures/llu/`) and, when they are beside the checkout, the
+//! real captures in `../shared/fixtures/llu/`, and on 5 mutations of each of their members: each reads or is
+//! refused, never panics. `Ticket`, still written by hand for the hub's messages, reads exactly as serde does.
 
 // A test binary: its helpers (not only `#[test]` functions) should fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize as _;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use shared::llu::{GlucoseItem, LoginRedirect, LoginStep, LoginSuccess, Ticket};
-use shared::wire::Wire;
+use shared::wire::{self, Wire};
 
 /// The repository's own fixtures, always there.
 const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/llu");
@@ -61,22 +62,26 @@ fn mutations(value: &Value) -> Vec<Value> {
     out
 }
 
-/// `T::from_wire` and serde's derive agree on `value`: both refuse it, or both read the same. One deliberate
-/// difference: serde's derive also reads a struct from a list of its fields in order (`["11/24/2026 …"]` as a
-/// graph item), which is not a shape LLU sends; the hand-written readers refuse a non-empty list.
-fn agree<T: Wire + DeserializeOwned + PartialEq + Debug>(value: &Value) -> bool {
+/// `value` read as a `T` through the one codec; whether it was read.
+fn reads<T: DeserializeOwned>(value: &Value) -> bool {
+    wire::from_value::<T>(value).is_some()
+}
+
+/// `Ticket::from_wire` and serde's derive agree on `value`: both refuse it, or both read the same. One deliberate
+/// difference: serde's derive also reads a struct from a list of its fields in order, which is not a shape LLU
+/// sends; the hand-written reader refuses a non-empty list.
+fn ticket_agrees(value: &Value) -> bool {
     if value.as_array().is_some_and(|items| !items.is_empty()) {
-        assert_eq!(T::from_wire(value), None, "{value}");
+        assert_eq!(Ticket::from_wire(value), None, "{value}");
         return false;
     }
-    let serde = T::deserialize(value).ok();
-    let ours = T::from_wire(value);
-    assert_eq!(ours, serde, "{value}");
+    let serde = Ticket::deserialize(value).ok();
+    assert_eq!(Ticket::from_wire(value), serde, "{value}");
     serde.is_some()
 }
 
 #[test]
-fn login_and_graph_items_read_as_serde_reads_them_on_every_capture_and_its_mutations() {
+fn login_answers_and_graph_items_read_on_every_capture_and_its_mutations_without_a_panic() {
     let mut files = Vec::new();
     json_files(Path::new(OWN), &mut files);
     assert!(files.len() >= 15, "{files:?}");
@@ -91,11 +96,11 @@ fn login_and_graph_items_read_as_serde_reads_them_on_every_capture_and_its_mutat
         every_value(&root, &mut values);
         for value in values {
             for variant in mutations(value) {
-                read[0] += usize::from(agree::<LoginSuccess>(&variant));
-                read[1] += usize::from(agree::<LoginStep>(&variant));
-                read[2] += usize::from(agree::<LoginRedirect>(&variant));
-                read[3] += usize::from(agree::<GlucoseItem>(&variant));
-                read[4] += usize::from(agree::<Ticket>(&variant));
+                read[0] += usize::from(reads::<LoginSuccess>(&variant));
+                read[1] += usize::from(reads::<LoginStep>(&variant));
+                read[2] += usize::from(reads::<LoginRedirect>(&variant));
+                read[3] += usize::from(reads::<GlucoseItem>(&variant));
+                read[4] += usize::from(ticket_agrees(&variant));
             }
         }
     }

@@ -2,6 +2,8 @@
 //! does with them (pure, natively tested): create within the caps, list, revoke, open by a hashed secret in
 //! constant time, renew and mark signed out, and take over shares from the book of earlier builds.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::ApiError;
 use crate::wire;
 use shared::code::Code;
@@ -24,8 +26,9 @@ pub const MAX_DEMO_SHARES: usize = 200;
 /// Where a share is stored in the `Shares` object: its own key, `s:<id>`.
 pub const STORAGE_PREFIX: &str = "s:";
 
-/// One share as the book keeps it. The secret itself is never stored.
-#[derive(Clone, PartialEq, Eq)]
+/// One share as the book keeps it. The secret itself is never stored. Stored as JSON under its own key; a field
+/// added since is written only when set, so a link made before is stored exactly as before.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Share {
     /// Public id (for listing and revoking), 16 hex digits.
     pub id: String,
@@ -34,6 +37,7 @@ pub struct Share {
     /// Lower-case hex SHA-1 of the secret (Nightscout's `api-secret`, for links made before they had a
     /// Nightscout token of their own).
     pub sha1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     /// The link's own Nightscout token, hashed (`None` for links made before): read-only, it opens the Nightscout
     /// routes and nothing else, and the link's secret does not open them.
     pub nightscout: Option<Hashes>,
@@ -51,6 +55,7 @@ pub struct Share {
     pub alarms: bool,
     /// Whether the viewer's "I'm on it" or "Snooze" may quiet every phone's alarm (when the owner's phones share
     /// acknowledgement), not only the viewer's own: the owner's choice for this link, off by default.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
     pub acts_for_all: bool,
     /// Unix seconds.
     pub created: i64,
@@ -78,7 +83,8 @@ impl core::fmt::Debug for Share {
 }
 
 /// A share's state for its owner.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShareState {
     /// Viewers can read.
     Active,
@@ -91,7 +97,8 @@ pub enum ShareState {
 }
 
 /// What the owner's list shows of a share: never its secret or hashes. In JSON its fields are camelCase.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ShareInfo {
     /// Public id.
     pub id: String,
@@ -104,6 +111,7 @@ pub struct ShareInfo {
     /// Whether alarms are shown to the viewer.
     pub alarms: bool,
     /// Whether the viewer may acknowledge for everyone.
+    #[serde(default)]
     pub acts_for_all: bool,
     /// Unix seconds.
     pub created: i64,
@@ -151,7 +159,7 @@ impl Share {
 }
 
 /// A secret's hashes, lower-case hex.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hashes {
     /// SHA-256.
     pub sha256: String,
@@ -160,26 +168,33 @@ pub struct Hashes {
 }
 
 /// How a viewer presents a secret.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Key {
     /// SHA-256 of the link's secret (`Authorization: Share <secret>`): the app's page and its phones.
+    #[serde(rename = "sha256")]
     Sha256(String),
     /// SHA-256 of a Nightscout token (`?token=`, `api-secret: token=…`): the Nightscout reads only.
+    #[serde(rename = "ns_sha256")]
     NightscoutSha256(String),
     /// SHA-1 of a Nightscout token (the `api-secret` header): the Nightscout reads only.
+    #[serde(rename = "ns_sha1")]
     NightscoutSha1(String),
 }
 
-/// The shares of one book.
-#[derive(Clone, Debug, Default)]
+/// The shares of one book. As JSON, `{"shares": [...]}`: how builds before per-share keys stored the whole book
+/// (read once, to take it over).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Book {
     /// The shares.
     pub shares: Vec<Share>,
     /// Ids of the shares changed since the last [`Book::take_writes`] (each is stored under its own key).
+    #[serde(skip)]
     changed: Vec<String>,
     /// Ids of the shares dropped since then.
+    #[serde(skip)]
     removed: Vec<String>,
     /// The index pointer keys of the shares dropped since the last [`Book::take_dropped_keys`].
+    #[serde(skip)]
     dropped_keys: Vec<String>,
 }
 
@@ -289,7 +304,7 @@ impl Book {
             .shares
             .iter()
             .filter(|s| changed.contains(&s.id))
-            .map(|s| (format!("{STORAGE_PREFIX}{}", s.id), wire::encode(s)))
+            .map(|s| (format!("{STORAGE_PREFIX}{}", s.id), wire::to_json(s)))
             .collect();
         let mut removed = core::mem::take(&mut self.removed);
         removed.retain(|id| !self.shares.iter().any(|s| s.id == *id));
@@ -306,7 +321,7 @@ impl Book {
         let mut shares = Vec::new();
         let mut unreadable = Vec::new();
         for (key, text) in values {
-            match wire::decode::<Share>(&text) {
+            match wire::from_json::<Share>(&text) {
                 Some(share) if key == format!("{STORAGE_PREFIX}{}", share.id) => shares.push(share),
                 _ => unreadable.push(key),
             }

@@ -56,7 +56,7 @@ fn only_the_owner_revokes_and_lists() {
     let mut book = book();
     assert_eq!(book.revoke("owner-b", "a1", NOW).unwrap_err().code, Code::ShareNotFound);
     assert!(book.list("owner-b", NOW).iter().all(|s| s.id == "b1"));
-    let listed = wire::list(&book.list("owner-a", NOW)).to_string();
+    let listed = wire::to_json(&book.list("owner-a", NOW));
     assert!(!listed.contains("aaaa") && !listed.contains("sealed"), "{listed}");
 }
 
@@ -121,14 +121,14 @@ fn the_stored_book_reads_what_earlier_builds_wrote_and_writes_it_back_the_same()
     let mut b1 = share("b1", "owner-b", "bbbb");
     b1.revoked = Some(NOW + 1);
     b1.owner_signed_out = true;
-    let book: Book = wire::decode(EARLIER_BOOK).unwrap();
+    let book: Book = wire::from_json(EARLIER_BOOK).unwrap();
     assert_eq!(book.shares, [a1, b1]);
-    let again: Book = wire::decode(&wire::encode(&book)).unwrap();
+    let again: Book = wire::from_json(&wire::to_json(&book)).unwrap();
     assert_eq!(again.shares, book.shares);
-    assert_eq!(wire::parse(&wire::encode(&book)), wire::parse(EARLIER_BOOK), "the same JSON, up to key order");
+    assert_eq!(wire::parse(&wire::to_json(&book)), wire::parse(EARLIER_BOOK), "the same JSON, up to key order");
     let no_options = EARLIER_BOOK.replace(r#""revoked":null,"#, "");
-    assert!(wire::decode::<Book>(&no_options).is_some(), "an absent option is None");
-    assert!(wire::decode::<Book>(&EARLIER_BOOK.replace(r#""alarms":true"#, r#""alarms":1"#)).is_none());
+    assert!(wire::from_json::<Book>(&no_options).is_some(), "an absent option is None");
+    assert!(wire::from_json::<Book>(&EARLIER_BOOK.replace(r#""alarms":true"#, r#""alarms":1"#)).is_none());
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn a_change_writes_only_the_shares_it_touched() {
     let (key, text) = &puts[0];
     assert_eq!(key, "s:s7");
     assert!(text.len() < 2048, "one share's value, whatever the book's size: {} bytes", text.len());
-    assert_eq!(wire::decode::<Share>(text).unwrap().revoked, Some(NOW + 1));
+    assert_eq!(wire::from_json::<Share>(text).unwrap().revoked, Some(NOW + 1));
 
     book.open(&Key::Sha256("h8".into()), NOW + 2).unwrap();
     assert_eq!(book.take_writes().0.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["s:s8"]);
@@ -193,11 +193,11 @@ fn demo_links_end_with_their_visitors_and_never_crowd_out_families() {
 fn a_book_stored_whole_by_an_earlier_build_is_taken_over_share_by_share() {
     let own = share("a1", "owner-a", "aaaa");
     let values = vec![
-        ("s:a1".to_owned(), wire::encode(&own)),
+        ("s:a1".to_owned(), wire::to_json(&own)),
         ("s:broken".to_owned(), "{".to_owned()),
-        ("s:elsewhere".to_owned(), wire::encode(&share("other-id", "o", "x"))),
+        ("s:elsewhere".to_owned(), wire::to_json(&share("other-id", "o", "x"))),
     ];
-    let legacy: Book = wire::decode(EARLIER_BOOK).unwrap();
+    let legacy: Book = wire::from_json(EARLIER_BOOK).unwrap();
     let (mut book, unreadable) = Book::from_stored(values, Some(legacy));
     assert_eq!(unreadable, ["s:broken", "s:elsewhere"], "kept in storage, not used");
     assert_eq!(book.shares.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a1", "b1"]);

@@ -79,7 +79,7 @@ async fn find(env: &Env, key: &Key) -> ApiResult<Option<Share>> {
 }
 
 async fn open_in(env: &Env, object: &str, key: &Key) -> ApiResult<Option<Share>> {
-    match shares::ask(env, object, &ShareRequest::Open(key.clone())).await {
+    match shares::ask(env, object, &ShareRequest::Open { key: key.clone() }).await {
         Ok(ShareAnswer::Opened(share)) => Ok(Some(share)),
         Err(error) if error.code == shares::share_gone().code => Ok(None),
         Err(error) => Err(error),
@@ -107,7 +107,7 @@ pub async fn move_legacy(env: &Env, route: Option<&str>) -> Option<u32> {
     }
     let request = ShareRequest::Migrate { route: route.map(str::to_owned) };
     match shares::ask(env, shares::BOOK, &request).await {
-        Ok(ShareAnswer::Migrated { left }) => {
+        Ok(ShareAnswer::Migrated(left)) => {
             LEGACY_EMPTY.set(left == 0);
             Some(left)
         }

@@ -1,14 +1,17 @@
-//! What the worker and a `Shares` object say to each other, and its JSON (written by hand, `shared::wire`).
+//! What the worker and a `Shares` object say to each other: serde's externally tagged JSON (`{"revoke": {...}}`,
+//! `"done"`), the same as the hand-written codec of earlier builds wrote.
 
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 use super::{Key, Share, ShareInfo, ShareSession};
 use crate::error::ApiError;
-use crate::wire::{self, Wire};
+#[cfg(test)]
+use crate::wire;
 
 /// What the worker asks the `Shares` object.
 #[allow(clippy::large_enum_variant)] // A message serialised once per request: its size does not matter.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShareRequest {
     /// Store a new share.
     Create(Share),
@@ -25,7 +28,10 @@ pub enum ShareRequest {
         id: String,
     },
     /// A viewer's request: the presented secret, hashed.
-    Open(Key),
+    Open {
+        /// The presented secret, hashed.
+        key: Key,
+    },
     /// The owner signed in again.
     Renew {
         /// Account id.
@@ -56,7 +62,8 @@ pub enum ShareRequest {
 
 /// What the `Shares` object answers.
 #[allow(clippy::large_enum_variant)] // A message serialised once per request: its size does not matter.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShareAnswer {
     /// Done.
     Done,
@@ -66,104 +73,10 @@ pub enum ShareAnswer {
     Opened(Share),
     /// Per share id: `(sealed session, alarms allowed)` while it is live (not revoked, expired or signed out).
     Sessions(Vec<ShareSession>),
-    /// Shares the book of earlier builds still holds after a move.
-    Migrated {
-        /// How many.
-        left: u32,
-    },
+    /// How many shares the book of earlier builds still holds after a move.
+    Migrated(u32),
     /// It failed.
     Error(ApiError),
-}
-
-impl Wire for ShareRequest {
-    fn to_wire(&self) -> Value {
-        let text = |s: &String| Value::from(s.clone());
-        let (name, content) = match self {
-            ShareRequest::Create(share) => ("create", share.to_wire()),
-            ShareRequest::List { owner } => ("list", wire::object(vec![("owner", text(owner))])),
-            ShareRequest::Revoke { owner, id } => {
-                ("revoke", wire::object(vec![("owner", text(owner)), ("id", text(id))]))
-            }
-            ShareRequest::Open(key) => ("open", wire::object(vec![("key", key.to_wire())])),
-            ShareRequest::Renew { owner, session } => {
-                ("renew", wire::object(vec![("owner", text(owner)), ("session", text(session))]))
-            }
-            ShareRequest::SignedOut { id } => ("signed_out", wire::object(vec![("id", text(id))])),
-            ShareRequest::Sessions { ids } => {
-                ("sessions", wire::object(vec![("ids", ids.iter().map(text).collect::<Vec<_>>().into())]))
-            }
-            ShareRequest::Adopt(shares) => ("adopt", wire::list(shares)),
-            ShareRequest::Migrate { route } => ("migrate", wire::object(vec![("route", route.to_wire())])),
-        };
-        wire::variant(name, Some(content))
-    }
-
-    fn from_wire(value: &Value) -> Option<ShareRequest> {
-        let (name, content) = wire::read_variant(value)?;
-        let text = |field: &str| wire::get::<String>(content, field);
-        Some(match name {
-            "create" => ShareRequest::Create(Share::from_wire(content)?),
-            "list" => ShareRequest::List { owner: text("owner")? },
-            "revoke" => ShareRequest::Revoke { owner: text("owner")?, id: text("id")? },
-            "open" => ShareRequest::Open(Key::from_wire(content.get("key")?)?),
-            "renew" => ShareRequest::Renew { owner: text("owner")?, session: text("session")? },
-            "signed_out" => ShareRequest::SignedOut { id: text("id")? },
-            "sessions" => ShareRequest::Sessions { ids: wire::get(content, "ids")? },
-            "adopt" => ShareRequest::Adopt(wire::read_list(content)?),
-            "migrate" => ShareRequest::Migrate { route: wire::get(content, "route")? },
-            _ => return None,
-        })
-    }
-}
-
-impl Wire for ShareAnswer {
-    fn to_wire(&self) -> Value {
-        match self {
-            ShareAnswer::Done => wire::variant("done", None),
-            ShareAnswer::List(list) => wire::variant("list", Some(wire::list(list))),
-            ShareAnswer::Opened(share) => wire::variant("opened", Some(share.to_wire())),
-            ShareAnswer::Sessions(sessions) => {
-                let pairs = sessions
-                    .iter()
-                    .map(|(id, live)| {
-                        let live = live.as_ref().map_or(Value::Null, |(session, alarms)| {
-                            Value::Array(vec![session.clone().into(), (*alarms).into()])
-                        });
-                        Value::Array(vec![id.clone().into(), live])
-                    })
-                    .collect();
-                wire::variant("sessions", Some(Value::Array(pairs)))
-            }
-            ShareAnswer::Migrated { left } => wire::variant("migrated", Some(u64::from(*left).into())),
-            ShareAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<ShareAnswer> {
-        let (name, content) = wire::read_variant(value)?;
-        Some(match name {
-            "done" => ShareAnswer::Done,
-            "list" => ShareAnswer::List(wire::read_list(content)?),
-            "opened" => ShareAnswer::Opened(Share::from_wire(content)?),
-            "sessions" => ShareAnswer::Sessions(
-                content
-                    .as_array()?
-                    .iter()
-                    .map(|pair| {
-                        let id = pair.get(0)?.as_str()?.to_owned();
-                        let live = match pair.get(1)? {
-                            Value::Null => None,
-                            live => Some((live.get(0)?.as_str()?.to_owned(), live.get(1)?.as_bool()?)),
-                        };
-                        Some((id, live))
-                    })
-                    .collect::<Option<_>>()?,
-            ),
-            "migrated" => ShareAnswer::Migrated { left: u32::try_from(content.as_u64()?).ok()? },
-            "error" => ShareAnswer::Error(ApiError::from_wire(content)?),
-            _ => return None,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -177,8 +90,8 @@ mod tests {
             ShareRequest::Create(share("a1", "o", "h")),
             ShareRequest::List { owner: "o".into() },
             ShareRequest::Revoke { owner: "o".into(), id: "i".into() },
-            ShareRequest::Open(Key::NightscoutSha1("k".into())),
-            ShareRequest::Open(Key::Sha256("k".into())),
+            ShareRequest::Open { key: Key::NightscoutSha1("k".into()) },
+            ShareRequest::Open { key: Key::Sha256("k".into()) },
             ShareRequest::Adopt(vec![share("a1", "o", "h")]),
             ShareRequest::Migrate { route: None },
             ShareRequest::Migrate { route: Some("r".into()) },
@@ -187,8 +100,8 @@ mod tests {
             ShareRequest::Sessions { ids: vec!["a".into(), "b".into()] },
         ];
         for request in requests {
-            let text = wire::encode(&request);
-            let read: ShareRequest = wire::decode(&text).unwrap();
+            let text = wire::to_json(&request);
+            let read: ShareRequest = wire::from_json(&text).unwrap();
             assert_eq!(format!("{read:?}"), format!("{request:?}"));
         }
         let answers = [
@@ -196,15 +109,42 @@ mod tests {
             ShareAnswer::List(book().list("owner-a", NOW)),
             ShareAnswer::Opened(share("a1", "o", "h")),
             ShareAnswer::Sessions(vec![("a".into(), Some(("s".into(), true))), ("b".into(), None)]),
-            ShareAnswer::Migrated { left: 3 },
+            ShareAnswer::Migrated(3),
             ShareAnswer::Error(super::super::share_gone()),
         ];
         for answer in answers {
-            let text = wire::encode(&answer);
-            let read: ShareAnswer = wire::decode(&text).unwrap();
+            let text = wire::to_json(&answer);
+            let read: ShareAnswer = wire::from_json(&text).unwrap();
             assert_eq!(format!("{read:?}"), format!("{answer:?}"));
         }
-        let listed = wire::list(&book().list("owner-a", NOW)).to_string();
+        let listed = wire::to_json(&book().list("owner-a", NOW));
         assert!(listed.contains(r#""patientId":"p""#) && listed.contains(r#""state":"active""#), "{listed}");
+    }
+
+    /// A book object of the build before and the worker of this one (or the other way round, during a deploy)
+    /// understand each other: serde's derive writes what the hand-written codec wrote.
+    #[test]
+    fn messages_are_written_as_earlier_builds_wrote_them() {
+        let written = [
+            (
+                wire::to_json(&ShareRequest::Open { key: Key::NightscoutSha1("k".into()) }),
+                r#"{"open":{"key":{"ns_sha1":"k"}}}"#,
+            ),
+            (wire::to_json(&ShareRequest::Migrate { route: None }), r#"{"migrate":{"route":null}}"#),
+            (wire::to_json(&ShareRequest::SignedOut { id: "i".into() }), r#"{"signed_out":{"id":"i"}}"#),
+            (wire::to_json(&ShareAnswer::Done), r#""done""#),
+            (wire::to_json(&ShareAnswer::Migrated(3)), r#"{"migrated":3}"#),
+            (
+                wire::to_json(&ShareAnswer::Sessions(vec![("a".into(), Some(("s".into(), true))), ("b".into(), None)])),
+                r#"{"sessions":[["a",["s",true]],["b",null]]}"#,
+            ),
+        ];
+        for (now, before) in written {
+            assert_eq!(wire::parse(&now), wire::parse(before), "{now}");
+        }
+        // An error as the hand-written codec (still `ApiError`'s for the messages that have not moved) writes it.
+        let error = super::super::share_gone().retry_after(7);
+        let before = wire::variant("error", Some(wire::Wire::to_wire(&error)));
+        assert_eq!(wire::parse(&wire::to_json(&ShareAnswer::Error(error))), Some(before));
     }
 }

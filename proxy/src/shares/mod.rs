@@ -21,7 +21,6 @@ mod book;
 pub mod index;
 mod lookup;
 mod messages;
-mod wire_impls;
 
 use std::cell::RefCell;
 
@@ -68,11 +67,11 @@ impl DurableObject for Shares {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::objects::object_request::<ShareRequest>(&mut req).await {
+        let answer = match crate::objects::object_message::<ShareRequest>(&mut req).await {
             Some(request) => self.answer(request).await.unwrap_or_else(ShareAnswer::Error),
             None => ShareAnswer::Error(ApiError::internal()),
         };
-        Response::ok(wire::encode(&answer))
+        Response::ok(wire::to_json(&answer))
     }
 }
 
@@ -101,7 +100,7 @@ impl Shares {
             ShareRequest::Create(share) => book.create(share, now).map(|()| ShareAnswer::Done),
             ShareRequest::List { owner } => Ok(ShareAnswer::List(book.list(&owner, now))),
             ShareRequest::Revoke { owner, id } => book.revoke(&owner, &id, now).map(|()| ShareAnswer::Done),
-            ShareRequest::Open(key) => book.open(&key, now).map(|(share, _)| ShareAnswer::Opened(share)),
+            ShareRequest::Open { key } => book.open(&key, now).map(|(share, _)| ShareAnswer::Opened(share)),
             ShareRequest::Renew { owner, session } => {
                 book.renew(&owner, &session);
                 Ok(ShareAnswer::Done)
@@ -154,7 +153,7 @@ impl Shares {
             self.store().await?;
         }
         let left = self.with(|book| book.shares.len())?;
-        Ok(ShareAnswer::Migrated { left: u32::try_from(left).unwrap_or(u32::MAX) })
+        Ok(ShareAnswer::Migrated(u32::try_from(left).unwrap_or(u32::MAX)))
     }
 
     /// The stored book: each share under its own key; a book stored whole by an earlier build is taken over
@@ -180,8 +179,8 @@ impl Shares {
 
 /// Sends `request` to the book `object`; its error answers become errors.
 pub async fn ask(env: &Env, object: &str, request: &ShareRequest) -> ApiResult<ShareAnswer> {
-    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
-    match wire::decode(&answer).ok_or_else(ApiError::internal)? {
+    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::to_json(request)).await?;
+    match wire::from_json(&answer).ok_or_else(ApiError::internal)? {
         ShareAnswer::Error(error) => Err(error),
         answer => Ok(answer),
     }
@@ -198,5 +197,5 @@ pub fn book_from_stored(stored: &wasm_bindgen::JsValue) -> Option<Book> {
         Some(text) => text,
         None => js_sys::JSON::stringify(stored).ok()?.as_string()?,
     };
-    wire::decode(&text)
+    wire::from_json(&text)
 }

@@ -21,14 +21,13 @@ use super::wire::{AlarmRule, Connection, GlucoseItem, GraphData, LogbookEntry};
 pub fn graph_series(body: &serde_json::Value) -> Series {
     use serde_json::Value;
 
-    use crate::wire::Wire as _;
     let data = body.get("data");
     let points = data.and_then(|d| d.get("graphData")).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let current = data.and_then(|d| d.get("connection")).and_then(|c| c.get("glucoseMeasurement"));
     let items = points.iter().map(|item| (item, Origin::Graph)).chain(current.map(|item| (item, Origin::Current)));
-    Series::from_readings(
-        items.filter_map(|(item, origin)| GlucoseItem::from_wire(item).and_then(|item| item.to_reading(origin).ok())),
-    )
+    Series::from_readings(items.filter_map(|(item, origin)| {
+        crate::wire::from_value::<GlucoseItem>(item).and_then(|item| item.to_reading(origin).ok())
+    }))
 }
 
 /// The patient's sensor from a graph answer's JSON (the worker reads it untyped): `data.connection.sensor`, or the

@@ -127,7 +127,7 @@ pub async fn list(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let (session, token) = owner(ctx, req).await?;
     let owner = owner_id(&session, &token);
     match ask_owner(ctx, &owner, &ShareRequest::List { owner: owner.clone() }).await? {
-        ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": crate::wire::list(&list) }))),
+        ShareAnswer::List(list) => Ok(Reply::json(json!({ "shares": list }))),
         _ => Err(ApiError::internal()),
     }
 }

@@ -91,7 +91,10 @@ fn debug_output_never_shows_secrets() {
         ),
         format!("{:?}", WatchRequest::Renew { account_id: "a".into(), session: "SECRET-TOKEN".into() }),
         format!("{:?}", crate::shares::ShareRequest::Create(share)),
-        format!("{:?}", crate::shares::ShareRequest::Open(crate::shares::Key::NightscoutSha1("SECRET-SHA".into()))),
+        format!(
+            "{:?}",
+            crate::shares::ShareRequest::Open { key: crate::shares::Key::NightscoutSha1("SECRET-SHA".into()) }
+        ),
         format!("{:?}", crate::shares::index::IndexRequest::Find("n1:SECRET-SHA".into())),
         format!("{:?}", crate::upstream::Answer { status: 200, headers: Vec::new(), body: b"SECRET-TOKEN".to_vec() }),
     ];

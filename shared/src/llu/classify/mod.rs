@@ -211,7 +211,7 @@ fn from_json(
     }
     if status == Some(4) && data.is_some_and(|d| d.contains_key("step")) {
         // The whole step must parse, so a Step outcome always matches the wire type the proxy re-emits.
-        return Some(match obj.get("data").and_then(LoginStep::from_wire) {
+        return Some(match obj.get("data").and_then(crate::wire::from_value::<LoginStep>) {
             Some(step) => Outcome::Step { kind: step.step.kind, ticket: step.auth_ticket },
             _ => malformed(MalformedReason::WrongShape),
         });
@@ -254,7 +254,7 @@ fn llu5_shape(obj: &Map<String, Value>) -> Option<Outcome> {
 fn success(endpoint: Endpoint, obj: &Map<String, Value>, decode: Decode) -> Outcome {
     let data = obj.get("data").unwrap_or(&Value::Null);
     if data.get("redirect").and_then(Value::as_bool) == Some(true) {
-        return match LoginRedirect::from_wire(data) {
+        return match crate::wire::from_value::<LoginRedirect>(data) {
             Some(r) => match Region::from_code(&r.region) {
                 Some(region) => Outcome::Redirect { region },
                 None => Outcome::UnknownRegion { region: r.region.chars().take(16).collect() },
@@ -276,7 +276,9 @@ fn success(endpoint: Endpoint, obj: &Map<String, Value>, decode: Decode) -> Outc
 /// Every endpoint's `data`, typed.
 fn typed_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
     match endpoint {
-        Endpoint::Login | Endpoint::ContinueStep => LoginSuccess::from_wire(data).map(|l| Payload::Login(Box::new(l))),
+        Endpoint::Login | Endpoint::ContinueStep => {
+            crate::wire::from_value::<LoginSuccess>(data).map(|l| Payload::Login(Box::new(l)))
+        }
         Endpoint::Connections => typed(data).map(Payload::Connections),
         Endpoint::Graph => typed(data).map(|g| Payload::Graph(Box::new(g))),
         Endpoint::Logbook => typed(data).map(Payload::Logbook),
@@ -288,7 +290,9 @@ fn typed_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
 /// Logins typed, everything else kept as it came.
 fn envelope_payload(endpoint: Endpoint, data: &Value) -> Option<Payload> {
     match endpoint {
-        Endpoint::Login | Endpoint::ContinueStep => LoginSuccess::from_wire(data).map(|l| Payload::Login(Box::new(l))),
+        Endpoint::Login | Endpoint::ContinueStep => {
+            crate::wire::from_value::<LoginSuccess>(data).map(|l| Payload::Login(Box::new(l)))
+        }
         _ => Some(Payload::Other(data.clone())),
     }
 }
