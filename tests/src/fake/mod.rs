@@ -45,6 +45,7 @@ mod bodies;
 /// The fake's answers written out as the repository's own LibreLinkUp fixtures.
 pub mod fixtures;
 mod model;
+mod request;
 mod state;
 mod token;
 
@@ -65,10 +66,11 @@ use shared::time::{MINUTE, UtcTime};
 use tokio::sync::oneshot;
 
 pub use model::{Account, Call, CallKind, DEFAULT_MIN_VERSION, Maintenance, RateLimit, account_id_for, user_id_for};
-use state::{Incoming, Reply, State};
+use request::{Incoming, Reply};
+use state::State;
 
 /// A `User-Agent` like the LibreLinkUp app's, for tests that call the fake directly: the fake, like Cloudflare in
-/// front of LibreLinkUp, blocks requests without one or with an HTTP library's (`state::is_library_user_agent`).
+/// front of LibreLinkUp, blocks requests without one or with an HTTP library's (`request::is_library_user_agent`).
 pub const APP_USER_AGENT: &str = "LibreLinkUp/4.17.0 (Linux; Android 14; Pixel 8) okhttp/4.12.0";
 
 /// Request bodies larger than this are refused (413); a login is a few hundred bytes.
