@@ -9,12 +9,11 @@
 
 use std::cell::RefCell;
 
-use serde_json::Value;
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use crate::error::{ApiError, ApiResult};
 use crate::storage;
-use crate::wire::{self, Wire};
+use crate::wire;
 use litemap::LiteMap;
 
 /// The binding, and the one object's name.
@@ -60,8 +59,10 @@ impl Round {
     }
 }
 
-/// What the worker asks the round.
-#[derive(Clone, Debug, PartialEq)]
+/// What the worker asks the round (serde's externally tagged JSON, as the hand-written codec of earlier builds
+/// wrote it).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RoundsRequest {
     /// A `Watcher` has a phone now.
     Add(String),
@@ -79,7 +80,8 @@ pub enum RoundsRequest {
 }
 
 /// What the round answers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RoundsAnswer {
     /// Done.
     Done,
@@ -96,66 +98,10 @@ pub enum RoundsAnswer {
     Error(ApiError),
 }
 
-impl Wire for RoundsRequest {
-    fn to_wire(&self) -> Value {
-        match self {
-            RoundsRequest::Add(name) => wire::variant("add", Some(name.to_wire())),
-            RoundsRequest::DropEmpty { names, seen_ms } => wire::variant(
-                "drop_empty",
-                Some(wire::object(vec![("names", names.to_wire()), ("seen_ms", (*seen_ms).into())])),
-            ),
-            RoundsRequest::List => wire::variant("list", None),
-            RoundsRequest::Status => wire::variant("status", None),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<RoundsRequest> {
-        let (name, content) = wire::read_variant(value)?;
-        match name {
-            "add" => String::from_wire(content).map(RoundsRequest::Add),
-            "drop_empty" => Some(RoundsRequest::DropEmpty {
-                names: wire::get(content, "names")?,
-                seen_ms: wire::get(content, "seen_ms")?,
-            }),
-            "list" => Some(RoundsRequest::List),
-            "status" => Some(RoundsRequest::Status),
-            _ => None,
-        }
-    }
-}
-
-impl Wire for RoundsAnswer {
-    fn to_wire(&self) -> Value {
-        match self {
-            RoundsAnswer::Done => wire::variant("done", None),
-            RoundsAnswer::List(names) => wire::variant("list", Some(names.to_wire())),
-            RoundsAnswer::Status { members, last_round_ms } => wire::variant(
-                "status",
-                Some(wire::object(vec![("members", members.to_wire()), ("last_round_ms", last_round_ms.to_wire())])),
-            ),
-            RoundsAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<RoundsAnswer> {
-        let (name, content) = wire::read_variant(value)?;
-        match name {
-            "done" => Some(RoundsAnswer::Done),
-            "list" => Vec::<String>::from_wire(content).map(RoundsAnswer::List),
-            "status" => Some(RoundsAnswer::Status {
-                members: wire::get(content, "members")?,
-                last_round_ms: wire::get(content, "last_round_ms")?,
-            }),
-            "error" => ApiError::from_wire(content).map(RoundsAnswer::Error),
-            _ => None,
-        }
-    }
-}
-
 /// Asks the round.
 pub async fn ask(env: &Env, request: &RoundsRequest) -> ApiResult<RoundsAnswer> {
-    let answer = crate::objects::ask_object_text(env, BINDING, OBJECT, wire::encode(request)).await?;
-    match wire::decode(&answer).ok_or_else(ApiError::internal)? {
+    let answer = crate::objects::ask_object_text(env, BINDING, OBJECT, wire::to_json(request)).await?;
+    match wire::from_json(&answer).ok_or_else(ApiError::internal)? {
         RoundsAnswer::Error(error) => Err(error),
         answer => Ok(answer),
     }
@@ -176,11 +122,11 @@ impl DurableObject for Rounds {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::objects::object_request::<RoundsRequest>(&mut req).await {
+        let answer = match crate::objects::object_message::<RoundsRequest>(&mut req).await {
             Some(request) => self.answer(request).await.unwrap_or_else(RoundsAnswer::Error),
             None => RoundsAnswer::Error(ApiError::internal()),
         };
-        Response::ok(wire::encode(&answer))
+        Response::ok(wire::to_json(&answer))
     }
 }
 
@@ -264,7 +210,7 @@ mod tests {
             RoundsRequest::List,
             RoundsRequest::Status,
         ] {
-            assert_eq!(wire::decode::<RoundsRequest>(&wire::encode(&request)), Some(request));
+            assert_eq!(wire::from_json::<RoundsRequest>(&wire::to_json(&request)), Some(request));
         }
         for answer in [
             RoundsAnswer::Done,
@@ -273,7 +219,28 @@ mod tests {
             RoundsAnswer::Status { members: 0, last_round_ms: None },
             RoundsAnswer::Error(ApiError::internal()),
         ] {
-            assert_eq!(wire::decode::<RoundsAnswer>(&wire::encode(&answer)), Some(answer));
+            assert_eq!(wire::from_json::<RoundsAnswer>(&wire::to_json(&answer)), Some(answer));
+        }
+    }
+
+    /// A round object of the build before and a worker of this one understand each other during a deploy.
+    #[test]
+    fn round_messages_are_the_json_earlier_builds_wrote() {
+        let written = [
+            (wire::to_json(&RoundsRequest::Add("watch:x".into())), r#"{"add":"watch:x"}"#),
+            (
+                wire::to_json(&RoundsRequest::DropEmpty { names: vec!["a".into()], seen_ms: 7 }),
+                r#"{"drop_empty":{"names":["a"],"seen_ms":7}}"#,
+            ),
+            (wire::to_json(&RoundsRequest::List), r#""list""#),
+            (wire::to_json(&RoundsAnswer::List(vec!["a".into()])), r#"{"list":["a"]}"#),
+            (
+                wire::to_json(&RoundsAnswer::Status { members: 3, last_round_ms: None }),
+                r#"{"status":{"members":3,"last_round_ms":null}}"#,
+            ),
+        ];
+        for (now, before) in written {
+            assert_eq!(wire::parse(&now), wire::parse(before), "{now}");
         }
     }
 }
