@@ -1,7 +1,7 @@
 //! The worker's JSON (its messages between the worker and its Durable Objects, sealed session records, the share
 //! and watch books, the LLU answers it decodes), moving to one codec: serde's derive through `Value` ([`to_json`],
 //! [`to_value`], [`from_json`], [`from_value`]; decision 0039). Moved: the share books, their index and messages,
-//! the LLU login answers and graph items. The rest is still written by hand ([`Wire`]: each type to and from a
+//! the LLU login answers and graph items, the round's messages. The rest is still written by hand ([`Wire`]: each type to and from a
 //! `Value` with a few non-generic helpers), until it moves; both write the same JSON (tests compare them), so
 //! records stored or sealed by earlier builds still read.
 
