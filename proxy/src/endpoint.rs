@@ -46,6 +46,7 @@ pub fn push_audience(endpoint: &str, push: &PushConfig) -> Option<String> {
 struct Parsed {
     /// The serialised URL.
     href: String,
+    /// The scheme is `https`.
     https: bool,
     /// A user name or password.
     userinfo: bool,

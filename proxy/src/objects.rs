@@ -28,9 +28,9 @@ pub async fn object_message<T: serde::de::DeserializeOwned>(req: &mut Request) -
     crate::wire::from_json(&req.text().await.ok()?)
 }
 
-/// The other end of [`ask_object_text`]: a Durable Object's request, read with `wire`. Not `Request::json`: that
-/// decodes through serde_wasm_bindgen and serde's derive, which the worker's size cannot afford. `None` when the
-/// body cannot be read or is not a `T`.
+/// The other end of [`ask_object_text`] for a message not yet on the one codec: read with the hand-written `Wire`
+/// (until the hub's and the watch book's messages move to [`object_message`]). Not `Request::json`, which decodes
+/// through serde_wasm_bindgen, a second decoder per type. `None` when the body cannot be read or is not a `T`.
 pub async fn object_request<T: crate::wire::Wire>(req: &mut Request) -> Option<T> {
     crate::wire::decode(&req.text().await.ok()?)
 }

@@ -1,9 +1,9 @@
 //! The worker's JSON (its messages between the worker and its Durable Objects, sealed session records, the share
 //! and watch books, the LLU answers it decodes), moving to one codec: serde's derive through `Value` ([`to_json`],
 //! [`to_value`], [`from_json`], [`from_value`]; decision 0039). Moved: the share books, their index and messages,
-//! the LLU login answers and graph items, the round's messages. The rest is still written by hand ([`Wire`]: each type to and from a
-//! `Value` with a few non-generic helpers), until it moves; both write the same JSON (tests compare them), so
-//! records stored or sealed by earlier builds still read.
+//! the LLU login answers and graph items, the round's messages. The rest is still written by hand ([`Wire`]: each
+//! type to and from a `Value` with a few non-generic helpers), until it moves; both write the same JSON (tests
+//! compare them), so records stored or sealed by earlier builds still read.
 
 pub use serde_json::{Map, Value};
 
@@ -131,10 +131,9 @@ impl<T: Wire> Wire for Vec<T> {
     }
 }
 
-/// JSON text of `value` through serde's derive: the one codec the worker moves to (issue 30: the share books, their
-/// index and messages, and the LLU login answers and graph items so far). A type that has not moved yet still
-/// implements [`Wire`]. Through [`Value`], like [`from_value`]: one serde instantiation per type each way (via
-/// text it was 5 KB gzip more for the share family; BENCHMARKS.md).
+/// JSON text of `value` through serde's derive, the one codec the worker moves to (see the module). Through
+/// [`Value`], like [`from_value`]: one serde instantiation per type each way (via text it was 5 KB gzip more for
+/// the share family; BENCHMARKS.md).
 pub fn to_json<T: serde::Serialize>(value: &T) -> String {
     to_value(value).to_string()
 }
