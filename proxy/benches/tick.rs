@@ -87,7 +87,7 @@ fn minute(book: &mut WatchBook, written: &Keyed<Written>, answers: &[(String, St
         book.apply(group, read(text), now);
     }
     let due = book.due(now);
-    let payloads: usize = due.iter().map(|m| tidewatch_proxy::wire::encode(&m.payload).len()).sum();
+    let payloads: usize = due.iter().map(|m| tidewatch_proxy::wire::to_json(&m.payload).len()).sum();
     payloads + book.changes(written, now).puts.iter().map(|(_, text)| text.len()).sum::<usize>()
 }
 

@@ -3,12 +3,12 @@
 //!
 //! Body: `{"status": <n>, "error": {"code": "...", "message": "...", "retryAfterSecs": n}}`.
 
-use serde_json::Value;
 use shared::code::Code;
 use shared::llu::{MalformedReason, Outcome};
 
 use crate::seal::SealError;
-use crate::wire::{self, Wire};
+#[cfg(test)]
+use crate::wire;
 
 /// One error answer.
 #[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
@@ -228,28 +228,6 @@ impl ApiError {
     }
 }
 
-impl Wire for ApiError {
-    fn to_wire(&self) -> Value {
-        wire::object(vec![
-            ("http", self.http.to_wire()),
-            ("code", self.code.as_str().into()),
-            ("message", self.message.clone().into()),
-            ("retry_after_secs", self.retry_after_secs.to_wire()),
-            ("llu_status", self.llu_status.into()),
-        ])
-    }
-
-    fn from_wire(value: &Value) -> Option<ApiError> {
-        Some(ApiError {
-            http: wire::get(value, "http")?,
-            code: Code::parse(value.get("code")?.as_str()?)?,
-            message: wire::get(value, "message")?,
-            retry_after_secs: wire::get(value, "retry_after_secs")?,
-            llu_status: wire::get(value, "llu_status")?,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,9 +283,15 @@ mod tests {
     #[test]
     fn errors_cross_between_objects_unchanged() {
         for error in [ApiError::login_paused(42), ApiError::internal(), ApiError::from_outcome(&Outcome::Maintenance)] {
-            assert_eq!(wire::decode::<ApiError>(&wire::encode(&error)), Some(error));
+            assert_eq!(wire::from_json::<ApiError>(&wire::to_json(&error)), Some(error));
         }
-        assert_eq!(wire::decode::<ApiError>(r#"{"http":70000,"code":"x","message":"m","llu_status":1}"#), None);
+        assert_eq!(wire::from_json::<ApiError>(r#"{"http":70000,"code":"x","message":"m","llu_status":1}"#), None);
+        // As earlier builds wrote it (inside a hold an account's `Hub` stores).
+        let stored = r#"{"code":"login_paused","http":429,"llu_status":429,"message":"Wait before trying again:
+            LibreLinkUp locks the account after 3 wrong passwords in a minute.","retry_after_secs":42}"#
+            .replace("\n            ", " ");
+        assert_eq!(wire::from_json::<ApiError>(&stored), Some(ApiError::login_paused(42)));
+        assert_eq!(wire::to_value(&ApiError::login_paused(42)), wire::parse(&stored).unwrap());
     }
 
     #[test]

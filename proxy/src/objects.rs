@@ -27,10 +27,3 @@ pub async fn ask_object_text(env: &Env, binding: &str, name: &str, body: String)
 pub async fn object_message<T: serde::de::DeserializeOwned>(req: &mut Request) -> Option<T> {
     crate::wire::from_json(&req.text().await.ok()?)
 }
-
-/// The other end of [`ask_object_text`] for a message not yet on the one codec: read with the hand-written `Wire`
-/// (until the hub's and the watch book's messages move to [`object_message`]). Not `Request::json`, which decodes
-/// through serde_wasm_bindgen, a second decoder per type. `None` when the body cannot be read or is not a `T`.
-pub async fn object_request<T: crate::wire::Wire>(req: &mut Request) -> Option<T> {
-    crate::wire::decode(&req.text().await.ok()?)
-}

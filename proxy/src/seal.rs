@@ -12,11 +12,10 @@ use core::fmt;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shared::llu::Region;
 
-use crate::wire::{self, Wire};
+use crate::wire;
 
 /// Bytes in a `SESSION_KEY`.
 pub const KEY_BYTES: usize = 32;
@@ -28,7 +27,8 @@ pub const VERSION: &str = "tw1";
 const MAX_TOKEN_CHARS: usize = 4096;
 
 /// What kind of session a token carries.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A signed-in follower: the 180-day LLU token.
     Full,
@@ -40,29 +40,35 @@ pub enum Kind {
     Demo,
 }
 
-shared::wire_names!(Kind { Full => "full", Tou => "tou", Pp => "pp", Demo => "demo" });
-
 /// What a sealed token holds: `{"t": LLU token, "r": region, "a": account id, "e": expiry, "k": kind}`, and for
 /// a sign-in by this build `"i"` (the session's id), `"s"` (when it signed in, Unix ms) and `"h"` (the hard end:
 /// LLU's token expiry). Tokens sealed before those existed still open: they read as signed in at 0, with the hard
 /// end at their expiry and an id from their own hash ([`Session::revocation_id`]).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Session {
     /// The LLU token (a JWT), or a marker for the demo.
+    #[serde(rename = "t")]
     pub llu_token: String,
     /// The region the account lives in (every later call goes there).
+    #[serde(rename = "r")]
     pub region: Region,
     /// Lower-case hex SHA-256 of the follower's user id: LLU's `account-id` header and the cache key.
+    #[serde(rename = "a")]
     pub account_id: String,
     /// Unix seconds after which the session is refused.
+    #[serde(rename = "e")]
     pub expires: i64,
     /// What the session may do.
+    #[serde(rename = "k")]
     pub kind: Kind,
     /// Which sign-in this is (random), so signing out revokes this one and no other.
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// When the sign-in happened, Unix ms: "sign out everywhere" revokes every sign-in before it.
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
     pub signed_in_ms: Option<i64>,
     /// The latest a sliding session can be renewed to (LLU's token expiry), Unix seconds.
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
     pub ends: Option<i64>,
 }
 
@@ -132,41 +138,6 @@ impl Session {
     /// receives them.
     pub fn held(&self, token: &str) -> Session {
         Session { expires: self.ends(), id: Some(self.revocation_id(token)), ends: Some(self.ends()), ..self.clone() }
-    }
-}
-
-impl Wire for Session {
-    fn to_wire(&self) -> Value {
-        let mut fields = vec![
-            ("t", self.llu_token.clone().into()),
-            ("r", self.region.to_wire()),
-            ("a", self.account_id.clone().into()),
-            ("e", self.expires.into()),
-            ("k", self.kind.to_wire()),
-        ];
-        if let Some(id) = &self.id {
-            fields.push(("i", id.clone().into()));
-        }
-        if let Some(at) = self.signed_in_ms {
-            fields.push(("s", at.into()));
-        }
-        if let Some(ends) = self.ends {
-            fields.push(("h", ends.into()));
-        }
-        wire::object(fields)
-    }
-
-    fn from_wire(value: &Value) -> Option<Session> {
-        Some(Session {
-            llu_token: wire::get(value, "t")?,
-            region: wire::get(value, "r")?,
-            account_id: wire::get(value, "a")?,
-            expires: wire::get(value, "e")?,
-            kind: wire::get(value, "k")?,
-            id: wire::get(value, "i")?,
-            signed_in_ms: wire::get(value, "s")?,
-            ends: wire::get(value, "h")?,
-        })
     }
 }
 
@@ -263,7 +234,7 @@ impl SessionKey {
 
     /// Seals `session` with `nonce`, which must be fresh and random for every call.
     pub fn seal(&self, session: &Session, nonce: [u8; NONCE_BYTES]) -> String {
-        self.encrypt(&self.aad(), wire::encode(session).as_bytes(), nonce)
+        self.encrypt(&self.aad(), wire::to_json(session).as_bytes(), nonce)
     }
 
     /// `<aad>.<b64url(nonce‖ciphertext)>`, with `aad` as the associated data.
@@ -295,7 +266,7 @@ impl SessionKey {
             .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: aad.as_bytes() })
             .map_err(|_| SealError::Tampered)?;
         let text = String::from_utf8(plaintext).map_err(|_| SealError::Tampered)?;
-        let session: Session = wire::decode(&text).ok_or(SealError::Tampered)?;
+        let session: Session = wire::from_json(&text).ok_or(SealError::Tampered)?;
         if session.expires <= now {
             return Err(SealError::Expired);
         }
@@ -528,10 +499,25 @@ mod tests {
         assert_eq!(key(1).open(earlier, NOW), Ok(session.clone()));
         let resealed = key(1).seal(&session, [7; NONCE_BYTES]);
         assert_eq!(key(1).open(&resealed, NOW), Ok(session.clone()));
-        assert_eq!(wire::encode(&session), r#"{"a":"ab12","e":1800003600,"k":"tou","r":"eu2","t":"eyJ.x.y"}"#);
-        for kind in [Kind::Full, Kind::Tou, Kind::Pp, Kind::Demo] {
-            assert_eq!(Kind::from_wire(&kind.to_wire()), Some(kind));
+        assert_eq!(wire::to_json(&session), r#"{"a":"ab12","e":1800003600,"k":"tou","r":"eu2","t":"eyJ.x.y"}"#);
+        for (kind, name) in [(Kind::Full, "full"), (Kind::Tou, "tou"), (Kind::Pp, "pp"), (Kind::Demo, "demo")] {
+            assert_eq!(wire::to_value(&kind), name);
+            assert_eq!(wire::from_value::<Kind>(&name.into()), Some(kind));
         }
+        let full = Session {
+            llu_token: "eyJ".into(),
+            region: Region::De,
+            account_id: "acc".into(),
+            expires: 1_800_000_000,
+            kind: Kind::Full,
+            id: Some("rid".into()),
+            signed_in_ms: Some(1_700_000_000_000),
+            ends: Some(1_815_000_000),
+        };
+        let sealed_by_earlier =
+            r#"{"a":"acc","e":1800000000,"h":1815000000,"i":"rid","k":"full","r":"de","s":1700000000000,"t":"eyJ"}"#;
+        assert_eq!(wire::to_json(&full), sealed_by_earlier);
+        assert_eq!(wire::from_json::<Session>(sealed_by_earlier), Some(full));
     }
 
     #[test]

@@ -9,18 +9,16 @@
 //! anyone and not checked: signing out of phones and browsers does not silence the family. Links are revoked and
 //! alarm phones removed by their own controls.
 
-use serde_json::Value;
 use shared::code::Code;
 
 use crate::error::ApiError;
-use crate::wire::{self, Wire};
 
 /// Sessions signed out one by one that an account keeps; one more signs out every session instead (bounded
 /// storage, and the safe side: nobody stays signed in who signed out).
 pub const MAX_SIGNED_OUT: usize = 64;
 
 /// What a presented session is checked by: its id and when it signed in.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Presented {
     /// [`crate::seal::Session::revocation_id`].
     pub id: String,
@@ -29,29 +27,38 @@ pub struct Presented {
 }
 
 /// An account's refusals.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SignOuts {
     /// Sessions that signed in before this instant (Unix ms) are refused; 0: none.
     not_before_ms: i64,
-    /// `(session id, when it would have expired, Unix seconds)`.
-    ids: Vec<(String, i64)>,
+    /// The sessions signed out one by one.
+    ids: Vec<SignedOut>,
+}
+
+/// A session signed out by itself.
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+struct SignedOut {
+    /// The session's id.
+    id: String,
+    /// When it would have expired, Unix seconds: it is forgotten after.
+    until: i64,
 }
 
 impl SignOuts {
     /// Whether `presented` was signed out.
     pub fn refuses(&self, presented: &Presented) -> bool {
-        presented.signed_in_ms < self.not_before_ms || self.ids.iter().any(|(id, _)| *id == presented.id)
+        presented.signed_in_ms < self.not_before_ms || self.ids.iter().any(|out| out.id == presented.id)
     }
 
     /// Signs out one session, which would otherwise last until `until` (Unix seconds). Past
     /// [`MAX_SIGNED_OUT`] live ones, every session signed in until now is signed out instead.
     pub fn sign_out(&mut self, id: String, until: i64, now_ms: i64) {
         let now = now_ms / 1000;
-        self.ids.retain(|(known, until)| *until > now && *known != id);
+        self.ids.retain(|out| out.until > now && out.id != id);
         if self.ids.len() >= MAX_SIGNED_OUT {
             self.everywhere(now_ms);
         } else {
-            self.ids.push((id, until));
+            self.ids.push(SignedOut { id, until });
         }
     }
 
@@ -65,41 +72,13 @@ impl SignOuts {
     /// it refuses nothing. A session lasts at most `max_session_secs` after it signed in.
     pub fn forgettable_at_ms(&self, max_session_secs: i64) -> Option<i64> {
         let not_before = (self.not_before_ms > 0).then(|| self.not_before_ms + max_session_secs * 1000);
-        not_before.into_iter().chain(self.ids.iter().map(|(_, until)| until * 1000)).max()
+        not_before.into_iter().chain(self.ids.iter().map(|out| out.until * 1000)).max()
     }
 }
 
 /// 401 for a session that was signed out (the app goes back to its sign-in, as for an expired one).
 pub fn signed_out() -> ApiError {
     ApiError::new(401, Code::SessionRevoked, "This session was signed out. Sign in again.")
-}
-
-impl Wire for Presented {
-    fn to_wire(&self) -> Value {
-        wire::object(vec![("id", self.id.clone().into()), ("signed_in_ms", self.signed_in_ms.into())])
-    }
-
-    fn from_wire(value: &Value) -> Option<Presented> {
-        Some(Presented { id: wire::get(value, "id")?, signed_in_ms: wire::get(value, "signed_in_ms")? })
-    }
-}
-
-impl Wire for SignOuts {
-    fn to_wire(&self) -> Value {
-        let ids = self
-            .ids
-            .iter()
-            .map(|(id, until)| wire::object(vec![("id", id.clone().into()), ("until", (*until).into())]));
-        wire::object(vec![("not_before_ms", self.not_before_ms.into()), ("ids", Value::Array(ids.collect()))])
-    }
-
-    fn from_wire(value: &Value) -> Option<SignOuts> {
-        let ids = value.get("ids")?.as_array()?;
-        Some(SignOuts {
-            not_before_ms: wire::get(value, "not_before_ms")?,
-            ids: ids.iter().map(|v| Some((wire::get(v, "id")?, wire::get(v, "until")?))).collect::<Option<_>>()?,
-        })
-    }
 }
 
 #[cfg(test)]
@@ -169,11 +148,31 @@ mod tests {
         outs.sign_out("a".into(), 5, 0);
         outs.everywhere(7);
         outs.sign_out("b".into(), NOW_MS, 8);
-        assert_eq!(wire::decode::<SignOuts>(&wire::encode(&outs)), Some(outs));
-        let p = presented("i", 3);
-        assert_eq!(wire::decode::<Presented>(&wire::encode(&p)), Some(p));
+        assert_eq!(crate::wire::from_json::<SignOuts>(&crate::wire::to_json(&outs)), Some(outs));
         for junk in ["{}", r#"{"not_before_ms":1,"ids":[{"id":1,"until":2}]}"#, r#"{"not_before_ms":"x","ids":[]}"#] {
-            assert_eq!(wire::decode::<SignOuts>(junk), None, "{junk}");
+            assert_eq!(crate::wire::from_json::<SignOuts>(junk), None, "{junk}");
         }
+    }
+
+    /// An account's sign-outs as earlier builds stored them (in its `Hub`) still refuse, and a session presented
+    /// by a worker of the build before reads.
+    #[test]
+    fn stored_sign_outs_are_the_json_earlier_builds_wrote() {
+        let mut outs = SignOuts::default();
+        outs.sign_out("sid".into(), 1_800_000_000, 1_700_000_000_000);
+        let one = r#"{"ids":[{"id":"sid","until":1800000000}],"not_before_ms":0}"#;
+        outs.everywhere(1_700_000_000_500);
+        outs.sign_out("x".into(), 1_800_000_000, 1_700_000_000_600);
+        let everywhere = r#"{"ids":[{"id":"x","until":1800000000}],"not_before_ms":1700000000501}"#;
+        let mut first = SignOuts::default();
+        first.sign_out("sid".into(), 1_800_000_000, 1_700_000_000_000);
+        for (outs, stored) in [(first, one), (outs, everywhere)] {
+            assert_eq!(crate::wire::to_value(&outs), crate::wire::parse(stored).unwrap());
+            assert_eq!(crate::wire::from_json::<SignOuts>(stored), Some(outs));
+        }
+        let p = presented("sid", 1_700_000_000_000);
+        let written = r#"{"id":"sid","signed_in_ms":1700000000000}"#;
+        assert_eq!(crate::wire::to_value(&p), crate::wire::parse(written).unwrap());
+        assert_eq!(crate::wire::from_json::<Presented>(written), Some(p));
     }
 }

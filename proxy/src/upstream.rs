@@ -11,7 +11,6 @@ use worker::{Fetch, Headers, Method, Request, web_sys};
 use crate::config::Config;
 pub use crate::config::Upstream;
 use crate::error::{ApiError, ApiResult};
-use crate::wire::{self, Wire};
 
 /// Login redirects followed per attempt (global → regional → another region is two).
 pub const MAX_REDIRECTS: usize = 3;
@@ -232,7 +231,8 @@ pub async fn call(
 
 /// A login (or a document acceptance) that LLU accepted: signed in, or a step first. Serialisable, so the hub
 /// hands it to the worker as it is.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SignIn {
     /// Signed in.
     Success {
@@ -270,46 +270,6 @@ impl core::fmt::Debug for SignIn {
             SignIn::Step { region, .. } => {
                 f.debug_struct("SignIn::Step").field("region", region).finish_non_exhaustive()
             }
-        }
-    }
-}
-
-impl Wire for SignIn {
-    fn to_wire(&self) -> Value {
-        let (name, region, mut fields) = match self {
-            SignIn::Success { region, user_id, ticket, body } => (
-                "success",
-                region,
-                vec![("user_id", user_id.clone().into()), ("ticket", ticket.to_wire()), ("body", body.clone())],
-            ),
-            SignIn::Step { region, kind, ticket, body } => (
-                "step",
-                region,
-                vec![("kind", kind.as_str().into()), ("ticket", ticket.to_wire()), ("body", body.clone())],
-            ),
-        };
-        fields.push(("region", region.to_wire()));
-        wire::variant(name, Some(wire::object(fields)))
-    }
-
-    fn from_wire(value: &Value) -> Option<SignIn> {
-        let (name, content) = wire::read_variant(value)?;
-        let region = wire::get(content, "region")?;
-        let body = content.get("body")?.clone();
-        match name {
-            "success" => Some(SignIn::Success {
-                region,
-                user_id: wire::get(content, "user_id")?,
-                ticket: wire::get(content, "ticket")?,
-                body,
-            }),
-            "step" => Some(SignIn::Step {
-                region,
-                kind: StepKind::from(content.get("kind")?.as_str()?.to_owned()),
-                ticket: wire::get(content, "ticket")?,
-                body,
-            }),
-            _ => None,
         }
     }
 }
@@ -368,6 +328,7 @@ pub async fn accept(config: &Config, region: Region, document: &str, step_token:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire;
 
     #[test]
     fn upstream_is_libreview_or_a_base_url() {
@@ -393,7 +354,7 @@ mod tests {
         let ticket = Ticket { token: "jwt".into(), expires: 5, duration: 6 };
         let body = serde_json::json!({"status": 4, "data": {"step": {"type": "tou"}}});
         let step = SignIn::Step { region: Region::De, kind: StepKind::TermsOfUse, ticket: Some(ticket.clone()), body };
-        let Some(SignIn::Step { region, kind, ticket: read, body }) = wire::decode(&wire::encode(&step)) else {
+        let Some(SignIn::Step { region, kind, ticket: read, body }) = wire::from_json(&wire::to_json(&step)) else {
             panic!("the step did not round-trip")
         };
         assert_eq!(
@@ -407,11 +368,11 @@ mod tests {
             body: Value::Null,
         };
         assert!(
-            matches!(wire::decode(&wire::encode(&verify)), Some(SignIn::Step { kind: StepKind::Other(k), ticket: None, .. }) if k == "newThing")
+            matches!(wire::from_json(&wire::to_json(&verify)), Some(SignIn::Step { kind: StepKind::Other(k), ticket: None, .. }) if k == "newThing")
         );
         let success = SignIn::Success { region: Region::Eu2, user_id: "u".into(), ticket, body: Value::Null };
         assert!(
-            matches!(wire::decode(&wire::encode(&success)), Some(SignIn::Success { region: Region::Eu2, user_id, .. }) if user_id == "u")
+            matches!(wire::from_json(&wire::to_json(&success)), Some(SignIn::Success { region: Region::Eu2, user_id, .. }) if user_id == "u")
         );
     }
 

@@ -131,7 +131,7 @@ impl WebKey {
 
     /// `SessionKey::seal` on WebCrypto.
     async fn seal(&self, session: &Session, nonce: [u8; NONCE_BYTES]) -> Result<String, JsValue> {
-        let plaintext = wire::encode(session).into_bytes();
+        let plaintext = wire::to_json(session).into_bytes();
         let promise = self.subtle.encrypt_with_object_and_u8_array(&self.params(&nonce), &self.key, &plaintext)?;
         let ciphertext = Uint8Array::new(&JsFuture::from(promise).await?);
         let mut sealed = vec![0; NONCE_BYTES + ciphertext.length() as usize];
@@ -154,7 +154,7 @@ impl WebKey {
             .map_err(|_| SealError::Tampered)?;
         let plaintext = JsFuture::from(promise).await.map_err(|_| SealError::Tampered)?;
         let text = String::from_utf8(Uint8Array::new(&plaintext).to_vec()).map_err(|_| SealError::Tampered)?;
-        let session: Session = wire::decode(&text).ok_or(SealError::Tampered)?;
+        let session: Session = wire::from_json(&text).ok_or(SealError::Tampered)?;
         if session.expires <= now {
             return Err(SealError::Expired);
         }
@@ -229,7 +229,7 @@ async fn seal_and_open_rustcrypto_vs_webcrypto() -> Result<(), JsValue> {
     let rust = SessionKey::from_bytes(&RAW_KEY);
     let web = WebKey::import(&subtle, &RAW_KEY).await?;
     let token = rust.seal(&session, nonce(1));
-    let plaintext_len = wire::encode(&session).len();
+    let plaintext_len = wire::to_json(&session).len();
     console_log!(
         "session: {} bytes of JSON (LLU JWT {} chars), sealed token {} chars; {} timed ops after {WARM_UP} warm-up",
         plaintext_len,
@@ -281,7 +281,7 @@ async fn seal_and_open_rustcrypto_vs_webcrypto() -> Result<(), JsValue> {
     report("WebCrypto open (200 in flight: throughput)", &timing);
 
     let timing = time(&clock, 1, async |_| {
-        let json = wire::encode(black_box(&session));
+        let json = wire::to_json(black_box(&session));
         black_box(URL_SAFE_NO_PAD.encode(json));
     })
     .await;

@@ -7,7 +7,6 @@
 //! that reading; a sensor LO is written as `sgv: 39` and a HI as `sgv: 401`, the values Nightscout shows as "LOW"
 //! and "HIGH".
 
-use crate::wire::{self, Value, Wire};
 use serde::{Deserialize, Serialize};
 
 use crate::reading::{Reading, SensorRange};
@@ -184,98 +183,6 @@ pub fn pebble(readings: &[Reading], now: UtcTime, count: usize, unit: GlucoseUni
     Pebble { status: vec![PebbleStatus { now: now.unix_millis() }], bgs, cals: Vec::new() }
 }
 
-/// Written by hand (`crate::wire`), as serde's derive writes it (the worker's Nightscout API, without serde's
-/// serialiser for these types).
-impl Wire for Entry {
-    fn to_wire(&self) -> Value {
-        let mut fields = vec![
-            ("_id", self.id.to_wire()),
-            ("type", self.kind.to_wire()),
-            ("sgv", self.sgv.to_wire()),
-            ("date", self.date.to_wire()),
-            ("mills", self.mills.to_wire()),
-            ("dateString", self.date_string.to_wire()),
-            ("sysTime", self.sys_time.to_wire()),
-            ("direction", self.direction.to_wire()),
-            ("trend", self.trend.to_wire()),
-            ("device", self.device.to_wire()),
-        ];
-        if let Some(delta) = self.delta {
-            fields.push(("delta", delta.to_wire()));
-        }
-        if let Some(offset) = self.utc_offset {
-            fields.push(("utcOffset", offset.to_wire()));
-        }
-        wire::object(fields)
-    }
-
-    fn from_wire(value: &Value) -> Option<Entry> {
-        Some(Entry {
-            id: wire::get(value, "_id")?,
-            kind: wire::get(value, "type")?,
-            sgv: wire::get(value, "sgv")?,
-            date: wire::get(value, "date")?,
-            mills: wire::get(value, "mills")?,
-            date_string: wire::get(value, "dateString")?,
-            sys_time: wire::get(value, "sysTime")?,
-            direction: wire::get(value, "direction")?,
-            trend: wire::get(value, "trend")?,
-            delta: wire::get(value, "delta")?,
-            device: wire::get(value, "device")?,
-            utc_offset: wire::get(value, "utcOffset")?,
-        })
-    }
-}
-
-impl Wire for PebbleBg {
-    fn to_wire(&self) -> Value {
-        let mut fields = vec![
-            ("sgv", self.sgv.to_wire()),
-            ("trend", self.trend.to_wire()),
-            ("direction", self.direction.to_wire()),
-            ("datetime", self.datetime.to_wire()),
-        ];
-        if let Some(delta) = self.bgdelta {
-            fields.push(("bgdelta", delta.to_wire()));
-        }
-        if let Some(battery) = &self.battery {
-            fields.push(("battery", battery.to_wire()));
-        }
-        wire::object(fields)
-    }
-
-    fn from_wire(value: &Value) -> Option<PebbleBg> {
-        Some(PebbleBg {
-            sgv: wire::get(value, "sgv")?,
-            trend: wire::get(value, "trend")?,
-            direction: wire::get(value, "direction")?,
-            datetime: wire::get(value, "datetime")?,
-            bgdelta: wire::get(value, "bgdelta")?,
-            battery: wire::get(value, "battery")?,
-        })
-    }
-}
-
-impl Wire for Pebble {
-    fn to_wire(&self) -> Value {
-        let status = self.status.iter().map(|s| wire::object(vec![("now", s.now.to_wire())])).collect();
-        wire::object(vec![
-            ("status", Value::Array(status)),
-            ("bgs", self.bgs.to_wire()),
-            ("cals", Value::Array(self.cals.clone())),
-        ])
-    }
-
-    fn from_wire(value: &Value) -> Option<Pebble> {
-        let status = value.get("status")?.as_array()?;
-        Some(Pebble {
-            status: status.iter().map(|s| Some(PebbleStatus { now: wire::get(s, "now")? })).collect::<Option<_>>()?,
-            bgs: wire::get(value, "bgs")?,
-            cals: value.get("cals")?.as_array()?.clone(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,23 +253,27 @@ mod tests {
         assert_eq!(e[0].direction, "NOT COMPUTABLE");
     }
 
+    /// Nightscout clients (xDrip+, Loop, watch faces) read these names; an absent delta or offset is left out.
     #[test]
-    fn hand_written_json_is_what_serde_writes() {
-        let mut readings = series(&[(0, 100), (5, 45), (10, 501), (15, 130), (20, 128)]);
+    fn entries_are_written_with_nightscouts_names() {
+        let mut readings = series(&[(0, 100), (5, 45), (10, 130), (15, 128)]);
         readings[1].range = SensorRange::Lo;
-        readings[2].range = SensorRange::Hi;
-        readings[3].wearer_offset_min = Some(-300);
-        readings[4].arrow = Some(Direction::FortyFiveDown);
-        let e = entries(&readings, None, 10, "tidewatch");
-        assert!(e.iter().any(|e| e.delta.is_none()) && e.iter().any(|e| e.utc_offset.is_some()));
-        assert_eq!(e.to_wire(), serde_json::to_value(&e).unwrap());
-        assert_eq!(Vec::<Entry>::from_wire(&e.to_wire()), Some(e));
-        for unit in [GlucoseUnit::MgDl, GlucoseUnit::MmolL] {
-            let mut p = pebble(&readings, UtcTime::from_unix_secs(1_700_000_700), 3, unit);
-            p.bgs[1].battery = Some("80".into());
-            assert_eq!(p.to_wire(), serde_json::to_value(&p).unwrap());
-            assert_eq!(Pebble::from_wire(&p.to_wire()), Some(p));
-        }
+        readings[2].wearer_offset_min = Some(-300);
+        readings[3].arrow = Some(Direction::FortyFiveDown);
+        let e = entries(&readings, None, 3, "tidewatch");
+        let written = r#"[{"_id":"6553f4847469646577617463","date":1700000900000,
+            "dateString":"2023-11-14T22:28:20.000Z","delta":-2.0,"device":"tidewatch","direction":"FortyFiveDown",
+            "mills":1700000900000,"sgv":128,"sysTime":"2023-11-14T22:28:20.000Z","trend":5,"type":"sgv"},
+            {"_id":"6553f3587469646577617463","date":1700000600000,"dateString":"2023-11-14T22:23:20.000Z",
+            "delta":90.0,"device":"tidewatch","direction":"SingleUp","mills":1700000600000,"sgv":130,
+            "sysTime":"2023-11-14T22:23:20.000Z","trend":2,"type":"sgv","utcOffset":-300},
+            {"_id":"6553f22c7469646577617463","date":1700000300000,"dateString":"2023-11-14T22:18:20.000Z",
+            "delta":-60.0,"device":"tidewatch","direction":"NOT COMPUTABLE","mills":1700000300000,"sgv":39,
+            "sysTime":"2023-11-14T22:18:20.000Z","trend":8,"type":"sgv"}]"#;
+        assert_eq!(crate::wire::to_value(&e), crate::wire::parse(written).unwrap());
+        let first = entries(&readings, None, 4, "x").pop().unwrap();
+        let first = crate::wire::to_value(&first);
+        assert!(first.get("delta").is_none() && first.get("utcOffset").is_none(), "{first}");
     }
 
     #[test]

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use crate::time::{MINUTE, UtcTime};
 use crate::trend::Direction;
 use crate::units::{GlucoseUnit, MgDl, SENSOR_MAX, SENSOR_MIN};
-use crate::wire::{self, Value, Wire};
 
 /// The sensor's own out-of-range flag (LLU `isLow`/`isHigh`): the value is below or above what it can measure.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
@@ -262,49 +261,29 @@ fn prefer(existing: Reading, incoming: Reading) -> Reading {
     kept
 }
 
-crate::wire_names!(SensorRange { InRange => "InRange", Lo => "Lo", Hi => "Hi" });
-crate::wire_names!(Origin { Graph => "Graph", Logbook => "Logbook", Current => "Current" });
-
-impl Wire for Reading {
-    fn to_wire(&self) -> Value {
-        wire::object(vec![
-            ("at", self.at.to_wire()),
-            ("mgdl", self.mgdl.to_wire()),
-            ("range", self.range.to_wire()),
-            ("arrow", self.arrow.to_wire()),
-            ("wearer_offset_min", self.wearer_offset_min.to_wire()),
-            ("origin", self.origin.to_wire()),
-        ])
-    }
-
-    fn from_wire(value: &Value) -> Option<Reading> {
-        Some(Reading {
-            at: wire::get(value, "at")?,
-            mgdl: wire::get(value, "mgdl")?,
-            range: wire::get(value, "range")?,
-            arrow: wire::get(value, "arrow")?,
-            wearer_offset_min: wire::get(value, "wearer_offset_min")?,
-            origin: wire::get(value, "origin")?,
-        })
-    }
-}
-
-/// `{"readings": [...]}`, as stored (in the order stored).
-impl Wire for Series {
-    fn to_wire(&self) -> Value {
-        wire::object(vec![("readings", wire::list(&self.readings))])
-    }
-
-    fn from_wire(value: &Value) -> Option<Series> {
-        Some(Series { readings: wire::get(value, "readings")? })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::time::parse_factory;
     use proptest::prelude::*;
+
+    /// A series as earlier builds stored it (the `Watcher`'s `series:` records) still reads, and is written the
+    /// same way.
+    #[test]
+    fn stored_series_are_the_json_earlier_builds_wrote() {
+        let mut newer = Reading::new(UtcTime::from_unix_secs(1_709_510_820), MgDl::new(123));
+        newer.arrow = Some(Direction::FortyFiveUp);
+        newer.wearer_offset_min = Some(60);
+        newer.origin = Origin::Current;
+        let mut older = Reading::new(UtcTime::from_unix_secs(1_709_510_520), MgDl::new(39));
+        older.range = SensorRange::Lo;
+        let series = Series::from_readings([newer, older]);
+        let stored = r#"{"readings":[{"arrow":null,"at":1709510520,"mgdl":39,"origin":"Graph","range":"Lo",
+            "wearer_offset_min":null},{"arrow":"FortyFiveUp","at":1709510820,"mgdl":123,"origin":"Current",
+            "range":"InRange","wearer_offset_min":60}]}"#;
+        assert_eq!(crate::wire::to_value(&series), crate::wire::parse(stored).unwrap());
+        assert_eq!(crate::wire::from_json::<Series>(stored), Some(series));
+    }
 
     fn at(s: &str) -> UtcTime {
         parse_factory(s).unwrap()

@@ -250,16 +250,6 @@ impl Cursor<'_> {
     }
 }
 
-impl crate::wire::Wire for UtcTime {
-    fn to_wire(&self) -> crate::wire::Value {
-        self.0.into()
-    }
-
-    fn from_wire(value: &crate::wire::Value) -> Option<UtcTime> {
-        value.as_i64().map(UtcTime)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -224,17 +224,6 @@ pub(crate) fn js_round(x: f64) -> f64 {
     (x + 0.5).floor()
 }
 
-crate::wire_names!(Direction {
-    DoubleDown => "DoubleDown",
-    SingleDown => "SingleDown",
-    FortyFiveDown => "FortyFiveDown",
-    Flat => "Flat",
-    FortyFiveUp => "FortyFiveUp",
-    SingleUp => "SingleUp",
-    DoubleUp => "DoubleUp",
-    NotComputable => "NotComputable",
-});
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,18 +129,6 @@ fn tenths(value: f64) -> String {
     format!("{sign}{}.{}", tenths.unsigned_abs() / 10, tenths.unsigned_abs() % 10)
 }
 
-impl crate::wire::Wire for MgDl {
-    fn to_wire(&self) -> crate::wire::Value {
-        self.0.into()
-    }
-
-    fn from_wire(value: &crate::wire::Value) -> Option<MgDl> {
-        u16::from_wire(value).map(MgDl)
-    }
-}
-
-crate::wire_names!(GlucoseUnit { MgDl => "mgdl", MmolL => "mmoll" });
-
 #[cfg(test)]
 mod tests {
     use super::*;

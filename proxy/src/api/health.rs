@@ -9,11 +9,9 @@ use shared::time::UtcTime;
 
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::hub::health::Table;
 use crate::hub::{self, HubAnswer, HubRequest};
 use crate::reply::Reply;
 use crate::rounds::{self, RoundsAnswer, RoundsRequest};
-use crate::wire;
 
 /// `GET /api/health`.
 pub async fn answer(ctx: &Ctx) -> ApiResult<Reply> {
@@ -21,7 +19,6 @@ pub async fn answer(ctx: &Ctx) -> ApiResult<Reply> {
     else {
         return Err(ApiError::internal());
     };
-    let table: Table = wire::decode(&table.to_string()).unwrap_or_default();
     let alarms = match rounds::ask(&ctx.env, &RoundsRequest::Status).await {
         Ok(RoundsAnswer::Status { members, last_round_ms }) => json!({
             "accounts": members,

@@ -37,7 +37,7 @@ pub async fn login(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let json = body_json(&body);
     let credentials = json
         .as_ref()
-        .and_then(|v| Some((crate::wire::get::<String>(v, "email")?, crate::wire::get::<String>(v, "password")?)));
+        .and_then(|v| Some((v.get("email")?.as_str()?.to_owned(), v.get("password")?.as_str()?.to_owned())));
     let (email, password) =
         credentials.ok_or_else(|| ApiError::bad_request("Send {\"email\": …, \"password\": …} as JSON."))?;
     // Russia's and China's accounts are not known to the global host (where a wrong host's "no such account" would

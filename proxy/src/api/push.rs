@@ -26,7 +26,7 @@ use crate::route;
 use crate::seal::{Kind, random_hex, sha256_hex};
 use crate::shares::Key;
 use crate::watch::{Access, Holder, NewSubscription};
-use crate::wire::{self, Wire};
+use crate::wire;
 
 /// What the app sends to subscribe (or to update this phone's settings): `{"subscription":
 /// PushSubscription.toJSON(), "patientId", "config", "unit", "sharedAck", "key"}`, nothing else (`key`: the key
@@ -43,28 +43,49 @@ struct SubscribeBody {
 }
 
 impl SubscribeBody {
-    const FIELDS: [&str; 6] = ["subscription", "patientId", "config", "unit", "sharedAck", "key"];
-
     fn read(value: &Value) -> Option<SubscribeBody> {
-        if !value.as_object()?.keys().all(|key| SubscribeBody::FIELDS.contains(&key.as_str())) {
-            return None;
-        }
-        let subscription = value.get("subscription")?;
-        let keys = subscription.get("keys")?;
+        let sent: SentSubscribe = wire::from_value(value)?;
         Some(SubscribeBody {
-            endpoint: wire::get(subscription, "endpoint")?,
-            p256dh: wire::get(keys, "p256dh")?,
-            auth: wire::get(keys, "auth")?,
-            patient_id: wire::get(value, "patientId")?,
-            config: wire::get(value, "config")?,
-            unit: wire::get(value, "unit")?,
-            shared_ack: wire::get(value, "sharedAck")?,
-            key: wire::get(value, "key")?,
+            endpoint: sent.subscription.endpoint,
+            p256dh: sent.subscription.keys.p256dh,
+            auth: sent.subscription.keys.auth,
+            patient_id: sent.patient_id,
+            config: sent.config,
+            unit: sent.unit,
+            shared_ack: sent.shared_ack,
+            key: sent.key,
         })
     }
 }
 
+/// [`SubscribeBody`] as the app sends it.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SentSubscribe {
+    subscription: SentPushSubscription,
+    patient_id: Option<String>,
+    config: Option<AlarmConfig>,
+    unit: Option<GlucoseUnit>,
+    shared_ack: Option<bool>,
+    key: Option<String>,
+}
+
+/// The browser's `PushSubscription.toJSON()` (its other fields, `expirationTime`, are not used).
+#[derive(serde::Deserialize)]
+struct SentPushSubscription {
+    endpoint: String,
+    keys: SentPushKeys,
+}
+
+/// The subscription's keys.
+#[derive(serde::Deserialize)]
+struct SentPushKeys {
+    p256dh: String,
+    auth: String,
+}
+
 /// A phone presenting its subscription id and key: `{"id", "key", "kind"?, "action"?, "minutes"?}`.
+#[derive(serde::Deserialize)]
 struct Presented {
     id: String,
     key: String,
@@ -75,13 +96,7 @@ struct Presented {
 
 impl Presented {
     fn read(value: &Value) -> Option<Presented> {
-        Some(Presented {
-            id: wire::get(value, "id")?,
-            key: wire::get(value, "key")?,
-            kind: wire::get(value, "kind")?,
-            action: wire::get(value, "action")?,
-            minutes: wire::get(value, "minutes")?,
-        })
+        wire::from_value(value)
     }
 }
 
@@ -230,8 +245,8 @@ pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let holder = holder(ctx, req).await?;
     match ask_watch(&ctx.env, &holder_object(&holder), &WatchRequest::Phones { holder }).await? {
         WatchAnswer::Phones { phones, interruptions } => Ok(Reply::json(json!({
-            "phones": wire::list(&phones),
-            "interruptions": interruptions.to_wire(),
+            "phones": wire::to_value(&phones),
+            "interruptions": wire::to_value(&interruptions),
         }))),
         _ => Err(ApiError::internal()),
     }

@@ -12,7 +12,6 @@ use worker::Env;
 use shared::code::Code;
 
 use super::{HubAnswer, HubRequest, SETTINGS_OBJECT};
-use crate::wire::Wire;
 
 /// An unchanged outcome is reported again after this long (so "last success" stays within it of the truth).
 pub const REPORT_EVERY_MS: f64 = 10.0 * 60_000.0;
@@ -37,17 +36,20 @@ pub fn reportable(code: Code) -> bool {
     code == Code::Success || UPSTREAM_CODES.contains(&code)
 }
 
-/// One region's last success and last error.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One region's last success and last error, stored as `{"ok": ms, "error": [code, ms]}`.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegionHealth {
     /// Unix ms.
+    #[serde(rename = "ok")]
     pub last_success_ms: Option<f64>,
     /// The code and when, Unix ms.
+    #[serde(rename = "error")]
     pub last_error: Option<(String, f64)>,
 }
 
 /// Every region's.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Table {
     /// By region code (`eu`, `us`, …; `login` for sign-ins, whose region is found on the way).
     pub regions: BTreeMap<String, RegionHealth>,
@@ -83,33 +85,6 @@ impl Table {
             })
             .collect();
         Value::Object(regions)
-    }
-}
-
-impl Wire for Table {
-    fn to_wire(&self) -> Value {
-        let regions: serde_json::Map<String, Value> = self
-            .regions
-            .iter()
-            .map(|(region, h)| {
-                let error = h.last_error.as_ref().map(|(code, at)| json!([code, at]));
-                (region.clone(), json!({"ok": h.last_success_ms, "error": error}))
-            })
-            .collect();
-        Value::Object(regions)
-    }
-
-    fn from_wire(value: &Value) -> Option<Table> {
-        let mut table = Table::default();
-        for (region, h) in value.as_object()? {
-            let error = match h.get("error") {
-                Some(Value::Array(pair)) => Some((pair.first()?.as_str()?.to_owned(), pair.get(1)?.as_f64()?)),
-                _ => None,
-            };
-            let last_success_ms = h.get("ok").and_then(Value::as_f64);
-            table.regions.insert(region.clone(), RegionHealth { last_success_ms, last_error: error });
-        }
-        Some(table)
     }
 }
 
@@ -167,7 +142,20 @@ mod tests {
         let shown = table.to_json();
         assert_eq!(shown["eu"]["lastError"]["code"], "edge_blocked");
         assert!(shown["us"]["lastError"].is_null());
-        assert_eq!(wire::decode::<Table>(&wire::encode(&table)), Some(table));
+        assert_eq!(wire::from_json::<Table>(&wire::to_json(&table)), Some(table));
+    }
+
+    /// The health table as earlier builds stored it (in the `settings` object) still reads.
+    #[test]
+    fn the_stored_table_is_the_json_earlier_builds_wrote() {
+        let mut table = Table::default();
+        table.record("eu", "success", 1.0e12);
+        table.record("eu", "locked", 1.1e12);
+        table.record("login", "success", 1.2e12);
+        let stored = r#"{"eu":{"error":["locked",1100000000000.0],"ok":1000000000000.0},
+            "login":{"error":null,"ok":1200000000000.0}}"#;
+        assert_eq!(wire::to_value(&table), wire::parse(stored).unwrap());
+        assert_eq!(wire::from_json::<Table>(stored), Some(table));
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! A wait the hub keeps for an account or an e-mail: imposed by LibreLinkUp (a lockout, a rate limit, maintenance,
 //! an edge block, new documents, a new protocol) or by the hub itself (the pause after a wrong password).
 
-use serde_json::Value;
 use shared::code::Code;
 
 use crate::error::ApiError;
-use crate::wire::{self, Wire};
 
 /// The holds after edge blocks that follow one another: 1, 2, 4 and 8 minutes, then 15 (where one block used to
 /// hold for 15 minutes at once).
@@ -16,11 +14,13 @@ const EDGE_BLOCK_MEMORY_MS: f64 = 30.0 * 60_000.0;
 pub const PROBE_EVERY_MS: f64 = 60_000.0;
 
 /// A wait imposed by LLU (or by the login pause): until when, and what to answer meanwhile.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct Hold {
     pub(super) until_ms: f64,
     pub(super) error: ApiError,
     /// How many edge blocks in a row made this hold (0: not an edge block).
+    // Only for an edge block: a hold stored by earlier builds reads as it was.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub(super) blocks: u32,
 }
 
@@ -66,23 +66,9 @@ impl Hold {
     }
 }
 
-impl Wire for Hold {
-    fn to_wire(&self) -> Value {
-        let mut fields = vec![("until_ms", self.until_ms.to_wire()), ("error", self.error.to_wire())];
-        // Only for an edge block: a hold stored by earlier builds reads as it was.
-        if self.blocks > 0 {
-            fields.push(("blocks", self.blocks.to_wire()));
-        }
-        wire::object(fields)
-    }
-
-    fn from_wire(value: &Value) -> Option<Hold> {
-        Some(Hold {
-            until_ms: wire::get(value, "until_ms")?,
-            error: wire::get(value, "error")?,
-            blocks: wire::get_or(value, "blocks", 0)?,
-        })
-    }
+/// No edge block counted.
+fn is_zero(blocks: &u32) -> bool {
+    *blocks == 0
 }
 
 #[cfg(test)]
@@ -90,6 +76,7 @@ mod tests {
     use shared::llu::Outcome;
 
     use super::*;
+    use crate::wire;
 
     #[test]
     fn edge_blocks_in_a_row_hold_one_two_four_eight_then_fifteen_minutes_and_a_pause_forgets_them() {
@@ -122,11 +109,17 @@ mod tests {
     #[test]
     fn a_hold_stored_by_earlier_builds_still_reads() {
         // As earlier builds stored it: the wait and the error, nothing else.
-        let error = wire::encode(&ApiError::from_outcome(&Outcome::EdgeBlocked));
+        let error = wire::to_json(&ApiError::from_outcome(&Outcome::EdgeBlocked));
         let stored = format!(r#"{{"until_ms":5000.0,"error":{error}}}"#);
-        let hold: Hold = wire::decode(&stored).unwrap();
+        let hold: Hold = wire::from_json(&stored).unwrap();
         assert_eq!((hold.until_ms, hold.blocks), (5000.0, 0));
         let grown = Hold { blocks: 3, ..hold };
-        assert_eq!(wire::decode::<Hold>(&wire::encode(&grown)).unwrap().blocks, 3);
+        assert_eq!(wire::from_json::<Hold>(&wire::to_json(&grown)).unwrap().blocks, 3);
+        // And written as they wrote it: `blocks` only for an edge block.
+        let paused = Hold { until_ms: 1.5e12, error: ApiError::login_paused(42), blocks: 0 };
+        let written = wire::to_value(&paused);
+        assert_eq!((written.get("blocks"), written["until_ms"].as_f64()), (None, Some(1.5e12)), "{written}");
+        assert_eq!(written["error"], wire::to_value(&ApiError::login_paused(42)));
+        assert_eq!(wire::to_value(&Hold { blocks: 2, ..paused })["blocks"], 2);
     }
 }

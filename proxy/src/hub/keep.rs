@@ -17,7 +17,7 @@ const KEPT_KEY: &str = "kept";
 pub const RESIGN_EVERY_MS: f64 = 10.0 * 60_000.0;
 
 /// What a family chose to keep: an e-mail, its password, and where its sign-in starts.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeptSignIn {
     /// The LibreLinkUp e-mail.
     pub email: String,
@@ -31,24 +31,6 @@ pub struct KeptSignIn {
 impl core::fmt::Debug for KeptSignIn {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("KeptSignIn").field("entry", &self.entry).finish_non_exhaustive()
-    }
-}
-
-impl Wire for KeptSignIn {
-    fn to_wire(&self) -> Value {
-        wire::object(vec![
-            ("email", self.email.to_wire()),
-            ("password", self.password.to_wire()),
-            ("entry", self.entry.to_wire()),
-        ])
-    }
-
-    fn from_wire(value: &Value) -> Option<KeptSignIn> {
-        Some(KeptSignIn {
-            email: wire::get(value, "email")?,
-            password: wire::get(value, "password")?,
-            entry: wire::get(value, "entry")?,
-        })
     }
 }
 
@@ -69,7 +51,7 @@ impl Hub {
         let storage = self.state.storage();
         let stored = match kept {
             Some(kept) => {
-                let sealed = config.key.seal_secret(&wire::encode(&kept), random_nonce());
+                let sealed = config.key.seal_secret(&wire::to_json(&kept), random_nonce());
                 storage.put_raw(KEPT_KEY, JsValue::from(sealed)).await
             }
             None => storage.delete(KEPT_KEY).await.map(|_| ()),
@@ -109,7 +91,7 @@ impl Hub {
     /// The kept sign-in, if any (one that cannot be opened counts as none).
     async fn kept(&self, config: &Config) -> Option<KeptSignIn> {
         let text = self.stored_text(KEPT_KEY).await?;
-        wire::decode(&config.key.open_secret(&text).ok()?)
+        wire::from_json(&config.key.open_secret(&text).ok()?)
     }
 }
 

@@ -27,7 +27,7 @@ impl Hub {
             self.set_hold(Some(Hold::new(now, left, error.clone()))).await;
             return HubAnswer::Error(error.retry_after(left));
         }
-        let pair = wire::encode(&vec![start, f64::from(count + 1)]);
+        let pair = wire::to_json(&vec![start, f64::from(count + 1)]);
         if storage.put_raw(COUNT_KEY, JsValue::from(pair)).await.is_err() {
             worker::console_error!("hub: a client's sign-in count could not be stored");
         }
@@ -50,7 +50,7 @@ impl Hub {
             let left = (((start + window_ms) - now) / 1000.0).ceil().max(1.0) as u32;
             return HubAnswer::Error(share_rate_limited(left));
         }
-        let stored = wire::encode(&vec![start, f64::from(count + 1), window_ms]);
+        let stored = wire::to_json(&vec![start, f64::from(count + 1), window_ms]);
         if self.state.storage().put_raw(MISSES_KEY, JsValue::from(stored)).await.is_err() {
             worker::console_error!("hub: a client's share misses could not be stored");
         }
@@ -62,7 +62,7 @@ impl Hub {
     pub(super) async fn load_misses(&self) -> Option<(f64, u32, f64)> {
         let pending = self.state.storage().as_raw().get(MISSES_KEY).ok()?;
         let value = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
-        let stored: Vec<f64> = wire::decode(&value.as_string()?)?;
+        let stored: Vec<f64> = wire::from_json(&value.as_string()?)?;
         Some((*stored.first()?, *stored.get(1)? as u32, *stored.get(2)?))
     }
 
@@ -70,7 +70,7 @@ impl Hub {
     pub(super) async fn load_count(&self) -> Option<(f64, u32)> {
         let pending = self.state.storage().as_raw().get(COUNT_KEY).ok()?;
         let value = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
-        let pair: Vec<f64> = wire::decode(&value.as_string()?)?;
+        let pair: Vec<f64> = wire::from_json(&value.as_string()?)?;
         Some((*pair.first()?, *pair.get(1)? as u32))
     }
 }

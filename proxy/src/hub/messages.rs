@@ -7,9 +7,9 @@ use shared::llu::{Endpoint, Region, Ticket};
 use crate::error::{ApiError, ApiResult};
 use crate::signout::Presented;
 use crate::upstream::{LoginEnd, SignIn};
-use crate::wire::{self, Wire};
 /// Which data an account asks for.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Data {
     /// `/llu/connections`.
     Connections,
@@ -38,7 +38,8 @@ impl Data {
 }
 
 /// What the worker asks the hub.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HubRequest {
     /// Sign in (to the `login:` object of this e-mail).
     Login {
@@ -47,6 +48,7 @@ pub enum HubRequest {
         /// The password; never stored.
         password: String,
         /// Where the sign-in starts: the global host, or Russia's or China's, which the global host does not know.
+        #[serde(default = "global")]
         entry: Region,
     },
     /// Keep this sign-in for the alarms, or forget the one kept (to the `acct:` object).
@@ -95,11 +97,13 @@ pub enum HubRequest {
         presented: Option<Presented>,
         /// A viewer opened the graph: its history is read again when over a minute old, not only every
         /// [`super::GRAPH_SECS`].
+        #[serde(default)]
         opened: bool,
     },
     /// Is this presented session still signed in (to the `acct:` object)? `Admitted` if so.
     Check(Presented),
     /// Sign out one session (`until`: when it would have expired), or every session signed in until now.
+    #[serde(rename = "signout")]
     SignOut {
         /// The session.
         presented: Presented,
@@ -140,7 +144,8 @@ impl core::fmt::Debug for HubRequest {
 }
 
 /// What the hub answers.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HubAnswer {
     /// LLU's envelope with its `ticket` removed, and how old it is.
     Data {
@@ -153,15 +158,16 @@ pub enum HubAnswer {
         ticket: Option<Ticket>,
     },
     /// LLU accepted the login: signed in, or a step first.
+    #[serde(rename = "signin")]
     SignIn(SignIn),
     /// One more sign-in may come from this client; a presented session is still signed in; signed out.
     Admitted,
     /// The `version` the `settings` object remembers.
     Version(Option<String>),
-    /// The `settings` object's health table (`health::Table` as JSON) and adopted version.
+    /// The `settings` object's health table and adopted version.
     Health {
         /// The table.
-        table: Value,
+        table: super::health::Table,
         /// The adopted version.
         adopted: Option<String>,
     },
@@ -169,154 +175,9 @@ pub enum HubAnswer {
     Error(ApiError),
 }
 
-impl Wire for Data {
-    fn to_wire(&self) -> Value {
-        match self {
-            Data::Connections => wire::variant("connections", None),
-            Data::Graph(patient) => wire::variant("graph", Some(patient.clone().into())),
-            Data::Logbook(patient) => wire::variant("logbook", Some(patient.clone().into())),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<Data> {
-        let (name, content) = wire::read_variant(value)?;
-        let patient = || content.as_str().map(str::to_owned);
-        match name {
-            "connections" => Some(Data::Connections),
-            "graph" => patient().map(Data::Graph),
-            "logbook" => patient().map(Data::Logbook),
-            _ => None,
-        }
-    }
-}
-
-impl Wire for HubRequest {
-    fn to_wire(&self) -> Value {
-        match self {
-            HubRequest::Login { email, password, entry } => wire::variant(
-                "login",
-                Some(wire::object(vec![
-                    ("email", email.clone().into()),
-                    ("password", password.clone().into()),
-                    ("entry", entry.to_wire()),
-                ])),
-            ),
-            HubRequest::Admit { limit } => wire::variant("admit", Some(wire::object(vec![("limit", limit.to_wire())]))),
-            HubRequest::Version(version) => wire::variant("version", Some(version.to_wire())),
-            HubRequest::Keep(kept) => wire::variant("keep", Some(kept.to_wire())),
-            HubRequest::Report { region, code } => wire::variant(
-                "report",
-                Some(wire::object(vec![("region", region.to_wire()), ("code", code.to_wire())])),
-            ),
-            HubRequest::Health => wire::variant("health", None),
-            HubRequest::ShareMiss { limit, window_secs } => wire::variant(
-                "share_miss",
-                Some(wire::object(vec![("limit", limit.to_wire()), ("window_secs", window_secs.to_wire())])),
-            ),
-            HubRequest::Read { data, token, region, account_id, at_ms, presented, opened } => wire::variant(
-                "read",
-                Some(wire::object(vec![
-                    ("data", data.to_wire()),
-                    ("token", token.clone().into()),
-                    ("region", region.to_wire()),
-                    ("account_id", account_id.clone().into()),
-                    ("at_ms", at_ms.to_wire()),
-                    ("presented", presented.to_wire()),
-                    ("opened", (*opened).into()),
-                ])),
-            ),
-            HubRequest::Check(presented) => wire::variant("check", Some(presented.to_wire())),
-            HubRequest::SignOut { presented, until, everywhere } => wire::variant(
-                "signout",
-                Some(wire::object(vec![
-                    ("presented", presented.to_wire()),
-                    ("until", (*until).into()),
-                    ("everywhere", (*everywhere).into()),
-                ])),
-            ),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<HubRequest> {
-        let (name, content) = wire::read_variant(value)?;
-        match name {
-            "login" => Some(HubRequest::Login {
-                email: wire::get(content, "email")?,
-                password: wire::get(content, "password")?,
-                entry: wire::get_or(content, "entry", Region::Global)?,
-            }),
-            "admit" => Some(HubRequest::Admit { limit: wire::get(content, "limit")? }),
-            "version" => Option::from_wire(content).map(HubRequest::Version),
-            "keep" => Option::from_wire(content).map(HubRequest::Keep),
-            "report" => {
-                Some(HubRequest::Report { region: wire::get(content, "region")?, code: wire::get(content, "code")? })
-            }
-            "health" => Some(HubRequest::Health),
-            "share_miss" => Some(HubRequest::ShareMiss {
-                limit: wire::get(content, "limit")?,
-                window_secs: wire::get(content, "window_secs")?,
-            }),
-            "read" => Some(HubRequest::Read {
-                data: wire::get(content, "data")?,
-                token: wire::get(content, "token")?,
-                region: wire::get(content, "region")?,
-                account_id: wire::get(content, "account_id")?,
-                at_ms: wire::get(content, "at_ms")?,
-                presented: wire::get(content, "presented")?,
-                opened: wire::get_or(content, "opened", false)?,
-            }),
-            "check" => Presented::from_wire(content).map(HubRequest::Check),
-            "signout" => Some(HubRequest::SignOut {
-                presented: wire::get(content, "presented")?,
-                until: wire::get(content, "until")?,
-                everywhere: wire::get(content, "everywhere")?,
-            }),
-            _ => None,
-        }
-    }
-}
-
-impl Wire for HubAnswer {
-    fn to_wire(&self) -> Value {
-        match self {
-            HubAnswer::Data { body, age_secs, ticket } => wire::variant(
-                "data",
-                Some(wire::object(vec![
-                    ("body", body.clone()),
-                    ("age_secs", (*age_secs).into()),
-                    ("ticket", ticket.to_wire()),
-                ])),
-            ),
-            HubAnswer::SignIn(sign_in) => wire::variant("signin", Some(sign_in.to_wire())),
-            HubAnswer::Admitted => wire::variant("admitted", None),
-            HubAnswer::Version(version) => wire::variant("version", Some(version.to_wire())),
-            HubAnswer::Health { table, adopted } => wire::variant(
-                "health",
-                Some(wire::object(vec![("table", table.clone()), ("adopted", adopted.to_wire())])),
-            ),
-            HubAnswer::Error(error) => wire::variant("error", Some(error.to_wire())),
-        }
-    }
-
-    fn from_wire(value: &Value) -> Option<HubAnswer> {
-        let (name, content) = wire::read_variant(value)?;
-        match name {
-            "data" => Some(HubAnswer::Data {
-                body: content.get("body")?.clone(),
-                age_secs: wire::get(content, "age_secs")?,
-                ticket: wire::get(content, "ticket")?,
-            }),
-            "signin" => SignIn::from_wire(content).map(HubAnswer::SignIn),
-            "admitted" => Some(HubAnswer::Admitted),
-            "version" => Option::from_wire(content).map(HubAnswer::Version),
-            "health" => Some(HubAnswer::Health {
-                table: content.get("table")?.clone(),
-                adopted: wire::get(content, "adopted")?,
-            }),
-            "error" => ApiError::from_wire(content).map(HubAnswer::Error),
-            _ => None,
-        }
-    }
+/// Where a sign-in from a message without one starts.
+const fn global() -> Region {
+    Region::Global
 }
 
 impl From<ApiResult<LoginEnd>> for HubAnswer {

@@ -60,7 +60,7 @@ use crate::seal::MAX_SESSION_SECS;
 use crate::seal::sha256_hex;
 use crate::signout::{self, Presented, SignOuts};
 use crate::upstream::{self, Auth, LoginEnd};
-use crate::wire::{self, Wire};
+use crate::wire;
 
 /// How long a cached answer is served to every viewer of an account.
 pub const CACHE_SECS: u32 = 60;
@@ -78,8 +78,8 @@ const HEALTH_KEY: &str = "health";
 
 /// Sends `request` to the hub object `name` and reads its answer.
 pub async fn ask(env: &Env, name: &str, request: &HubRequest) -> crate::error::ApiResult<HubAnswer> {
-    let answer = crate::objects::ask_object_text(env, "HUB", name, crate::wire::encode(request)).await?;
-    crate::wire::decode(&answer).ok_or_else(ApiError::internal)
+    let answer = crate::objects::ask_object_text(env, "HUB", name, crate::wire::to_json(request)).await?;
+    crate::wire::from_json(&answer).ok_or_else(ApiError::internal)
 }
 
 /// The object name for an account.
@@ -159,14 +159,14 @@ impl DurableObject for Hub {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::objects::object_request::<HubRequest>(&mut req).await {
+        let answer = match crate::objects::object_message::<HubRequest>(&mut req).await {
             None => HubAnswer::Error(ApiError::internal()),
             Some(request) => match crate::config::Config::from_env(&self.env) {
                 Err(error) => HubAnswer::Error(error),
                 Ok(config) => self.answer(config, request).await,
             },
         };
-        Response::ok(wire::encode(&answer))
+        Response::ok(wire::to_json(&answer))
     }
 
     /// The clean-up: once no wait is in force and no client window is open, the object's storage is deleted (an
@@ -219,9 +219,9 @@ impl Hub {
             HubRequest::Version(version) => self.remember_version(version).await,
             HubRequest::Report { region, code } => self.note_health(&region, &code).await,
             HubRequest::Health => {
-                let table = self.stored_text(HEALTH_KEY).await.and_then(|t| serde_json::from_str(&t).ok());
+                let table = self.stored_text(HEALTH_KEY).await.and_then(|t| wire::from_json(&t)).unwrap_or_default();
                 let adopted = self.stored_text(VERSION_KEY).await;
-                HubAnswer::Health { table: table.unwrap_or(Value::Null), adopted }
+                HubAnswer::Health { table, adopted }
             }
             HubRequest::ShareMiss { limit, window_secs } => self.share_miss(limit, window_secs).await,
             HubRequest::Read { data, token, region, account_id, at_ms, presented, opened } => {
@@ -276,7 +276,7 @@ impl Hub {
         } else {
             outs.sign_out(presented.id, until, now);
         }
-        if self.state.storage().put_raw(SIGN_OUTS_KEY, JsValue::from(wire::encode(&outs))).await.is_err() {
+        if self.state.storage().put_raw(SIGN_OUTS_KEY, JsValue::from(wire::to_json(&outs))).await.is_err() {
             return HubAnswer::Error(ApiError::internal());
         }
         if let Some(forget_at) = outs.forgettable_at_ms(MAX_SESSION_SECS) {
@@ -293,7 +293,7 @@ impl Hub {
         }
         let pending = self.state.storage().as_raw().get(SIGN_OUTS_KEY).ok()?;
         let stored = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
-        let outs = if stored.is_undefined() { SignOuts::default() } else { wire::decode(&stored.as_string()?)? };
+        let outs = if stored.is_undefined() { SignOuts::default() } else { wire::from_json(&stored.as_string()?)? };
         // A sign-out made while storage was being read is newer than the stored one.
         Some(self.sign_outs.borrow_mut().get_or_insert(outs).clone())
     }
@@ -354,7 +354,7 @@ impl Hub {
     async fn load_hold(&self) -> Option<Hold> {
         let pending = self.state.storage().as_raw().get(HOLD_KEY).ok()?;
         let stored = worker::wasm_bindgen_futures::JsFuture::from(pending).await.ok()?;
-        wire::decode(&stored.as_string()?)
+        wire::from_json(&stored.as_string()?)
     }
 
     /// Sets the wait, in memory and in storage (a storage failure is logged: the memory's still holds).
@@ -366,7 +366,7 @@ impl Hub {
             self.clean_up_at(hold.until_ms).await;
         }
         let stored = match hold {
-            Some(hold) => storage.put_raw(HOLD_KEY, JsValue::from(wire::encode(&hold))).await,
+            Some(hold) => storage.put_raw(HOLD_KEY, JsValue::from(wire::to_json(&hold))).await,
             None if had => storage.delete(HOLD_KEY).await.map(|_| ()),
             None => Ok(()),
         };

@@ -159,7 +159,7 @@ pub(super) async fn fetch_data(
         Ok((Outcome::Success { .. }, answer)) => {
             let mut body = answer.json();
             let ticket = body.as_object_mut().and_then(|envelope| envelope.remove("ticket"));
-            HubAnswer::Data { body, age_secs: 0, ticket: ticket.as_ref().and_then(Ticket::from_wire) }
+            HubAnswer::Data { body, age_secs: 0, ticket: ticket.as_ref().and_then(wire::from_value::<Ticket>) }
         }
         Ok((outcome, _)) => HubAnswer::Error(ApiError::from_outcome(&outcome)),
         Err(error) => HubAnswer::Error(error),

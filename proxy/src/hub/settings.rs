@@ -47,9 +47,9 @@ impl Hub {
     /// The `settings` object: notes what LLU answered in `region` in the health table.
     pub(super) async fn note_health(&self, region: &str, code: &str) -> HubAnswer {
         let mut table: crate::hub::health::Table =
-            self.stored_text(HEALTH_KEY).await.and_then(|t| wire::decode(&t)).unwrap_or_default();
+            self.stored_text(HEALTH_KEY).await.and_then(|t| wire::from_json(&t)).unwrap_or_default();
         table.record(region, code, now_ms());
-        match self.state.storage().put_raw(HEALTH_KEY, JsValue::from(wire::encode(&table))).await {
+        match self.state.storage().put_raw(HEALTH_KEY, JsValue::from(wire::to_json(&table))).await {
             Ok(()) => HubAnswer::Admitted,
             Err(_) => HubAnswer::Error(ApiError::internal()),
         }

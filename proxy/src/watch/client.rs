@@ -92,8 +92,8 @@ pub async fn forget_share(env: &Env, owner: &str, share_id: &str) {
 
 /// Sends `request` to the `Watcher` object `object` and reads its answer (its error as an `Err`).
 pub async fn ask_watch(env: &Env, object: &str, request: &WatchRequest) -> ApiResult<WatchAnswer> {
-    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::encode(request)).await?;
-    match wire::decode(&answer).ok_or_else(ApiError::internal)? {
+    let answer = crate::objects::ask_object_text(env, BINDING, object, wire::to_json(request)).await?;
+    match wire::from_json(&answer).ok_or_else(ApiError::internal)? {
         WatchAnswer::Error(error) => Err(error),
         answer => Ok(answer),
     }

@@ -4,7 +4,7 @@ use super::*;
 
 /// The topic of an alarm kind's messages (RFC 8030 `Topic`: at most 32 base64url characters).
 pub fn topic_of(kind: AlarmKind) -> String {
-    kind.wire_name().to_owned()
+    kind.name()
 }
 
 /// A test message for `sub`.
@@ -47,10 +47,10 @@ pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, no
         v: 1,
         sub: sub.id.clone(),
         key: sub.key.clone(),
-        kind: alert.kind.wire_name().to_owned(),
+        kind: alert.kind.name(),
         title,
         body,
-        tag: format!("tw-{}", alert.kind.wire_name()),
+        tag: format!("tw-{}", alert.kind.name()),
         urgent,
         silent: !urgent && alert.volume == alarm::Volume::Quiet,
         snooze_min: alert.kind.notification_snooze_min(),

@@ -36,7 +36,6 @@ mod tick;
 /// The `Watcher` Durable Object: one per account, its book, its minute, its pushes.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod watcher;
-mod wire_impls;
 
 use self::messages::*;
 pub use self::messages::{test_message, topic_of};
@@ -49,8 +48,18 @@ use shared::units::GlucoseUnit;
 use crate::error::ApiError;
 /// Text keys to values, in key order: a sorted vector (lookups by binary search), for a few hundred entries at most.
 pub type Keyed<V> = litemap::LiteMap<String, V>;
+
+/// A [`Keyed`] map as a JSON object, also when empty (litemap writes an empty map as a list).
+fn keyed_as_map<V: serde::Serialize, S: serde::Serializer>(map: &Keyed<V>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(map.iter())
+}
+
+/// Whether a flag is off (written only when on).
+fn is_false(flag: &bool) -> bool {
+    !*flag
+}
 use crate::shares::{ShareSession, constant_time_eq};
-use crate::wire::{self, Value, Wire};
+use crate::wire::{self, Value};
 
 /// Subscriptions a server keeps at most (a family server has a handful; this bounds storage and a tick's work).
 pub const MAX_SUBSCRIPTIONS: usize = 500;
@@ -96,7 +105,8 @@ pub const SERIES_WRITE_SECS: i64 = 15 * MINUTE;
 pub const PAD_BUCKET: usize = 256;
 
 /// How a subscription reads its patient.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Access {
     /// The owner's phone: their sealed session.
     Owner {
@@ -110,6 +120,7 @@ pub enum Access {
         /// Who shared it (for "ask … to sign in again").
         from: String,
         /// The owner let this link acknowledge for everyone ([`crate::shares::Share::acts_for_all`]).
+        #[serde(default, skip_serializing_if = "is_false")]
         acts_for_all: bool,
     },
 }
@@ -171,7 +182,7 @@ impl Access {
 }
 
 /// One phone that wants background alarms for one patient.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Subscription {
     /// Public id (16 hex digits).
     pub id: String,
@@ -200,13 +211,16 @@ pub struct Subscription {
     /// Whether this phone was told about the current outage or sign-out.
     pub told: Option<Notice>,
     /// What the phone is, from its browser ("Chrome on Android"), for its owner's list.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub device: String,
     /// When a push service last accepted a push for it, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered: Option<i64>,
 }
 
 /// What a group's last read said, for the watchdog.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Notice {
     /// LibreLinkUp could not be reached.
     Outage,
@@ -217,7 +231,8 @@ pub enum Notice {
 }
 
 /// What the book remembers per patient group. Every field may be absent in JSON (the default).
-#[derive(Clone, PartialEq, Debug, Default)]
+#[derive(Clone, PartialEq, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Group {
     /// The patient's first name, from the last data.
     pub name: String,
@@ -230,13 +245,15 @@ pub struct Group {
     /// Readings: the last graph merged with each current value seen.
     pub series: Series,
     /// When the patient's sensor ends, Unix seconds, as the last data said: the sensor notices' clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sensor_ends: Option<i64>,
     /// When the alarms' session ends, Unix seconds, once that is within [`SESSION_NOTICE_SECS`].
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_ends: Option<i64>,
 }
 
 /// A push waiting to go out.
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, PartialEq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     /// Which subscription.
     pub sub: String,
@@ -257,7 +274,8 @@ pub struct Message {
 }
 
 /// RFC 8030 §5.3 urgency.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Urgency {
     /// Sensor notices.
     Low,
@@ -279,7 +297,7 @@ impl Urgency {
 }
 
 /// What a notification says; the service worker shows it as it is.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Payload {
     /// Format version.
     pub v: u8,
@@ -351,11 +369,13 @@ pub enum Read {
 }
 
 /// The whole book.
-#[derive(Clone, PartialEq, Debug, Default)]
+#[derive(Clone, PartialEq, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct WatchBook {
     /// Subscriptions by id.
+    #[serde(serialize_with = "keyed_as_map")]
     pub subs: Keyed<Subscription>,
     /// Groups by key.
+    #[serde(serialize_with = "keyed_as_map")]
     pub groups: Keyed<Group>,
     /// Waiting pushes.
     pub outbox: Vec<Message>,
@@ -363,14 +383,16 @@ pub struct WatchBook {
     pub last_tick: Option<i64>,
     /// Phones their owner removed: SHA-256 of the push endpoint, and when. Such an endpoint cannot subscribe
     /// again (a sign-in, a settings change), only a new one from that browser (its alarms turned off and on).
+    #[serde(default, skip_serializing_if = "Keyed::is_empty", serialize_with = "keyed_as_map")]
     pub removed: Keyed<i64>,
     /// When background alarms were interrupted (no tick for longer than [`INTERRUPTION_SECS`]), the latest last:
     /// every phone was told by a push, and the owner's list of phones says it too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interruptions: Vec<Interruption>,
 }
 
 /// A stretch in which no tick ran, so no alarm could be sent: from the last tick before it to the first after it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Interruption {
     /// The last tick before it, Unix seconds.
     pub from: i64,
@@ -380,11 +402,13 @@ pub struct Interruption {
 
 /// Whose phones a caller may list and remove: an account's (its owners' phones and its links' phones), or, for
 /// a demo visitor, the phones subscribed with that visitor's own session (the demo's groups are everyone's).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Holder {
     /// The account id.
+    #[serde(rename = "account")]
     Account(String),
     /// The demo visitor's sealed session.
+    #[serde(rename = "demo_session")]
     Demo(String),
 }
 
@@ -412,7 +436,8 @@ impl core::fmt::Debug for Holder {
 }
 
 /// One phone as its owner's app lists it.
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PhoneInfo {
     /// Its id (what removing it names).
     pub id: String,
@@ -428,37 +453,13 @@ pub struct PhoneInfo {
     pub delivered: Option<i64>,
 }
 
-impl Wire for PhoneInfo {
-    fn to_wire(&self) -> Value {
-        wire::object(vec![
-            ("id", self.id.to_wire()),
-            ("patientId", self.patient_id.to_wire()),
-            ("device", self.device.to_wire()),
-            ("shareId", self.share_id.to_wire()),
-            ("created", self.created.to_wire()),
-            ("delivered", self.delivered.to_wire()),
-        ])
-    }
-
-    fn from_wire(value: &Value) -> Option<PhoneInfo> {
-        Some(PhoneInfo {
-            id: wire::get(value, "id")?,
-            patient_id: wire::get(value, "patientId")?,
-            device: wire::get(value, "device")?,
-            share_id: wire::get(value, "shareId")?,
-            created: wire::get(value, "created")?,
-            delivered: wire::get(value, "delivered")?,
-        })
-    }
-}
-
 /// The key a removed phone's endpoint is remembered by.
 fn endpoint_hash(endpoint: &str) -> String {
     crate::seal::sha256_hex(endpoint)
 }
 
 /// What a subscribe request brings, checked.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NewSubscription {
     /// Push service URL.
     pub endpoint: String,
@@ -481,8 +482,10 @@ pub struct NewSubscription {
     /// The key the phone holds, when it has one: needed to give a known endpoint other keys.
     pub presented_key: Option<String>,
     /// What the phone is ("Chrome on Android").
+    #[serde(default)]
     pub device: String,
     /// The client network it came from (`policy::client_network`), for the per-client limit.
+    #[serde(default)]
     pub client: String,
 }
 

@@ -71,12 +71,12 @@ impl WatchBook {
 
     /// The values of [`WatchBook::to_storage`], before they become text.
     fn stored_values(&self) -> Vec<(String, Value)> {
-        let mut values = vec![("meta".to_owned(), self.meta().to_wire())];
+        let mut values = vec![("meta".to_owned(), wire::to_value(&self.meta()))];
         for (id, sub) in self.subs.iter() {
-            values.push((format!("sub:{id}"), sub.to_wire()));
+            values.push((format!("sub:{id}"), wire::to_value(sub)));
         }
         for (key, group) in self.groups.iter() {
-            values.push((format!("series:{key}"), group.series.to_wire()));
+            values.push((format!("series:{key}"), wire::to_value(&group.series)));
         }
         values
     }
@@ -141,7 +141,7 @@ impl WatchBook {
         let mut unreadable = Vec::new();
         for (key, text) in values {
             let read = if key == "meta" {
-                wire::decode::<WatchBook>(&text).map(|meta| {
+                wire::from_json::<WatchBook>(&text).map(|meta| {
                     book.groups = meta.groups;
                     book.outbox = meta.outbox;
                     book.last_tick = meta.last_tick;
@@ -149,11 +149,11 @@ impl WatchBook {
                     book.interruptions = meta.interruptions;
                 })
             } else if let Some(id) = key.strip_prefix("sub:") {
-                wire::decode(&text).map(|sub| {
+                wire::from_json(&text).map(|sub| {
                     book.subs.insert(id.to_owned(), sub);
                 })
             } else if let Some(group) = key.strip_prefix("series:") {
-                wire::decode(&text).map(|readings| series.push((group.to_owned(), readings)))
+                wire::from_json(&text).map(|readings| series.push((group.to_owned(), readings)))
             } else {
                 unreadable.push(key);
                 continue;

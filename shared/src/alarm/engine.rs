@@ -339,21 +339,3 @@ impl<'a> Engine<'a> {
         }
     }
 }
-
-crate::wire_names!(AlarmKind {
-    UrgentLow => "UrgentLow",
-    Low => "Low",
-    PredictedLow => "PredictedLow",
-    UrgentHigh => "UrgentHigh",
-    High => "High",
-    PersistentHigh => "PersistentHigh",
-    NotComingDown => "NotComingDown",
-    Rebound => "Rebound",
-    RisingFast => "RisingFast",
-    FallingFast => "FallingFast",
-    StaleData => "StaleData",
-    SensorEndsInADay => "SensorEndsInADay",
-    SensorEndsSoon => "SensorEndsSoon",
-});
-crate::wire_names!(Level { Info => "Info", Warning => "Warning", Urgent => "Urgent" });
-crate::wire_names!(Volume { Quiet => "Quiet", Normal => "Normal", Loud => "Loud" });

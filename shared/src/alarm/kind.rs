@@ -34,6 +34,14 @@ pub enum AlarmKind {
 }
 
 impl AlarmKind {
+    /// Its name as JSON writes it (`UrgentLow`), which is also its push topic.
+    pub fn name(self) -> String {
+        match crate::wire::to_value(&self) {
+            serde_json::Value::String(name) => name,
+            _ => String::new(),
+        }
+    }
+
     /// Every kind, in evaluation order.
     pub const ALL: [AlarmKind; 13] = [
         AlarmKind::UrgentLow,

@@ -24,7 +24,6 @@ use crate::reading::{ALARM_MAX_AGE, Reading, format_age};
 use crate::time::{DAY, HOUR, MINUTE, UtcTime};
 use crate::trend::rate_of_change;
 use crate::units::{GlucoseUnit, MgDl};
-use crate::wire::{self, Value, Wire};
 
 /// A reading up to this far in the future (clock skew between LLU and us) still counts as the newest one.
 pub const CLOCK_SKEW: i64 = 2 * MINUTE;
@@ -58,7 +57,6 @@ mod kind;
 mod state;
 #[cfg(test)]
 mod tests;
-mod wire_impls;
 
 pub use self::config::*;
 use self::engine::Engine;

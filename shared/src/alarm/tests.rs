@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::time::Civil;
+use crate::wire;
 use proptest::prelude::*;
 
 /// Minute 0 of the scenarios: 2024-03-04T00:00:00Z.
@@ -339,11 +340,10 @@ fn a_fall_into_range_and_a_new_rise_is_not_a_rebound() {
 }
 
 #[test]
-fn hand_written_json_reads_partial_and_refuses_wrong_shapes_as_serde_does() {
+fn a_stored_config_reads_when_partial_and_not_when_misshapen() {
     let partial = serde_json::json!({"low_repeat_secs": 600, "night": null});
     let expected = AlarmConfig { low_repeat_secs: 600, ..AlarmConfig::default() };
-    assert_eq!(serde_json::from_value::<AlarmConfig>(partial.clone()).ok(), Some(expected.clone()));
-    assert_eq!(AlarmConfig::from_wire(&partial), Some(expected));
+    assert_eq!(wire::from_value::<AlarmConfig>(&partial), Some(expected));
     for wrong in [
         serde_json::json!({"low_repeat_secs": "600"}),
         serde_json::json!({"day": {"low": 70}}),
@@ -351,15 +351,12 @@ fn hand_written_json_reads_partial_and_refuses_wrong_shapes_as_serde_does() {
         serde_json::json!({"low_hysteresis": -1}),
         serde_json::json!([1]),
     ] {
-        assert!(serde_json::from_value::<AlarmConfig>(wrong.clone()).is_err(), "{wrong}");
-        assert_eq!(AlarmConfig::from_wire(&wrong), None, "{wrong}");
+        assert_eq!(wire::from_value::<AlarmConfig>(&wrong), None, "{wrong}");
     }
-    let empty = serde_json::json!({});
-    assert_eq!(AlarmState::from_wire(&empty), serde_json::from_value(empty).ok());
+    assert_eq!(wire::from_value::<AlarmState>(&serde_json::json!({})), Some(AlarmState::new()));
     let state =
         serde_json::json!({"excursion": "Rebounded", "kinds": {"Low": {"active": true, "fired": 1, "sent": 1}}});
-    assert_eq!(AlarmState::from_wire(&state), serde_json::from_value(state.clone()).ok());
-    assert!(AlarmState::from_wire(&state).is_some());
+    assert!(wire::from_value::<AlarmState>(&state).is_some_and(|s| s.is_active(AlarmKind::Low)));
 }
 
 fn night_config(night_high: u16, volume: Volume) -> AlarmConfig {
@@ -621,15 +618,8 @@ proptest! {
         config.fast_rate = rate;
         config.disabled = vec![AlarmKind::Rebound, AlarmKind::StaleData];
         let series = Series::from_readings(readings.iter().copied());
-        for (ours, serde) in [
-            (config.to_wire(), serde_json::to_value(&config).unwrap()),
-            (AlarmConfig::default().to_wire(), serde_json::to_value(AlarmConfig::default()).unwrap()),
-            (series.to_wire(), serde_json::to_value(&series).unwrap()),
-        ] {
-            prop_assert_eq!(ours, serde);
-        }
-        prop_assert_eq!(AlarmConfig::from_wire(&serde_json::to_value(&config).unwrap()), Some(config.clone()));
-        prop_assert_eq!(Series::from_wire(&serde_json::to_value(&series).unwrap()), Some(series.clone()));
+        prop_assert_eq!(wire::from_value::<AlarmConfig>(&wire::to_value(&config)), Some(config.clone()));
+        prop_assert_eq!(wire::from_value::<Series>(&wire::to_value(&series)), Some(series.clone()));
         let mut nows = nows;
         nows.sort_unstable();
         let mut state = AlarmState::new();
@@ -639,9 +629,7 @@ proptest! {
                 state.acknowledge(AlarmKind::High, t(m));
             }
             state = step(t(m), series.as_slice(), &config, &state).1;
-            let serde = serde_json::to_value(&state).unwrap();
-            prop_assert_eq!(&state.to_wire(), &serde);
-            prop_assert_eq!(AlarmState::from_wire(&serde), Some(state.clone()));
+            prop_assert_eq!(wire::from_value::<AlarmState>(&wire::to_value(&state)), Some(state.clone()));
         }
     }
 
@@ -696,4 +684,51 @@ fn a_notification_says_which_alarm_what_value_and_how_old_in_the_followers_unit(
         alert(AlarmKind::StaleData, None).notification("Lee", Some(&newest), GlucoseUnit::MgDl, t(27)),
         ("No recent data".to_owned(), "Lee: no new reading since 20 min ago. Check on them.".to_owned())
     );
+}
+
+/// A phone's settings and alarm state as earlier builds stored them (in the `Watcher`'s book) still read, and are
+/// written the same way.
+#[test]
+fn stored_alarm_records_are_the_json_earlier_builds_wrote() {
+    let mut config = night_config(200, Volume::Loud);
+    config.utc_offset_min = -300;
+    config.disabled = vec![AlarmKind::Rebound];
+    config.sensor_ends_at = Some(UtcTime::from_unix_secs(1_800_000_000));
+    config.fast_rate = 2.5;
+    let mut state = AlarmState::new();
+    let low = KindState {
+        active: true,
+        since: Some(t(1)),
+        fired: 2,
+        sent: 1,
+        last_level: Some(Level::Warning),
+        last_fired: Some(t(3)),
+        acked_at: None,
+        snoozed_until: Some(t(40)),
+    };
+    state.kinds.insert(AlarmKind::Low, low);
+    state.kinds.insert(AlarmKind::StaleData, KindState::default());
+    state.excursion = Excursion::Falling { trough: MgDl::new(90) };
+    state.excursion_seen = Some(t(5));
+    state.last_step = Some(t(6));
+    let config_json = r#"{"day":{"high":180,"low":70,"urgent_high":250,"urgent_low":55,"volume":"Normal"},
+        "disabled":["Rebound"],"fast_rate":2.5,"high_hysteresis":10,"low_hysteresis":5,"low_repeat_secs":900,
+        "night":{"ends_min":420,"profile":{"high":200,"low":70,"urgent_high":250,"urgent_low":55,"volume":"Loud"},
+        "starts_min":1320},"not_coming_down_after_secs":7200,"not_coming_down_slope":-0.5,
+        "persistent_high_after_secs":7200,"persistent_high_every_secs":7200,"predicted_low_minutes":20,
+        "predicted_low_repeat_secs":900,"rebound_fall":30,"rebound_rise":20,"sensor_ends_at":1800000000,
+        "stale_repeat_secs":900,"stale_urgent_secs":1800,"stale_warning_secs":900,"urgent_high_repeat_secs":1800,
+        "urgent_low_repeat_secs":300,"utc_offset_min":-300}"#;
+    let state_json = r#"{"excursion":{"Falling":{"trough":90}},"excursion_seen":1709510700,
+        "kinds":{"Low":{"acked_at":null,"active":true,"fired":2,"last_fired":1709510580,"last_level":"Warning",
+        "sent":1,"since":1709510460,"snoozed_until":1709512800},"StaleData":{"acked_at":null,"active":false,
+        "fired":0,"last_fired":null,"last_level":null,"sent":0,"since":null,"snoozed_until":null}},
+        "last_step":1709510760}"#;
+    let fresh_json = r#"{"excursion":{"Rising":{"peak":0}},"excursion_seen":null,"kinds":{},"last_step":null}"#;
+    assert_eq!(wire::to_value(&config), wire::parse(config_json).unwrap());
+    assert_eq!(wire::from_json::<AlarmConfig>(config_json), Some(config));
+    assert_eq!(wire::to_value(&state), wire::parse(state_json).unwrap());
+    assert_eq!(wire::from_json::<AlarmState>(state_json), Some(state));
+    assert_eq!(wire::to_value(&AlarmState::new()), wire::parse(fresh_json).unwrap());
+    assert_eq!(wire::from_json::<AlarmState>(fresh_json), Some(AlarmState::new()));
 }

@@ -122,17 +122,6 @@ impl<'de> Deserialize<'de> for Region {
     }
 }
 
-/// The region's code (`"eu2"`), as its serde impls write it.
-impl crate::wire::Wire for Region {
-    fn to_wire(&self) -> serde_json::Value {
-        self.code().into()
-    }
-
-    fn from_wire(value: &serde_json::Value) -> Option<Region> {
-        Region::from_code(value.as_str()?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

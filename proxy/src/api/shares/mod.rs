@@ -28,6 +28,8 @@ use crate::shares::{ask_owner, find_share};
 pub const SECRET_BYTES: usize = 16;
 
 /// `POST /api/shares`'s body: `{"patientId", "label", "expiresInDays"?, "alarms"?, "from"?}`, nothing else.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct NewShare {
     patient_id: String,
     label: String,
@@ -38,20 +40,8 @@ struct NewShare {
 }
 
 impl NewShare {
-    const FIELDS: [&str; 6] = ["patientId", "label", "expiresInDays", "alarms", "actsForAll", "from"];
-
     fn read(value: &Value) -> Option<NewShare> {
-        if !value.as_object()?.keys().all(|key| NewShare::FIELDS.contains(&key.as_str())) {
-            return None;
-        }
-        Some(NewShare {
-            patient_id: wire::get(value, "patientId")?,
-            label: wire::get(value, "label")?,
-            expires_in_days: wire::get(value, "expiresInDays")?,
-            alarms: wire::get(value, "alarms")?,
-            acts_for_all: wire::get(value, "actsForAll")?,
-            from: wire::get(value, "from")?,
-        })
+        wire::from_value(value)
     }
 }
 

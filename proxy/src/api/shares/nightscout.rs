@@ -17,7 +17,7 @@ use crate::policy;
 use crate::reply::Reply;
 use crate::seal::sha256_hex;
 use crate::shares::{Key, Share};
-use crate::wire::Wire;
+use crate::wire;
 
 /// Nightscout's default and largest `count`.
 const NS_DEFAULT_COUNT: usize = 10;
@@ -61,15 +61,15 @@ pub async fn nightscout(ctx: &Ctx, req: &Request, what: Nightscout) -> ApiResult
     let answer = match what {
         Nightscout::Entries => {
             let since = date_filter(query);
-            nightscout::entries(readings, since, count(NS_DEFAULT_COUNT), NS_DEVICE).to_wire()
+            wire::to_value(&nightscout::entries(readings, since, count(NS_DEFAULT_COUNT), NS_DEVICE))
         }
-        Nightscout::Current => nightscout::entries(readings, None, 1, NS_DEVICE).to_wire(),
+        Nightscout::Current => wire::to_value(&nightscout::entries(readings, None, 1, NS_DEVICE)),
         Nightscout::Pebble | Nightscout::Status => {
             let unit = match policy::query_value(query, "units") {
                 Some("mmol") => GlucoseUnit::MmolL,
                 _ => GlucoseUnit::MgDl,
             };
-            nightscout::pebble(readings, now, count(1), unit).to_wire()
+            wire::to_value(&nightscout::pebble(readings, now, count(1), unit))
         }
     };
     Ok(Reply::json(answer).with_header("age", age_secs.to_string()))

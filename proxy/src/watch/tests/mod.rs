@@ -2,7 +2,9 @@
 
 use shared::reading::Origin;
 
+use super::requests::{WatchAnswer, WatchRequest};
 use super::*;
+use shared::units::MgDl;
 
 mod phones;
 mod requests;
@@ -274,4 +276,145 @@ fn a_week_before_the_alarms_session_ends_each_phone_is_told_once() {
         kinds.iter().filter(|k| **k == "SignedOut").count() == 2 && sent.iter().all(|m| m.payload.urgent),
         "{kinds:?}"
     );
+}
+
+pub(super) fn golden_book() -> WatchBook {
+    let mut book = book_with(&[("https://push.example/a", "acct:u1:p1"), ("https://push.example/b", "acct:u1:p1")]);
+    let viewer = book.subs.get_mut("id1").unwrap();
+    viewer.access = Access::Viewer { share_id: "s1".into(), from: "f".into(), acts_for_all: true };
+    viewer.device = "Pixel".into();
+    viewer.delivered = Some(1_800_000_100);
+    viewer.told = Some(Notice::SessionEnds);
+    let group = book.groups.get_mut("acct:u1:p1").unwrap();
+    group.name = "Mia".into();
+    group.failure = Some(Notice::Outage);
+    group.failing_since = Some(1_800_000_000);
+    group.sensor_ends = Some(1_800_900_000);
+    group.series = Series::from_readings([Reading::new(UtcTime::from_unix_secs(1_800_000_000), MgDl::new(99))]);
+    book.outbox.push(Message {
+        sub: "id0".into(),
+        topic: "Low".into(),
+        payload: Payload {
+            v: 1,
+            sub: "id0".into(),
+            key: "key0".into(),
+            kind: "Low".into(),
+            title: "Low".into(),
+            body: "62 mg/dL".into(),
+            tag: "tw-Low".into(),
+            urgent: false,
+            silent: false,
+            snooze_min: 15,
+            at: 1_800_000_000,
+        },
+        urgency: Urgency::High,
+        ttl: 600,
+        created: 1_800_000_000,
+        next_try: 1_800_000_060,
+        tries: 1,
+    });
+    book.last_tick = Some(1_800_000_060);
+    book.removed.insert("gone".into(), 1_800_000_000);
+    book.interruptions.push(Interruption { from: 1_799_990_000, to: 1_799_999_000 });
+    book
+}
+
+/// The book as earlier builds stored it (one `meta`, a `sub:` per phone, a `series:` per patient) opens as it was
+/// and is written back the same way, so a deploy neither silences a phone nor loses its alarm state.
+#[test]
+fn the_stored_book_is_the_json_earlier_builds_wrote() {
+    for (book, before) in [
+        (golden_book(), [
+            ("meta", r#"{"groups":{"acct:u1:p1":{"failing_since":1800000000,"failure":"outage","name":"Mia","sensor_ends":1800900000,"series":{"readings":[]},"shared_ack":false}},"interruptions":[{"from":1799990000,"to":1799999000}],"last_tick":1800000060,"outbox":[{"created":1800000000,"next_try":1800000060,"payload":{"at":1800000000,"body":"62 mg/dL","key":"key0","kind":"Low","silent":false,"snooze_min":15,"sub":"id0","tag":"tw-Low","title":"Low","urgent":false,"v":1},"sub":"id0","topic":"Low","tries":1,"ttl":600,"urgency":"high"}],"removed":{"gone":1800000000},"subs":{}}"#),
+            ("series:acct:u1:p1", r#"{"readings":[{"arrow":null,"at":1800000000,"mgdl":99,"origin":"Graph","range":"InRange","wearer_offset_min":null}]}"#),
+            ("sub:id0", r#"{"access":{"owner":{"session":"sealed"}},"auth":"a","config":{"day":{"high":180,"low":70,"urgent_high":250,"urgent_low":55,"volume":"Normal"},"disabled":[],"fast_rate":2.0,"high_hysteresis":10,"low_hysteresis":5,"low_repeat_secs":900,"night":null,"not_coming_down_after_secs":7200,"not_coming_down_slope":-0.5,"persistent_high_after_secs":7200,"persistent_high_every_secs":7200,"predicted_low_minutes":20,"predicted_low_repeat_secs":900,"rebound_fall":30,"rebound_rise":20,"sensor_ends_at":null,"stale_repeat_secs":900,"stale_urgent_secs":1800,"stale_warning_secs":900,"urgent_high_repeat_secs":1800,"urgent_low_repeat_secs":300,"utc_offset_min":0},"created":1800000000,"endpoint":"https://push.example/a","group":"acct:u1:p1","id":"id0","key":"key0","p256dh":"p","patient_id":"patient","state":{"excursion":{"Rising":{"peak":0}},"excursion_seen":null,"kinds":{},"last_step":null},"told":null,"unit":"mgdl"}"#),
+            ("sub:id1", r#"{"access":{"viewer":{"acts_for_all":true,"from":"f","share_id":"s1"}},"auth":"a","config":{"day":{"high":180,"low":70,"urgent_high":250,"urgent_low":55,"volume":"Normal"},"disabled":[],"fast_rate":2.0,"high_hysteresis":10,"low_hysteresis":5,"low_repeat_secs":900,"night":null,"not_coming_down_after_secs":7200,"not_coming_down_slope":-0.5,"persistent_high_after_secs":7200,"persistent_high_every_secs":7200,"predicted_low_minutes":20,"predicted_low_repeat_secs":900,"rebound_fall":30,"rebound_rise":20,"sensor_ends_at":null,"stale_repeat_secs":900,"stale_urgent_secs":1800,"stale_warning_secs":900,"urgent_high_repeat_secs":1800,"urgent_low_repeat_secs":300,"utc_offset_min":0},"created":1800000000,"delivered":1800000100,"device":"Pixel","endpoint":"https://push.example/b","group":"acct:u1:p1","id":"id1","key":"key1","p256dh":"p","patient_id":"patient","state":{"excursion":{"Rising":{"peak":0}},"excursion_seen":null,"kinds":{},"last_step":null},"told":"session_ends","unit":"mgdl"}"#),
+        ].as_slice()),
+        (book_with(&[("https://push.example/a", "acct:u1:p1")]), [
+            ("meta", r#"{"groups":{"acct:u1:p1":{"failing_since":null,"failure":null,"name":"","series":{"readings":[]},"shared_ack":false}},"last_tick":null,"outbox":[],"subs":{}}"#),
+            ("series:acct:u1:p1", r#"{"readings":[]}"#),
+            ("sub:id0", r#"{"access":{"owner":{"session":"sealed"}},"auth":"a","config":{"day":{"high":180,"low":70,"urgent_high":250,"urgent_low":55,"volume":"Normal"},"disabled":[],"fast_rate":2.0,"high_hysteresis":10,"low_hysteresis":5,"low_repeat_secs":900,"night":null,"not_coming_down_after_secs":7200,"not_coming_down_slope":-0.5,"persistent_high_after_secs":7200,"persistent_high_every_secs":7200,"predicted_low_minutes":20,"predicted_low_repeat_secs":900,"rebound_fall":30,"rebound_rise":20,"sensor_ends_at":null,"stale_repeat_secs":900,"stale_urgent_secs":1800,"stale_warning_secs":900,"urgent_high_repeat_secs":1800,"urgent_low_repeat_secs":300,"utc_offset_min":0},"created":1800000000,"endpoint":"https://push.example/a","group":"acct:u1:p1","id":"id0","key":"key0","p256dh":"p","patient_id":"patient","state":{"excursion":{"Rising":{"peak":0}},"excursion_seen":null,"kinds":{},"last_step":null},"told":null,"unit":"mgdl"}"#),
+        ].as_slice()),
+    ] {
+        let written = book.to_storage();
+        assert_eq!(written.len(), before.len());
+        for (key, value) in before {
+            assert_eq!(written.get(*key).and_then(|w| wire::parse(w)), wire::parse(value), "{key}");
+        }
+        let (read, unreadable) = WatchBook::from_storage(before.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        assert!(unreadable.is_empty(), "{unreadable:?}");
+        assert_eq!(read, book);
+    }
+}
+
+/// A `Watcher` of the build before and a worker of this one understand each other during a deploy.
+#[test]
+fn watch_messages_are_the_json_earlier_builds_wrote() {
+    let requests = [
+        WatchRequest::Subscribe {
+            new: new_sub("https://push.example/a", "acct:u1:p1"),
+            id: "i".into(),
+            key: "k".into(),
+        },
+        WatchRequest::Unsubscribe { id: "i".into(), key: "k".into() },
+        WatchRequest::Test { id: "i".into(), key: "k".into() },
+        WatchRequest::Act { id: "i".into(), key: "k".into(), kind: AlarmKind::Low, snooze_min: Some(30) },
+        WatchRequest::Act { id: "i".into(), key: "k".into(), kind: AlarmKind::High, snooze_min: None },
+        WatchRequest::Tick { now: 5 },
+        WatchRequest::Phones { holder: Holder::Account("u1".into()) },
+        WatchRequest::RemovePhone { holder: Holder::Demo("d".into()), id: "i".into() },
+        WatchRequest::ForgetShare { share_id: "s".into() },
+        WatchRequest::Renew { account_id: "u1".into(), session: "sealed".into() },
+        WatchRequest::ForgetEndpoint { endpoint: "https://e".into() },
+    ];
+    let requests_before = [
+        r#"{"subscribe":{"id":"i","key":"k","new":{"access":{"owner":{"session":"sealed"}},"auth":"a","client":"","config":{"day":{"high":180,"low":70,"urgent_high":250,"urgent_low":55,"volume":"Normal"},"disabled":[],"fast_rate":2.0,"high_hysteresis":10,"low_hysteresis":5,"low_repeat_secs":900,"night":null,"not_coming_down_after_secs":7200,"not_coming_down_slope":-0.5,"persistent_high_after_secs":7200,"persistent_high_every_secs":7200,"predicted_low_minutes":20,"predicted_low_repeat_secs":900,"rebound_fall":30,"rebound_rise":20,"sensor_ends_at":null,"stale_repeat_secs":900,"stale_urgent_secs":1800,"stale_warning_secs":900,"urgent_high_repeat_secs":1800,"urgent_low_repeat_secs":300,"utc_offset_min":0},"device":"","endpoint":"https://push.example/a","group":"acct:u1:p1","p256dh":"p","patient_id":"patient","presented_key":null,"shared_ack":null,"unit":"mgdl"}}}"#,
+        r#"{"unsubscribe":{"id":"i","key":"k"}}"#,
+        r#"{"test":{"id":"i","key":"k"}}"#,
+        r#"{"act":{"id":"i","key":"k","kind":"Low","snooze_min":30}}"#,
+        r#"{"act":{"id":"i","key":"k","kind":"High","snooze_min":null}}"#,
+        r#"{"tick":{"now":5}}"#,
+        r#"{"phones":{"account":"u1"}}"#,
+        r#"{"remove_phone":{"demo_session":"d","id":"i"}}"#,
+        r#"{"forget_share":{"share_id":"s"}}"#,
+        r#"{"renew":{"account_id":"u1","session":"sealed"}}"#,
+        r#"{"forget_endpoint":{"endpoint":"https://e"}}"#,
+    ];
+    for (request, before) in requests.iter().zip(requests_before) {
+        assert_eq!(wire::to_value(request), wire::parse(before).unwrap(), "{before}");
+        let read: WatchRequest = wire::from_json(before).unwrap();
+        assert_eq!(wire::to_value(&read), wire::parse(before).unwrap(), "{before}");
+    }
+    let phone = PhoneInfo {
+        id: "i".into(),
+        patient_id: "p".into(),
+        device: "d".into(),
+        share_id: Some("s".into()),
+        created: 1,
+        delivered: None,
+    };
+    let answers = [
+        WatchAnswer::Subscribed { id: "i".into(), key: "k".into(), shared_ack: true },
+        WatchAnswer::Done(2),
+        WatchAnswer::Phones { phones: vec![phone], interruptions: vec![Interruption { from: 1, to: 2 }] },
+        WatchAnswer::Sent(201),
+        WatchAnswer::Ticked { ran: true, groups: 1, subs: 2, sent: 3 },
+        WatchAnswer::Error(ApiError::internal()),
+    ];
+    let answers_before = [
+        r#"{"subscribed":{"id":"i","key":"k","shared_ack":true}}"#,
+        r#"{"done":2}"#,
+        r#"{"phones":{"interruptions":[{"from":1,"to":2}],"phones":[{"created":1,"delivered":null,"device":"d","id":"i","patientId":"p","shareId":"s"}]}}"#,
+        r#"{"sent":201}"#,
+        r#"{"ticked":{"groups":1,"ran":true,"sent":3,"subs":2}}"#,
+        r#"{"error":{"code":"internal","http":500,"llu_status":500,"message":"Something went wrong inside Tidewatch's server.","retry_after_secs":null}}"#,
+    ];
+    for (answer, before) in answers.iter().zip(answers_before) {
+        assert_eq!(wire::to_value(answer), wire::parse(before).unwrap(), "{before}");
+        let read: WatchAnswer = wire::from_json(before).unwrap();
+        assert_eq!(wire::to_value(&read), wire::parse(before).unwrap(), "{before}");
+    }
+    for junk in [r#"{"phones":{}}"#, r#"{"tick":{}}"#, "[]"] {
+        assert!(wire::from_json::<WatchRequest>(junk).is_none(), "{junk}");
+    }
 }

@@ -164,12 +164,12 @@ fn a_demo_visitor_sees_only_its_own_phones() {
 #[test]
 fn a_phones_device_and_last_delivery_are_kept_and_stored_as_before_when_unknown() {
     let mut book = book_with(&[("e1", "g")]);
-    let plain = wire::encode(book.subs.get("id0").unwrap());
+    let plain = wire::to_json(book.subs.get("id0").unwrap());
     assert!(!plain.contains("device") && !plain.contains("delivered"), "{plain}");
     book.subs.get_mut("id0").unwrap().device = "Chrome on Android".into();
     let message = test_message(book.subs.get("id0").unwrap(), "Lee", T);
     book.delivered(&message, Delivery::Accepted, T + 5);
-    let sub: Subscription = wire::decode(&wire::encode(book.subs.get("id0").unwrap())).unwrap();
+    let sub: Subscription = wire::from_json(&wire::to_json(book.subs.get("id0").unwrap())).unwrap();
     assert_eq!((sub.device.as_str(), sub.delivered), ("Chrome on Android", Some(T + 5)));
     assert_eq!(book.phones(&Holder::Account("x".into())).len(), 0);
 }
@@ -185,11 +185,14 @@ fn a_link_the_owner_trusts_may_acknowledge_for_everyone_when_acknowledgement_is_
     book.groups.get_mut("g").unwrap().shared_ack = true;
     assert_eq!(book.act("v1", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 4, "shared: every phone");
     assert_eq!(book.act("v2", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 1, "another link: its own");
-    let stored = book.subs.get("v1").unwrap().to_wire();
+    let stored = wire::to_value(book.subs.get("v1").unwrap());
     assert_eq!(stored["access"]["viewer"]["acts_for_all"], true, "{stored}");
-    assert_eq!(wire::decode::<Subscription>(&stored.to_string()).unwrap().access, book.subs.get("v1").unwrap().access);
+    assert_eq!(
+        wire::from_json::<Subscription>(&stored.to_string()).unwrap().access,
+        book.subs.get("v1").unwrap().access
+    );
     assert!(
-        book.subs.get("v2").unwrap().to_wire()["access"]["viewer"].get("acts_for_all").is_none(),
+        wire::to_value(book.subs.get("v2").unwrap())["access"]["viewer"].get("acts_for_all").is_none(),
         "stored as before"
     );
 }

@@ -9,12 +9,12 @@ use crate::wire;
 #[test]
 fn a_renewal_reaches_the_watcher_whole() {
     let renew = WatchRequest::Renew { account_id: "a".into(), session: "tw1.k.s\"".into() };
-    let text = wire::encode(&renew);
+    let text = wire::to_json(&renew);
     assert!(
-        matches!(wire::decode(&text), Some(WatchRequest::Renew { account_id, session }) if account_id == "a" && session == "tw1.k.s\""),
+        matches!(wire::from_json(&text), Some(WatchRequest::Renew { account_id, session }) if account_id == "a" && session == "tw1.k.s\""),
         "{text}"
     );
-    assert!(wire::decode::<WatchRequest>(r#"{"renew":{"account_id":"a"}}"#).is_none());
+    assert!(wire::from_json::<WatchRequest>(r#"{"renew":{"account_id":"a"}}"#).is_none());
 }
 
 #[test]

@@ -73,14 +73,14 @@ impl DurableObject for Watcher {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let answer = match crate::objects::object_request::<WatchRequest>(&mut req).await {
+        let answer = match crate::objects::object_message::<WatchRequest>(&mut req).await {
             Some(request) => match crate::config::Config::from_env(&self.env) {
                 Ok(config) => self.answer(config, request).await.unwrap_or_else(WatchAnswer::Error),
                 Err(error) => WatchAnswer::Error(error),
             },
             None => WatchAnswer::Error(ApiError::internal()),
         };
-        Response::ok(wire::encode(&answer))
+        Response::ok(wire::to_json(&answer))
     }
 
     /// This object's own alarm: the rest of a minute's pushes, one batch per invocation (see

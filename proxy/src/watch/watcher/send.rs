@@ -84,7 +84,7 @@ impl Watcher {
             return Ok((Delivery::Gone, 0));
         };
         let authorization = self.authorization(push, &audience, real_now).await?;
-        let plaintext = wire::encode(&message.payload).into_bytes();
+        let plaintext = wire::to_json(&message.payload).into_bytes();
         let Ok(body) = ece::encrypt(&receiver, &plaintext, crate::watch::PAD_BUCKET).await else {
             return Ok((Delivery::Refused(0), 0));
         };

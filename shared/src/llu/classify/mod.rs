@@ -31,7 +31,6 @@ use super::wire::{
     Ticket,
 };
 use crate::code::Code;
-use crate::wire::Wire as _;
 
 /// The largest body classified. The biggest real answer (a 14-day logbook) is a few hundred KB and a 12-hour graph
 /// about 45 KB; 8 MiB leaves ample room while bounding the memory a hostile or broken upstream can make the worker
@@ -262,7 +261,7 @@ fn success(endpoint: Endpoint, obj: &Map<String, Value>, decode: Decode) -> Outc
             None => malformed(MalformedReason::WrongShape),
         };
     }
-    let ticket = obj.get("ticket").and_then(Ticket::from_wire);
+    let ticket = obj.get("ticket").and_then(crate::wire::from_value::<Ticket>);
     match decode(endpoint, data) {
         Some(Payload::Login(login)) => {
             let ticket = ticket.or_else(|| Some(login.auth_ticket.clone()));

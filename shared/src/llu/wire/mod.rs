@@ -67,24 +67,6 @@ pub struct Ticket {
     pub duration: i64,
 }
 
-impl crate::wire::Wire for Ticket {
-    fn to_wire(&self) -> serde_json::Value {
-        crate::wire::object(vec![
-            ("token", self.token.clone().into()),
-            ("expires", self.expires.into()),
-            ("duration", self.duration.into()),
-        ])
-    }
-
-    fn from_wire(value: &serde_json::Value) -> Option<Ticket> {
-        Some(Ticket {
-            token: crate::wire::get(value, "token")?,
-            expires: crate::wire::get(value, "expires")?,
-            duration: crate::wire::get(value, "duration")?,
-        })
-    }
-}
-
 impl fmt::Debug for Ticket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Ticket")
