@@ -8,13 +8,26 @@ const parsed = new Promise((done) =>
 );
 // After the next painted frame (a task queued from a frame callback runs once that frame is on screen).
 const painted = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+// After the browser has recorded the page's first contentful paint (a frame callback alone may run before the frame
+// reaches the screen, and code fetched then competes with it); a browser without paint timing waits for a frame.
+const contentfulPaint = () =>
+  PerformanceObserver.supportedEntryTypes?.includes("paint")
+    ? new Promise((done) => {
+        const seen = (entries) => entries.some((e) => e.name === "first-contentful-paint");
+        if (seen(performance.getEntriesByType("paint"))) return done();
+        const watch = new PerformanceObserver((list) => seen(list.getEntries()) && (watch.disconnect(), done()));
+        watch.observe({ type: "paint", buffered: true });
+        setTimeout(done, 3000); // never held longer than a share link's first glance may hold it
+      })
+    : painted();
 
 // When a device has the service worker in charge, the code is on the phone: it starts at once. Otherwise it is
 // downloaded only once the first screen is painted, so the page's own few kilobytes (and a share link's data) do
 // not share a slow link with 130–420 KB of code: the sign-in copy, or a share link's first glance, shows sooner,
-// and the app replaces it when it is ready.
+// and the app replaces it when it is ready. (A device that follows someone paints nothing before the app or the
+// first glance: it waits for a frame only, below.)
 const installed = Boolean(navigator.serviceWorker?.controller);
-let codeAfter = installed ? Promise.resolve() : parsed.then(painted);
+let codeAfter = installed ? Promise.resolve() : parsed.then(contentfulPaint);
 let codeFiles = [];
 
 // index.html carries a copy of the sign-in page (#shell) for a first visit. A device that follows someone (the
@@ -28,6 +41,7 @@ try {
     location.hash.startsWith("#/s/")
   ) {
     root.classList.add("follows");
+    if (!installed) codeAfter = parsed.then(painted);
     // The follow page's code (split from the main module: `app/build/split-assets.mjs` writes the list) is fetched beside
     // the main module, instead of once the main module has started and asks for it.
     codeFiles = __TIDEWATCH_FOLLOW_PAGE__;

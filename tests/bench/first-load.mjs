@@ -11,15 +11,14 @@ const hashed = (re) => {
   if (found.length !== 1) throw new Error(`expected one ${re} in ${dist}, found ${found.join(", ") || "none"}`);
   return found[0];
 };
-// What a first visit fetches: the page (its loader, boot.js, is inlined), the app's main wasm module, its glue and
-// the loader of its split modules (imported by the glue), the style, the manifest, the service worker (registered at
+// What a first visit fetches: the page (its loader, boot.js, and its style are inlined), the app's main wasm module,
+// its glue and the loader of its split modules (imported by the glue), the manifest, the service worker (registered at
 // start) and the favicon. Not the split modules (the follow page, the consent step, the end of a share link): the
 // page fetches each when it is first shown, and the service worker precaches them after the first page is up.
 const files = [
   hashed(/^tidewatch-app-[0-9a-f]+_bg\.wasm$/),
   hashed(/^tidewatch-app-[0-9a-f]+\.js$/),
   "__wasm_split.js",
-  hashed(/^style-[0-9a-f]+\.css$/),
   "index.html",
   "manifest.webmanifest",
   "sw.js",

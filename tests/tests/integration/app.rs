@@ -63,10 +63,11 @@ fn the_first_load_benchmark_reads_the_built_app() {
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{table}{}", String::from_utf8_lossy(&output.stderr));
     let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| `")).collect();
-    // The main module, its glue, the split loader, the style, the page (with its loader inlined), the manifest, the
-    // service worker and the icon.
-    assert_eq!(rows.len(), 8, "{table}");
+    // The main module, its glue, the split loader, the page (with its loader and its style inlined), the manifest,
+    // the service worker and the icon.
+    assert_eq!(rows.len(), 7, "{table}");
     assert!(!rows.iter().any(|r| r.contains("boot.js")), "boot.js is inlined in index.html: {table}");
+    assert!(!rows.iter().any(|r| r.contains(".css")), "the style is inlined in index.html: {table}");
     let wasm = std::fs::read_dir(root.join("dist"))
         .expect("dist/ reads")
         .filter_map(|e| e.ok())
