@@ -88,8 +88,22 @@ pub fn App() -> impl IntoView {
         Screen::SignIn => store::save_follows(false),
         Screen::Step(_) | Screen::ShareEnded(_) => {}
     });
-    start_clocks(state);
-    platform::register_service_worker(move || state.update_ready.set(true));
+    // Not in the start's own task, which draws the first screen (and hands the page's copy of it over): a slow
+    // phone's main thread is held as little as it can be before the first screen shows.
+    let owner = Owner::current();
+    set_timeout(
+        move || {
+            let start = move || {
+                start_clocks(state);
+                platform::register_service_worker(move || state.update_ready.set(true));
+            };
+            match &owner {
+                Some(owner) => owner.with(start),
+                None => start(),
+            }
+        },
+        std::time::Duration::ZERO,
+    );
     view! {
         <div class="app" on:click=|_| platform::unlock_audio()>
             <Show when=move || state.update_ready.get()>
