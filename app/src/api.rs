@@ -8,6 +8,7 @@ use serde_json::Value;
 use shared::alarm::AlarmKind;
 use shared::code::Code;
 use shared::llu::wire::{Connection, Envelope, GraphData, LoginStep};
+pub use shared::phones::{Interruption, PhoneInfo, PhoneList};
 
 /// Why a call failed, as the app explains it.
 #[derive(Clone, PartialEq, Debug)]
@@ -283,43 +284,6 @@ pub async fn revoke_share(id: &str) -> Result<(), ApiError> {
     send::<Value>(RequestBuilder::new(&format!("/api/shares/{id}")).method(gloo_net::http::Method::DELETE).build())
         .await
         .map(|_| ())
-}
-
-/// A phone that gets the account's alarms, as `GET /api/push/phones` lists it.
-#[derive(Clone, PartialEq, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhoneInfo {
-    /// Its id.
-    pub id: String,
-    /// The patient it follows.
-    pub patient_id: String,
-    /// What it is ("Chrome on Android"; empty for a phone subscribed before the server kept it).
-    pub device: String,
-    /// The link it follows through, if it is not one of the owner's own.
-    pub share_id: Option<String>,
-    /// Unix seconds.
-    pub created: i64,
-    /// When an alarm last reached its push service, Unix seconds.
-    pub delivered: Option<i64>,
-}
-
-/// A stretch in which the server's background alarms did not run (every phone was told by a push too).
-#[derive(Clone, Copy, PartialEq, Debug, Deserialize)]
-pub struct Interruption {
-    /// Unix seconds.
-    pub from: i64,
-    /// Unix seconds.
-    pub to: i64,
-}
-
-/// The account's phones, and the interruptions of the last week, the latest last.
-#[derive(Clone, PartialEq, Debug, Deserialize)]
-pub struct PhoneList {
-    /// The phones.
-    pub phones: Vec<PhoneInfo>,
-    /// Absent from servers before interruptions were listed.
-    #[serde(default)]
-    pub interruptions: Vec<Interruption>,
 }
 
 /// `GET /api/push/phones`.

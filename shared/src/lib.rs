@@ -3,7 +3,7 @@
 //!
 //! This crate must stay pure: no I/O, no clock, no framework, no randomness that is not seeded. Anything that
 //! depends on time takes `now` as a parameter. It compiles natively and for `wasm32-unknown-unknown`, and it ships
-//! inside the PWA, so it stays small (serde, serde_json and thiserror only). Values are computed in mg/dL and
+//! inside the PWA, so it stays small (serde, serde_json, thiserror and chrono only). Values are computed in mg/dL and
 //! converted only for display. LibreLinkUp wire names live only in [`llu`], Nightscout names only in
 //! [`nightscout`].
 
@@ -23,6 +23,8 @@ pub mod llu;
 pub mod nightscout;
 /// One stable sort, written once (std's is a large copy per type in wasm).
 pub mod order;
+/// The phones that get an account's alarms, as the worker lists them and the app shows them.
+pub mod phones;
 /// A glucose reading, the merged time series, and how fresh the newest reading is.
 pub mod reading;
 /// Sensor age, time left and warm-up from LLU's activation time and the model's lifetime.
@@ -37,7 +39,7 @@ pub mod time;
 pub mod trend;
 /// mg/dL newtype, mmol/L display conversion and value formatting.
 pub mod units;
-/// JSON written by hand (the worker's messages and stored records), the same as serde's derive writes.
+/// The worker's JSON, one codec: serde's derive through `serde_json::Value` (its messages and stored records).
 pub mod wire;
 
 pub use error::{Error, Result};

@@ -244,10 +244,9 @@ pub enum Presenting {
 pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let holder = holder(ctx, req).await?;
     match ask_watch(&ctx.env, &holder_object(&holder), &WatchRequest::Phones { holder }).await? {
-        WatchAnswer::Phones { phones, interruptions } => Ok(Reply::json(json!({
-            "phones": wire::to_value(&phones),
-            "interruptions": wire::to_value(&interruptions),
-        }))),
+        WatchAnswer::Phones { phones, interruptions } => {
+            Ok(Reply::json(wire::to_value(&shared::phones::PhoneList { phones, interruptions })))
+        }
         _ => Err(ApiError::internal()),
     }
 }

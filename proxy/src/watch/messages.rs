@@ -123,16 +123,8 @@ pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, 
         snooze_min: 0,
         at: now,
     };
-    Message {
-        sub: sub.id.clone(),
-        topic: "Watchdog".into(),
-        payload,
-        urgency: if urgent { Urgency::High } else { Urgency::Normal },
-        ttl: if urgent { HOUR } else { 24 * HOUR },
-        created: now,
-        next_try: now,
-        tries: 0,
-    }
+    let (urgency, ttl) = if urgent { (Urgency::High, HOUR) } else { (Urgency::Normal, 24 * HOUR) };
+    watchdog_message(payload, urgency, ttl)
 }
 
 /// When the alarms' session ends, on the phone's clock: "14 Dec at 02:10".
@@ -179,6 +171,20 @@ pub(super) fn interrupted_message(sub: &Subscription, name: &str, from: i64, to:
     }
 }
 
+/// The watchdog's push (its topic: a newer one replaces an older one not yet delivered), due now.
+fn watchdog_message(payload: Payload, urgency: Urgency, ttl: i64) -> Message {
+    Message {
+        sub: payload.sub.clone(),
+        topic: "Watchdog".into(),
+        created: payload.at,
+        next_try: payload.at,
+        payload,
+        urgency,
+        ttl,
+        tries: 0,
+    }
+}
+
 pub(super) fn recovered_message(sub: &Subscription, group: &Group, now: i64) -> Message {
     let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
     let payload = Payload {
@@ -194,14 +200,5 @@ pub(super) fn recovered_message(sub: &Subscription, group: &Group, now: i64) -> 
         snooze_min: 0,
         at: now,
     };
-    Message {
-        sub: sub.id.clone(),
-        topic: "Watchdog".into(),
-        payload,
-        urgency: Urgency::Normal,
-        ttl: HOUR,
-        created: now,
-        next_try: now,
-        tries: 0,
-    }
+    watchdog_message(payload, Urgency::Normal, HOUR)
 }

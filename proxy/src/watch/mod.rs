@@ -45,6 +45,8 @@ use shared::reading::{Reading, Series};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::GlucoseUnit;
 
+pub use shared::phones::{Interruption, PhoneInfo};
+
 use crate::error::ApiError;
 /// Text keys to values, in key order: a sorted vector (lookups by binary search), for a few hundred entries at most.
 pub type Keyed<V> = litemap::LiteMap<String, V>;
@@ -391,15 +393,6 @@ pub struct WatchBook {
     pub interruptions: Vec<Interruption>,
 }
 
-/// A stretch in which no tick ran, so no alarm could be sent: from the last tick before it to the first after it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Interruption {
-    /// The last tick before it, Unix seconds.
-    pub from: i64,
-    /// The first tick after it, Unix seconds.
-    pub to: i64,
-}
-
 /// Whose phones a caller may list and remove: an account's (its owners' phones and its links' phones), or, for
 /// a demo visitor, the phones subscribed with that visitor's own session (the demo's groups are everyone's).
 #[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -433,24 +426,6 @@ impl core::fmt::Debug for Holder {
             Holder::Demo(_) => f.write_str("Holder::Demo(..)"),
         }
     }
-}
-
-/// One phone as its owner's app lists it.
-#[derive(Clone, PartialEq, Eq, Debug, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PhoneInfo {
-    /// Its id (what removing it names).
-    pub id: String,
-    /// The patient it follows.
-    pub patient_id: String,
-    /// What it is ("Chrome on Android"; empty when it subscribed before this was kept).
-    pub device: String,
-    /// The link it follows through, or `None` for the owner's own phone.
-    pub share_id: Option<String>,
-    /// When it subscribed, Unix seconds.
-    pub created: i64,
-    /// When a push last reached its push service, Unix seconds.
-    pub delivered: Option<i64>,
 }
 
 /// The key a removed phone's endpoint is remembered by.

@@ -242,36 +242,11 @@ pub fn country_config(base_url: &str, host: Region) -> Value {
     })
 }
 
-/// Cloudflare's block page (what an IP ban looks like: HTTP 403, `text/html`).
+/// The Ray ID in the repository's capture of Cloudflare's block page.
+pub const CAPTURED_RAY: &str = "8f1e2d3c4b5a6978-AMS";
+
+/// Cloudflare's block page (what an IP ban looks like: HTTP 403, `text/html`): the repository's masked capture
+/// (`fixtures/llu/edge_block.html`), with `ray` as its Ray ID.
 pub fn edge_block_html(ray: &str) -> String {
-    format!(
-        r#"<!DOCTYPE html>
-<!--[if lt IE 7]> <html class="no-js ie6 oldie" lang="en-US"> <![endif]-->
-<!--[if gt IE 8]><!--> <html class="no-js" lang="en-US"> <!--<![endif]-->
-<head>
-<title>Attention Required! | Cloudflare</title>
-<meta charset="UTF-8" />
-<meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
-<meta name="robots" content="noindex, nofollow" />
-</head>
-<body>
-  <div id="cf-wrapper">
-    <div id="cf-error-details" class="cf-error-details-wrapper">
-      <div class="cf-wrapper cf-header cf-error-overview">
-        <h1 data-translate="block_headline">Sorry, you have been blocked</h1>
-        <h2 class="cf-subheadline"><span data-translate="unable_to_access">You are unable to access</span> libreview.io</h2>
-      </div>
-      <div class="cf-section cf-wrapper">
-        <h2 data-translate="blocked_why_headline">Why have I been blocked?</h2>
-        <p data-translate="blocked_why_detail">This website is using a security service to protect itself from online attacks. The action you just performed triggered the security solution.</p>
-      </div>
-      <div class="cf-error-footer cf-wrapper">
-        <p>Cloudflare Ray ID: <strong class="font-semibold">{ray}</strong> &bull; Performance &amp; security by Cloudflare</p>
-      </div>
-    </div>
-  </div>
-</body>
-</html>
-"#
-    )
+    include_str!("../../../fixtures/llu/edge_block.html").replace(CAPTURED_RAY, ray)
 }

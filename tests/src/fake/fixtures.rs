@@ -50,6 +50,6 @@ pub fn fixtures() -> Vec<(&'static str, String)> {
         .into_iter()
         .map(|(name, body)| (name, format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default())))
         .collect();
-    files.push(("edge_block.html", bodies::edge_block_html("8f1e2d3c4b5a6978-AMS")));
+    files.push(("edge_block.html", bodies::edge_block_html(bodies::CAPTURED_RAY)));
     files
 }

@@ -276,6 +276,20 @@ fn assert_session(out: &Value, account: &Account) {
     assert_eq!(out["account_id"], account.account_id(), "account-id from data.user.id");
 }
 
+/// The patients a client read, each beside the one it should be, once their ids (in LLU's order) and names are
+/// the account's.
+fn patients_read<'a>(out: &'a Value, account: &'a Account) -> Vec<(&'a Value, &'a Patient)> {
+    let patients = out["patients"].as_array().unwrap();
+    let ids: Vec<&str> = patients.iter().map(|p| p["patient_id"].as_str().unwrap()).collect();
+    let want: Vec<String> = account.patients.iter().map(Patient::patient_id).collect();
+    assert_eq!(ids, want, "patient ids, in LLU's order");
+    let read: Vec<_> = patients.iter().zip(&account.patients).collect();
+    for (read, patient) in &read {
+        assert_eq!((&read["first_name"], &read["last_name"]), (&json!(patient.first_name), &json!(patient.last_name)));
+    }
+    read
+}
+
 #[test]
 fn pylibrelinkup_reads_through_the_worker_what_the_fake_served() {
     let python = python();
@@ -285,12 +299,7 @@ fn pylibrelinkup_reads_through_the_worker_what_the_fake_served() {
     let out = &run.out;
     assert_eq!(out["version"], "0.11.2");
     assert_session(out, &account);
-    let patients = out["patients"].as_array().unwrap();
-    let ids: Vec<&str> = patients.iter().map(|p| p["patient_id"].as_str().unwrap()).collect();
-    let want: Vec<String> = account.patients.iter().map(Patient::patient_id).collect();
-    assert_eq!(ids, want, "patient ids, in LLU's order");
-    for (read, patient) in patients.iter().zip(&account.patients) {
-        assert_eq!((&read["first_name"], &read["last_name"]), (&json!(patient.first_name), &json!(patient.last_name)));
+    for (read, patient) in patients_read(out, &account) {
         if patient.sensor_null {
             // pylibrelinkup's Connection model requires `sensor`, so it refuses a graph whose connection has
             // `sensor: null` (as LLU sends for a patient without a sensor): latest() and graph() both raise.
@@ -341,12 +350,7 @@ fn libre_linkup_py_reads_through_the_worker_what_the_fake_served() {
     assert_eq!(out["version"], "0.2.5");
     assert_eq!(out["country"], "GB", "the library takes its time zone from data.user.country");
     assert_session(out, &account);
-    let patients = out["patients"].as_array().unwrap();
-    let ids: Vec<&str> = patients.iter().map(|p| p["patient_id"].as_str().unwrap()).collect();
-    let want: Vec<String> = account.patients.iter().map(Patient::patient_id).collect();
-    assert_eq!(ids, want, "patient ids, in LLU's order");
-    for (read, patient) in patients.iter().zip(&account.patients) {
-        assert_eq!((&read["first_name"], &read["last_name"]), (&json!(patient.first_name), &json!(patient.last_name)));
+    for (read, patient) in patients_read(out, &account) {
         assert_eq!(read["error"], Value::Null, "{}", read["error"]);
         let read_graph = json!({"latest": read["latest"], "graph": read["graph"]});
         let at =

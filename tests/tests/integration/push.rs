@@ -253,12 +253,17 @@ async fn owner(tag: &str, level: u16, span: i64, data_for: i64) -> Owner {
     Owner { _clock: clock, t, account, token, patient }
 }
 
+/// The owner's own phone, subscribed with the default settings.
+async fn owners_phone(token: &str, patient: &str) -> Phone {
+    subscribe(&format!("Bearer {token}"), patient, json!({})).await
+}
+
 #[tokio::test]
 async fn a_test_alarm_decrypts_with_http_ece_and_its_vapid_token_verifies_with_py_vapid() {
     let Owner { _clock, token, patient, .. } = owner("test", 120, 0, HOUR).await;
     let key: Value = client().get(stack().url("/api/push/key")).send().await.unwrap().json().await.unwrap();
     assert_eq!(key["publicKey"], TEST_VAPID_PUBLIC);
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     let before = real_now();
     let (status, answer) = present("/api/push/test", &phone, json!({})).await;
     assert_eq!((status, answer["status"].as_u64()), (StatusCode::OK, Some(201)), "{answer}");
@@ -291,7 +296,7 @@ async fn a_test_alarm_decrypts_with_http_ece_and_its_vapid_token_verifies_with_p
 #[tokio::test]
 async fn a_low_sends_exactly_one_push_and_a_double_cron_sends_nothing_twice() {
     let Owner { _clock, t, account, token, patient } = owner("low", 62, 15 * MINUTE, 20 * MINUTE).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     cron(&account, t).await;
     cron(&account, t).await; // Cron's occasional double delivery.
     cron(&account, t + MINUTE).await;
@@ -314,7 +319,7 @@ async fn a_low_sends_exactly_one_push_and_a_double_cron_sends_nothing_twice() {
 #[tokio::test]
 async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
     let Owner { _clock, t, account, token, patient } = owner("urgent", 45, 25 * MINUTE, 30 * MINUTE).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     for minute in 0..5 {
         cron(&account, t + minute * MINUTE).await;
     }
@@ -345,7 +350,7 @@ async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
 #[tokio::test]
 async fn an_urgent_low_keeps_its_rhythm_across_a_restart_of_the_worker() {
     let Owner { _clock, t, account, token, patient } = owner("restart", 45, 6 * MINUTE, 10 * MINUTE).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     cron(&account, t).await;
     assert_eq!(kinds(&phone), ["UrgentLow"]);
     stack().restart().unwrap();
@@ -366,7 +371,7 @@ async fn an_urgent_low_keeps_its_rhythm_across_a_restart_of_the_worker() {
 #[tokio::test]
 async fn signing_in_again_restarts_alarms_that_stopped_with_the_session() {
     let Owner { _clock, t, account, token, patient } = owner("relogin", 45, 5 * MINUTE, 10 * MINUTE).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     stack().fake.revoke_tokens(&account.email);
     cron(&account, t).await;
     assert_eq!(kinds(&phone), ["SignedOut"]);
@@ -389,7 +394,7 @@ async fn the_sensor_notice_reaches_a_phone_from_llus_data() {
     patient.sensor_anchor = UtcTime::from_unix_secs(t + 20 * HOUR - life);
     let account = account("sensor", patient);
     let (token, patient) = sign_in(&account).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     cron(&account, t).await;
     cron(&account, t + MINUTE).await;
     assert_eq!(kinds(&phone), ["SensorEndsInADay"]);
@@ -486,7 +491,7 @@ async fn a_phone_that_follows_two_families_gets_both_familys_alarms() {
     let Owner { _clock, t, account: home, token, patient } = owner("two-homes", 45, 0, 10 * MINUTE).await;
     let other = account("other-home", steady_patient(45, t, t + 10 * MINUTE));
     let (other_token, other_patient) = sign_in(&other).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     let link = grandmas_link(&format!("Bearer {other_token}"), &other_patient).await;
     let share = format!("Share {}", link["secret"].as_str().unwrap());
     let again = subscribe_at(&share, "", json!({}), phone.keys.clone(), phone.inbox.clone()).await;
@@ -562,7 +567,7 @@ async fn an_owner_removes_a_lost_phone_and_it_stays_removed() {
 #[tokio::test]
 async fn after_an_interruption_every_phone_and_the_owners_app_are_told() {
     let Owner { _clock, t, account, token, patient } = owner("interrupted", 120, 40 * MINUTE, 45 * MINUTE).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     cron(&account, t).await;
     cron(&account, t + MINUTE).await;
     assert!(kinds(&phone).is_empty(), "in range and watched: nothing");
@@ -585,7 +590,7 @@ async fn after_an_interruption_every_phone_and_the_owners_app_are_told() {
 #[tokio::test]
 async fn an_ack_or_test_loop_from_one_phone_is_refused() {
     let Owner { _clock, token, patient, .. } = owner("loops", 120, 0, 10 * MINUTE).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     for _ in 0..2 {
         assert_eq!(present("/api/push/test", &phone, json!({})).await.0, StatusCode::OK);
     }
@@ -625,7 +630,7 @@ async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
 #[tokio::test]
 async fn the_watchdog_tells_phones_when_librelinkup_is_unreachable_for_thirty_minutes() {
     let Owner { _clock, t, account, token, patient } = owner("watchdog", 120, 40 * MINUTE, 45 * MINUTE).await;
-    let phone = subscribe(&format!("Bearer {token}"), &patient, json!({})).await;
+    let phone = owners_phone(&token, &patient).await;
     cron(&account, t).await;
     assert!(kinds(&phone).is_empty(), "in range: nothing");
     stack().fake.update(&account.email, |a| a.maintenance = Some(tidewatch_tests::Maintenance::Body));
