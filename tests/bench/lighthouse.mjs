@@ -10,7 +10,7 @@
 // runs this; `cargo xtask bench` installs Lighthouse (with puppeteer-core) and sets LIGHTHOUSE to its CLI.
 // Usage: LIGHTHOUSE=<lighthouse/cli/index.js> node tests/bench/lighthouse.mjs <base-url> <share-secret> <reports> [runs]
 // LIGHTHOUSE_THROTTLING (default `simulate,devtools`) and LIGHTHOUSE_PAGES (default
-// `sign-in,family-link,follow-reopened`) narrow a run to some methods and pages.
+// `sign-in,family-link,follow-reopened`) narrow a run to some methods and pages; LIGHTHOUSE_TRACES=1 keeps the traces.
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -43,6 +43,10 @@ async function audit(method, page, url, name, warm) {
   const flags = { onlyCategories: ["performance"], output: "json", logLevel: "error", disableStorageReset: warm };
   const result = await lighthouse(url, { ...flags, throttlingMethod: method }, undefined, page);
   fs.writeFileSync(path.join(reports, `${report}.json`), result.report);
+  // LIGHTHOUSE_TRACES=1 keeps each run's trace (10–30 MB each) beside its report, for chrome://tracing or a script.
+  if (process.env.LIGHTHOUSE_TRACES) {
+    fs.writeFileSync(path.join(reports, `${report}.trace.json`), JSON.stringify(result.artifacts.Trace));
+  }
   const lhr = result.lhr;
   if (lhr.runtimeError) throw new Error(`${report}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
   const metric = (key) => lhr.audits[key].numericValue;
