@@ -18,7 +18,7 @@ use shared::llu::graph_series;
 use shared::simulate::{self, Hold, Patient};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::{GlucoseUnit, MgDl};
-use tidewatch_proxy::watch::{Access, Keyed, NewSubscription, Read, WatchBook, Written};
+use tidewatch_proxy::watch::{Access, Keyed, NewSubscription, PhoneSetup, Read, WatchBook, Written};
 
 /// The first tick, Unix seconds.
 const T: i64 = 1_800_000_000;
@@ -41,14 +41,16 @@ fn setup(phones: usize, level: u16) -> (WatchBook, Vec<(String, String)>) {
     let sealed = "s".repeat(835);
     for n in 0..phones {
         let new = NewSubscription {
-            endpoint: format!("https://fcm.googleapis.com/fcm/send/{n:0>152}"),
-            p256dh: "B".repeat(87),
-            auth: "a".repeat(22),
-            group: format!("acct:{:0>64}:patient-{}", 0, n / PER_PATIENT),
-            patient_id: format!("patient-{}", n / PER_PATIENT),
-            access: Access::Owner { session: sealed.clone() },
-            config: AlarmConfig::default(),
-            unit: GlucoseUnit::MgDl,
+            setup: PhoneSetup {
+                endpoint: format!("https://fcm.googleapis.com/fcm/send/{n:0>152}"),
+                p256dh: "B".repeat(87),
+                auth: "a".repeat(22),
+                group: format!("acct:{:0>64}:patient-{}", 0, n / PER_PATIENT),
+                patient_id: format!("patient-{}", n / PER_PATIENT),
+                access: Access::Owner { session: sealed.clone() },
+                config: AlarmConfig::default(),
+                unit: GlucoseUnit::MgDl,
+            },
             shared_ack: None,
             presented_key: None,
             device: "Chrome on Android".into(),

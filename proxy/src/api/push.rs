@@ -25,7 +25,7 @@ use crate::rounds::{self, RoundsRequest};
 use crate::route;
 use crate::seal::{Kind, random_hex, sha256_hex};
 use crate::shares::Key;
-use crate::watch::{Access, Holder, NewSubscription};
+use crate::watch::{Access, Holder, NewSubscription, PhoneSetup};
 use crate::wire;
 
 /// What the app sends to subscribe (or to update this phone's settings): `{"subscription":
@@ -160,14 +160,16 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     let route = route::group_route(&group).ok_or_else(ApiError::internal)?;
     let object = route::object(&route);
     let new = NewSubscription {
-        endpoint: endpoint.clone(),
-        p256dh: body.p256dh,
-        auth: body.auth,
-        group,
-        patient_id,
-        access,
-        config: body.config.unwrap_or_default(),
-        unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
+        setup: PhoneSetup {
+            endpoint: endpoint.clone(),
+            p256dh: body.p256dh,
+            auth: body.auth,
+            group,
+            patient_id,
+            access,
+            config: body.config.unwrap_or_default(),
+            unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
+        },
         shared_ack,
         presented_key: body.key,
         device: crate::device::label(&req.headers().get("user-agent").ok().flatten().unwrap_or_default()),

@@ -14,17 +14,17 @@ impl WatchBook {
         key: String,
         now: i64,
     ) -> Result<&Subscription, ApiError> {
-        if self.removed.contains_key(&endpoint_hash(&new.endpoint)) {
+        if self.removed.contains_key(&endpoint_hash(&new.setup.endpoint)) {
             return Err(ApiError::new(
                 403,
                 Code::PhoneRemoved,
                 "This phone was removed from these alarms. Turn alarms off and on again on it to add it back.",
             ));
         }
-        let existing = self.subs.values().find(|s| s.endpoint == new.endpoint).map(|s| s.id.clone());
+        let existing = self.subs.values().find(|s| s.setup.endpoint == new.setup.endpoint).map(|s| s.id.clone());
         if let Some(sub) = existing.as_deref().and_then(|id| self.subs.get(id)) {
-            let same_keys = constant_time_eq(sub.p256dh.as_bytes(), new.p256dh.as_bytes())
-                & constant_time_eq(sub.auth.as_bytes(), new.auth.as_bytes());
+            let same_keys = constant_time_eq(sub.setup.p256dh.as_bytes(), new.setup.p256dh.as_bytes())
+                & constant_time_eq(sub.setup.auth.as_bytes(), new.setup.auth.as_bytes());
             let holds_key =
                 new.presented_key.as_deref().is_some_and(|k| constant_time_eq(sub.key.as_bytes(), k.as_bytes()));
             if !same_keys && !holds_key {
@@ -36,33 +36,32 @@ impl WatchBook {
             }
         }
         // A new phone, or one that moves to another patient or link, must find a place there (itself not counted).
-        let moves = existing
-            .as_deref()
-            .and_then(|id| self.subs.get(id))
-            .is_none_or(|sub| sub.group != new.group || sub.access.share_id() != new.access.share_id());
+        let moves = existing.as_deref().and_then(|id| self.subs.get(id)).is_none_or(|sub| {
+            sub.setup.group != new.setup.group || sub.setup.access.share_id() != new.setup.access.share_id()
+        });
         if moves {
             self.check_room(&new, existing.as_deref())?;
         }
         if let Some(shared) = new.shared_ack {
-            self.groups.entry(new.group.clone()).or_default().shared_ack = shared;
+            self.groups.entry(new.setup.group.clone()).or_default().shared_ack = shared;
         }
         if let Some(id) = existing {
             let sub = self.subs.get_mut(&id).ok_or_else(ApiError::internal)?;
-            if sub.group != new.group {
+            if sub.setup.group != new.setup.group {
                 sub.state = AlarmState::new();
                 sub.told = None;
             }
-            sub.p256dh = new.p256dh;
-            sub.auth = new.auth;
-            sub.group = new.group.clone();
-            sub.patient_id = new.patient_id;
-            sub.access = new.access;
-            sub.config = new.config;
-            sub.unit = new.unit;
+            sub.setup.p256dh = new.setup.p256dh;
+            sub.setup.auth = new.setup.auth;
+            sub.setup.group = new.setup.group.clone();
+            sub.setup.patient_id = new.setup.patient_id;
+            sub.setup.access = new.setup.access;
+            sub.setup.config = new.setup.config;
+            sub.setup.unit = new.setup.unit;
             if !new.device.is_empty() {
                 sub.device = new.device;
             }
-            self.groups.entry(new.group).or_default();
+            self.groups.entry(new.setup.group).or_default();
             return self.subs.get(&id).ok_or_else(ApiError::internal);
         }
         // The first phone of a book nobody was watched through: the minutes it missed were nobody's alarms, so
@@ -70,18 +69,11 @@ impl WatchBook {
         if self.subs.is_empty() {
             self.last_tick = None;
         }
-        self.groups.entry(new.group.clone()).or_default();
+        self.groups.entry(new.setup.group.clone()).or_default();
         let sub = Subscription {
             id: id.clone(),
             key,
-            endpoint: new.endpoint,
-            p256dh: new.p256dh,
-            auth: new.auth,
-            group: new.group,
-            patient_id: new.patient_id,
-            access: new.access,
-            config: new.config,
-            unit: new.unit,
+            setup: new.setup,
             state: AlarmState::new(),
             created: now,
             told: None,
@@ -108,7 +100,7 @@ impl WatchBook {
         let Some(shares) = shares else { return Vec::new() };
         self.subs
             .values()
-            .filter(|s| match &s.access {
+            .filter(|s| match &s.setup.access {
                 Access::Viewer { share_id, .. } => shares
                     .iter()
                     .find(|(id, _)| id == share_id)
@@ -124,8 +116,8 @@ impl WatchBook {
     pub fn renew_owner(&mut self, account_id: &str, session: &str) -> usize {
         let prefix = format!("acct:{account_id}:");
         let mut renewed = 0;
-        for sub in self.subs.iter_mut().map(|(_, sub)| sub).filter(|s| s.group.starts_with(&prefix)) {
-            if let Access::Owner { session: held } = &mut sub.access
+        for sub in self.subs.iter_mut().map(|(_, sub)| sub).filter(|s| s.setup.group.starts_with(&prefix)) {
+            if let Access::Owner { session: held } = &mut sub.setup.access
                 && held != session
             {
                 session.clone_into(held);
@@ -142,12 +134,13 @@ impl WatchBook {
         if moving.is_none() && self.subs.len() >= MAX_SUBSCRIPTIONS {
             return Err(ApiError::new(503, Code::PushFull, "This server has as many phones as it can watch."));
         }
-        if others().filter(|s| s.group == new.group).count() >= MAX_PER_GROUP {
+        if others().filter(|s| s.setup.group == new.setup.group).count() >= MAX_PER_GROUP {
             return Err(ApiError::new(409, Code::PushFull, "This person already has as many phones as one can have."));
         }
-        if let Some(share_id) = new.access.share_id() {
-            let viewers = others().filter(|s| s.access.share_id().is_some() && s.group == new.group).count();
-            let of_share = others().filter(|s| s.access.share_id() == Some(share_id)).count();
+        if let Some(share_id) = new.setup.access.share_id() {
+            let viewers =
+                others().filter(|s| s.setup.access.share_id().is_some() && s.setup.group == new.setup.group).count();
+            let of_share = others().filter(|s| s.setup.access.share_id() == Some(share_id)).count();
             if of_share >= MAX_PER_SHARE || viewers >= MAX_PER_GROUP - OWNER_RESERVED {
                 return Err(ApiError::new(
                     409,
@@ -167,9 +160,9 @@ impl WatchBook {
             .filter(|s| holder.holds(s))
             .map(|s| PhoneInfo {
                 id: s.id.clone(),
-                patient_id: s.patient_id.clone(),
+                patient_id: s.setup.patient_id.clone(),
                 device: s.device.clone(),
-                share_id: s.access.share_id().map(str::to_owned),
+                share_id: s.setup.access.share_id().map(str::to_owned),
                 created: s.created,
                 delivered: s.delivered,
             })
@@ -185,7 +178,7 @@ impl WatchBook {
             .subs
             .get(id)
             .filter(|s| holder.holds(s))
-            .map(|s| s.endpoint.clone())
+            .map(|s| s.setup.endpoint.clone())
             .ok_or_else(|| ApiError::new(404, Code::PushNotFound, "That phone is not getting these alarms."))?;
         self.remove(id);
         self.removed.retain(|_, at| now - *at < REMOVED_KEEP_SECS);
@@ -203,7 +196,7 @@ impl WatchBook {
     /// The phones of share `share_id` (revoked): removed at once, not at the next tick. Returns how many.
     pub fn forget_share(&mut self, share_id: &str) -> usize {
         let ids: Vec<String> =
-            self.subs.values().filter(|s| s.access.share_id() == Some(share_id)).map(|s| s.id.clone()).collect();
+            self.subs.values().filter(|s| s.setup.access.share_id() == Some(share_id)).map(|s| s.id.clone()).collect();
         for id in &ids {
             self.remove(id);
         }
@@ -214,15 +207,16 @@ impl WatchBook {
     pub fn remove(&mut self, id: &str) {
         if let Some(sub) = self.subs.remove(id) {
             self.outbox.retain(|m| m.sub != id);
-            if !self.subs.values().any(|s| s.group == sub.group) {
-                self.groups.remove(&sub.group);
+            if !self.subs.values().any(|s| s.setup.group == sub.setup.group) {
+                self.groups.remove(&sub.setup.group);
             }
         }
     }
 
     /// Removes the phone with push endpoint `endpoint` (it moved to another object); how many went (0 or 1).
     pub fn forget_endpoint(&mut self, endpoint: &str) -> usize {
-        let ids: Vec<String> = self.subs.values().filter(|s| s.endpoint == endpoint).map(|s| s.id.clone()).collect();
+        let ids: Vec<String> =
+            self.subs.values().filter(|s| s.setup.endpoint == endpoint).map(|s| s.id.clone()).collect();
         for id in &ids {
             self.remove(id);
         }
@@ -240,14 +234,16 @@ impl WatchBook {
             .subs
             .get(id)
             .map(|s| {
-                let for_all = matches!(s.access, Access::Owner { .. } | Access::Viewer { acts_for_all: true, .. });
-                (s.group.clone(), for_all)
+                let for_all =
+                    matches!(s.setup.access, Access::Owner { .. } | Access::Viewer { acts_for_all: true, .. });
+                (s.setup.group.clone(), for_all)
             })
             .ok_or_else(ApiError::internal)?;
         let shared = for_all && self.groups.get(&group).is_some_and(|g| g.shared_ack);
         let at = UtcTime::from_unix_secs(now);
         let mut touched = Vec::new();
-        for sub in self.subs.iter_mut().map(|(_, sub)| sub).filter(|s| s.id == id || (shared && s.group == group)) {
+        for sub in self.subs.iter_mut().map(|(_, sub)| sub).filter(|s| s.id == id || (shared && s.setup.group == group))
+        {
             match action {
                 Action::Acknowledge => {
                     sub.state.acknowledge(kind, at);

@@ -36,7 +36,8 @@ pub fn test_message(sub: &Subscription, name: &str, now: i64) -> Message {
 }
 
 pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, now: i64) -> Message {
-    let (title, body) = alert.notification(&group.name, group.series.newest(), sub.unit, UtcTime::from_unix_secs(now));
+    let (title, body) =
+        alert.notification(&group.name, group.series.newest(), sub.setup.unit, UtcTime::from_unix_secs(now));
     let urgent = alert.level == Level::Urgent;
     let (urgency, ttl) = match alert.level {
         Level::Urgent => (Urgency::High, 5 * MINUTE),
@@ -70,7 +71,7 @@ pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, no
 
 pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, now: i64) -> Message {
     let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
-    let (kind, title, body) = match (notice, &sub.access) {
+    let (kind, title, body) = match (notice, &sub.setup.access) {
         (Notice::Outage, _) => (
             "Outage",
             "Tidewatch cannot reach LibreLinkUp".to_owned(),
@@ -131,7 +132,7 @@ pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, 
 fn session_day(group: &Group, sub: &Subscription) -> String {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let Some(ends) = group.session_ends else { return "it ends".to_owned() };
-    let offset = i32::from(sub.config.utc_offset_min);
+    let offset = i32::from(sub.setup.config.utc_offset_min);
     let at = UtcTime::from_unix_secs(ends);
     let civil = (at + i64::from(offset) * MINUTE).civil();
     let month = MONTHS.get(usize::from(civil.month.saturating_sub(1))).copied().unwrap_or("");
@@ -141,7 +142,7 @@ fn session_day(group: &Group, sub: &Subscription) -> String {
 /// "Background alarms were interrupted", from `from` to `to` on the phone's clock.
 pub(super) fn interrupted_message(sub: &Subscription, name: &str, from: i64, to: i64) -> Message {
     let who = if name.is_empty() { "your person" } else { name };
-    let clock = |at: i64| UtcTime::from_unix_secs(at).wall_clock(i32::from(sub.config.utc_offset_min));
+    let clock = |at: i64| UtcTime::from_unix_secs(at).wall_clock(i32::from(sub.setup.config.utc_offset_min));
     let payload = Payload {
         v: 1,
         sub: sub.id.clone(),

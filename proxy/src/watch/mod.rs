@@ -144,8 +144,8 @@ impl core::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Subscription")
             .field("id", &self.id)
-            .field("group", &self.group)
-            .field("access", &self.access)
+            .field("group", &self.setup.group)
+            .field("access", &self.setup.access)
             .field("told", &self.told)
             .finish_non_exhaustive()
     }
@@ -155,8 +155,8 @@ impl core::fmt::Debug for Subscription {
 impl core::fmt::Debug for NewSubscription {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("NewSubscription")
-            .field("group", &self.group)
-            .field("access", &self.access)
+            .field("group", &self.setup.group)
+            .field("access", &self.setup.access)
             .finish_non_exhaustive()
     }
 }
@@ -183,13 +183,10 @@ impl Access {
     }
 }
 
-/// One phone that wants background alarms for one patient.
+/// What a phone subscribes with: where its pushes go, whom it follows and how, and its alarm settings. A new
+/// subscription brings it, and the stored subscription keeps it (flattened: the same JSON as before it was one type).
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Subscription {
-    /// Public id (16 hex digits).
-    pub id: String,
-    /// The capability the phone and its service worker present to acknowledge, test and unsubscribe.
-    pub key: String,
+pub struct PhoneSetup {
     /// The push service URL.
     pub endpoint: String,
     /// The browser's P-256 public key (base64url).
@@ -206,6 +203,18 @@ pub struct Subscription {
     pub config: AlarmConfig,
     /// This phone's unit.
     pub unit: GlucoseUnit,
+}
+
+/// One phone that wants background alarms for one patient.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Subscription {
+    /// Public id (16 hex digits).
+    pub id: String,
+    /// The capability the phone and its service worker present to acknowledge, test and unsubscribe.
+    pub key: String,
+    /// Where its pushes go, whom it follows and how, and its settings, as it subscribed (or last changed them).
+    #[serde(flatten)]
+    pub setup: PhoneSetup,
     /// This phone's alarm state.
     pub state: AlarmState,
     /// Unix seconds.
@@ -409,11 +418,12 @@ impl Holder {
     fn holds(&self, sub: &Subscription) -> bool {
         match self {
             Holder::Account(account) => sub
+                .setup
                 .group
                 .strip_prefix("acct:")
                 .and_then(|rest| rest.strip_prefix(account.as_str()))
                 .is_some_and(|rest| rest.starts_with(':')),
-            Holder::Demo(session) => matches!(&sub.access, Access::Owner { session: held } if held == session),
+            Holder::Demo(session) => matches!(&sub.setup.access, Access::Owner { session: held } if held == session),
         }
     }
 }
@@ -436,22 +446,9 @@ fn endpoint_hash(endpoint: &str) -> String {
 /// What a subscribe request brings, checked.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NewSubscription {
-    /// Push service URL.
-    pub endpoint: String,
-    /// base64url P-256 key.
-    pub p256dh: String,
-    /// base64url auth secret.
-    pub auth: String,
-    /// Group key.
-    pub group: String,
-    /// Patient.
-    pub patient_id: String,
-    /// Access.
-    pub access: Access,
-    /// Settings.
-    pub config: AlarmConfig,
-    /// Unit.
-    pub unit: GlucoseUnit,
+    /// The phone's push address, whom it follows and its settings.
+    #[serde(flatten)]
+    pub setup: PhoneSetup,
     /// The owner's shared-acknowledgement choice (owners only).
     pub shared_ack: Option<bool>,
     /// The key the phone holds, when it has one: needed to give a known endpoint other keys.

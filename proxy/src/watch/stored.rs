@@ -163,7 +163,7 @@ impl WatchBook {
             }
         }
         for sub in book.subs.values() {
-            book.groups.entry(sub.group.clone()).or_default();
+            book.groups.entry(sub.setup.group.clone()).or_default();
         }
         for (group, readings) in series {
             if let Some(g) = book.groups.get_mut(&group) {

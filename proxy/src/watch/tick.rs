@@ -18,7 +18,7 @@ impl WatchBook {
                 .subs
                 .values()
                 .map(|sub| {
-                    let name = self.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
+                    let name = self.groups.get(&sub.setup.group).map(|g| g.name.clone()).unwrap_or_default();
                     interrupted_message(sub, &name, last, now)
                 })
                 .collect();
@@ -40,7 +40,7 @@ impl WatchBook {
         let old: Vec<String> = self
             .subs
             .values()
-            .filter(|s| s.group.starts_with("demo:") && now - s.created > DEMO_PHONE_SECS)
+            .filter(|s| s.setup.group.starts_with("demo:") && now - s.created > DEMO_PHONE_SECS)
             .map(|s| s.id.clone())
             .collect();
         for id in &old {
@@ -58,9 +58,9 @@ impl WatchBook {
     pub fn groups_to_read(&self) -> Vec<(String, Vec<&Subscription>)> {
         let mut out: Vec<(String, Vec<&Subscription>)> = Vec::new();
         for sub in self.subs.values() {
-            match out.iter_mut().find(|(group, _)| *group == sub.group) {
+            match out.iter_mut().find(|(group, _)| *group == sub.setup.group) {
                 Some((_, subs)) => subs.push(sub),
-                None => out.push((sub.group.clone(), vec![sub])),
+                None => out.push((sub.setup.group.clone(), vec![sub])),
             }
         }
         shared::order::sort_by(&mut out, |a, b| a.0.cmp(&b.0));
@@ -108,11 +108,12 @@ impl WatchBook {
             }
         }
         let group = group.clone();
-        let ids: Vec<String> = self.subs.values().filter(|s| s.group == group_key).map(|s| s.id.clone()).collect();
+        let ids: Vec<String> =
+            self.subs.values().filter(|s| s.setup.group == group_key).map(|s| s.id.clone()).collect();
         for id in ids {
             let Some(sub) = self.subs.get_mut(&id) else { continue };
             // The sensor's end comes from LibreLinkUp's data, not from the phone (which never sends it).
-            let mut config = sub.config.clone();
+            let mut config = sub.setup.config.clone();
             if let Some(ends) = group.sensor_ends {
                 config.sensor_ends_at = Some(UtcTime::from_unix_secs(ends));
             }

@@ -155,17 +155,22 @@ async fn subscribe_at(auth: &str, patient: &str, extra: Value, keys: Value, inbo
     for (name, value) in extra.as_object().into_iter().flatten() {
         body[name] = value.clone();
     }
+    let (status, answer) = post_subscribe(auth, &body).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    Phone { inbox, keys, id: answer["id"].as_str().unwrap().into(), key: answer["key"].as_str().unwrap().into() }
+}
+
+/// A subscribe request as the app sends it: the status, and the answer (`null` when it is not JSON).
+async fn post_subscribe(auth: &str, body: &Value) -> (StatusCode, Value) {
     let response = client()
         .post(stack().url("/api/push/subscribe"))
         .header("authorization", auth)
-        .json(&body)
+        .json(body)
         .send()
         .await
         .unwrap();
     let status = response.status();
-    let answer: Value = response.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    Phone { inbox, keys, id: answer["id"].as_str().unwrap().into(), key: answer["key"].as_str().unwrap().into() }
+    (status, response.json::<Value>().await.unwrap_or(Value::Null))
 }
 
 /// A link to `patient` for Grandma, from Alex, made by the owner with `bearer`: the answer of `POST /api/shares`.
@@ -253,6 +258,13 @@ async fn owner(tag: &str, level: u16, span: i64, data_for: i64) -> Owner {
     Owner { _clock: clock, t, account, token, patient }
 }
 
+/// `owner`, and the owner's own phone subscribed with the default settings.
+async fn owner_with_phone(tag: &str, level: u16, span: i64, data_for: i64) -> (Owner, Phone) {
+    let owner = owner(tag, level, span, data_for).await;
+    let phone = owners_phone(&owner.token, &owner.patient).await;
+    (owner, phone)
+}
+
 /// The owner's own phone, subscribed with the default settings.
 async fn owners_phone(token: &str, patient: &str) -> Phone {
     subscribe(&format!("Bearer {token}"), patient, json!({})).await
@@ -295,8 +307,7 @@ async fn a_test_alarm_decrypts_with_http_ece_and_its_vapid_token_verifies_with_p
 
 #[tokio::test]
 async fn a_low_sends_exactly_one_push_and_a_double_cron_sends_nothing_twice() {
-    let Owner { _clock, t, account, token, patient } = owner("low", 62, 15 * MINUTE, 20 * MINUTE).await;
-    let phone = owners_phone(&token, &patient).await;
+    let (Owner { _clock, t, account, .. }, phone) = owner_with_phone("low", 62, 15 * MINUTE, 20 * MINUTE).await;
     cron(&account, t).await;
     cron(&account, t).await; // Cron's occasional double delivery.
     cron(&account, t + MINUTE).await;
@@ -318,8 +329,7 @@ async fn a_low_sends_exactly_one_push_and_a_double_cron_sends_nothing_twice() {
 
 #[tokio::test]
 async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
-    let Owner { _clock, t, account, token, patient } = owner("urgent", 45, 25 * MINUTE, 30 * MINUTE).await;
-    let phone = owners_phone(&token, &patient).await;
+    let (Owner { _clock, t, account, .. }, phone) = owner_with_phone("urgent", 45, 25 * MINUTE, 30 * MINUTE).await;
     for minute in 0..5 {
         cron(&account, t + minute * MINUTE).await;
     }
@@ -349,8 +359,7 @@ async fn urgent_low_repeats_every_five_minutes_until_someone_is_on_it() {
 /// states and last tick back from storage, so the low neither rings again as new nor stops repeating.
 #[tokio::test]
 async fn an_urgent_low_keeps_its_rhythm_across_a_restart_of_the_worker() {
-    let Owner { _clock, t, account, token, patient } = owner("restart", 45, 6 * MINUTE, 10 * MINUTE).await;
-    let phone = owners_phone(&token, &patient).await;
+    let (Owner { _clock, t, account, .. }, phone) = owner_with_phone("restart", 45, 6 * MINUTE, 10 * MINUTE).await;
     cron(&account, t).await;
     assert_eq!(kinds(&phone), ["UrgentLow"]);
     stack().restart().unwrap();
@@ -370,8 +379,7 @@ async fn an_urgent_low_keeps_its_rhythm_across_a_restart_of_the_worker() {
 /// nothing else done the same phone is alarmed again (the Watcher takes the new session).
 #[tokio::test]
 async fn signing_in_again_restarts_alarms_that_stopped_with_the_session() {
-    let Owner { _clock, t, account, token, patient } = owner("relogin", 45, 5 * MINUTE, 10 * MINUTE).await;
-    let phone = owners_phone(&token, &patient).await;
+    let (Owner { _clock, t, account, .. }, phone) = owner_with_phone("relogin", 45, 5 * MINUTE, 10 * MINUTE).await;
     stack().fake.revoke_tokens(&account.email);
     cron(&account, t).await;
     assert_eq!(kinds(&phone), ["SignedOut"]);
@@ -566,8 +574,8 @@ async fn an_owner_removes_a_lost_phone_and_it_stays_removed() {
 /// phone is told that background alarms were interrupted, and from when to when.
 #[tokio::test]
 async fn after_an_interruption_every_phone_and_the_owners_app_are_told() {
-    let Owner { _clock, t, account, token, patient } = owner("interrupted", 120, 40 * MINUTE, 45 * MINUTE).await;
-    let phone = owners_phone(&token, &patient).await;
+    let (Owner { _clock, t, account, token, .. }, phone) =
+        owner_with_phone("interrupted", 120, 40 * MINUTE, 45 * MINUTE).await;
     cron(&account, t).await;
     cron(&account, t + MINUTE).await;
     assert!(kinds(&phone).is_empty(), "in range and watched: nothing");
@@ -589,8 +597,7 @@ async fn after_an_interruption_every_phone_and_the_owners_app_are_told() {
 /// the server pays for) is refused past a few a minute, with the time to wait.
 #[tokio::test]
 async fn an_ack_or_test_loop_from_one_phone_is_refused() {
-    let Owner { _clock, token, patient, .. } = owner("loops", 120, 0, 10 * MINUTE).await;
-    let phone = owners_phone(&token, &patient).await;
+    let (Owner { _clock, .. }, phone) = owner_with_phone("loops", 120, 0, 10 * MINUTE).await;
     for _ in 0..2 {
         assert_eq!(present("/api/push/test", &phone, json!({})).await.0, StatusCode::OK);
     }
@@ -629,8 +636,7 @@ async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
 
 #[tokio::test]
 async fn the_watchdog_tells_phones_when_librelinkup_is_unreachable_for_thirty_minutes() {
-    let Owner { _clock, t, account, token, patient } = owner("watchdog", 120, 40 * MINUTE, 45 * MINUTE).await;
-    let phone = owners_phone(&token, &patient).await;
+    let (Owner { _clock, t, account, .. }, phone) = owner_with_phone("watchdog", 120, 40 * MINUTE, 45 * MINUTE).await;
     cron(&account, t).await;
     assert!(kinds(&phone).is_empty(), "in range: nothing");
     stack().fake.update(&account.email, |a| a.maintenance = Some(tidewatch_tests::Maintenance::Body));
@@ -655,17 +661,7 @@ async fn subscriptions_are_checked() {
     let account = account("checks", Patient::demo());
     let (token, patient) = sign_in(&account).await;
     let keys = push_tool(&["keys"], None);
-    let post = |auth: String, body: Value| async move {
-        let response = client()
-            .post(stack().url("/api/push/subscribe"))
-            .header("authorization", auth)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json::<Value>().await.unwrap_or(Value::Null))
-    };
+    let post = |auth: String, body: Value| async move { post_subscribe(&auth, &body).await };
     let sub_with = |endpoint: &str, keys: &Value| json!({"subscription": {"endpoint": endpoint, "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}}, "patientId": patient});
     let sub = |endpoint: &str, p256dh: &Value| sub_with(endpoint, &json!({"p256dh": p256dh, "auth": keys["auth"]}));
     let bearer = format!("Bearer {token}");

@@ -24,19 +24,28 @@ fn topics_are_the_kind_names_phones_already_hold() {
 
 pub(super) fn new_sub(endpoint: &str, group: &str) -> NewSubscription {
     NewSubscription {
-        endpoint: endpoint.into(),
-        p256dh: "p".into(),
-        auth: "a".into(),
-        group: group.into(),
-        patient_id: "patient".into(),
-        access: Access::Owner { session: "sealed".into() },
-        config: AlarmConfig::default(),
-        unit: GlucoseUnit::MgDl,
+        setup: PhoneSetup {
+            endpoint: endpoint.into(),
+            p256dh: "p".into(),
+            auth: "a".into(),
+            group: group.into(),
+            patient_id: "patient".into(),
+            access: Access::Owner { session: "sealed".into() },
+            config: AlarmConfig::default(),
+            unit: GlucoseUnit::MgDl,
+        },
         shared_ack: None,
         presented_key: None,
         device: String::new(),
         client: String::new(),
     }
+}
+
+/// `new_sub` reading its patient with `access`.
+pub(super) fn new_sub_with(endpoint: &str, group: &str, access: Access) -> NewSubscription {
+    let mut new = new_sub(endpoint, group);
+    new.setup.access = access;
+    new
 }
 
 pub(super) fn book_with(phones: &[(&str, &str)]) -> WatchBook {
@@ -281,7 +290,7 @@ fn a_week_before_the_alarms_session_ends_each_phone_is_told_once() {
 pub(super) fn golden_book() -> WatchBook {
     let mut book = book_with(&[("https://push.example/a", "acct:u1:p1"), ("https://push.example/b", "acct:u1:p1")]);
     let viewer = book.subs.get_mut("id1").unwrap();
-    viewer.access = Access::Viewer { share_id: "s1".into(), from: "f".into(), acts_for_all: true };
+    viewer.setup.access = Access::Viewer { share_id: "s1".into(), from: "f".into(), acts_for_all: true };
     viewer.device = "Pixel".into();
     viewer.delivered = Some(1_800_000_100);
     viewer.told = Some(Notice::SessionEnds);

@@ -7,10 +7,11 @@ use shared::code::Code;
 fn viewers_lose_alarms_only_when_the_share_book_says_their_share_is_gone() {
     let mut book = book_with(&[("https://push.example/owner", "g")]);
     for (n, share) in ["live", "quiet", "revoked", "unasked"].iter().enumerate() {
-        let viewer = NewSubscription {
-            access: Access::Viewer { share_id: (*share).into(), from: "Alex".into(), acts_for_all: false },
-            ..new_sub(&format!("https://push.example/{share}"), "g")
-        };
+        let viewer = new_sub_with(
+            &format!("https://push.example/{share}"),
+            "g",
+            Access::Viewer { share_id: (*share).into(), from: "Alex".into(), acts_for_all: false },
+        );
         book.subscribe(viewer, format!("viewer{n}"), format!("vkey{n}"), T).unwrap();
     }
     let answer = [
@@ -27,13 +28,14 @@ fn viewers_lose_alarms_only_when_the_share_book_says_their_share_is_gone() {
 #[test]
 fn signing_in_again_gives_only_that_accounts_owner_phones_the_new_session() {
     let mut book = book_with(&[("https://push.example/a", "acct:a:p"), ("https://push.example/b", "acct:b:p")]);
-    let viewer = NewSubscription {
-        access: Access::Viewer { share_id: "s".into(), from: "Alex".into(), acts_for_all: false },
-        ..new_sub("https://push.example/viewer", "acct:a:p")
-    };
+    let viewer = new_sub_with(
+        "https://push.example/viewer",
+        "acct:a:p",
+        Access::Viewer { share_id: "s".into(), from: "Alex".into(), acts_for_all: false },
+    );
     book.subscribe(viewer, "viewer".into(), "vkey".into(), T).unwrap();
     assert_eq!(book.renew_owner("a", "sealed-new"), 1);
-    let access = |id: &str| book.subs.get(id).map(|s| s.access.clone());
+    let access = |id: &str| book.subs.get(id).map(|s| s.setup.access.clone());
     assert_eq!(access("id0"), Some(Access::Owner { session: "sealed-new".into() }));
     assert_eq!(access("id1"), Some(Access::Owner { session: "sealed".into() }), "another account's phone");
     assert!(matches!(access("viewer"), Some(Access::Viewer { .. })), "a viewer reads through its share");
@@ -57,7 +59,9 @@ fn resubscribing_keeps_the_phone_and_limits_hold() {
 }
 
 fn with_keys(endpoint: &str, group: &str, p256dh: &str, presented: Option<&str>) -> NewSubscription {
-    NewSubscription { p256dh: p256dh.into(), presented_key: presented.map(Into::into), ..new_sub(endpoint, group) }
+    let mut new = NewSubscription { presented_key: presented.map(Into::into), ..new_sub(endpoint, group) };
+    new.setup.p256dh = p256dh.into();
+    new
 }
 
 #[test]
@@ -69,17 +73,14 @@ fn a_known_endpoint_with_other_keys_is_refused_unless_its_key_is_presented() {
     let wrong = with_keys("https://push.example/phone", "demo:p", "other", Some("key1"));
     assert!(book.subscribe(wrong, "x".into(), "k".into(), T).is_err());
     let phone = book.subs.get("id0").unwrap();
-    assert_eq!((phone.p256dh.as_str(), phone.group.as_str()), ("p", "acct:a:p"), "nothing changed");
+    assert_eq!((phone.setup.p256dh.as_str(), phone.setup.group.as_str()), ("p", "acct:a:p"), "nothing changed");
     let renewed = with_keys("https://push.example/phone", "acct:a:p", "new", Some("key0"));
     let sub = book.subscribe(renewed, "x".into(), "k".into(), T).unwrap();
-    assert_eq!((sub.id.as_str(), sub.p256dh.as_str()), ("id0", "new"), "the phone's own key renews its keys");
+    assert_eq!((sub.id.as_str(), sub.setup.p256dh.as_str()), ("id0", "new"), "the phone's own key renews its keys");
 }
 
 fn viewer(endpoint: &str, group: &str, share: &str) -> NewSubscription {
-    NewSubscription {
-        access: Access::Viewer { share_id: share.into(), from: "Alex".into(), acts_for_all: false },
-        ..new_sub(endpoint, group)
-    }
+    new_sub_with(endpoint, group, Access::Viewer { share_id: share.into(), from: "Alex".into(), acts_for_all: false })
 }
 
 #[test]
@@ -115,11 +116,11 @@ fn links_cannot_fill_a_patients_phones_and_a_revoked_links_phones_go_at_once() {
     book.subscribe(new_sub("elsewhere", "demo:p"), "e".into(), "k".into(), T).unwrap();
     let moved = NewSubscription { shared_ack: Some(true), ..viewer("elsewhere", "g", "s1") };
     assert_eq!(book.subscribe(moved, "x".into(), "k".into(), T).map(|_| ()).unwrap_err().code, Code::PushFull);
-    assert_eq!(book.subs.get("e").unwrap().group, "demo:p");
+    assert_eq!(book.subs.get("e").unwrap().setup.group, "demo:p");
     assert!(!book.groups.get("g").unwrap().shared_ack);
     book.subscribe(new_sub("owner2", "g"), "o2".into(), "k".into(), T).unwrap();
     assert_eq!(book.forget_share("s1"), MAX_PER_SHARE);
-    assert!(book.subs.values().all(|s| s.access.share_id() != Some("s1")));
+    assert!(book.subs.values().all(|s| s.setup.access.share_id() != Some("s1")));
     assert!(book.subs.contains_key("id0") && book.subs.contains_key("o2"));
 }
 
@@ -149,10 +150,11 @@ fn an_owner_lists_and_removes_the_accounts_phones_and_a_removed_phone_stays_remo
 fn a_demo_visitor_sees_only_its_own_phones() {
     let mut book = WatchBook::default();
     for (n, session) in ["visitor-1", "visitor-2"].iter().enumerate() {
-        let new = NewSubscription {
-            access: Access::Owner { session: (*session).into() },
-            ..new_sub(&format!("https://push.example/demo{n}"), "demo:p")
-        };
+        let new = new_sub_with(
+            &format!("https://push.example/demo{n}"),
+            "demo:p",
+            Access::Owner { session: (*session).into() },
+        );
         book.subscribe(new, format!("d{n}"), "k".into(), T).unwrap();
     }
     let visitor = Holder::Demo("visitor-1".into());
@@ -178,7 +180,7 @@ fn a_phones_device_and_last_delivery_are_kept_and_stored_as_before_when_unknown(
 fn a_link_the_owner_trusts_may_acknowledge_for_everyone_when_acknowledgement_is_shared() {
     let mut book = book_with(&[("e1", "g"), ("e2", "g")]);
     let mut trusted = viewer("v1", "g", "s1");
-    trusted.access = Access::Viewer { share_id: "s1".into(), from: "Alex".into(), acts_for_all: true };
+    trusted.setup.access = Access::Viewer { share_id: "s1".into(), from: "Alex".into(), acts_for_all: true };
     book.subscribe(trusted, "v1".into(), "vk".into(), T).unwrap();
     book.subscribe(viewer("v2", "g", "s2"), "v2".into(), "vk".into(), T).unwrap();
     assert_eq!(book.act("v1", AlarmKind::UrgentLow, Action::Acknowledge, T).unwrap(), 1, "not shared: its own");
@@ -188,8 +190,8 @@ fn a_link_the_owner_trusts_may_acknowledge_for_everyone_when_acknowledgement_is_
     let stored = wire::to_value(book.subs.get("v1").unwrap());
     assert_eq!(stored["access"]["viewer"]["acts_for_all"], true, "{stored}");
     assert_eq!(
-        wire::from_json::<Subscription>(&stored.to_string()).unwrap().access,
-        book.subs.get("v1").unwrap().access
+        wire::from_json::<Subscription>(&stored.to_string()).unwrap().setup.access,
+        book.subs.get("v1").unwrap().setup.access
     );
     assert!(
         wire::to_value(book.subs.get("v2").unwrap())["access"]["viewer"].get("acts_for_all").is_none(),

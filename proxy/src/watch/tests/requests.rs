@@ -21,17 +21,19 @@ fn a_renewal_reaches_the_watcher_whole() {
 fn debug_output_never_shows_secrets() {
     use crate::hub::{Data, HubRequest};
     use crate::shares::Share;
-    use crate::watch::{Access, NewSubscription};
+    use crate::watch::{Access, NewSubscription, PhoneSetup};
     let secrets = ["SECRET-PASSWORD", "SECRET-TOKEN", "SECRET-KEY", "SECRET-P256", "SECRET-AUTH", "SECRET-SHA"];
     let new = NewSubscription {
-        endpoint: "https://fcm.googleapis.com/fcm/send/SECRET-KEY".into(),
-        p256dh: "SECRET-P256".into(),
-        auth: "SECRET-AUTH".into(),
-        group: "g".into(),
-        patient_id: "p".into(),
-        access: Access::Owner { session: "SECRET-TOKEN".into() },
-        config: AlarmConfig::default(),
-        unit: GlucoseUnit::MgDl,
+        setup: PhoneSetup {
+            endpoint: "https://fcm.googleapis.com/fcm/send/SECRET-KEY".into(),
+            p256dh: "SECRET-P256".into(),
+            auth: "SECRET-AUTH".into(),
+            group: "g".into(),
+            patient_id: "p".into(),
+            access: Access::Owner { session: "SECRET-TOKEN".into() },
+            config: AlarmConfig::default(),
+            unit: GlucoseUnit::MgDl,
+        },
         shared_ack: None,
         presented_key: Some("SECRET-KEY".into()),
         device: "Chrome on Android".into(),

@@ -96,7 +96,7 @@ fn a_save_writes_only_what_changed() {
 #[test]
 fn after_an_interruption_every_phone_is_told_from_when_to_when() {
     let mut book = book_with(&[("e1", "g"), ("e2", "other")]);
-    book.subs.get_mut("id0").unwrap().config.utc_offset_min = 60;
+    book.subs.get_mut("id0").unwrap().setup.config.utc_offset_min = 60;
     book.groups.get_mut("g").unwrap().name = "Lee".into();
     assert!(book.begin_tick(T) && book.begin_tick(T + 14 * MINUTE) && book.outbox.is_empty(), "a short gap");
     assert!(book.begin_tick(T + 54 * MINUTE));

@@ -138,7 +138,7 @@ impl Watcher {
                 self.limit(&format!("subscribe:{}", new.client), real_now, config.subscribes_per_client, 10 * 60)?;
                 let answer = self.with_mut(|book| {
                     let sub = book.subscribe(new, id, key, now)?;
-                    let (id, key, group) = (sub.id.clone(), sub.key.clone(), sub.group.clone());
+                    let (id, key, group) = (sub.id.clone(), sub.key.clone(), sub.setup.group.clone());
                     let shared_ack = book.groups.get(&group).is_some_and(|g| g.shared_ack);
                     Ok::<_, ApiError>(WatchAnswer::Subscribed { id, key, shared_ack })
                 })??;
@@ -200,7 +200,7 @@ impl Watcher {
             WatchRequest::Test { id, key } => {
                 let message = self.with(|book| {
                     let sub = book.authorised(&id, &key)?;
-                    let name = book.groups.get(&sub.group).map(|g| g.name.clone()).unwrap_or_default();
+                    let name = book.groups.get(&sub.setup.group).map(|g| g.name.clone()).unwrap_or_default();
                     Ok::<_, ApiError>(crate::watch::test_message(sub, &name, now))
                 })??;
                 self.limit(&format!("test:{id}"), real_now, TESTS_PER_PHONE, 60)?;
@@ -237,8 +237,8 @@ impl Watcher {
         let share_ids: Vec<(String, String)> = self.with(|book| {
             book.subs
                 .values()
-                .filter_map(|s| match &s.access {
-                    Access::Viewer { share_id, .. } => Some((route::group_route(&s.group)?, share_id.clone())),
+                .filter_map(|s| match &s.setup.access {
+                    Access::Viewer { share_id, .. } => Some((route::group_route(&s.setup.group)?, share_id.clone())),
                     Access::Owner { .. } => None,
                 })
                 .collect()
@@ -252,9 +252,9 @@ impl Watcher {
             book.groups_to_read()
                 .into_iter()
                 .map(|(group, subs)| {
-                    let patient = subs.first().map(|s| s.patient_id.clone()).unwrap_or_default();
+                    let patient = subs.first().map(|s| s.setup.patient_id.clone()).unwrap_or_default();
                     let session = subs.iter().find_map(|s| {
-                        let sealed = match &s.access {
+                        let sealed = match &s.setup.access {
                             Access::Owner { session } => Some(session.clone()),
                             Access::Viewer { share_id, .. } => {
                                 share(share_id).cloned().flatten().map(|(session, _)| session)

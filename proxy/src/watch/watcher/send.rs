@@ -27,7 +27,7 @@ impl Watcher {
         let audiences: Vec<String> = self.with(|book| {
             let mut audiences = Vec::new();
             let subs = due.iter().filter_map(|m| book.subs.get(&m.sub));
-            for audience in subs.filter_map(|sub| crate::endpoint::push_audience(&sub.endpoint, &config.push)) {
+            for audience in subs.filter_map(|sub| crate::endpoint::push_audience(&sub.setup.endpoint, &config.push)) {
                 if !audiences.contains(&audience) {
                     audiences.push(audience);
                 }
@@ -75,7 +75,7 @@ impl Watcher {
     ) -> ApiResult<(Delivery, u16)> {
         let Some((endpoint, receiver)) = self.with(|book| {
             let sub = book.subs.get(&message.sub)?;
-            Some((sub.endpoint.clone(), Receiver::from_base64(&sub.p256dh, &sub.auth).ok()?))
+            Some((sub.setup.endpoint.clone(), Receiver::from_base64(&sub.setup.p256dh, &sub.setup.auth).ok()?))
         })?
         else {
             return Ok((Delivery::Refused(0), 0));
