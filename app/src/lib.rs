@@ -141,7 +141,11 @@ where
             failed.set(screen.is_err());
             screen.ok()
         }));
+        // The screen comes first, and the stylesheet hides a "Loading…" that follows a screen (`.app > main ~
+        // .loading`): the placeholder goes in the very frame the screen arrives, even when the effect that removes
+        // it runs a task later (`platform::slices`), so nothing on screen is pushed down and back.
         view! {
+            {screen}
             <Show when=move || loading.get()>
                 <p class="loading" role="status">"Loading…"</p>
             </Show>
@@ -151,7 +155,6 @@ where
                     <button on:click=move |_| attempt.update(|n| *n += 1)>"Try again"</button>
                 </div>
             </Show>
-            {screen}
         }
     }
 }

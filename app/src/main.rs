@@ -1,5 +1,7 @@
-//! The app's entry point: mounts [`tidewatch_app::App`] on the page's body.
+//! The app's entry point: makes the sliced executor Leptos' own (`platform::slices`) and mounts
+//! [`tidewatch_app::App`] on the page's body.
 
 fn main() {
+    tidewatch_app::platform::slices::install();
     leptos::mount::mount_to_body(tidewatch_app::App);
 }

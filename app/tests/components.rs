@@ -196,3 +196,31 @@ fn the_service_workers_alarm_action_message_is_read_and_anything_else_ignored() 
         assert_eq!(message(other), None, "{other}");
     }
 }
+
+/// Futures that become ready together are run in slices of a task: once a task has polled futures for
+/// `SLICE_MS`, the next one waits for a new task, so what the browser queued meanwhile (here a timer; on a phone a
+/// frame or a tap) comes between them. Polled back to back, as wasm-bindgen-futures alone does, they made one long
+/// task.
+#[wasm_bindgen_test]
+async fn futures_ready_together_run_in_slices_of_a_task() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use tidewatch_app::platform::slices::{SLICE_MS, spawn_sliced};
+
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let timer = Rc::clone(&order);
+    set_timeout(move || timer.borrow_mut().push("timer"), std::time::Duration::ZERO);
+    let first = Rc::clone(&order);
+    spawn_sliced(async move {
+        // A poll as long as a slow phone's render: longer than the slice.
+        let start = js_sys::Date::now();
+        while js_sys::Date::now() - start < SLICE_MS + 2.0 {}
+        first.borrow_mut().push("first");
+    });
+    let second = Rc::clone(&order);
+    spawn_sliced(async move { second.borrow_mut().push("second") });
+    while order.borrow().len() < 3 {
+        tidewatch_app::platform::next_task().await;
+    }
+    assert_eq!(*order.borrow(), ["first", "timer", "second"]);
+}

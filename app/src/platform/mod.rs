@@ -41,6 +41,8 @@ pub fn on_wake(f: impl Fn() + 'static) {
 
 mod alerts;
 mod service_worker;
+/// The app's executor: futures run in slices of a task.
+pub mod slices;
 
 pub use self::alerts::*;
 pub use self::service_worker::*;
