@@ -22,6 +22,9 @@ pub mod device;
 pub mod endpoint;
 /// Error answers with stable codes.
 pub mod error;
+/// Golden tests' check: the JSON earlier builds wrote, both ways.
+#[cfg(test)]
+mod golden;
 /// The `Hub` Durable Object: per-account cache and per-e-mail login guard.
 #[allow(missing_docs)] // `#[durable_object]` generates undocumented glue; everything written here is documented.
 pub mod hub;
