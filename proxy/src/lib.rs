@@ -67,9 +67,10 @@ pub use shared::wire;
 use worker::{Context, Env, Method, Request, Response, ScheduleContext, ScheduledEvent, event};
 
 use crate::api::push::Presenting;
+use crate::api::rota::Asking;
 use crate::api::shares as links;
 use crate::api::shares::Nightscout;
-use crate::api::{health, llu, push};
+use crate::api::{health, llu, push, rota};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -133,6 +134,9 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::PushAck => push::presented(ctx, &mut req, Presenting::Act).await,
         Route::PushPhones => push::phones(ctx, &req).await,
         Route::RemovePhone(id) => push::remove_phone(ctx, &req, id).await,
+        Route::PushRota => rota::answer(ctx, &mut req, Asking::Read).await,
+        Route::SetRota => rota::answer(ctx, &mut req, Asking::Set).await,
+        Route::TakeOver => rota::answer(ctx, &mut req, Asking::TakeOver).await,
     }
 }
 

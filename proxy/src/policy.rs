@@ -85,6 +85,12 @@ pub enum Route {
     PushPhones,
     /// `DELETE /api/push/phones/{id}`: the owner removes one.
     RemovePhone(String),
+    /// `GET /api/push/rota`: the owner's rotas, who is on duty, the night log.
+    PushRota,
+    /// `POST /api/push/rota`: the owner sets a patient's rota.
+    SetRota,
+    /// `POST /api/push/duty`: "I take over" from a phone in the rota.
+    TakeOver,
 }
 
 /// The route for `method` and `path` (still percent-encoded, as it came in). Only exact, known paths match: a
@@ -124,6 +130,9 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "push", "test"] => (Route::PushTest, "POST"),
         ["api", "push", "ack"] => (Route::PushAck, "POST"),
         ["api", "push", "phones"] => (Route::PushPhones, "GET"),
+        ["api", "push", "rota"] if method == "POST" => (Route::SetRota, "POST"),
+        ["api", "push", "rota"] => (Route::PushRota, "GET"),
+        ["api", "push", "duty"] => (Route::TakeOver, "POST"),
         // A phone's id is made like a share's: 16 lower-case hex digits.
         ["api", "push", "phones", id] if crate::route::is_phone_id(id) => {
             (Route::RemovePhone((*id).to_owned()), "DELETE")
@@ -323,6 +332,9 @@ mod tests {
                 Route::RemovePhone("0123456789abcdef0123456789abcdef.0123456789abcdef".into()),
             ),
             ("DELETE", "/api/push/phones/demo.0123456789abcdef", Route::RemovePhone("demo.0123456789abcdef".into())),
+            ("GET", "/api/push/rota", Route::PushRota),
+            ("POST", "/api/push/rota", Route::SetRota),
+            ("POST", "/api/push/duty", Route::TakeOver),
         ];
         for (method, path, expected) in cases {
             assert_eq!(route(method, path), Ok(expected), "{method} {path}");

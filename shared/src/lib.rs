@@ -27,6 +27,7 @@ pub mod order;
 pub mod phones;
 /// A glucose reading, the merged time series, and how fresh the newest reading is.
 pub mod reading;
+pub mod rota;
 /// Sensor age, time left and warm-up from LLU's activation time and the model's lifetime.
 pub mod sensor;
 /// A deterministic synthetic patient that answers like LibreLinkUp (the demo and the fake upstream's data).

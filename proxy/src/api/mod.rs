@@ -7,5 +7,7 @@ pub mod health;
 pub mod llu;
 /// `/api/push/*`: the app's subscribe, acknowledge, test and phones API.
 pub mod push;
+/// `/api/push/rota` and `/api/push/duty`: the family's night shift.
+pub mod rota;
 /// Share links over HTTP (`/api/shares`, `/api/share/*`) and their Nightscout-compatible read API.
 pub mod shares;

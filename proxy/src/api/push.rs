@@ -262,7 +262,7 @@ pub async fn remove_phone(ctx: &Ctx, req: &Request, id: String) -> ApiResult<Rep
 }
 
 /// Whose phones the caller's session may see: its account's, or a demo visitor's own.
-async fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
+pub(crate) async fn holder(ctx: &Ctx, req: &Request) -> ApiResult<Holder> {
     let (session, token) = crate::sessions::session(ctx, req).await?;
     match session.kind {
         Kind::Full => Ok(Holder::Account(session.account_id)),

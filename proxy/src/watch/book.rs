@@ -239,6 +239,12 @@ impl WatchBook {
                 (s.setup.group.clone(), for_all)
             })
             .ok_or_else(ApiError::internal)?;
+        // An alarm going round the rota: "I'm on it" ends the ladder and tells the others (`on_it`).
+        if action == Action::Acknowledge
+            && let Some(phones) = self.on_it(id, kind, now)
+        {
+            return Ok(phones.len());
+        }
         let shared = for_all && self.groups.get(&group).is_some_and(|g| g.shared_ack);
         let at = UtcTime::from_unix_secs(now);
         let mut touched = Vec::new();

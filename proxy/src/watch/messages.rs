@@ -69,6 +69,35 @@ pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, no
     }
 }
 
+/// What a phone the ladder reached is told once someone said "I'm on it": it replaces the alarm that rang (same
+/// tag), quietly.
+pub(super) fn on_it_message(sub: &Subscription, alert: &Alert, on_it: &shared::rota::OnIt, now: i64) -> Message {
+    let value = alert.value.map(|v| format!(": {} {}", sub.setup.unit.format(v.as_f64()), sub.setup.unit.label()));
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "OnIt".into(),
+        title: shared::rota::on_it_text(on_it, sub.setup.config.utc_offset_min),
+        body: format!("{}{}", alert.kind.label(), value.unwrap_or_default()),
+        tag: format!("tw-{}", alert.kind.name()),
+        urgent: false,
+        silent: true,
+        snooze_min: 0,
+        at: now,
+    };
+    Message {
+        sub: sub.id.clone(),
+        topic: topic_of(alert.kind),
+        payload,
+        urgency: Urgency::Normal,
+        ttl: 15 * MINUTE,
+        created: now,
+        next_try: now,
+        tries: 0,
+    }
+}
+
 pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, now: i64) -> Message {
     let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
     let (kind, title, body) = match (notice, &sub.setup.access) {

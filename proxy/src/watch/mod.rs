@@ -26,6 +26,8 @@ mod book;
 /// How the rest of the worker asks the `Watcher` objects.
 pub mod client;
 mod messages;
+mod rota;
+pub use self::rota::RotaView;
 /// What the worker and a `Watcher` say to each other.
 pub mod requests;
 mod stored;
@@ -261,6 +263,15 @@ pub struct Group {
     /// When the alarms' session ends, Unix seconds, once that is within [`SESSION_NOTICE_SECS`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_ends: Option<i64>,
+    /// The family's rota for this patient (none: every phone gets every alarm at once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rota: Option<shared::rota::Rota>,
+    /// Alarms going round the rota now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub escalations: Vec<shared::rota::Escalation>,
+    /// The night log: who was woken, who answered, who took over.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<shared::rota::Step>,
 }
 
 /// A push waiting to go out.

@@ -4,6 +4,8 @@ use shared::alarm::AlarmKind;
 
 use crate::error::ApiError;
 use crate::watch::{Holder, Interruption, NewSubscription, PhoneInfo};
+use crate::wire;
+use shared::rota::Rota;
 
 /// What the worker asks the `Watcher` object (a message serialised once per request: its size does not matter).
 #[allow(clippy::large_enum_variant)]
@@ -75,6 +77,29 @@ pub enum WatchRequest {
         /// The new sealed session.
         session: String,
     },
+    /// The rotas of a holder's patients.
+    Rotas {
+        /// Whose.
+        holder: Holder,
+    },
+    /// The owner sets (or removes) a patient's rota.
+    SetRota {
+        /// Whose.
+        holder: Holder,
+        /// Which patient.
+        patient_id: String,
+        /// The rota, or `None` to remove it.
+        rota: Option<Rota>,
+    },
+    /// "I take over": a phone in the rota is on duty for a while.
+    TakeOver {
+        /// Id.
+        id: String,
+        /// Key.
+        key: String,
+        /// For how many hours.
+        hours: i64,
+    },
     /// The phone with this push endpoint moved to another object: it goes from this one.
     ForgetEndpoint {
         /// The push endpoint.
@@ -111,6 +136,16 @@ impl core::fmt::Debug for WatchRequest {
                 f.debug_struct("Renew").field("account_id", account_id).finish_non_exhaustive()
             }
             WatchRequest::ForgetEndpoint { .. } => f.debug_struct("ForgetEndpoint").finish_non_exhaustive(),
+            WatchRequest::Rotas { holder } => f.debug_struct("Rotas").field("holder", holder).finish(),
+            WatchRequest::SetRota { holder, patient_id, rota } => f
+                .debug_struct("SetRota")
+                .field("holder", holder)
+                .field("patient_id", patient_id)
+                .field("rota", rota)
+                .finish(),
+            WatchRequest::TakeOver { id, hours, .. } => {
+                f.debug_struct("TakeOver").field("id", id).field("hours", hours).finish_non_exhaustive()
+            }
         }
     }
 }
@@ -137,6 +172,8 @@ pub enum WatchAnswer {
         /// The interruptions of the last week, the latest last.
         interruptions: Vec<Interruption>,
     },
+    /// The rotas asked for ([`crate::watch::RotaView`]s, as the app reads them: the worker passes them on as they are).
+    Rotas(wire::Value),
     /// A test push's push-service status.
     Sent(u16),
     /// A tick ran (or was a duplicate): groups read, pushes sent.

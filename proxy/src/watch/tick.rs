@@ -108,6 +108,9 @@ impl WatchBook {
             }
         }
         let group = group.clone();
+        let covered = |kind: AlarmKind| group.rota.as_ref().is_some_and(|r| r.covers(kind));
+        // Alerts of the kinds the rota covers wait for the ladder (`escalate`), which says whom they reach.
+        let mut held: Vec<(String, Alert)> = Vec::new();
         let ids: Vec<String> =
             self.subs.values().filter(|s| s.setup.group == group_key).map(|s| s.id.clone()).collect();
         for id in ids {
@@ -122,6 +125,7 @@ impl WatchBook {
             let mut queue = Vec::new();
             for event in events {
                 match event {
+                    AlarmEvent::Fired(alert) if covered(alert.kind) => held.push((sub.id.clone(), alert)),
                     AlarmEvent::Fired(alert) => queue.push(alarm_message(sub, &group, &alert, now)),
                     AlarmEvent::Cleared { kind, .. } => {
                         let topic = topic_of(kind);
@@ -146,6 +150,7 @@ impl WatchBook {
                 self.queue(message);
             }
         }
+        self.escalate(group_key, held, now);
     }
 
     /// Queues a message, replacing a waiting one with the same topic for the same phone.

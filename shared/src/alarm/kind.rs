@@ -42,6 +42,11 @@ impl AlarmKind {
         }
     }
 
+    /// Whether it may wake someone: every alarm but the sensor's notices (so it may go round a rota).
+    pub const fn wakes(self) -> bool {
+        !matches!(self, AlarmKind::SensorEndsInADay | AlarmKind::SensorEndsSoon)
+    }
+
     /// Every kind, in evaluation order.
     pub const ALL: [AlarmKind; 13] = [
         AlarmKind::UrgentLow,

@@ -748,3 +748,87 @@ async fn more_phones_than_one_invocation_sends_all_ring_in_the_same_minute_once(
         present("/api/push/unsubscribe", phone, json!({})).await;
     }
 }
+
+/// The family's night shift through the worker: the owner sets a rota of two phones; an urgent low reaches Alex
+/// alone, then after five unanswered minutes Sam too, told that Alex did not answer; Sam's "I'm on it" from the
+/// notification stops the ladder, Alex's ringing notification becomes "Sam is on it", Grandma's link phone is never
+/// woken, and the owner's app reads every step back.
+#[tokio::test]
+async fn an_unanswered_urgent_low_goes_up_the_rota_and_whoever_answers_is_shown_to_the_others() {
+    let Owner { _clock, t, account, token, patient } = owner("rota", 45, 12 * MINUTE, 15 * MINUTE).await;
+    let bearer = format!("Bearer {token}");
+    let alex = owners_phone(&token, &patient).await;
+    let sam = owners_phone(&token, &patient).await;
+    let link = grandmas_link(&bearer, &patient).await;
+    let gran = subscribe(&format!("Share {}", link["secret"].as_str().unwrap()), "", json!({})).await;
+    let set = |rota: Value| {
+        let bearer = bearer.clone();
+        async move {
+            let response = client().post(stack().url("/api/push/rota")).header("authorization", bearer).json(&rota);
+            let response = response.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let people = json!([{"phone": alex.id, "name": "Alex"}, {"phone": sam.id, "name": "Sam"}]);
+    // Refused: a phone of another patient's, a wait of an hour, a body that is not the shape.
+    let stranger = json!([{"phone": "0123456789abcdef", "name": "Pat"}]);
+    assert_eq!(set(json!({"patientId": patient, "rota": {"people": stranger}})).await.0, StatusCode::BAD_REQUEST);
+    let (status, said) = set(json!({"patientId": patient, "rota": {"people": people, "wait_min": 60}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(said["error"]["message"].as_str().unwrap_or_default().contains("1 to 30 minutes"), "{said}");
+    assert_eq!(set(json!({"patientId": patient, "rota": "Alex then Sam"})).await.0, StatusCode::BAD_REQUEST);
+    let (status, said) = set(json!({"patientId": patient, "rota": {"people": people}})).await;
+    assert_eq!(status, StatusCode::OK, "{said}");
+
+    for minute in 0..5 {
+        cron(&account, t + minute * MINUTE).await;
+    }
+    assert_eq!((kinds(&alex), kinds(&sam), kinds(&gran)), (vec!["UrgentLow".to_owned()], vec![], vec![]));
+    cron(&account, t + 5 * MINUTE).await;
+    let woken = received(&sam);
+    assert_eq!(woken.len(), 1, "Sam after five minutes without an answer");
+    assert!(woken[0].payload["body"].as_str().unwrap().starts_with("No answer from Alex"), "{}", woken[0].payload);
+    let (status, answer) = present("/api/push/ack", &sam, json!({"kind": "UrgentLow", "action": "ack"})).await;
+    assert_eq!((status, answer["phones"].as_u64()), (StatusCode::OK, Some(3)), "{answer}");
+    for minute in 6..=12 {
+        cron(&account, t + minute * MINUTE).await;
+    }
+    let told = received(&alex);
+    let last = &told.last().unwrap().payload;
+    assert_eq!((last["kind"].as_str(), last["tag"].as_str()), (Some("OnIt"), Some("tw-UrgentLow")), "{last}");
+    assert!(last["title"].as_str().unwrap().starts_with("Sam is on it ("), "{last}");
+    assert_eq!(last["silent"], true);
+    assert!(kinds(&gran).is_empty(), "Grandma is never woken while Sam is on it");
+    assert_eq!(kinds(&sam), ["UrgentLow"], "nor is Sam again");
+
+    let read: Value =
+        client().get(stack().url("/api/push/rota")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let view = &read["rotas"][0];
+    assert_eq!(view["patient_id"], patient.as_str(), "{read}");
+    let steps: Vec<(&str, &str)> = view["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["what"].as_str().unwrap(), s["names"][0].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(steps, [("reached", "Alex"), ("reached", "Sam"), ("on_it", "Sam")], "{read}");
+    assert_eq!(view["open"][0]["on_it"]["name"], "Sam");
+    assert_eq!(view["on_duty"], "Alex");
+
+    // Sam takes over tonight; Grandma's phone, outside the rota, cannot.
+    let (status, answer) = present("/api/push/duty", &sam, json!({"hours": 8})).await;
+    assert_eq!((status, answer["ok"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+    assert_eq!(present("/api/push/duty", &gran, json!({"hours": 8})).await.0, StatusCode::NOT_FOUND);
+    let read: Value =
+        client().get(stack().url("/api/push/rota")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(read["rotas"][0]["on_duty"], "Sam", "{read}");
+    // A link's secret is not the owner's session.
+    let by_link = client()
+        .get(stack().url("/api/push/rota"))
+        .header("authorization", format!("Share {}", link["secret"].as_str().unwrap()));
+    assert!(by_link.send().await.unwrap().status().is_client_error());
+    for phone in [&alex, &sam, &gran] {
+        present("/api/push/unsubscribe", phone, json!({})).await;
+    }
+}

@@ -8,6 +8,7 @@ use shared::units::MgDl;
 
 mod phones;
 mod requests;
+mod rota;
 mod stored;
 
 pub(super) const T: i64 = 1_800_000_000;

@@ -166,6 +166,21 @@ impl Watcher {
                 self.commit().await?;
                 WatchAnswer::Done(1)
             }
+            WatchRequest::Rotas { holder } => {
+                self.with(|book| WatchAnswer::Rotas(crate::wire::to_value(&book.rotas(&holder, now))))?
+            }
+            WatchRequest::SetRota { holder, patient_id, rota } => {
+                self.with_mut(|book| book.set_rota(&holder, &patient_id, rota))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::TakeOver { id, key, hours } => {
+                self.with(|book| book.authorised(&id, &key).map(|_| ()))??;
+                self.limit(&format!("act:{id}"), real_now, ACTS_PER_PHONE, 60)?;
+                self.with_mut(|book| book.take_over(&id, hours, now))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
             WatchRequest::ForgetEndpoint { endpoint } => {
                 let phones = self.with_mut(|book| book.forget_endpoint(&endpoint))?;
                 if phones > 0 {
