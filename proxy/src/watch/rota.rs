@@ -102,9 +102,15 @@ impl WatchBook {
             }
         }
 
-        // Up a rung where the wait is over: the phones reached now are woken now.
+        // Up a rung where the wait is over, or at once where nobody reached still has a phone that gets alarms (it
+        // was removed, or its push service ended it): the phones reached now are woken now.
         for open in escalations.iter_mut().filter(|e| e.on_it.is_none()) {
-            let rung = rota.rung_at(open.started, now);
+            let mut rung = rota.rung_at(open.started, now).max(open.rung);
+            while let Some(reached) = rota.reached(&open.first, rung)
+                && !reached.iter().any(|p| has_phone(p))
+            {
+                rung += 1;
+            }
             if rung <= open.rung {
                 continue;
             }
@@ -273,6 +279,11 @@ impl WatchBook {
 fn on_duty_with_phone(rota: &Rota, now: i64, has_phone: &dyn Fn(&str) -> bool) -> Option<String> {
     let first = rota.on_duty(now)?;
     let start = rota.people.iter().position(|p| p.phone == first.phone).unwrap_or(0);
-    rota.people.iter().cycle().skip(start).take(rota.people.len()).find(|p| has_phone(&p.phone))
+    rota.people
+        .iter()
+        .cycle()
+        .skip(start)
+        .take(rota.people.len())
+        .find(|p| has_phone(&p.phone))
         .map(|p| p.phone.clone())
 }

@@ -209,7 +209,15 @@ impl Rota {
         // A phone taken out of the rota since the alarm began: everyone at once.
         let start = self.people.iter().position(|p| p.phone == first)?;
         let named = usize::from(rung) + 1;
-        Some(self.people.iter().cycle().skip(start).take(named.min(self.people.len())).map(|p| p.phone.clone()).collect())
+        Some(
+            self.people
+                .iter()
+                .cycle()
+                .skip(start)
+                .take(named.min(self.people.len()))
+                .map(|p| p.phone.clone())
+                .collect(),
+        )
     }
 
     /// The rung at which an escalation reaches everyone: 2 (on duty, then the next, then all), or 1 with one

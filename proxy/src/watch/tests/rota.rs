@@ -176,3 +176,14 @@ fn the_rota_and_its_log_are_stored_with_the_book() {
     assert_eq!(views[0].open.len(), 1);
     assert_eq!(views[0].log.len(), 2);
 }
+
+#[test]
+fn when_the_phone_on_duty_is_gone_the_alarm_goes_on_to_the_next_at_once() {
+    let mut book = family();
+    minutes(&mut book, 45, 0, 1);
+    // Alex's push service ends the subscription while the alarm rings.
+    book.remove("alex");
+    let got = minutes(&mut book, 45, 2, 2);
+    assert_eq!(got.iter().map(|g| g.1.as_str()).collect::<Vec<_>>(), ["sam"], "not five minutes later");
+    assert_eq!(log(&book), [names(&["Alex"]), names(&["Sam"])]);
+}
