@@ -60,20 +60,32 @@ self.addEventListener("push", (event) => {
         ]
       : [];
   const at = typeof alarm.at === "number" ? alarm.at * 1000 : Date.now();
+  // Someone else in the family's rota is on it (`kind` "OnIt", the alarm's own tag): an open Tidewatch page stops
+  // ringing that alarm too, as if this phone had answered (the server already stopped its repeats).
+  const told =
+    alarm.kind === "OnIt" && alarm.sub && typeof alarm.tag === "string"
+      ? self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) =>
+          windows.forEach((w) =>
+            w.postMessage({ type: "tw-alarm-action", sub: alarm.sub, patient: "", kind: alarm.tag.replace(/^tw-/, ""), action: "ack" }),
+          ),
+        )
+      : Promise.resolve();
   event.waitUntil(
-    self.registration.showNotification(alarm.title, {
+    told.then(() => self.registration.showNotification(alarm.title, {
       body: alarm.body || "",
       tag: alarm.tag || "tw-alarm",
       renotify: true,
       requireInteraction: Boolean(alarm.urgent),
       silent: Boolean(alarm.silent),
-      vibrate: alarm.urgent ? [400, 200, 400, 200, 400] : [200],
+      // A silent notification must not name a vibration pattern: the browser refuses it (a TypeError), and a quiet
+      // night's alarm, "alarms are working again" or "Sam is on it" would never show.
+      ...(alarm.silent ? {} : { vibrate: alarm.urgent ? [400, 200, 400, 200, 400] : [200] }),
       timestamp: at,
       icon: "/icons/icon-192.png",
       badge: "/icons/icon-192.png",
       actions,
       data: alarm,
-    }),
+    })),
   );
 });
 

@@ -9,6 +9,7 @@ use shared::alarm::AlarmKind;
 use shared::code::Code;
 use shared::llu::wire::{Connection, Envelope, GraphData, LoginStep};
 pub use shared::phones::{Interruption, PhoneInfo, PhoneList};
+pub use shared::rota::{Rota, RotaView};
 
 /// Why a call failed, as the app explains it.
 #[derive(Clone, PartialEq, Debug)]
@@ -295,6 +296,28 @@ pub async fn phones() -> Result<PhoneList, ApiError> {
 pub async fn remove_phone(id: &str) -> Result<(), ApiError> {
     let path = format!("/api/push/phones/{id}");
     send::<Value>(RequestBuilder::new(&path).method(gloo_net::http::Method::DELETE).build()).await.map(|_| ())
+}
+
+#[derive(Deserialize)]
+struct Rotas {
+    rotas: Vec<RotaView>,
+}
+
+/// `GET /api/push/rota`: the owner's patients that have phones, each rota, who is on duty, the night log.
+pub async fn rotas() -> Result<Vec<RotaView>, ApiError> {
+    send::<Rotas>(Request::get("/api/push/rota").build()).await.map(|r| r.rotas)
+}
+
+/// `POST /api/push/rota`: the owner sets (`None`: removes) `patient_id`'s rota.
+pub async fn set_rota(patient_id: &str, rota: Option<&Rota>) -> Result<(), ApiError> {
+    let body = serde_json::json!({"patientId": patient_id, "rota": rota});
+    send::<Value>(Request::post("/api/push/rota").json(&body)).await.map(|_| ())
+}
+
+/// `POST /api/push/duty`: "I take over" on this phone for `hours`.
+pub async fn take_over(sub: &PushSub, hours: i64) -> Result<(), ApiError> {
+    let body = serde_json::json!({"id": sub.id, "key": sub.key, "hours": hours});
+    send::<Value>(Request::post("/api/push/duty").json(&body)).await.map(|_| ())
 }
 
 /// What a viewer's page knows about the share it shows.

@@ -118,6 +118,35 @@ const tones = (page) => page.evaluate(() => window.__tones);
 const notifications = (page) =>
   page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => n.tag));
 
+/** A phone whose browser "subscribes" to push on the test's fake push service at `inbox`, with keys this test holds
+ * (headless Chromium cannot reach a real push service): `ua` and `auth` decrypt what the worker sends there. */
+async function pushPhone(inbox) {
+  const ua = crypto.createECDH("prime256v1");
+  ua.generateKeys();
+  const auth = crypto.randomBytes(16);
+  const { context, page } = await phone("light", ["notifications"]);
+  await page.addInitScript(({ endpoint, p256dh, auth }) => {
+    const sub = { endpoint, toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh, auth } }), unsubscribe: async () => true };
+    PushManager.prototype.subscribe = async () => sub;
+    PushManager.prototype.getSubscription = async () => sub;
+  }, { endpoint: `${pushService}/push/${inbox}`, p256dh: ua.getPublicKey().toString("base64url"), auth: auth.toString("base64url") });
+  return { ua, auth, context, page };
+}
+
+/** Hands `data` (a push's decrypted text) to the page's service worker, as the browser does with a push (CDP). */
+async function deliverPush(context, page, data) {
+  const cdp = await context.newCDPSession(page);
+  const registered = new Promise((resolve) =>
+    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
+      const ours = registrations.find((r) => r.scopeURL.startsWith(base) && !r.isDeleted);
+      if (ours) resolve(ours.registrationId);
+    }),
+  );
+  await cdp.send("ServiceWorker.enable");
+  const registrationId = await registered;
+  await cdp.send("ServiceWorker.deliverPushMessage", { origin: new URL(base).origin, registrationId, data });
+}
+
 /** Posts an account to the fake LibreLinkUp's control API. */
 async function fakeAccount(account) {
   const res = await fetch(`${fake}/__fake/accounts`, { method: "POST", body: JSON.stringify(account) });
@@ -602,16 +631,8 @@ try {
     // Headless Chromium cannot reach a real push service (FCM), so the browser's PushManager is given a
     // subscription on the test's fake push service, with keys this test holds: it decrypts what the worker sends
     // (RFC 8291, below) and hands the plaintext to the service worker the way the browser would (CDP).
-    const ua = crypto.createECDH("prime256v1");
-    ua.generateKeys();
-    const auth = crypto.randomBytes(16);
     const inbox = `e2e-${Date.now()}`;
-    const { context, page } = await phone("light", ["notifications"]);
-    await page.addInitScript(({ endpoint, p256dh, auth }) => {
-      const sub = { endpoint, toJSON: () => ({ endpoint, expirationTime: null, keys: { p256dh, auth } }), unsubscribe: async () => true };
-      PushManager.prototype.subscribe = async () => sub;
-      PushManager.prototype.getSubscription = async () => sub;
-    }, { endpoint: `${pushService}/push/${inbox}`, p256dh: ua.getPublicKey().toString("base64url"), auth: auth.toString("base64url") });
+    const { ua, auth, context, page } = await pushPhone(inbox);
     await signIn(page, "low@tidewatch.test", "low123");
     await value(page).waitFor();
     await page.getByRole("button", { name: "Settings" }).click();
@@ -654,16 +675,7 @@ try {
     await page.locator(".alarm[data-kind=UrgentLow] .alarm-state", { hasText: "snoozed for 5 min" }).waitFor();
 
     // The browser delivers it to the service worker, which shows it with its two actions.
-    const cdp = await context.newCDPSession(page);
-    const registered = new Promise((resolve) =>
-      cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
-        const ours = registrations.find((r) => r.scopeURL.startsWith(base) && !r.isDeleted);
-        if (ours) resolve(ours.registrationId);
-      }),
-    );
-    await cdp.send("ServiceWorker.enable");
-    const registrationId = await registered;
-    await cdp.send("ServiceWorker.deliverPushMessage", { origin: new URL(base).origin, registrationId, data: alarm });
+    await deliverPush(context, page, alarm);
     const note = await until(page, async () => {
       const list = await (await navigator.serviceWorker.ready).getNotifications({ tag: "tw-UrgentLow" });
       const pushed = list.find((n) => !n.data.from_page);
@@ -718,6 +730,118 @@ try {
     await page.getByRole("button", { name: "Turn off" }).click();
     await page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();
     await context.close();
+  });
+
+  await step("the night shift: an urgent low wakes Alex, nobody answers, Sam is woken, Sam's \"I'm on it\" reaches Alex, the log shows every step", async () => {
+    // Robin is at 45 mg/dL. With the app's files served, the Cron Trigger runs on the real clock only
+    // (`Stack::start_worker_only`), so the rota's wait is its shortest, one minute, and the cron runs as often as
+    // this test likes until what it waits for happens (`push::an_unanswered_urgent_low_goes_up_the_rota…` runs the
+    // five-minute ladder on a chosen clock).
+    const rota = { email: "rota@tidewatch.test", password: "rota123" };
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    await fakeAccount({ ...rota, patients: [{ first_name: "Robin", last_name: "Rota", script: [{ from: hourAgo, level: 45 }] }] });
+    const cron = async () => {
+      const ran = await fetch(`${base}/__scheduled?cron=*+*+*+*+*`);
+      check(ran.ok, `the cron ran (${ran.status})`);
+    };
+    /** Runs the cron every second until `device` has received `count` pushes (at most `seconds`); its pushes. */
+    const cronUntil = async (device, count, seconds) => {
+      let got = [];
+      for (let i = 0; i <= seconds && got.length < count; i++) {
+        await cron();
+        got = await device.pushes();
+        if (got.length < count) await device.page.waitForTimeout(1000);
+      }
+      return got;
+    };
+    // Two phones of the family, each with its own push subscription on the fake push service.
+    const familyPhone = async (who) => {
+      const inbox = `e2e-rota-${who}-${Date.now()}`;
+      const { ua, auth, context, page } = await pushPhone(inbox);
+      await signIn(page, rota.email, rota.password);
+      await value(page).waitFor();
+      await page.getByRole("button", { name: "Settings" }).click();
+      await page.getByRole("button", { name: "Turn on alarms on this phone" }).click();
+      await page.getByTestId("push-state").filter({ hasText: "Background alarms: on" }).waitFor();
+      const pushes = async () => (await (await fetch(`${pushService}/__push/${inbox}`)).json()).map((p) => JSON.parse(decrypt(Buffer.from(p.body, "base64"), ua, auth)));
+      return { who, context, page, pushes };
+    };
+    const alex = await familyPhone("alex");
+    const sam = await familyPhone("sam");
+
+    // Alex sets the rota on Alex's phone: Alex first, then Sam.
+    await alex.page.getByRole("button", { name: "Night shift: who is woken first" }).click();
+    const people = alex.page.getByTestId("rota-person");
+    await people.nth(1).waitFor();
+    check((await people.count()) === 2, `both phones are offered (${await people.count()})`);
+    check((await people.nth(0).innerText()).includes("this phone"), "Alex's own phone is first");
+    await people.nth(0).locator("input[type=text]").fill("Alex");
+    await people.nth(1).locator("input[type=text]").fill("Sam");
+    await alex.page.getByLabel("If nobody answers, wake the next after").selectOption("1");
+    await alex.page.getByRole("button", { name: "Save the rota" }).click();
+    await alex.page.getByTestId("rota-note").filter({ hasText: "Saved" }).waitFor();
+    await alex.page.getByTestId("on-duty").filter({ hasText: "On duty now: Alex." }).waitFor();
+    await alex.page.screenshot({ path: `${shots}/night-shift-set-light.png` });
+    await axe(alex.page, "the night shift");
+
+    // The urgent low wakes Alex alone; a minute without an answer, Sam too, told that Alex did not answer.
+    const toAlex = await cronUntil(alex, 1, 20);
+    check(toAlex.length === 1 && toAlex[0].kind === "UrgentLow", `Alex is woken: ${JSON.stringify(toAlex)}`);
+    check((await sam.pushes()).length === 0, "Sam is not woken at once");
+    const [toSam] = await cronUntil(sam, 1, 90);
+    check((await alex.pushes()).length === 1, "Alex's alarm was not sent twice");
+    check(toSam?.kind === "UrgentLow" && toSam.body.startsWith("No answer from Alex · Robin"), `Sam is woken: ${JSON.stringify(toSam)}`);
+
+    // Sam's phone shows it; Sam taps "I'm on it" on the notification.
+    const deliver = async (device, payload) => {
+      await deliverPush(device.context, device.page, JSON.stringify(payload));
+      return until(device.page, async (title) => {
+        const list = await (await navigator.serviceWorker.ready).getNotifications({ tag: "tw-UrgentLow" });
+        const pushed = list.find((n) => !n.data.from_page && n.title.startsWith(title));
+        return pushed ? { title: pushed.title, body: pushed.body, actions: pushed.actions.map((a) => a.action) } : null;
+      }, payload.title, { what: `${device.who}'s notification "${payload.title}"` });
+    };
+    const samSees = await deliver(sam, toSam);
+    check(samSees.actions.join() === "ack,snooze", `Sam's notification has its buttons: ${JSON.stringify(samSees)}`);
+    const acked = sam.context.waitForEvent("response", { predicate: (r) => r.url().endsWith("/api/push/ack"), timeout: 10_000 });
+    const samWorker = sam.context.serviceWorkers().find((w) => w.url().startsWith(base));
+    await samWorker.evaluate(async () => {
+      const list = await self.registration.getNotifications({ tag: "tw-UrgentLow" });
+      const n = list.find((n) => !n.data.from_page);
+      self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n, action: "ack" }));
+    });
+    check((await acked).status() === 200, "the worker took Sam's \"I'm on it\"");
+
+    // At the next tick, Alex's phone is told, quietly, in place of the alarm that rang.
+    const afterAck = await cronUntil(alex, 2, 20);
+    const onIt = afterAck[1];
+    check(onIt?.kind === "OnIt" && /^Sam is on it \(\d\d:\d\d\)$/.test(onIt.title) && onIt.silent === true, `Alex is told: ${JSON.stringify(onIt)}`);
+    // (A silent push is shown too: with a vibration pattern beside `silent`, the browser refused it.)
+    const alexSees = await deliver(alex, onIt);
+    check(alexSees.body === "Urgent low: 45 mg/dL" && alexSees.actions.length === 0, `Alex's notification: ${JSON.stringify(alexSees)}`);
+    // Alex's open app stops ringing too: Sam has it.
+    await alex.page.locator(".alarm[data-kind=UrgentLow] .alarm-title", { hasText: "acknowledged" }).waitFor({ timeout: 10_000 });
+    for (let i = 0; i < 3; i++) await cron();
+    check((await sam.pushes()).length === 1 && (await alex.pushes()).length === 2, "nobody is woken again while Sam is on it");
+
+    // Both apps' night shift say who is on it, and the log has every step.
+    for (const device of [alex, sam]) {
+      if (device === sam) {
+        await device.page.getByRole("button", { name: "Night shift: who is woken first" }).click();
+      } else {
+        await device.page.getByRole("button", { name: "Save the rota" }).click();
+      }
+      await device.page.getByTestId("rota-open").filter({ hasText: "Sam is on it" }).waitFor();
+      const log = await device.page.getByTestId("night-log").innerText();
+      check(/woke Alex/.test(log) && /woke Sam/.test(log) && /Sam is on it/.test(log), `${device.who}'s night log: ${log}`);
+    }
+    await alex.page.getByTestId("night-log").scrollIntoViewIfNeeded();
+    await alex.page.screenshot({ path: `${shots}/night-shift-on-it-light.png` });
+    for (const device of [alex, sam]) {
+      await device.page.getByRole("button", { name: "Turn off" }).click();
+      await device.page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();
+      await device.context.close();
+    }
   });
 
   await step("the demo in dark mode, and bedside mode", async () => {

@@ -16,6 +16,7 @@ pub mod phones;
 pub mod picker;
 /// "Alarms on this phone": background alarms through Web Push.
 pub mod push;
+pub mod rota;
 /// Sensor age and end.
 pub mod sensor;
 /// Alarm settings and device preferences.

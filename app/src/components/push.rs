@@ -12,6 +12,7 @@ use shared::code::Code;
 
 use crate::api::{self, PushSub};
 use crate::components::phones::Phones;
+use crate::components::rota::NightShift;
 use crate::model::PatientRef;
 use crate::{AppState, messages, platform, store};
 
@@ -170,6 +171,13 @@ pub fn PushAlarms(
                         }
                         status.set(Status::Off);
                         note.set(Some("This phone was removed: background alarms are off on it.".into()));
+                    })
+                />
+                <NightShift
+                    patient_id=Signal::derive(patient_id)
+                    this_phone=Signal::derive(move || match status.get() {
+                        Status::On(sub) => Some(sub),
+                        _ => None,
                     })
                 />
             </Show>

@@ -27,7 +27,7 @@ mod book;
 pub mod client;
 mod messages;
 mod rota;
-pub use self::rota::RotaView;
+pub use shared::rota::RotaView;
 /// What the worker and a `Watcher` say to each other.
 pub mod requests;
 mod stored;

@@ -3,27 +3,10 @@
 //! outbox and the patient's log), and "I'm on it" from one of them ends the ladder and tells the others who is on
 //! it.
 
-use shared::rota::{self, Escalation, OnIt, Rota, Step, What};
+use shared::rota::{self, Escalation, OnIt, Rota, RotaView, Step, What};
 
 use super::*;
 use shared::code::Code;
-
-/// What a patient's rota looks like now, for the owner's app.
-#[derive(Clone, PartialEq, Debug, serde::Serialize)]
-pub struct RotaView {
-    /// The patient.
-    pub patient_id: String,
-    /// The patient's first name.
-    pub name: String,
-    /// The rota (none yet: every phone gets every alarm at once).
-    pub rota: Option<Rota>,
-    /// Who is on duty now (a name).
-    pub on_duty: Option<String>,
-    /// Alarms going round the rota now.
-    pub open: Vec<Escalation>,
-    /// The night log, the latest last.
-    pub log: Vec<Step>,
-}
 
 impl WatchBook {
     /// Who a phone is, for the others: its name in the rota, else what the phone is.

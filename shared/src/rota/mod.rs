@@ -338,3 +338,20 @@ pub fn on_it_text(on_it: &OnIt, utc_offset_min: i16) -> String {
     let at = UtcTime::from_unix_secs(on_it.at).wall_clock(i32::from(utc_offset_min));
     format!("{} is on it ({at})", on_it.name)
 }
+
+/// What a patient's rota looks like now: what the worker answers to `GET /api/push/rota` and the owner's app reads.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct RotaView {
+    /// The patient.
+    pub patient_id: String,
+    /// The patient's first name.
+    pub name: String,
+    /// The rota (none yet: every phone gets every alarm at once).
+    pub rota: Option<Rota>,
+    /// Who is on duty now (a name).
+    pub on_duty: Option<String>,
+    /// Alarms going round the rota now.
+    pub open: Vec<Escalation>,
+    /// The night log, the latest last.
+    pub log: Vec<Step>,
+}
