@@ -31,6 +31,21 @@ pub struct Interruption {
     pub to: i64,
 }
 
+/// A phone that stopped getting alarms without anyone removing it: its push service ended the subscription (the
+/// browser's data cleared, the app uninstalled, notifications revoked). The other phones were told by a push.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LostPhone {
+    /// The patient it followed.
+    pub patient_id: String,
+    /// Who it was (its name in the rota, else what it was: "Chrome on Android").
+    pub name: String,
+    /// When the push service said it was gone, Unix seconds.
+    pub at: i64,
+    /// When a push last reached it before, Unix seconds.
+    pub last_reached: Option<i64>,
+}
+
 /// The account's phones, and the interruptions of the last week, the latest last.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct PhoneList {
@@ -39,6 +54,9 @@ pub struct PhoneList {
     /// Absent from servers before interruptions were listed.
     #[serde(default)]
     pub interruptions: Vec<Interruption>,
+    /// Phones whose push service ended them this week, the latest last (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<LostPhone>,
 }
 
 #[cfg(test)]
@@ -59,6 +77,7 @@ mod tests {
                 delivered: Some(3),
             }],
             interruptions: vec![Interruption { from: 1, to: 2 }],
+            lost: Vec::new(),
         };
         let written = r#"{"interruptions":[{"from":1,"to":2}],
             "phones":[{"created":1,"delivered":3,"device":"","id":"own","patientId":"p","shareId":null}]}"#;

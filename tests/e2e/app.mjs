@@ -764,7 +764,7 @@ try {
       await page.getByRole("button", { name: "Turn on alarms on this phone" }).click();
       await page.getByTestId("push-state").filter({ hasText: "Background alarms: on" }).waitFor();
       const pushes = async () => (await (await fetch(`${pushService}/__push/${inbox}`)).json()).map((p) => JSON.parse(decrypt(Buffer.from(p.body, "base64"), ua, auth)));
-      return { who, context, page, pushes };
+      return { who, inbox, context, page, pushes };
     };
     const alex = await familyPhone("alex");
     const sam = await familyPhone("sam");
@@ -837,11 +837,24 @@ try {
     }
     await alex.page.getByTestId("night-log").scrollIntoViewIfNeeded();
     await alex.page.screenshot({ path: `${shots}/night-shift-on-it-light.png` });
-    for (const device of [alex, sam]) {
+
+    // Sam's browser ends the subscription (the push service answers 410 from now on): Sam's next push tells the
+    // server, Alex's phone is told, and Alex's list of phones says Sam's stopped getting alarms.
+    await fetch(`${pushService}/__push/${sam.inbox}/status`, { method: "POST", body: JSON.stringify({ status: 410 }) });
+    await sam.page.getByRole("button", { name: "Send a test alarm" }).click();
+    const lostTold = await cronUntil(alex, 3, 20);
+    check(lostTold[2]?.kind === "PhoneLost" && lostTold[2].title === "Sam's phone no longer gets alarms for Robin", `Alex is told: ${JSON.stringify(lostTold[2])}`);
+    await alex.page.getByRole("button", { name: "Phones that get these alarms" }).click();
+    const lost = await alex.page.getByTestId("lost-phone").innerText();
+    check(/^Sam: stopped getting alarms .+ The last alarm reached it .+Turn alarms on again on that phone\.$/.test(lost), `Alex's list: ${lost}`);
+    await alex.page.getByTestId("lost-phone").scrollIntoViewIfNeeded();
+    await alex.page.screenshot({ path: `${shots}/night-shift-phone-lost-light.png` });
+    for (const device of [alex]) {
       await device.page.getByRole("button", { name: "Turn off" }).click();
       await device.page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();
       await device.context.close();
     }
+    await sam.context.close();
   });
 
   await step("the demo in dark mode, and bedside mode", async () => {

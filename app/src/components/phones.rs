@@ -1,6 +1,7 @@
 //! "Phones that get alarms", for the signed-in follower: every phone the account's background alarms reach (its
 //! own and those of its family links), what each is, when it was added and when an alarm last reached it, and a
-//! one-tap "Remove" for a lost phone or a former family member's. A removed phone stays removed when the
+//! one-tap "Remove" for a lost phone or a former family member's. A phone whose push service ended it (its
+//! browser's data cleared, notifications revoked) is listed for a week as having stopped. A removed phone stays removed when the
 //! account signs in again. Above them, when the server's background alarms were interrupted this week: from
 //! when to when (each phone was told by a push as well).
 
@@ -90,6 +91,30 @@ pub fn Phones(
             .collect_view()
             .into_any(),
     };
+    let lost = move || {
+        let Some(Ok(list)) = list.get().flatten() else { return Vec::new() };
+        list.lost
+            .into_iter()
+            .rev()
+            .map(|phone| {
+                let reached = phone
+                    .last_reached
+                    .map(|at| format!(" The last alarm reached it {}.", when(at)))
+                    .unwrap_or_default();
+                let text = format!(
+                    "{}: stopped getting alarms {} (its browser ended the notifications).{reached} Turn alarms on \
+                     again on that phone.",
+                    phone.name,
+                    when(phone.at)
+                );
+                view! {
+                    <p class="error" role="status" data-testid="lost-phone">
+                        {text}
+                    </p>
+                }
+            })
+            .collect_view()
+    };
     let interruptions = move || {
         let Some(Ok(list)) = list.get().flatten() else { return Vec::new() };
         list.interruptions
@@ -124,6 +149,7 @@ pub fn Phones(
                 <h3>"Phones that get these alarms"</h3>
                 <ErrorNote error=Signal::derive(move || error.get()) />
                 {interruptions}
+                {lost}
                 <ul class="phones-list">{rows}</ul>
             </Show>
         </div>

@@ -395,6 +395,7 @@ fn log_line(step: &Step, offset: i32) -> String {
         What::Everyone => format!("{at} {what}: nobody answered, woke every phone"),
         What::OnIt => format!("{at} {what}: {names} is on it"),
         What::Over => format!("{at} {what}: over"),
+        What::Lost => format!("{at} {names}: this phone stopped getting alarms"),
         What::TookOver => {
             let until = step.until.map(|u| model::clock(UtcTime::from_unix_secs(u), offset)).unwrap_or_default();
             format!("{at} {names} took over until {until}")

@@ -246,8 +246,8 @@ pub enum Presenting {
 pub async fn phones(ctx: &Ctx, req: &Request) -> ApiResult<Reply> {
     let holder = holder(ctx, req).await?;
     match ask_watch(&ctx.env, &holder_object(&holder), &WatchRequest::Phones { holder }).await? {
-        WatchAnswer::Phones { phones, interruptions } => {
-            Ok(Reply::json(wire::to_value(&shared::phones::PhoneList { phones, interruptions })))
+        WatchAnswer::Phones { phones, interruptions, lost } => {
+            Ok(Reply::json(wire::to_value(&shared::phones::PhoneList { phones, interruptions, lost })))
         }
         _ => Err(ApiError::internal()),
     }

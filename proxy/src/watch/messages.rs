@@ -23,16 +23,7 @@ pub fn test_message(sub: &Subscription, name: &str, now: i64) -> Message {
         snooze_min: 0,
         at: now,
     };
-    Message {
-        sub: sub.id.clone(),
-        topic: "Test".into(),
-        payload,
-        urgency: Urgency::High,
-        ttl: 600,
-        created: now,
-        next_try: now,
-        tries: 0,
-    }
+    due_now("Test".into(), payload, Urgency::High, 600)
 }
 
 pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, now: i64) -> Message {
@@ -57,16 +48,7 @@ pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, no
         snooze_min: alert.kind.notification_snooze_min(),
         at: now,
     };
-    Message {
-        sub: sub.id.clone(),
-        topic: topic_of(alert.kind),
-        payload,
-        urgency,
-        ttl,
-        created: now,
-        next_try: now,
-        tries: 0,
-    }
+    due_now(topic_of(alert.kind), payload, urgency, ttl)
 }
 
 /// What a phone the ladder reached is told once someone said "I'm on it": it replaces the alarm that rang (same
@@ -86,16 +68,39 @@ pub(super) fn on_it_message(sub: &Subscription, alert: &Alert, on_it: &shared::r
         snooze_min: 0,
         at: now,
     };
-    Message {
+    due_now(topic_of(alert.kind), payload, Urgency::Normal, 15 * MINUTE)
+}
+
+/// What the other phones of a patient are told when one phone's push service ended it.
+pub(super) fn lost_message(sub: &Subscription, group: &Group, lost: &LostPhone, now: i64) -> Message {
+    let offset = i32::from(sub.setup.config.utc_offset_min);
+    let clock = |at: i64| UtcTime::from_unix_secs(at).wall_clock(offset);
+    let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
+    let reached =
+        lost.last_reached.map(|at| format!(" The last alarm reached it at {}.", clock(at))).unwrap_or_default();
+    let payload = Payload {
+        v: 1,
         sub: sub.id.clone(),
-        topic: topic_of(alert.kind),
-        payload,
-        urgency: Urgency::Normal,
-        ttl: 15 * MINUTE,
-        created: now,
-        next_try: now,
-        tries: 0,
-    }
+        key: sub.key.clone(),
+        kind: "PhoneLost".into(),
+        title: format!("{} no longer gets alarms for {who}", possessive_phone(&lost.name)),
+        body: format!(
+            "Its browser ended Tidewatch's notifications at {}.{reached} Open Tidewatch on that phone and turn \
+             alarms on again.",
+            clock(lost.at)
+        ),
+        tag: "tw-phone-lost".into(),
+        urgent: false,
+        silent: false,
+        snooze_min: 0,
+        at: now,
+    };
+    due_now("PhoneLost".into(), payload, Urgency::Normal, 24 * HOUR)
+}
+
+/// "Sam's phone", or "A phone (Chrome on Android)" as it is.
+fn possessive_phone(name: &str) -> String {
+    if name.starts_with("A phone") { name.to_owned() } else { format!("{name}'s phone") }
 }
 
 pub(super) fn notice_message(sub: &Subscription, group: &Group, notice: Notice, now: i64) -> Message {
@@ -189,23 +194,19 @@ pub(super) fn interrupted_message(sub: &Subscription, name: &str, from: i64, to:
         snooze_min: 0,
         at: to,
     };
-    Message {
-        sub: sub.id.clone(),
-        topic: "Interrupted".into(),
-        payload,
-        urgency: Urgency::High,
-        ttl: 6 * HOUR,
-        created: to,
-        next_try: to,
-        tries: 0,
-    }
+    due_now("Interrupted".into(), payload, Urgency::High, 6 * HOUR)
 }
 
 /// The watchdog's push (its topic: a newer one replaces an older one not yet delivered), due now.
 fn watchdog_message(payload: Payload, urgency: Urgency, ttl: i64) -> Message {
+    due_now("Watchdog".into(), payload, urgency, ttl)
+}
+
+/// A push of `payload` to its phone under `topic`, queued at its time and due then.
+fn due_now(topic: String, payload: Payload, urgency: Urgency, ttl: i64) -> Message {
     Message {
         sub: payload.sub.clone(),
-        topic: "Watchdog".into(),
+        topic,
         created: payload.at,
         next_try: payload.at,
         payload,

@@ -47,7 +47,7 @@ use shared::reading::{Reading, Series};
 use shared::time::{HOUR, MINUTE, UtcTime};
 use shared::units::GlucoseUnit;
 
-pub use shared::phones::{Interruption, PhoneInfo};
+pub use shared::phones::{Interruption, LostPhone, PhoneInfo};
 
 use crate::error::ApiError;
 /// Text keys to values, in key order: a sorted vector (lookups by binary search), for a few hundred entries at most.
@@ -96,7 +96,9 @@ pub const MAX_BACKOFF_SECS: i64 = 10 * MINUTE;
 pub const INTERRUPTION_SECS: i64 = 15 * MINUTE;
 /// `meta` is written at least this often, even when nothing but the tick's time changed.
 pub const HEARTBEAT_SECS: i64 = 10 * MINUTE;
-/// How long an interruption stays in the owner's list of phones.
+/// Lost phones a patient's group remembers at most (the latest).
+pub const MAX_LOST: usize = 10;
+/// How long an interruption, or a lost phone, stays in the owner's list of phones.
 pub const KEEP_INTERRUPTIONS_SECS: i64 = 7 * shared::time::DAY;
 /// How long a demo visitor's phone gets the demo's alarms: as long as a demo visit lasts (`demo::DEMO_SESSION_SECS`).
 /// Then it goes by itself, so the demo's object never fills with phones nobody can turn off.
@@ -272,6 +274,9 @@ pub struct Group {
     /// The night log: who was woken, who answered, who took over.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<shared::rota::Step>,
+    /// Phones of this patient whose push service ended them this week, the latest last.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lost: Vec<LostPhone>,
 }
 
 /// A push waiting to go out.

@@ -3,7 +3,7 @@
 use shared::alarm::AlarmKind;
 
 use crate::error::ApiError;
-use crate::watch::{Holder, Interruption, NewSubscription, PhoneInfo};
+use crate::watch::{Holder, Interruption, LostPhone, NewSubscription, PhoneInfo};
 use crate::wire;
 use shared::rota::Rota;
 
@@ -171,6 +171,9 @@ pub enum WatchAnswer {
         phones: Vec<PhoneInfo>,
         /// The interruptions of the last week, the latest last.
         interruptions: Vec<Interruption>,
+        /// The phones whose push service ended them this week, the latest last.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        lost: Vec<LostPhone>,
     },
     /// The rotas asked for ([`crate::watch::RotaView`]s, as the app reads them: the worker passes them on as they are).
     Rotas(wire::Value),

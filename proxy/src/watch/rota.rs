@@ -85,13 +85,11 @@ impl WatchBook {
             }
         }
 
-        // Up a rung where the wait is over, or at once where nobody reached still has a phone that gets alarms (it
-        // was removed, or its push service ended it): the phones reached now are woken now.
+        // Up a rung where the wait is over, and at once past a rung that wakes no phone it had not (its person's
+        // phone was removed, or its push service ended it): the phones reached now are woken now.
         for open in escalations.iter_mut().filter(|e| e.on_it.is_none()) {
             let mut rung = rota.rung_at(open.started, now).max(open.rung);
-            while let Some(reached) = rota.reached(&open.first, rung)
-                && !reached.iter().any(|p| has_phone(p))
-            {
+            while !adds_a_phone(&rota, &open.first, rung, &has_phone) {
                 rung += 1;
             }
             if rung <= open.rung {
@@ -256,6 +254,71 @@ impl WatchBook {
         }
         views
     }
+}
+
+impl WatchBook {
+    /// Phone `id`'s push service ended it (404/410): it goes, and every other phone of its patient is told (a
+    /// push), the patient's log says so and the owner's list of phones shows it for a week, so nobody goes on
+    /// believing that phone is woken.
+    pub fn lose(&mut self, id: &str, now: i64) {
+        let Some(sub) = self.subs.get(id) else { return };
+        let group_key = sub.setup.group.clone();
+        // (A rare event: the group's copy costs nothing worth saving.)
+        let Some(group) = self.groups.get(&group_key).cloned() else {
+            self.remove(id);
+            return;
+        };
+        let name = match group.rota.as_ref().and_then(|r| r.person(id)) {
+            Some(person) => person.name.clone(),
+            None if !sub.device.is_empty() => format!("A phone ({})", sub.device),
+            None => "A phone".to_owned(),
+        };
+        let lost = LostPhone {
+            patient_id: sub.setup.patient_id.clone(),
+            name: name.clone(),
+            at: now,
+            last_reached: sub.delivered,
+        };
+        self.remove(id);
+        let told: Vec<Message> = self
+            .subs
+            .values()
+            .filter(|s| s.setup.group == group_key)
+            .map(|other| lost_message(other, &group, &lost, now))
+            .collect();
+        if let Some(group) = self.groups.get_mut(&group_key) {
+            group.lost.retain(|l| now - l.at < KEEP_INTERRUPTIONS_SECS);
+            if group.lost.len() >= MAX_LOST {
+                group.lost.remove(0);
+            }
+            group.lost.push(lost);
+            rota::record(&mut group.log, Step::new(now, None, What::Lost, vec![name]));
+        }
+        for message in told {
+            self.queue(message);
+        }
+    }
+
+    /// The phones of `holder`'s patients lost in the week before `now`, the latest last.
+    pub fn lost(&self, holder: &Holder, now: i64) -> Vec<LostPhone> {
+        let Holder::Account(account) = holder else { return Vec::new() };
+        let prefix = format!("acct:{account}:");
+        let mut lost: Vec<LostPhone> = self
+            .groups
+            .iter()
+            .filter(|(key, _)| key.starts_with(&prefix))
+            .flat_map(|(_, group)| group.lost.iter().filter(|l| now - l.at < KEEP_INTERRUPTIONS_SECS).cloned())
+            .collect();
+        lost.sort_by_key(|l| l.at);
+        lost
+    }
+}
+
+/// Whether `rung` of an escalation that began with `first` wakes a phone the rung below it did not (everyone does).
+fn adds_a_phone(rota: &Rota, first: &str, rung: u8, has_phone: &dyn Fn(&str) -> bool) -> bool {
+    let Some(reached) = rota.reached(first, rung) else { return true };
+    let below = rung.checked_sub(1).and_then(|r| rota.reached(first, r)).unwrap_or_default();
+    reached.iter().any(|p| has_phone(p) && !below.contains(p))
 }
 
 /// The person on duty at `now` whose phone still follows the patient, else the next such in the rota's order.

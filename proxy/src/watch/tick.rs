@@ -194,7 +194,7 @@ impl WatchBook {
         }
         match delivery {
             Delivery::Accepted | Delivery::Refused(_) => self.outbox.retain(|m| !same(m)),
-            Delivery::Gone => self.remove(&message.sub),
+            Delivery::Gone => self.lose(&message.sub, now),
             Delivery::Retry(after) => {
                 if let Some(waiting) = self.outbox.iter_mut().find(|m| same(m)) {
                     waiting.tries += 1;

@@ -295,6 +295,8 @@ pub enum What {
     Over,
     /// [`Step::names`]' one person took over the duty, until [`Step::until`].
     TookOver,
+    /// [`Step::names`]' one phone stopped getting alarms: its push service ended it.
+    Lost,
 }
 
 /// One line of the night log. (A plain struct, not an enum with data: serde's tagged enums cost the worker

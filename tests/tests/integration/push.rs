@@ -625,9 +625,11 @@ async fn push_service_answers_gone_removes_and_busy_retries_with_back_off() {
     stack().push.answer_with(&busy.inbox, 201, None);
     cron(&account, t + 3 * MINUTE).await; // tried again, accepted
     cron(&account, t + 4 * MINUTE).await; // nothing left to send
-    let statuses: Vec<u16> = received(&busy).iter().map(|o| o.status).collect();
-    assert_eq!(statuses, [503, 503, 201]);
-    assert_eq!(kinds(&busy), ["Low", "Low", "Low"], "the same alarm, not lost");
+    let got = received(&busy);
+    let low: Vec<u16> = got.iter().filter(|o| o.payload["kind"] == "Low").map(|o| o.status).collect();
+    assert_eq!(low, [503, 503, 201], "the same alarm, not lost");
+    // Besides, the busy phone is told the other stopped getting alarms (a message of its own, retried the same way).
+    assert_eq!(got.iter().filter(|o| o.payload["kind"] == "PhoneLost").map(|o| o.status).next_back(), Some(201));
     assert_eq!(received(&gone).len(), 1, "410 once, then never again");
     let (status, _) = present("/api/push/test", &gone, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "410 removed the subscription");
@@ -831,4 +833,31 @@ async fn an_unanswered_urgent_low_goes_up_the_rota_and_whoever_answers_is_shown_
     for phone in [&alex, &sam, &gran] {
         present("/api/push/unsubscribe", phone, json!({})).await;
     }
+}
+
+/// A phone whose push service ends its subscription (its browser's data cleared, notifications revoked) does not
+/// vanish silently: every other phone of the patient is told by a push, and the owner's list of phones says which
+/// and when, with when an alarm last reached it.
+#[tokio::test]
+async fn a_phone_whose_subscription_ends_is_shown_to_the_others_as_unreachable() {
+    let Owner { _clock, t, account, token, patient } = owner("lost", 62, 2 * MINUTE, 5 * MINUTE).await;
+    let stays = owners_phone(&token, &patient).await;
+    let ends = owners_phone(&token, &patient).await;
+    cron(&account, t).await; // a low reaches both
+    stack().push.answer_with(&ends.inbox, 410, None);
+    let (status, answer) = present("/api/push/test", &ends, json!({})).await;
+    assert_eq!((status, answer["status"].as_u64()), (StatusCode::OK, Some(410)), "{answer}");
+    cron(&account, t + MINUTE).await;
+    let told = received(&stays);
+    let last = &told.last().unwrap().payload;
+    assert_eq!(last["kind"], "PhoneLost", "{last}");
+    assert!(last["title"].as_str().unwrap().starts_with("A phone"), "{last}");
+    assert!(last["body"].as_str().unwrap().contains("The last alarm reached it at"), "{last}");
+    let listed: Value =
+        client().get(stack().url("/api/push/phones")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["phones"].as_array().map(Vec::len), Some(1), "{listed}");
+    let lost = &listed["lost"][0];
+    assert_eq!(lost["patientId"], patient.as_str(), "{listed}");
+    assert!(lost["lastReached"].as_i64().is_some() && lost["at"].as_i64().is_some(), "{listed}");
+    present("/api/push/unsubscribe", &stays, json!({})).await;
 }

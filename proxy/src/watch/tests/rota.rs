@@ -187,3 +187,34 @@ fn when_the_phone_on_duty_is_gone_the_alarm_goes_on_to_the_next_at_once() {
     assert_eq!(got.iter().map(|g| g.1.as_str()).collect::<Vec<_>>(), ["sam"], "not five minutes later");
     assert_eq!(log(&book), [names(&["Alex"]), names(&["Sam"])]);
 }
+
+#[test]
+fn a_phone_whose_push_service_ends_it_is_shown_to_the_other_phones_and_the_owner() {
+    let mut book = family();
+    minutes(&mut book, 120, 0, 0);
+    book.subs.get_mut("sam").unwrap().delivered = Some(T - HOUR);
+    let now = T + MINUTE;
+    let test = test_message(book.subs.get("sam").unwrap(), "Robin", now);
+    book.delivered(&test, Delivery::Gone, now);
+    assert!(!book.subs.contains_key("sam"), "the phone goes");
+    let told = book.due(now);
+    let mut to: Vec<&str> = told.iter().map(|m| m.sub.as_str()).collect();
+    to.sort_unstable();
+    assert_eq!(to, ["alex", "gran"], "every other phone of the patient is told");
+    let alex = told.iter().find(|m| m.sub == "alex").unwrap();
+    assert_eq!(
+        (alex.payload.kind.as_str(), alex.payload.title.as_str()),
+        ("PhoneLost", "Sam's phone no longer gets alarms for Lee")
+    );
+    assert!(alex.payload.body.contains("The last alarm reached it at"), "{}", alex.payload.body);
+    let lost = book.lost(&Holder::Account("family".into()), now);
+    assert_eq!(lost.len(), 1);
+    assert_eq!((lost[0].name.as_str(), lost[0].at, lost[0].last_reached), ("Sam", now, Some(T - HOUR)));
+    assert_eq!(log(&book).last(), Some(&(What::Lost, vec!["Sam".to_owned()])));
+    assert!(book.lost(&Holder::Account("family".into()), now + 8 * shared::time::DAY).is_empty(), "a week");
+    assert!(book.lost(&Holder::Account("someone-else".into()), now).is_empty());
+    // With Sam's phone gone, an urgent low goes from Alex straight on to everyone after the wait.
+    let got = minutes(&mut book, 45, 2, 7);
+    let gran = got.iter().find(|g| g.1 == "gran" && g.2 == "UrgentLow").map(|g| g.0);
+    assert_eq!(gran, Some(7), "{got:?}");
+}

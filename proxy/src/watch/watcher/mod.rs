@@ -159,7 +159,8 @@ impl Watcher {
                 // Said to whoever has phones to be told; an account without any was not interrupted.
                 let interruptions =
                     if phones.is_empty() { Vec::new() } else { book.recent_interruptions(self.clock(book)) };
-                WatchAnswer::Phones { phones, interruptions }
+                let lost = book.lost(&holder, self.clock(book));
+                WatchAnswer::Phones { phones, interruptions, lost }
             })?,
             WatchRequest::RemovePhone { holder, id } => {
                 self.with_mut(|book| book.remove_phone(&holder, &id, now))??;
@@ -222,7 +223,7 @@ impl Watcher {
                 let (delivery, status) = self.send(&config.push, &message, now, real_now).await?;
                 self.with_mut(|book| {
                     if delivery == Delivery::Gone {
-                        book.remove(&message.sub);
+                        book.lose(&message.sub, now);
                     }
                 })?;
                 self.commit().await?;
