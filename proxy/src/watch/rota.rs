@@ -20,15 +20,6 @@ impl WatchBook {
         }
     }
 
-    /// Whom an alarm of `kind` may reach now in `group_key`: `None` for every phone (no rota, a kind it does not
-    /// cover, or the ladder has reached everyone).
-    pub fn reached(&self, group_key: &str, kind: AlarmKind) -> Option<Vec<String>> {
-        let group = self.groups.get(group_key)?;
-        let rota = group.rota.as_ref().filter(|r| r.covers(kind))?;
-        let open = group.escalations.iter().find(|e| e.alert.kind == kind)?;
-        rota.reached(&open.first, open.rung)
-    }
-
     /// The ladder's minute for `group_key` at `now`, after every phone's alarm step: `held` are the alerts the
     /// phones' steps fired for kinds the rota covers, by phone. Opens an escalation for a kind that has none (at
     /// the person on duty, or, after someone's "I'm on it" ran out, at them), moves each unanswered one up a rung
@@ -46,31 +37,22 @@ impl WatchBook {
 
         for (_, alert) in &held {
             let open = escalations.iter_mut().find(|e| e.alert.kind == alert.kind);
-            match open {
-                // An answered alarm fires again: its "I'm on it" ran out. It starts again at whoever said it.
-                Some(open) if open.on_it.is_some() => {
-                    let first = open.on_it.as_ref().map(|o| o.phone.clone()).filter(|p| has_phone(p));
-                    let Some(first) = first.or_else(|| on_duty_with_phone(&rota, now, &has_phone)) else { continue };
-                    *open = Escalation { alert: *alert, first: first.clone(), started: now, rung: 0, on_it: None };
-                    queue.push((first.clone(), *alert, None));
-                    let names = vec![self.who(group, &first)];
-                    rota::record(&mut log, Step::new(now, Some(alert.kind), What::Reached, names));
+            // A new alarm starts at the person on duty; an answered one that fires again (its "I'm on it" ran out)
+            // starts again at whoever said it.
+            let answered_by = match open {
+                Some(open) if open.on_it.is_none() => {
+                    open.alert = *alert;
+                    continue;
                 }
-                Some(open) => open.alert = *alert,
-                None => {
-                    let Some(first) = on_duty_with_phone(&rota, now, &has_phone) else { continue };
-                    escalations.push(Escalation {
-                        alert: *alert,
-                        first: first.clone(),
-                        started: now,
-                        rung: 0,
-                        on_it: None,
-                    });
-                    queue.push((first.clone(), *alert, None));
-                    let names = vec![self.who(group, &first)];
-                    rota::record(&mut log, Step::new(now, Some(alert.kind), What::Reached, names));
-                }
-            }
+                Some(open) => open.on_it.as_ref().map(|o| o.phone.clone()).filter(|p| has_phone(p)),
+                None => None,
+            };
+            let Some(first) = answered_by.or_else(|| on_duty_with_phone(&rota, now, &has_phone)) else { continue };
+            escalations.retain(|e| e.alert.kind != alert.kind);
+            escalations.push(Escalation { alert: *alert, first: first.clone(), started: now, rung: 0, on_it: None });
+            queue.push((first.clone(), *alert, None));
+            let names = vec![self.who(group, &first)];
+            rota::record(&mut log, Step::new(now, Some(alert.kind), What::Reached, names));
         }
 
         // Each phone's own alert, if the ladder had reached it (the phones it reaches now are woken below, with who did
@@ -254,9 +236,7 @@ impl WatchBook {
         }
         views
     }
-}
 
-impl WatchBook {
     /// Phone `id`'s push service ended it (404/410): it goes, and every other phone of its patient is told (a
     /// push), the patient's log says so and the owner's list of phones shows it for a week, so nobody goes on
     /// believing that phone is woken.
