@@ -196,7 +196,15 @@ impl WatchBook {
         if rota.is_none() {
             group.escalations.clear();
         }
-        group.rota = rota;
+        // Whoever took over stays on duty when the owner saves the rota (the app's form does not carry it), as
+        // long as they are still in it.
+        let took_over = group.rota.as_ref().and_then(|r| r.take_over.clone());
+        group.rota = rota.map(|mut rota| {
+            if rota.take_over.is_none() {
+                rota.take_over = took_over.filter(|t| rota.person(&t.phone).is_some());
+            }
+            rota
+        });
         Ok(())
     }
 

@@ -218,3 +218,18 @@ fn a_phone_whose_push_service_ends_it_is_shown_to_the_other_phones_and_the_owner
     let gran = got.iter().find(|g| g.1 == "gran" && g.2 == "UrgentLow").map(|g| g.0);
     assert_eq!(gran, Some(7), "{got:?}");
 }
+
+#[test]
+fn saving_the_rota_again_keeps_whoever_took_over_on_duty() {
+    let mut book = family();
+    book.take_over("sam", 10, T).unwrap();
+    let holder = Holder::Account("family".into());
+    let again = book.groups.get(G).unwrap().rota.clone().map(|r| Rota { take_over: None, ..r });
+    book.set_rota(&holder, "patient", again).unwrap();
+    let views = book.rotas(&holder, T + HOUR);
+    assert_eq!(views[0].on_duty.as_deref(), Some("Sam"));
+    // Not once Sam is out of the rota.
+    let without_sam = Rota { people: vec![Person { phone: "alex".into(), name: "Alex".into() }], ..Rota::default() };
+    book.set_rota(&holder, "patient", Some(without_sam)).unwrap();
+    assert_eq!(book.rotas(&holder, T + HOUR)[0].on_duty.as_deref(), Some("Alex"));
+}
