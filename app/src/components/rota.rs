@@ -49,11 +49,7 @@ pub fn NightShift(
     let reload = RwSignal::new(0_u32);
     let note = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
-    let entries = RwSignal::new(Vec::<Entry>::new());
-    let wait = RwSignal::new(shared::rota::DEFAULT_WAIT_MIN);
-    let kinds = RwSignal::new(vec![AlarmKind::UrgentLow]);
-    let from = RwSignal::new("22:00".to_owned());
-    let to = RwSignal::new("07:00".to_owned());
+    let fields = Fields::new();
     let view_now = RwSignal::new(None::<RotaView>);
     let loaded = LocalResource::new(move || {
         reload.track();
@@ -76,11 +72,11 @@ pub fn NightShift(
         let Some(patient) = patient_id.get_untracked() else { return };
         let mine = rotas.into_iter().find(|v| v.patient_id == patient);
         let this = this_phone.get_untracked().map(|s| s.id);
-        fill(&mine, &phones, &patient, this.as_deref(), entries, wait, kinds, from, to);
+        fields.fill(&mine, &phones, &patient, this.as_deref());
         view_now.set(mine);
     });
     let save = Action::new_local(move |(): &()| {
-        let rota = rota_from(&entries.get_untracked(), wait.get_untracked(), kinds.get_untracked(), &from, &to);
+        let rota = fields.rota();
         let patient = patient_id.get_untracked().unwrap_or_default();
         async move { api::set_rota(&patient, rota.as_ref()).await }
     });
@@ -137,7 +133,7 @@ pub fn NightShift(
                     {move || note.get()}
                 </p>
                 <ErrorNote error=Signal::derive(move || error.get()) />
-                <Form entries wait kinds from to />
+                <Form fields />
                 <button disabled=move || save.pending().get() on:click=move |_| {
                     save.dispatch(());
                 }>"Save the rota"</button>
@@ -146,104 +142,107 @@ pub fn NightShift(
     }
 }
 
-/// The form from the server's rota (if any) and the account's phones of this patient: the rota's people first, in
-/// its order, then the other phones (not in it).
-#[allow(clippy::too_many_arguments)]
-fn fill(
-    view: &Option<RotaView>,
-    phones: &[PhoneInfo],
-    patient: &str,
-    this: Option<&str>,
+/// What the form holds: the phones (in order), the wait, the alarms the rota covers, and the nights' times.
+#[derive(Clone, Copy)]
+struct Fields {
     entries: RwSignal<Vec<Entry>>,
     wait: RwSignal<u16>,
     kinds: RwSignal<Vec<AlarmKind>>,
     from: RwSignal<String>,
     to: RwSignal<String>,
-) {
-    let rota = view.as_ref().and_then(|v| v.rota.clone());
-    let mut phones: Vec<&PhoneInfo> = phones.iter().filter(|p| p.patient_id == patient).collect();
-    let place =
-        |id: &str| rota.as_ref().and_then(|r| r.people.iter().position(|p| p.phone == id)).unwrap_or(usize::MAX);
-    phones.sort_by_key(|p| place(&p.id));
-    let made = phones
-        .into_iter()
-        .map(|p| {
-            let person = rota.as_ref().and_then(|r| r.person(&p.id));
-            let turn = rota.as_ref().and_then(|r| r.shifts.iter().find(|s| s.phone == p.id));
-            let nights = turn.and_then(|t| NIGHTS.iter().find(|n| n.2 == t.days)).map_or("", |n| n.0).to_owned();
-            let device = if p.device.is_empty() { "A phone".to_owned() } else { p.device.clone() };
-            let whose = match (this == Some(p.id.as_str()), p.share_id.is_some()) {
-                (true, _) => " · this phone",
-                (false, true) => " · through a family link",
-                (false, false) => "",
-            };
-            Entry {
-                phone: StoredValue::new(p.id.clone()),
-                label: StoredValue::new(format!("{device}{whose}")),
-                name: RwSignal::new(person.map(|p| p.name.clone()).unwrap_or_default()),
-                included: RwSignal::new(person.is_some() || rota.is_none()),
-                nights: RwSignal::new(nights),
-            }
-        })
-        .collect();
-    entries.set(made);
-    if let Some(rota) = &rota {
-        wait.set(rota.wait_min);
-        kinds.set(rota.kinds.clone());
-        if let Some(turn) = rota.shifts.first() {
-            from.set(hhmm(turn.from_min));
-            to.set(hhmm(turn.to_min));
-        }
-    }
 }
 
-/// The rota the form describes (`None`: nobody in it, so no rota).
-fn rota_from(
-    entries: &[Entry],
-    wait_min: u16,
-    kinds: Vec<AlarmKind>,
-    from: &RwSignal<String>,
-    to: &RwSignal<String>,
-) -> Option<Rota> {
-    let people: Vec<(Person, String)> = entries
-        .iter()
-        .filter(|e| e.included.get_untracked())
-        .map(|e| {
-            let name = e.name.get_untracked().trim().to_owned();
-            let name = if name.is_empty() { e.label.get_value() } else { name };
-            (Person { phone: e.phone.get_value(), name }, e.nights.get_untracked())
-        })
-        .collect();
-    if people.is_empty() {
-        return None;
+impl Fields {
+    fn new() -> Fields {
+        Fields {
+            entries: RwSignal::new(Vec::new()),
+            wait: RwSignal::new(shared::rota::DEFAULT_WAIT_MIN),
+            kinds: RwSignal::new(vec![AlarmKind::UrgentLow]),
+            from: RwSignal::new("22:00".to_owned()),
+            to: RwSignal::new("07:00".to_owned()),
+        }
     }
-    let (from_min, to_min) = (minutes(&from.get_untracked()), minutes(&to.get_untracked()));
-    let shifts = people
-        .iter()
-        .filter_map(|(person, nights)| {
-            let days = NIGHTS.iter().find(|n| n.0 == nights.as_str()).map_or(0, |n| n.2);
-            (days != 0).then(|| Shift { phone: person.phone.clone(), days, from_min, to_min })
+
+    /// The form from the server's rota (if any) and the account's phones of this patient: the rota's people first,
+    /// in its order, then the other phones (not in it).
+    fn fill(self, view: &Option<RotaView>, phones: &[PhoneInfo], patient: &str, this: Option<&str>) {
+        let Fields { entries, wait, kinds, from, to } = self;
+        let rota = view.as_ref().and_then(|v| v.rota.clone());
+        let mut phones: Vec<&PhoneInfo> = phones.iter().filter(|p| p.patient_id == patient).collect();
+        let place =
+            |id: &str| rota.as_ref().and_then(|r| r.people.iter().position(|p| p.phone == id)).unwrap_or(usize::MAX);
+        phones.sort_by_key(|p| place(&p.id));
+        let made = phones
+            .into_iter()
+            .map(|p| {
+                let person = rota.as_ref().and_then(|r| r.person(&p.id));
+                let turn = rota.as_ref().and_then(|r| r.shifts.iter().find(|s| s.phone == p.id));
+                let nights = turn.and_then(|t| NIGHTS.iter().find(|n| n.2 == t.days)).map_or("", |n| n.0).to_owned();
+                let device = if p.device.is_empty() { "A phone".to_owned() } else { p.device.clone() };
+                let whose = match (this == Some(p.id.as_str()), p.share_id.is_some()) {
+                    (true, _) => " · this phone",
+                    (false, true) => " · through a family link",
+                    (false, false) => "",
+                };
+                Entry {
+                    phone: StoredValue::new(p.id.clone()),
+                    label: StoredValue::new(format!("{device}{whose}")),
+                    name: RwSignal::new(person.map(|p| p.name.clone()).unwrap_or_default()),
+                    included: RwSignal::new(person.is_some() || rota.is_none()),
+                    nights: RwSignal::new(nights),
+                }
+            })
+            .collect();
+        entries.set(made);
+        if let Some(rota) = &rota {
+            wait.set(rota.wait_min);
+            kinds.set(rota.kinds.clone());
+            if let Some(turn) = rota.shifts.first() {
+                from.set(hhmm(turn.from_min));
+                to.set(hhmm(turn.to_min));
+            }
+        }
+    }
+
+    /// The rota the form describes (`None`: nobody in it, so no rota).
+    fn rota(self) -> Option<Rota> {
+        let Fields { entries, wait, kinds, from, to } = self;
+        let entries = entries.get_untracked();
+        let people: Vec<(Person, String)> = entries
+            .iter()
+            .filter(|e| e.included.get_untracked())
+            .map(|e| {
+                let name = e.name.get_untracked().trim().to_owned();
+                let name = if name.is_empty() { e.label.get_value() } else { name };
+                (Person { phone: e.phone.get_value(), name }, e.nights.get_untracked())
+            })
+            .collect();
+        if people.is_empty() {
+            return None;
+        }
+        let (from_min, to_min) = (minutes(&from.get_untracked()), minutes(&to.get_untracked()));
+        let shifts = people
+            .iter()
+            .filter_map(|(person, nights)| {
+                let days = NIGHTS.iter().find(|n| n.0 == nights.as_str()).map_or(0, |n| n.2);
+                (days != 0).then(|| Shift { phone: person.phone.clone(), days, from_min, to_min })
+            })
+            .collect();
+        Some(Rota {
+            people: people.into_iter().map(|(p, _)| p).collect(),
+            shifts,
+            take_over: None,
+            wait_min: wait.get_untracked(),
+            kinds: kinds.get_untracked(),
+            utc_offset_min: i16::try_from(platform::utc_offset_min()).unwrap_or(0),
         })
-        .collect();
-    Some(Rota {
-        people: people.into_iter().map(|(p, _)| p).collect(),
-        shifts,
-        take_over: None,
-        wait_min,
-        kinds,
-        utc_offset_min: i16::try_from(platform::utc_offset_min()).unwrap_or(0),
-    })
+    }
 }
 
 /// The form's fields.
 #[component]
-fn Form(
-    entries: RwSignal<Vec<Entry>>,
-    wait: RwSignal<u16>,
-    kinds: RwSignal<Vec<AlarmKind>>,
-    from: RwSignal<String>,
-    to: RwSignal<String>,
-) -> impl IntoView {
+fn Form(fields: Fields) -> impl IntoView {
+    let Fields { entries, wait, kinds, from, to } = fields;
     let rows = move || {
         entries
             .get()
