@@ -180,7 +180,11 @@ impl Series {
     /// the present one has a higher [`Origin`] (a 5-minute graph point never overwrites the current value, which
     /// carries the trend arrow). Cost: O(log n + k + m log m) for m new readings that reach k readings back.
     pub fn merge(&mut self, readings: impl IntoIterator<Item = Reading>) {
-        let mut incoming: Vec<Reading> = readings.into_iter().collect();
+        self.merge_all(readings.into_iter().collect());
+    }
+
+    /// [`Series::merge`] past its generic step: one copy of the merge (and of its sort) for every caller.
+    fn merge_all(&mut self, mut incoming: Vec<Reading>) {
         if incoming.is_empty() {
             return;
         }

@@ -229,7 +229,7 @@ impl Book {
         if is_demo_owner(&share.owner) {
             let mut demo: Vec<(i64, String)> =
                 self.shares.iter().filter(|s| is_demo_owner(&s.owner)).map(|s| (s.created, s.id.clone())).collect();
-            demo.sort();
+            shared::order::sort_by(&mut demo, Ord::cmp);
             let over = (demo.len() + 1).saturating_sub(MAX_DEMO_SHARES);
             let oldest: Vec<String> = demo.into_iter().take(over).map(|(_, id)| id).collect();
             self.drop_where(|s| oldest.contains(&s.id));
@@ -298,7 +298,7 @@ impl Book {
     /// changed, and the keys of the shares dropped. Only those: a change to one share writes one share.
     pub fn take_writes(&mut self) -> (Vec<(String, String)>, Vec<String>) {
         let mut changed = core::mem::take(&mut self.changed);
-        changed.sort();
+        shared::order::sort_by(&mut changed, Ord::cmp);
         changed.dedup();
         let puts = self
             .shares
@@ -308,7 +308,7 @@ impl Book {
             .collect();
         let mut removed = core::mem::take(&mut self.removed);
         removed.retain(|id| !self.shares.iter().any(|s| s.id == *id));
-        removed.sort();
+        shared::order::sort_by(&mut removed, Ord::cmp);
         removed.dedup();
         (puts, removed.into_iter().map(|id| format!("{STORAGE_PREFIX}{id}")).collect())
     }

@@ -167,7 +167,7 @@ impl WatchBook {
                 delivered: s.delivered,
             })
             .collect();
-        phones.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        shared::order::sort_by(&mut phones, |a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         phones
     }
 

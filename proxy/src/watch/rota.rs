@@ -297,7 +297,7 @@ impl WatchBook {
             .filter(|(key, _)| key.starts_with(&prefix))
             .flat_map(|(_, group)| group.lost.iter().filter(|l| now - l.at < KEEP_INTERRUPTIONS_SECS).cloned())
             .collect();
-        lost.sort_by_key(|l| l.at);
+        shared::order::sort_by_key(&mut lost, |l| l.at);
         lost
     }
 }

@@ -469,7 +469,7 @@ async fn read_group(ctx: &Ctx, session: Option<&Session>, patient: &str) -> (Rea
 /// The sessions of viewers' shares, `(owner route, share id)`, asked of each owner's book once; `None` when a book
 /// cannot be read this minute (then everyone is kept, and reads go through owners' sessions only).
 async fn share_sessions(env: &Env, mut ids: Vec<(String, String)>) -> Option<Vec<ShareSession>> {
-    ids.sort();
+    shared::order::sort_by(&mut ids, Ord::cmp);
     ids.dedup();
     let mut found = Vec::new();
     let mut routes: Vec<&str> = ids.iter().map(|(route, _)| route.as_str()).collect();

@@ -3,6 +3,8 @@
 //! [`to_value`], [`from_json`], [`from_value`]; decision 0039). Records stored or sealed by earlier builds, which
 //! wrote the same JSON by hand, still read: golden tests beside each record hold it to that JSON.
 
+mod read;
+
 pub use serde_json::{Map, Value};
 
 /// JSON text of `value` through serde's derive, the one codec (see the module). Through
@@ -26,7 +28,7 @@ pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
 /// Reads a JSON value as a `T` through serde's derive (borrowed: an LLU answer's part is not copied first);
 /// `None` when it is not a `T`.
 pub fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Option<T> {
-    T::deserialize(value).ok()
+    T::deserialize(read::Reader(value)).ok()
 }
 
 /// Parses JSON text (the one `Value` reader in the worker).
