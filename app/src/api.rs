@@ -8,6 +8,7 @@ use serde_json::Value;
 use shared::alarm::AlarmKind;
 use shared::code::Code;
 use shared::llu::wire::{Connection, Envelope, GraphData, LoginStep};
+pub use shared::notes::{Note, NoteKind};
 pub use shared::phones::{Interruption, PhoneInfo, PhoneList};
 pub use shared::rota::{Rota, RotaView};
 
@@ -318,6 +319,61 @@ pub async fn set_rota(patient_id: &str, rota: Option<&Rota>) -> Result<(), ApiEr
 pub async fn take_over(sub: &PushSub, hours: i64) -> Result<(), ApiError> {
     let body = serde_json::json!({"id": sub.id, "key": sub.key, "hours": hours});
     send::<Value>(Request::post("/api/push/duty").json(&body)).await.map(|_| ())
+}
+
+/// Whose notes: the owner's patient (the session's cookie) or a link's (its secret).
+#[derive(Clone, PartialEq, Debug)]
+pub enum NotesOf {
+    /// The owner's patient, by LibreLinkUp's id.
+    Patient(String),
+    /// A link's patient.
+    Link(String),
+}
+
+impl NotesOf {
+    /// `path` with the patient's id for the owner, and the link's `Authorization` for a link.
+    fn request(&self, method: gloo_net::http::Method, path: &str) -> RequestBuilder {
+        match self {
+            NotesOf::Patient(id) => RequestBuilder::new(&format!("{path}?patientId={id}")).method(method),
+            NotesOf::Link(secret) => {
+                RequestBuilder::new(path).method(method).header("authorization", &format!("Share {secret}"))
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Notes {
+    notes: Vec<Note>,
+}
+
+#[derive(Deserialize)]
+struct Added {
+    note: Note,
+}
+
+/// `GET /api/notes`: the family's notes on the patient of the last two weeks, oldest first.
+pub async fn notes(of: &NotesOf) -> Result<Vec<Note>, ApiError> {
+    send::<Notes>(of.request(gloo_net::http::Method::GET, "/api/notes").build()).await.map(|n| n.notes)
+}
+
+/// `POST /api/notes`: a note now (`kind`, words, grams for carbs, and the name the owner signs with; a link signs
+/// with its own).
+pub async fn add_note(
+    of: &NotesOf,
+    kind: NoteKind,
+    text: &str,
+    carbs: Option<u16>,
+    by: &str,
+) -> Result<Note, ApiError> {
+    let body = serde_json::json!({"kind": kind, "text": text, "carbs": carbs, "by": by});
+    send::<Added>(of.request(gloo_net::http::Method::POST, "/api/notes").json(&body)).await.map(|a| a.note)
+}
+
+/// `DELETE /api/notes/{id}`: the owner removes a note.
+pub async fn remove_note(of: &NotesOf, id: &str) -> Result<(), ApiError> {
+    let request = of.request(gloo_net::http::Method::DELETE, &format!("/api/notes/{id}")).build();
+    send::<Value>(request).await.map(|_| ())
 }
 
 /// What a viewer's page knows about the share it shows.

@@ -27,11 +27,20 @@ pub struct Prefs {
     pub sound: bool,
     /// Vibration with alarms.
     pub vibrate: bool,
+    /// The name this device signs the family's notes with (the owner's; a link signs with its own).
+    pub signature: String,
 }
 
 impl Default for Prefs {
     fn default() -> Self {
-        Prefs { unit: GlucoseUnit::MgDl, patient_id: None, window_hours: 6, sound: true, vibrate: true }
+        Prefs {
+            unit: GlucoseUnit::MgDl,
+            patient_id: None,
+            window_hours: 6,
+            sound: true,
+            vibrate: true,
+            signature: String::new(),
+        }
     }
 }
 

@@ -70,7 +70,7 @@ use crate::api::push::Presenting;
 use crate::api::rota::Asking;
 use crate::api::shares as links;
 use crate::api::shares::Nightscout;
-use crate::api::{health, llu, push, rota};
+use crate::api::{health, llu, notes, push, rota};
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::error::{ApiError, ApiResult};
@@ -137,6 +137,10 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::PushRota => rota::answer(ctx, &mut req, Asking::Read).await,
         Route::SetRota => rota::answer(ctx, &mut req, Asking::Set).await,
         Route::TakeOver => rota::answer(ctx, &mut req, Asking::TakeOver).await,
+        Route::Notes => notes::answer(ctx, &mut req, notes::Asking::Read).await,
+        Route::AddNote => notes::answer(ctx, &mut req, notes::Asking::Add).await,
+        Route::RemoveNote(id) => notes::answer(ctx, &mut req, notes::Asking::Remove(id)).await,
+        Route::NightscoutTreatments => notes::treatments_json(ctx, &req).await,
     }
 }
 

@@ -91,6 +91,14 @@ pub enum Route {
     SetRota,
     /// `POST /api/push/duty`: "I take over" from a phone in the rota.
     TakeOver,
+    /// `GET /api/notes`: the family's notes on a patient (owner or link).
+    Notes,
+    /// `POST /api/notes`: a note.
+    AddNote,
+    /// `DELETE /api/notes/{id}`: the owner removes one.
+    RemoveNote(String),
+    /// Nightscout's `GET /api/v1/treatments[.json]`: a link's notes.
+    NightscoutTreatments,
 }
 
 /// The route for `method` and `path` (still percent-encoded, as it came in). Only exact, known paths match: a
@@ -123,6 +131,7 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         }
         ["api", "v1", "entries", "current" | "current.json"] => (Route::NightscoutCurrent, "GET"),
         ["api", "v1", "status" | "status.json"] => (Route::NightscoutStatus, "GET"),
+        ["api", "v1", "treatments" | "treatments.json"] => (Route::NightscoutTreatments, "GET"),
         ["pebble"] => (Route::Pebble, "GET"),
         ["api", "push", "key"] => (Route::PushKey, "GET"),
         ["api", "push", "subscribe"] => (Route::PushSubscribe, "POST"),
@@ -133,6 +142,14 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "push", "rota"] if method == "POST" => (Route::SetRota, "POST"),
         ["api", "push", "rota"] => (Route::PushRota, "GET"),
         ["api", "push", "duty"] => (Route::TakeOver, "POST"),
+        ["api", "notes"] if method == "POST" => (Route::AddNote, "POST"),
+        ["api", "notes"] => (Route::Notes, "GET"),
+        // A note's id: 24 lower-case hex digits (Nightscout's `_id` shape).
+        ["api", "notes", id]
+            if id.len() == 24 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            (Route::RemoveNote((*id).to_owned()), "DELETE")
+        }
         // A phone's id is made like a share's: 16 lower-case hex digits.
         ["api", "push", "phones", id] if crate::route::is_phone_id(id) => {
             (Route::RemovePhone((*id).to_owned()), "DELETE")

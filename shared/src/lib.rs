@@ -21,6 +21,8 @@ pub mod glance;
 pub mod llu;
 /// Nightscout shapes: `/api/v1/entries` and `/pebble`.
 pub mod nightscout;
+/// The family's notes on a patient ("15 g juice"), and Nightscout's treatments made of them.
+pub mod notes;
 /// One stable sort, written once (std's is a large copy per type in wasm).
 pub mod order;
 /// The phones that get an account's alarms, as the worker lists them and the app shows them.

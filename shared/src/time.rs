@@ -200,6 +200,40 @@ impl Civil {
     }
 }
 
+/// Parses the ISO 8601 instants Nightscout clients send in queries (`find[created_at][$gte]`): `2026-12-07`,
+/// `2026-12-07T02:14`, `2026-12-07T02:14:05`, with optional milliseconds and `Z` (UTC; an offset is refused).
+pub fn parse_iso8601(input: &str) -> Option<UtcTime> {
+    let input = input.strip_suffix('Z').unwrap_or(input);
+    let (date, time) = input.split_once('T').unwrap_or((input, "00:00:00"));
+    let time = time.split_once('.').map_or(
+        time,
+        |(whole, millis)| {
+            if millis.bytes().all(|b| b.is_ascii_digit()) { whole } else { "x" }
+        },
+    );
+    let number = |part: &str, len: usize| {
+        (part.len() == len && part.bytes().all(|b| b.is_ascii_digit())).then(|| part.parse::<i32>().ok()).flatten()
+    };
+    let mut date = date.split('-');
+    let (year, month, day) = (number(date.next()?, 4)?, number(date.next()?, 2)?, number(date.next()?, 2)?);
+    let mut time = time.split(':');
+    let (hour, minute) = (number(time.next()?, 2)?, number(time.next()?, 2)?);
+    let second = time.next().map_or(Some(0), |s| number(s, 2))?;
+    if date.next().is_some() || time.next().is_some() {
+        return None;
+    }
+    let byte = |v: i32| u8::try_from(v).ok();
+    let civil = Civil {
+        year,
+        month: byte(month)?,
+        day: byte(day)?,
+        hour: byte(hour)?,
+        minute: byte(minute)?,
+        second: byte(second)?,
+    };
+    civil.unix_secs_as_utc().map(UtcTime)
+}
+
 /// Parses an LLU `FactoryTimestamp` (UTC) into an instant.
 pub fn parse_factory(input: &str) -> Result<UtcTime> {
     let civil = Civil::parse_llu(input)?;
@@ -254,6 +288,30 @@ impl Cursor<'_> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn parses_the_iso_instants_nightscout_clients_send() {
+        let at = UtcTime::from_unix_secs(1_765_073_645); // 2025-12-07T02:14:05Z
+        assert_eq!(parse_iso8601(&at.to_iso8601()), Some(at));
+        assert_eq!(parse_iso8601("2025-12-07T02:14:05Z"), Some(at));
+        assert_eq!(parse_iso8601("2025-12-07T02:14:05"), Some(at));
+        assert_eq!(parse_iso8601("2025-12-07T02:14"), Some(at + -5));
+        assert_eq!(parse_iso8601("2025-12-07"), Some(at + -(2 * 3600 + 14 * 60 + 5)));
+        for wrong in [
+            "",
+            "2025-12-07T02:14:05+01:00",
+            "2025-13-07",
+            "2025-02-30",
+            "2025-12-07T24:00",
+            "25-12-07",
+            "2025-12-07T02:14:05.x",
+            "2025-12-07-01",
+            "2025-12-07T02:14:05:01",
+            "1765073645",
+        ] {
+            assert_eq!(parse_iso8601(wrong), None, "{wrong}");
+        }
+    }
 
     #[test]
     fn parses_real_fixture_timestamps_as_utc() {

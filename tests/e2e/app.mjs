@@ -32,7 +32,22 @@ async function phone(colorScheme = "light", permissions = []) {
   });
   const page = context.pages()[0] || (await context.newPage());
   page.on("pageerror", (e) => console.log(`pageerror: ${e.message}`));
+  opened.push(page);
   return { context, page };
+}
+
+/** Every page the test opened, so a failing step can show what each one showed. */
+const opened = [];
+
+/** What each page still open shows, as a screenshot and its text: the reason a step failed is often on screen. */
+async function showPages(name) {
+  const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
+  for (const [i, page] of opened.entries()) {
+    if (page.isClosed()) continue;
+    await page.screenshot({ path: `${shots}/FAIL-${slug}-${i}.png` }).catch(() => {});
+    const text = await page.locator("body").innerText({ timeout: 2_000 }).catch(() => "?");
+    console.log(`  page ${i} (${page.url()}) showed: ${text.replace(/\s+/g, " ").slice(0, 400)}`);
+  }
 }
 
 function check(cond, what) {
@@ -62,6 +77,7 @@ async function step(name, body) {
     console.log(`ok   ${name} (${Date.now() - started} ms)`);
   } catch (e) {
     console.log(`FAIL ${name}: ${e.stack || e}`);
+    await showPages(name);
     process.exitCode = 1;
     throw e;
   }
@@ -837,6 +853,36 @@ try {
     }
     await alex.page.getByTestId("night-log").scrollIntoViewIfNeeded();
     await alex.page.screenshot({ path: `${shots}/night-shift-on-it-light.png` });
+
+    // The family's notes: Alex writes "15 g juice" under the graph; it is listed, flagged on the graph at its time,
+    // and Sam's phone reads it; then Alex removes it, for everyone.
+    await alex.page.locator(".sheet-head button.close").click();
+    const notes = alex.page.getByRole("region", { name: "Notes" });
+    await notes.getByLabel("What").selectOption("carbs");
+    await notes.getByLabel("Grams").fill("15");
+    await notes.getByLabel("Note", { exact: true }).fill("juice");
+    await notes.getByLabel("Your name").fill("Alex");
+    await notes.getByRole("button", { name: "Add note" }).click();
+    const listed = notes.getByTestId("note").filter({ hasText: "15 g carbs · juice" });
+    await listed.waitFor();
+    check(/^\d\d:\d\d 15 g carbs · juice — Alex/.test(await listed.innerText()), `Alex's note is listed: ${await listed.innerText()}`);
+    const marker = alex.page.getByTestId("note-marker");
+    await marker.waitFor();
+    const flagged = await marker.locator("title").textContent();
+    check(/15 g carbs · juice — Alex$/.test(flagged), `and flagged on the graph: ${flagged}`);
+    await alex.page.locator("section.graph").screenshot({ path: `${shots}/notes-graph-light.png` });
+    check((await notes.getByLabel("Note", { exact: true }).inputValue()) === "", "the form is cleared for the next note");
+    await axe(alex.page, "notes");
+    await notes.scrollIntoViewIfNeeded();
+    await alex.page.screenshot({ path: `${shots}/notes-light.png` });
+    await sam.page.reload();
+    await value(sam.page).waitFor();
+    await sam.page.getByTestId("note").filter({ hasText: "15 g carbs · juice — Alex" }).waitFor({ timeout: 15_000 });
+    await notes.getByRole("button", { name: /^Remove the note of \d\d:\d\d$/ }).click();
+    await notes.getByText("No notes in the last day.").waitFor();
+    check((await marker.count()) === 0, "its flag is gone from the graph");
+    await alex.page.getByRole("button", { name: "Settings" }).click();
+    await sam.page.getByRole("button", { name: "Settings" }).click();
 
     // Sam's browser ends the subscription (the push service answers 410 from now on): Sam's next push tells the
     // server, Alex's phone is told, and Alex's list of phones says Sam's stopped getting alarms.

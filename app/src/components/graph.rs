@@ -3,6 +3,7 @@
 //! or the pointer.
 
 use leptos::prelude::*;
+use shared::notes::Note;
 use shared::reading::Series;
 use shared::time::{HOUR, UtcTime};
 use shared::units::{GlucoseUnit, MgDl};
@@ -33,6 +34,9 @@ pub fn Graph(
     /// The unit of the read-out and labels.
     #[prop(into)]
     unit: Signal<GlucoseUnit>,
+    /// The family's notes, marked at their times along the top.
+    #[prop(optional, into)]
+    notes: Signal<Vec<Note>>,
 ) -> impl IntoView {
     let scale = Memo::new(move |_| {
         let now = now.get();
@@ -67,6 +71,32 @@ pub fn Graph(
         let unit = unit.get();
         let (lo, hi) = lines.get();
         [lo.as_f64(), hi.as_f64()].map(|v| (s.y(v), unit.format(v)))
+    };
+    // Each note in the window: a flag along the top, its words for the pointer and for screen readers.
+    let note_marks = move || {
+        let s = scale.get();
+        notes.with(|notes| {
+            notes
+                .iter()
+                .filter(|n| n.at >= s.from.unix_secs() && n.at <= s.to.unix_secs())
+                .map(|n| {
+                    let x = s.x(UtcTime::from_unix_secs(n.at));
+                    let said = format!(
+                        "{} · {} — {}",
+                        model::clock(UtcTime::from_unix_secs(n.at), platform::utc_offset_min()),
+                        n.summary(),
+                        n.by
+                    );
+                    view! {
+                        <g class="note-mark" data-testid="note-marker">
+                            <title>{said}</title>
+                            <line x1=x x2=x y1="0" y2=Scale::HEIGHT />
+                            <circle cx=x cy="5" r="4" />
+                        </g>
+                    }
+                })
+                .collect_view()
+        })
     };
     // The read-out: the x the pointer is at, in SVG units.
     let pointer_x = RwSignal::new(None::<f64>);
@@ -137,6 +167,7 @@ pub fn Graph(
                 />
                 <polygon class="cone" points=cone />
                 <path class="forecast" d=forecast_line />
+                {note_marks}
                 <path class="glucose" d=move || path.get() data-testid="glucose-path" />
                 {move || {
                     ticks()

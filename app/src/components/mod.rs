@@ -9,6 +9,8 @@ pub mod glance;
 /// The SVG graph with target band, forecast cone and read-out.
 pub mod graph;
 /// "Tidewatch cannot reach LibreLinkUp", while the server as a whole cannot.
+/// The family's notes on the patient: the last day's, and a form to add one.
+pub mod notes;
 pub mod outage;
 /// "Phones that get alarms": the account's phones, each removable.
 pub mod phones;

@@ -5,6 +5,8 @@
 pub mod health;
 /// The LLU-compatible facade: one handler per LibreLinkUp route.
 pub mod llu;
+/// `/api/notes` and Nightscout's `/api/v1/treatments`: the family's notes on a patient.
+pub mod notes;
 /// `/api/push/*`: the app's subscribe, acknowledge, test and phones API.
 pub mod push;
 /// `/api/push/rota` and `/api/push/duty`: the family's night shift.

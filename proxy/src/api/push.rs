@@ -23,8 +23,7 @@ use crate::policy;
 use crate::reply::Reply;
 use crate::rounds::{self, RoundsRequest};
 use crate::route;
-use crate::seal::{Kind, random_hex, sha256_hex};
-use crate::shares::Key;
+use crate::seal::{Kind, random_hex};
 use crate::watch::{Access, Holder, NewSubscription, PhoneSetup};
 use crate::wire;
 
@@ -126,14 +125,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
         .map_err(|e| ApiError::bad_request(&format!("The subscription's keys are wrong: {e}.")))?;
     let (group, patient_id, access, shared_ack) = match share_secret {
         Some(secret) => {
-            let share = links::open(ctx, req, Key::Sha256(sha256_hex(&secret))).await?;
-            if !share.alarms {
-                return Err(ApiError::new(
-                    403,
-                    Code::AlarmsNotShared,
-                    "Whoever shared this link did not share alarms.",
-                ));
-            }
+            let share = links::open_with_alarms(ctx, req, &secret).await?;
             let session = ctx.config.key.open(&share.session, ctx.now).map_err(|_| {
                 ApiError::new(503, Code::OwnerSignedOut, &format!("Ask {} to sign in to Tidewatch again.", share.from))
             })?;

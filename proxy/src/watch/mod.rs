@@ -26,6 +26,7 @@ mod book;
 /// How the rest of the worker asks the `Watcher` objects.
 pub mod client;
 mod messages;
+mod notes;
 mod rota;
 pub use shared::rota::RotaView;
 /// What the worker and a `Watcher` say to each other.
@@ -277,6 +278,9 @@ pub struct Group {
     /// Phones of this patient whose push service ended them this week, the latest last.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lost: Vec<LostPhone>,
+    /// The family's notes on the patient ("15 g juice"), oldest first, two weeks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<shared::notes::Note>,
 }
 
 /// A push waiting to go out.

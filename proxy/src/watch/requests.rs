@@ -105,6 +105,25 @@ pub enum WatchRequest {
         /// The push endpoint.
         endpoint: String,
     },
+    /// A note on a patient (the worker checked it and signed it).
+    AddNote {
+        /// The patient group.
+        group: String,
+        /// The note.
+        note: shared::notes::Note,
+    },
+    /// The owner removes a note.
+    RemoveNote {
+        /// The patient group.
+        group: String,
+        /// The note's id.
+        id: String,
+    },
+    /// The notes on a patient, oldest first.
+    Notes {
+        /// The patient group.
+        group: String,
+    },
 }
 
 /// Never a phone's key or a session.
@@ -146,6 +165,14 @@ impl core::fmt::Debug for WatchRequest {
             WatchRequest::TakeOver { id, hours, .. } => {
                 f.debug_struct("TakeOver").field("id", id).field("hours", hours).finish_non_exhaustive()
             }
+            // A note's words are the family's: never in a log line.
+            WatchRequest::AddNote { group, .. } => {
+                f.debug_struct("AddNote").field("group", group).finish_non_exhaustive()
+            }
+            WatchRequest::RemoveNote { group, id } => {
+                f.debug_struct("RemoveNote").field("group", group).field("id", id).finish()
+            }
+            WatchRequest::Notes { group } => f.debug_struct("Notes").field("group", group).finish(),
         }
     }
 }
@@ -177,6 +204,8 @@ pub enum WatchAnswer {
     },
     /// The rotas asked for ([`crate::watch::RotaView`]s, as the app reads them: the worker passes them on as they are).
     Rotas(wire::Value),
+    /// The notes on a patient, oldest first.
+    Notes(Vec<shared::notes::Note>),
     /// A test push's push-service status.
     Sent(u16),
     /// A tick ran (or was a duplicate): groups read, pushes sent.

@@ -13,8 +13,8 @@ use shared::units::MgDl;
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    alarms::AlarmBanner, bedside::Bedside, glance::Glance, graph::Graph, outage::OutageBanner, picker::Picker,
-    sensor::SensorCard, settings::Settings, share::ShareSheet, stats::Stats,
+    alarms::AlarmBanner, bedside::Bedside, glance::Glance, graph::Graph, notes::Notes, outage::OutageBanner,
+    picker::Picker, sensor::SensorCard, settings::Settings, share::ShareSheet, stats::Stats,
 };
 use crate::model;
 use crate::pages::signin::ErrorNote;
@@ -74,6 +74,12 @@ pub fn Follow() -> impl IntoView {
     };
     let shown_patient = Signal::derive(move || current.with(|c| c.as_ref().map(|c| c.data.patient.clone())));
     let pick = Callback::new(move |id: String| state.prefs.update(|p| p.patient_id = Some(id)));
+    // The family's notes: listed below, marked on the graph. A link reads its patient's; the owner the one shown.
+    let notes = RwSignal::new(Vec::<api::Note>::new());
+    let notes_of = Signal::derive(move || match state.viewer.get() {
+        Some(secret) => Some(api::NotesOf::Link(secret)),
+        None => selected.get().map(api::NotesOf::Patient),
+    });
 
     view! {
         <main class="follow">
@@ -144,6 +150,7 @@ pub fn Follow() -> impl IntoView {
                         now=now
                         hours=hours
                         unit=unit
+                        notes=notes
                     />
                 </Later>
                 <Later tasks=2>
@@ -168,6 +175,7 @@ pub fn Follow() -> impl IntoView {
                         "In-app alarms sound while Tidewatch is open. For alarms with the app closed or the phone \
                          asleep, turn on “Alarms on this phone” in Settings."
                     </p>
+                    <Notes of=notes_of notes=notes now=now />
                 </Later>
             </Show>
             <Show when=move || show_settings.get()>

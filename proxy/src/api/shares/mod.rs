@@ -175,6 +175,16 @@ pub async fn open(ctx: &Ctx, req: &Request, key: Key) -> ApiResult<Share> {
     Ok(share)
 }
 
+/// The live share for a link's `secret` that shares alarms (its phones get them, and its notes are kept with
+/// them); a link without them is told so.
+pub async fn open_with_alarms(ctx: &Ctx, req: &Request, secret: &str) -> ApiResult<Share> {
+    let share = open(ctx, req, Key::Sha256(sha256_hex(secret))).await?;
+    if !share.alarms {
+        return Err(ApiError::new(403, Code::AlarmsNotShared, "Whoever shared this link did not share alarms."));
+    }
+    Ok(share)
+}
+
 /// Reads `data` through the owner's session; a session LibreLinkUp (or time) ended marks the share. `opened`: a
 /// viewer opened the link ([`crate::sessions::opened`]).
 async fn read(ctx: &Ctx, share: &Share, data: Data, opened: bool) -> ApiResult<(Value, u32)> {
@@ -207,7 +217,7 @@ fn owner_signed_out(share: &Share) -> ApiError {
     ApiError::new(503, Code::OwnerSignedOut, &message)
 }
 
-fn no_share() -> ApiError {
+pub(crate) fn no_share() -> ApiError {
     ApiError::new(401, Code::NoShare, "This needs a share link's secret.")
 }
 

@@ -6,6 +6,7 @@ use super::requests::{WatchAnswer, WatchRequest};
 use super::*;
 use shared::units::MgDl;
 
+mod notes;
 mod phones;
 mod requests;
 mod rota;

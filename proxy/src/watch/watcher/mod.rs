@@ -29,6 +29,8 @@ use crate::watch::requests::{WatchAnswer, WatchRequest};
 
 /// "I'm on it"/"Snooze" one phone may send per minute (a person taps a few; a loop that would rewrite storage does not).
 pub(super) const ACTS_PER_PHONE: u32 = 10;
+/// Notes one patient may get per hour (a family writes a few; a link used to flood the log does not).
+pub(super) const NOTES_PER_HOUR: u32 = 30;
 /// Test pushes one phone may ask for per minute.
 pub(super) const TESTS_PER_PHONE: u32 = 2;
 /// The longest a push service may take to answer before the message is retried next minute.
@@ -182,6 +184,19 @@ impl Watcher {
                 self.commit().await?;
                 WatchAnswer::Done(1)
             }
+            WatchRequest::AddNote { group, note } => {
+                // A link's phone could write all night long: a family writes a few notes an hour.
+                self.limit(&format!("note:{group}"), real_now, NOTES_PER_HOUR, 60 * 60)?;
+                self.with_mut(|book| book.add_note(&group, note, now))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::RemoveNote { group, id } => {
+                self.with_mut(|book| book.remove_note(&group, &id))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::Notes { group } => self.with(|book| WatchAnswer::Notes(book.notes(&group, now)))?,
             WatchRequest::ForgetEndpoint { endpoint } => {
                 let phones = self.with_mut(|book| book.forget_endpoint(&endpoint))?;
                 if phones > 0 {
