@@ -70,6 +70,16 @@ self.addEventListener("push", (event) => {
           ),
         )
       : Promise.resolve();
+  // The receipt, once the notification is up: the server learns that this phone got it (nobody is woken). A phone
+  // whose receipts stop is reported to the rest of the family; one that cannot post (offline) is one of those.
+  const receipt = () =>
+    alarm.sub && alarm.key
+      ? fetch("/api/push/receipt", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ id: alarm.sub, key: alarm.key }),
+        }).catch(() => {})
+      : Promise.resolve();
   event.waitUntil(
     told.then(() => self.registration.showNotification(alarm.title, {
       body: alarm.body || "",
@@ -85,7 +95,7 @@ self.addEventListener("push", (event) => {
       badge: "/icons/icon-192.png",
       actions,
       data: alarm,
-    })),
+    })).then(receipt),
   );
 });
 

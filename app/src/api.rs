@@ -315,6 +315,12 @@ pub async fn set_rota(patient_id: &str, rota: Option<&Rota>) -> Result<(), ApiEr
     send::<Value>(Request::post("/api/push/rota").json(&body)).await.map(|_| ())
 }
 
+/// `POST /api/push/alarm-test`: the owner sets (`None`: removes) `patient_id`'s daily alarm test.
+pub async fn set_alarm_test(patient_id: &str, test: Option<shared::phones::AlarmTest>) -> Result<(), ApiError> {
+    let body = serde_json::json!({"patientId": patient_id, "alarmTest": test});
+    send::<Value>(Request::post("/api/push/alarm-test").json(&body)).await.map(|_| ())
+}
+
 /// `POST /api/push/duty`: "I take over" on this phone for `hours`.
 pub async fn take_over(sub: &PushSub, hours: i64) -> Result<(), ApiError> {
     let body = serde_json::json!({"id": sub.id, "key": sub.key, "hours": hours});
@@ -444,6 +450,18 @@ pub async fn push_subscribe(share_secret: Option<&str>, body: &Value) -> Result<
 pub async fn push_call(what: &str, sub: &PushSub) -> Result<Value, ApiError> {
     let body = serde_json::json!({"id": sub.id, "key": sub.key});
     send(Request::post(&format!("/api/push/{what}")).json(&body)).await
+}
+
+#[derive(Deserialize)]
+struct PhoneStatus {
+    phone: Option<PhoneInfo>,
+}
+
+/// `POST /api/push/status`: how alarms reach this phone (when one last did), or `None` if the server no longer
+/// has it.
+pub async fn push_status(sub: &PushSub) -> Result<Option<PhoneInfo>, ApiError> {
+    let body = serde_json::json!({"id": sub.id, "key": sub.key});
+    send::<PhoneStatus>(Request::post("/api/push/status").json(&body)).await.map(|s| s.phone)
 }
 
 /// `POST /api/push/ack`: "I'm on it" (`snooze_min` `None`) or "Snooze" tapped in the app, so the server's

@@ -81,6 +81,10 @@ pub enum Route {
     PushTest,
     /// `POST /api/push/ack`: "I'm on it" or "Snooze" from a notification.
     PushAck,
+    /// `POST /api/push/receipt`: a phone's service worker got a push.
+    PushReceipt,
+    /// `POST /api/push/status`: how alarms reach a phone.
+    PushStatus,
     /// `GET /api/push/phones`: the account's phones that get alarms (owner).
     PushPhones,
     /// `DELETE /api/push/phones/{id}`: the owner removes one.
@@ -91,6 +95,8 @@ pub enum Route {
     SetRota,
     /// `POST /api/push/duty`: "I take over" from a phone in the rota.
     TakeOver,
+    /// `POST /api/push/alarm-test`: the owner sets a patient's daily alarm test.
+    SetAlarmTest,
     /// `GET /api/notes`: the family's notes on a patient (owner or link).
     Notes,
     /// `POST /api/notes`: a note.
@@ -138,10 +144,13 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "push", "unsubscribe"] => (Route::PushUnsubscribe, "POST"),
         ["api", "push", "test"] => (Route::PushTest, "POST"),
         ["api", "push", "ack"] => (Route::PushAck, "POST"),
+        ["api", "push", "receipt"] => (Route::PushReceipt, "POST"),
+        ["api", "push", "status"] => (Route::PushStatus, "POST"),
         ["api", "push", "phones"] => (Route::PushPhones, "GET"),
         ["api", "push", "rota"] if method == "POST" => (Route::SetRota, "POST"),
         ["api", "push", "rota"] => (Route::PushRota, "GET"),
         ["api", "push", "duty"] => (Route::TakeOver, "POST"),
+        ["api", "push", "alarm-test"] => (Route::SetAlarmTest, "POST"),
         ["api", "notes"] if method == "POST" => (Route::AddNote, "POST"),
         ["api", "notes"] => (Route::Notes, "GET"),
         // A note's id: 24 lower-case hex digits (Nightscout's `_id` shape).

@@ -817,7 +817,10 @@ try {
         return pushed ? { title: pushed.title, body: pushed.body, actions: pushed.actions.map((a) => a.action) } : null;
       }, payload.title, { what: `${device.who}'s notification "${payload.title}"` });
     };
+    // Sam's service worker confirms the push to the server (a receipt), waking nobody.
+    const receipt = sam.context.waitForEvent("response", { predicate: (r) => r.url().endsWith("/api/push/receipt"), timeout: 15_000 });
     const samSees = await deliver(sam, toSam);
+    check((await receipt).status() === 200, "Sam's service worker confirmed the push");
     check(samSees.actions.join() === "ack,snooze", `Sam's notification has its buttons: ${JSON.stringify(samSees)}`);
     const acked = sam.context.waitForEvent("response", { predicate: (r) => r.url().endsWith("/api/push/ack"), timeout: 10_000 });
     const samWorker = sam.context.serviceWorkers().find((w) => w.url().startsWith(base));
@@ -883,13 +886,43 @@ try {
     check((await marker.count()) === 0, "its flag is gone from the graph");
     await alex.page.getByRole("button", { name: "Settings" }).click();
     await sam.page.getByRole("button", { name: "Settings" }).click();
+    await sam.page.getByTestId("push-reached").filter({ hasText: /^The last alarm reached this phone at .+ \d\d:\d\d\.$/ }).waitFor();
+
+    // Alex's test alarm checks the whole chain: the push reaches the service worker, its receipt reaches the server,
+    // and the app says when.
+    const sentBefore = (await alex.pushes()).length;
+    await alex.page.getByRole("button", { name: "Send a test alarm" }).click();
+    let test = null;
+    for (let i = 0; i < 40 && !test; i++) {
+      const got = await alex.pushes();
+      test = got.length > sentBefore ? got[got.length - 1] : null;
+      if (!test) await alex.page.waitForTimeout(250);
+    }
+    check(test?.kind === "Test", `the test alarm went out: ${JSON.stringify(test)}`);
+    await deliverPush(alex.context, alex.page, JSON.stringify(test));
+    await alex.page.getByTestId("push-note").filter({ hasText: /^The test alarm reached this phone at / }).waitFor({ timeout: 30_000 });
+    await alex.page.getByTestId("push-reached").filter({ hasText: /^The last alarm reached this phone at / }).waitFor();
+
+    // Tonight's alarm test, set for this minute: every phone gets a silent test push at the next cron.
+    await alex.page.getByRole("button", { name: "Night shift: who is woken first" }).click();
+    const nowHhmm = await alex.page.evaluate(() => new Date().toTimeString().slice(0, 5));
+    await alex.page.getByLabel("Time (empty: no test)").fill(nowHhmm);
+    await alex.page.getByRole("button", { name: "Save the alarm test" }).click();
+    await alex.page.getByTestId("alarm-test-note").filter({ hasText: `Saved: every phone gets a silent test at ${nowHhmm} each day.` }).waitFor();
+    await axe(alex.page, "the alarm test");
+    const hadTests = (await alex.pushes()).length;
+    const alarmTest = (await cronUntil(alex, hadTests + 1, 20)).at(-1);
+    check(alarmTest?.kind === "AlarmTest" && alarmTest.silent === true, `the alarm test reached Alex, silently: ${JSON.stringify(alarmTest)}`);
+    await alex.page.getByTestId("alarm-test").scrollIntoViewIfNeeded();
+    await alex.page.screenshot({ path: `${shots}/alarm-test-light.png` });
 
     // Sam's browser ends the subscription (the push service answers 410 from now on): Sam's next push tells the
     // server, Alex's phone is told, and Alex's list of phones says Sam's stopped getting alarms.
     await fetch(`${pushService}/__push/${sam.inbox}/status`, { method: "POST", body: JSON.stringify({ status: 410 }) });
+    const alexHad = (await alex.pushes()).length;
     await sam.page.getByRole("button", { name: "Send a test alarm" }).click();
-    const lostTold = await cronUntil(alex, 3, 20);
-    check(lostTold[2]?.kind === "PhoneLost" && lostTold[2].title === "Sam's phone no longer gets alarms for Robin", `Alex is told: ${JSON.stringify(lostTold[2])}`);
+    const lostTold = (await cronUntil(alex, alexHad + 1, 20)).at(-1);
+    check(lostTold?.kind === "PhoneLost" && lostTold.title === "Sam's phone no longer gets alarms for Robin", `Alex is told: ${JSON.stringify(lostTold)}`);
     await alex.page.getByRole("button", { name: "Phones that get these alarms" }).click();
     const lost = await alex.page.getByTestId("lost-phone").innerText();
     check(/^Sam: stopped getting alarms .+ The last alarm reached it .+Turn alarms on again on that phone\.$/.test(lost), `Alex's list: ${lost}`);

@@ -1,5 +1,7 @@
 //! The follow screen's parts, one component per file. They render what `model` and `shared` computed.
 
+/// "Tonight's alarm test": the owner's daily silent check that every phone gets alarms.
+pub mod alarm_test;
 /// The alarm banner and its actions.
 pub mod alarms;
 /// Bedside mode: dark, huge digits, screen kept awake.

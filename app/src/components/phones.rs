@@ -58,7 +58,7 @@ pub fn Phones(
         Some(Ok(PhoneList { phones, .. })) => phones
             .into_iter()
             .map(|phone: PhoneInfo| {
-                let PhoneInfo { id, device, share_id, created, delivered, .. } = phone;
+                let PhoneInfo { id, device, share_id, created, delivered, received, missing_since, .. } = phone;
                 let mine = this_phone.get_untracked().as_deref() == Some(id.as_str());
                 let name = if device.is_empty() { "A phone".to_owned() } else { device };
                 let whose = match (mine, share_id.is_some()) {
@@ -66,16 +66,27 @@ pub fn Phones(
                     (false, true) => " · through a family link",
                     (false, false) => "",
                 };
-                let reached = delivered.map_or_else(
-                    || "No alarm has reached it yet.".to_owned(),
-                    |at| format!("Last alarm reached it {}.", when(at)),
-                );
+                // Confirmed by the phone when it sends receipts; else as far as its push service said.
+                let reached = match (received, delivered) {
+                    (Some(at), _) => format!("Last alarm reached it {}.", when(at)),
+                    (None, Some(at)) => format!("Last alarm sent to it {}.", when(at)),
+                    (None, None) => "No alarm has reached it yet.".to_owned(),
+                };
+                let missing = missing_since.map(|since| {
+                    view! {
+                        <br />
+                        <strong class="warning" data-testid="missing-phone">
+                            {format!("Has not received alarms since {}.", when(since))}
+                        </strong>
+                    }
+                });
                 view! {
                     <li class="phone" data-testid="phone">
                         <strong>{name}</strong>
                         {whose}
                         <br />
                         <span class="hint">{format!("Added {}. {reached}", when(created))}</span>
+                        {missing}
                         <button
                             class="secondary"
                             disabled=move || remove.pending().get()

@@ -85,13 +85,31 @@ pub fn PushAlarms(
             note.set(Some("Background alarms are off on this phone.".into()));
         });
     };
+    // When an alarm last reached this phone, as its service worker confirmed to the server (a receipt).
+    let reached = RwSignal::new(None::<Option<i64>>);
+    Effect::new(move |_| {
+        if let Status::On(sub) = status.get() {
+            spawn_local(async move { reached.set(api::push_status(&sub).await.ok().flatten().map(|p| p.received)) });
+        }
+    });
     let test = move |_| {
         let Status::On(sub) = status.get_untracked() else { return };
         note.set(Some("Sending a test alarm…".into()));
         spawn_local(async move {
+            let before = api::push_status(&sub).await.ok().flatten().and_then(|p| p.received);
             let message = match api::push_call("test", &sub).await {
                 Ok(answer) if answer.get("ok") == Some(&json!(true)) => {
-                    "Test alarm sent: it should appear within a few seconds.".into()
+                    note.set(Some("Test alarm sent: it should appear within a few seconds.".into()));
+                    // The whole chain, checked: the server hears back from this phone's service worker.
+                    match confirmed_after(&sub, before).await {
+                        Some(at) => {
+                            reached.set(Some(Some(at)));
+                            format!("The test alarm reached this phone at {}.", when(at))
+                        }
+                        None => "The test alarm was sent, but this phone has not confirmed it. Check that Tidewatch \
+                                 may show notifications, and that the phone is online."
+                            .into(),
+                    }
                 }
                 Ok(answer) => format!(
                     "The push service refused the test (HTTP {}).",
@@ -159,6 +177,15 @@ pub fn PushAlarms(
             <p class="hint" role="status" data-testid="push-note">
                 {move || note.get()}
             </p>
+            <Show when=move || matches!(status.get(), Status::On(_))>
+                <p class="hint" data-testid="push-reached">
+                    {move || match reached.get() {
+                        None => String::new(),
+                        Some(Some(at)) => format!("The last alarm reached this phone at {}.", when(at)),
+                        Some(None) => "No alarm has reached this phone yet: send a test alarm to check.".into(),
+                    }}
+                </p>
+            </Show>
             <Show when=is_owner>
                 <Phones
                     this_phone=Signal::derive(move || match status.get() {
@@ -183,6 +210,27 @@ pub fn PushAlarms(
             </Show>
         </div>
     }
+}
+
+/// How long the test waits for this phone's receipt: a push normally arrives within seconds.
+const RECEIPT_WAIT_MS: i32 = 30_000;
+
+/// Waits (at most [`RECEIPT_WAIT_MS`]) until the server has a receipt from this phone newer than `before`; when.
+async fn confirmed_after(sub: &PushSub, before: Option<i64>) -> Option<i64> {
+    for _ in 0..RECEIPT_WAIT_MS / 2_000 {
+        platform::after(2_000).await;
+        let received = api::push_status(sub).await.ok().flatten().and_then(|p| p.received);
+        if received > before {
+            return received;
+        }
+    }
+    None
+}
+
+/// "7 Dec 2026 21:52" on this device's clock.
+fn when(at: i64) -> String {
+    let (at, offset) = (shared::time::UtcTime::from_unix_secs(at), platform::utc_offset_min());
+    format!("{} {}", crate::model::date(at, offset), crate::model::clock(at, offset))
 }
 
 /// Permission, browser subscription, server subscription.

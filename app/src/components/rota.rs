@@ -8,6 +8,7 @@ use shared::alarm::AlarmKind;
 use shared::rota::{Person, Rota, RotaView, Shift, Step, What};
 use shared::time::{DAY, HOUR, MINUTE, UtcTime};
 
+use super::alarm_test::AlarmTestSetting;
 use crate::api::{self, ApiError, PhoneInfo, PushSub};
 use crate::pages::signin::ErrorNote;
 use crate::{messages, model, platform};
@@ -137,6 +138,10 @@ pub fn NightShift(
                 <button disabled=move || save.pending().get() on:click=move |_| {
                     save.dispatch(());
                 }>"Save the rota"</button>
+                <AlarmTestSetting
+                    patient_id=patient_id
+                    current=Signal::derive(move || view_now.with(|v| v.as_ref().and_then(|v| v.alarm_test)))
+                />
             </Show>
         </div>
     }
@@ -395,20 +400,24 @@ fn log_line(step: &Step, offset: i32) -> String {
         What::OnIt => format!("{at} {what}: {names} is on it"),
         What::Over => format!("{at} {what}: over"),
         What::Lost => format!("{at} {names}: this phone stopped getting alarms"),
-        What::TookOver => {
+        What::TookOver | What::Missed => {
             let until = step.until.map(|u| model::clock(UtcTime::from_unix_secs(u), offset)).unwrap_or_default();
-            format!("{at} {names} took over until {until}")
+            if step.what == What::Missed {
+                format!("{at} {names}: this phone has not received alarms since {until}")
+            } else {
+                format!("{at} {names} took over until {until}")
+            }
         }
     }
 }
 
 /// "HH:MM" from minutes after midnight.
-fn hhmm(minutes: u16) -> String {
+pub(super) fn hhmm(minutes: u16) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// Minutes after midnight from "HH:MM" (a time input's value); 0 when it is not one.
-fn minutes(text: &str) -> u16 {
+pub(super) fn minutes(text: &str) -> u16 {
     let (h, m) = text.split_once(':').unwrap_or(("0", "0"));
     let (h, m) = (h.parse::<u16>().unwrap_or(0).min(23), m.get(..2).unwrap_or(m).parse::<u16>().unwrap_or(0).min(59));
     h * 60 + m

@@ -94,8 +94,14 @@ pub fn take_early_share_graph(secret: &str) -> Option<impl Future<Output = Resul
 /// Resolves in a task of its own (a zero-delay timer): the work after it no longer lengthens the task that awaited
 /// it, so a slow phone's main thread is held in shorter pieces and a tap or a frame can come between them.
 pub async fn next_task() {
+    after(0).await;
+}
+
+/// Resolves after `ms` milliseconds, in a task of its own.
+pub async fn after(ms: i32) {
     let promise = Promise::new(&mut |resolve, _| {
-        let queued = web_sys::window().and_then(|w| w.set_timeout_with_callback(&resolve).ok());
+        let queued =
+            web_sys::window().and_then(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).ok());
         if queued.is_none() {
             let _ = resolve.call0(&JsValue::NULL);
         }

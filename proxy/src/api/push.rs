@@ -188,7 +188,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
     Ok(Reply::json(json!({"id": id, "key": key, "sharedAck": shared_ack})))
 }
 
-/// `POST /api/push/unsubscribe`, `/api/push/test` and `/api/push/ack`: a phone presenting `{id, key}`.
+/// `POST /api/push/unsubscribe`, `test`, `ack`, `receipt` and `status`: a phone presenting `{id, key}`.
 pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiResult<Reply> {
     let body = crate::body::read_body(req).await?;
     let p = crate::body::body_json(&body)
@@ -205,6 +205,8 @@ pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiRes
             }
             WatchRequest::Test { id: p.id, key: p.key }
         }
+        Presenting::Receipt => WatchRequest::Receipt { id: p.id, key: p.key },
+        Presenting::Status => WatchRequest::Status { id: p.id, key: p.key },
         Presenting::Act => {
             let kind = p.kind.ok_or_else(|| ApiError::bad_request("Say which alarm (\"kind\")."))?;
             let snooze_min = match p.action.as_deref() {
@@ -218,6 +220,7 @@ pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiRes
     match ask_watch(&ctx.env, &object, &request).await? {
         WatchAnswer::Done(phones) => Ok(Reply::json(json!({"ok": true, "phones": phones}))),
         WatchAnswer::Sent(status) => Ok(Reply::json(json!({"ok": (200..300).contains(&status), "status": status}))),
+        WatchAnswer::Phones { phones, .. } => Ok(Reply::json(json!({ "phone": wire::to_value(&phones.first()) }))),
         _ => Err(ApiError::internal()),
     }
 }
@@ -231,6 +234,10 @@ pub enum Presenting {
     Test,
     /// `POST /api/push/ack`.
     Act,
+    /// `POST /api/push/receipt`: the service worker got a push.
+    Receipt,
+    /// `POST /api/push/status`: how alarms reach this phone (when the last one did).
+    Status,
 }
 
 /// `GET /api/push/phones`: every phone that gets this account's alarms (the owner's and its links'), for its

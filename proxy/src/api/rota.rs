@@ -1,4 +1,4 @@
-//! `/api/push/rota` and `/api/push/duty`: the family's night shift over HTTP. The owner reads and sets each
+//! `/api/push/rota`, `/api/push/duty` and `/api/push/alarm-test`: the family's night shift over HTTP. The owner reads and sets each
 //! patient's rota (who gets an alarm first, the turns, the wait); a phone in the rota says "I take over" with its
 //! `{id, key}`. One handler for the three (each reads what it needs, then asks the account's `Watcher` once; one
 //! future instead of three is 2 KB less worker), and `watch::rota` does the rest.
@@ -27,6 +27,9 @@ pub enum Asking {
     /// `POST /api/push/duty` `{"id", "key", "hours"?}`: "I take over" (12 hours unless it says) from a phone in
     /// the rota.
     TakeOver,
+    /// `POST /api/push/alarm-test` `{"patientId", "alarmTest": {"minute", "utcOffsetMin"} | null}`: the owner sets
+    /// (or removes) the patient's daily alarm test.
+    SetAlarmTest,
 }
 
 /// The three requests.
@@ -36,13 +39,24 @@ pub async fn answer(ctx: &Ctx, req: &mut Request, asking: Asking) -> ApiResult<R
             let holder = super::push::holder(ctx, req).await?;
             (holder_object(&holder), WatchRequest::Rotas { holder })
         }
+        Asking::SetAlarmTest => {
+            let holder = super::push::holder(ctx, req).await?;
+            let body = body(req).await?;
+            let patient_id = patient_of(&body)?;
+            let test = match body.get("alarmTest") {
+                None | Some(Value::Null) => None,
+                Some(test) => Some(wire::from_value(test).ok_or_else(|| {
+                    ApiError::bad_request("\"alarmTest\" is {\"minute\", \"utcOffsetMin\"} or null.")
+                })?),
+            };
+            let request = WatchRequest::SetAlarmTest { holder: holder.clone(), patient_id, test };
+            (holder_object(&holder), request)
+        }
         Asking::Set => {
             let holder = super::push::holder(ctx, req).await?;
             let body = body(req).await?;
-            let patient_id = body.get("patientId").and_then(Value::as_str).unwrap_or_default();
-            if !crate::policy::is_patient_id(patient_id) {
-                return Err(ApiError::bad_request("Send {\"patientId\", \"rota\"}: LibreLinkUp's patient id."));
-            }
+            let patient_id = patient_of(&body)?;
+            let patient_id = patient_id.as_str();
             let rota = match body.get("rota") {
                 None | Some(Value::Null) => None,
                 Some(rota) => Some(
@@ -68,6 +82,15 @@ pub async fn answer(ctx: &Ctx, req: &mut Request, asking: Asking) -> ApiResult<R
         WatchAnswer::Done(_) => Ok(Reply::json(json!({ "ok": true }))),
         _ => Err(ApiError::internal()),
     }
+}
+
+/// The body's `patientId`, LibreLinkUp's id of a patient, or a clear 400.
+fn patient_of(body: &Value) -> ApiResult<String> {
+    let patient_id = body.get("patientId").and_then(Value::as_str).unwrap_or_default();
+    if !crate::policy::is_patient_id(patient_id) {
+        return Err(ApiError::bad_request("Send {\"patientId\", …}: LibreLinkUp's patient id."));
+    }
+    Ok(patient_id.to_ascii_lowercase())
 }
 
 /// The request's JSON body (an object), or a clear 400.

@@ -79,6 +79,9 @@ impl WatchBook {
             told: None,
             device: new.device,
             delivered: None,
+            received: None,
+            awaiting: None,
+            missing_told: false,
         };
         self.subs.insert(id.clone(), sub);
         self.subs.get(&id).ok_or_else(ApiError::internal)
@@ -154,19 +157,7 @@ impl WatchBook {
 
     /// The phones `holder` may see and remove, oldest first.
     pub fn phones(&self, holder: &Holder) -> Vec<PhoneInfo> {
-        let mut phones: Vec<PhoneInfo> = self
-            .subs
-            .values()
-            .filter(|s| holder.holds(s))
-            .map(|s| PhoneInfo {
-                id: s.id.clone(),
-                patient_id: s.setup.patient_id.clone(),
-                device: s.device.clone(),
-                share_id: s.setup.access.share_id().map(str::to_owned),
-                created: s.created,
-                delivered: s.delivered,
-            })
-            .collect();
+        let mut phones: Vec<PhoneInfo> = self.subs.values().filter(|s| holder.holds(s)).map(phone_info).collect();
         shared::order::sort_by(&mut phones, |a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         phones
     }
@@ -263,5 +254,19 @@ impl WatchBook {
         let topic = topic_of(kind);
         self.outbox.retain(|m| !(m.topic == topic && touched.contains(&m.sub)));
         Ok(touched.len())
+    }
+}
+
+/// A phone as its owner's list (and the phone itself) sees it.
+pub(super) fn phone_info(s: &Subscription) -> PhoneInfo {
+    PhoneInfo {
+        id: s.id.clone(),
+        patient_id: s.setup.patient_id.clone(),
+        device: s.device.clone(),
+        share_id: s.setup.access.share_id().map(str::to_owned),
+        created: s.created,
+        delivered: s.delivered,
+        received: s.received,
+        missing_since: s.received.filter(|_| s.missing_told),
     }
 }

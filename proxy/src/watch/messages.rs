@@ -72,6 +72,51 @@ pub(super) fn on_it_message(sub: &Subscription, alert: &Alert, on_it: &shared::r
 }
 
 /// What the other phones of a patient are told when one phone's push service ended it.
+/// What the other phones of a patient are told when one of them has not confirmed an alarm for
+/// `receipts::RECEIPT_GRACE_SECS`: "Sam's phone has not received alarms since 21:40".
+pub(super) fn missing_message(sub: &Subscription, group: &Group, name: &str, since: i64, now: i64) -> Message {
+    let since = UtcTime::from_unix_secs(since).wall_clock(i32::from(sub.setup.config.utc_offset_min));
+    let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "PhoneMissing".into(),
+        title: format!("{} has not received alarms since {since}", possessive_phone(name)),
+        body: format!(
+            "Alarms for {who} are sent to it but it does not confirm them. Open Tidewatch on that phone, and check \
+             that it is on, online, and allows Tidewatch's notifications."
+        ),
+        tag: "tw-phone-missing".into(),
+        urgent: false,
+        silent: false,
+        snooze_min: 0,
+        at: now,
+    };
+    due_now("PhoneMissing".into(), payload, Urgency::Normal, 12 * HOUR)
+}
+
+/// "Tonight's alarm test": a silent push each phone's service worker confirms (as urgent as an urgent low, so it
+/// takes the path an urgent low takes).
+pub(super) fn alarm_test_message(sub: &Subscription, group: &Group, now: i64) -> Message {
+    let who = if group.name.is_empty() { "your person".to_owned() } else { group.name.clone() };
+    let at = UtcTime::from_unix_secs(now).wall_clock(i32::from(sub.setup.config.utc_offset_min));
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "AlarmTest".into(),
+        title: format!("Tonight's alarm test ({at})"),
+        body: format!("This phone gets the alarms for {who}. Nothing to do."),
+        tag: "tw-alarm-test".into(),
+        urgent: false,
+        silent: true,
+        snooze_min: 0,
+        at: now,
+    };
+    due_now("AlarmTest".into(), payload, Urgency::High, 30 * MINUTE)
+}
+
 pub(super) fn lost_message(sub: &Subscription, group: &Group, lost: &LostPhone, now: i64) -> Message {
     let offset = i32::from(sub.setup.config.utc_offset_min);
     let clock = |at: i64| UtcTime::from_unix_secs(at).wall_clock(offset);

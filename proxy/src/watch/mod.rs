@@ -27,6 +27,7 @@ mod book;
 pub mod client;
 mod messages;
 mod notes;
+mod receipts;
 mod rota;
 pub use shared::rota::RotaView;
 /// What the worker and a `Watcher` say to each other.
@@ -232,6 +233,15 @@ pub struct Subscription {
     /// When a push service last accepted a push for it, Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered: Option<i64>,
+    /// When its service worker last confirmed a push (a receipt), Unix seconds: the last alarm that reached it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<i64>,
+    /// Since when a push accepted for it waits for its receipt (only for a phone that has confirmed before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awaiting: Option<i64>,
+    /// The others were told it has not received alarms since [`Subscription::received`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub missing_told: bool,
 }
 
 /// What a group's last read said, for the watchdog.
@@ -281,6 +291,12 @@ pub struct Group {
     /// The family's notes on the patient ("15 g juice"), oldest first, two weeks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<shared::notes::Note>,
+    /// "Tonight's alarm test": when every phone gets a silent push to confirm, each day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarm_test: Option<shared::phones::AlarmTest>,
+    /// When the last alarm test went out, Unix seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alarm_test_sent: Option<i64>,
 }
 
 /// A push waiting to go out.

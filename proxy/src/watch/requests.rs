@@ -105,6 +105,29 @@ pub enum WatchRequest {
         /// The push endpoint.
         endpoint: String,
     },
+    /// The owner sets (or removes) a patient's daily alarm test.
+    SetAlarmTest {
+        /// Whose.
+        holder: Holder,
+        /// The patient.
+        patient_id: String,
+        /// When, or `None` for none.
+        test: Option<shared::phones::AlarmTest>,
+    },
+    /// A phone's service worker got a push (its receipt).
+    Receipt {
+        /// The subscription.
+        id: String,
+        /// Its key.
+        key: String,
+    },
+    /// A phone asks how its alarms reach it (answered as a list of that one phone).
+    Status {
+        /// The subscription.
+        id: String,
+        /// Its key.
+        key: String,
+    },
     /// A note on a patient (the worker checked it and signed it).
     AddNote {
         /// The patient group.
@@ -165,6 +188,14 @@ impl core::fmt::Debug for WatchRequest {
             WatchRequest::TakeOver { id, hours, .. } => {
                 f.debug_struct("TakeOver").field("id", id).field("hours", hours).finish_non_exhaustive()
             }
+            WatchRequest::SetAlarmTest { holder, patient_id, test } => f
+                .debug_struct("SetAlarmTest")
+                .field("holder", holder)
+                .field("patient_id", patient_id)
+                .field("test", test)
+                .finish(),
+            WatchRequest::Receipt { id, .. } => f.debug_struct("Receipt").field("id", id).finish_non_exhaustive(),
+            WatchRequest::Status { id, .. } => f.debug_struct("Status").field("id", id).finish_non_exhaustive(),
             // A note's words are the family's: never in a log line.
             WatchRequest::AddNote { group, .. } => {
                 f.debug_struct("AddNote").field("group", group).finish_non_exhaustive()

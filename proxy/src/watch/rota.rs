@@ -20,6 +20,15 @@ impl WatchBook {
         }
     }
 
+    /// A phone as the others are told about it: its name in the rota, else "A phone (Chrome on Android)".
+    pub(super) fn phone_name(&self, group: &Group, phone: &str) -> String {
+        match (group.rota.as_ref().and_then(|r| r.person(phone)), self.subs.get(phone)) {
+            (Some(person), _) => person.name.clone(),
+            (None, Some(sub)) if !sub.device.is_empty() => format!("A phone ({})", sub.device),
+            _ => "A phone".to_owned(),
+        }
+    }
+
     /// The ladder's minute for `group_key` at `now`, after every phone's alarm step: `held` are the alerts the
     /// phones' steps fired for kinds the rota covers, by phone. Opens an escalation for a kind that has none (at
     /// the person on duty, or, after someone's "I'm on it" ran out, at them), moves each unanswered one up a rung
@@ -240,6 +249,7 @@ impl WatchBook {
                 rota: group.rota.clone(),
                 open: group.escalations.clone(),
                 log: group.log.clone(),
+                alarm_test: group.alarm_test,
             });
         }
         views
@@ -256,11 +266,7 @@ impl WatchBook {
             self.remove(id);
             return;
         };
-        let name = match group.rota.as_ref().and_then(|r| r.person(id)) {
-            Some(person) => person.name.clone(),
-            None if !sub.device.is_empty() => format!("A phone ({})", sub.device),
-            None => "A phone".to_owned(),
-        };
+        let name = self.phone_name(&group, id);
         let lost = LostPhone {
             patient_id: sub.setup.patient_id.clone(),
             name: name.clone(),

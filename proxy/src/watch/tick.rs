@@ -151,6 +151,8 @@ impl WatchBook {
             }
         }
         self.escalate(group_key, held, now);
+        self.run_alarm_test(group_key, now);
+        self.check_receipts(group_key, now);
     }
 
     /// Queues a message, replacing a waiting one with the same topic for the same phone.
@@ -191,6 +193,11 @@ impl WatchBook {
             && let Some(sub) = self.subs.get_mut(&message.sub)
         {
             sub.delivered = Some(now);
+            // A phone whose service worker confirms pushes owes this one a receipt (`receipts`), unless it came
+            // already: a fast phone confirms before the push service's answer is back here.
+            if sub.received.is_some_and(|at| at < message.created) && sub.awaiting.is_none() {
+                sub.awaiting = Some(now);
+            }
         }
         match delivery {
             Delivery::Accepted | Delivery::Refused(_) => self.outbox.retain(|m| !same(m)),

@@ -297,6 +297,8 @@ pub enum What {
     TookOver,
     /// [`Step::names`]' one phone stopped getting alarms: its push service ended it.
     Lost,
+    /// [`Step::names`]' one phone has not confirmed the alarms sent to it since [`Step::until`].
+    Missed,
 }
 
 /// One line of the night log. (A plain struct, not an enum with data: serde's tagged enums cost the worker
@@ -313,7 +315,8 @@ pub struct Step {
     /// Who: the people reached, or the one who answered or took over.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
-    /// Until when someone took over, Unix seconds.
+    /// Until when someone took over, or since when a phone has not confirmed its alarms ([`What::Missed`]), Unix
+    /// seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<i64>,
 }
@@ -356,4 +359,7 @@ pub struct RotaView {
     pub open: Vec<Escalation>,
     /// The night log, the latest last.
     pub log: Vec<Step>,
+    /// "Tonight's alarm test", if the family set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_test: Option<crate::phones::AlarmTest>,
 }

@@ -25,6 +25,7 @@ use tokio::sync::Mutex;
 
 mod notes;
 mod polling;
+mod receipts;
 mod session;
 mod watchdog;
 

@@ -8,6 +8,7 @@ use shared::units::MgDl;
 
 mod notes;
 mod phones;
+mod receipts;
 mod requests;
 mod rota;
 mod stored;
@@ -404,6 +405,8 @@ fn watch_messages_are_the_json_earlier_builds_wrote() {
         share_id: Some("s".into()),
         created: 1,
         delivered: None,
+        received: None,
+        missing_since: None,
     };
     let answers = [
         WatchAnswer::Subscribed { id: "i".into(), key: "k".into(), shared_ack: true },

@@ -31,6 +31,8 @@ use crate::watch::requests::{WatchAnswer, WatchRequest};
 pub(super) const ACTS_PER_PHONE: u32 = 10;
 /// Notes one patient may get per hour (a family writes a few; a link used to flood the log does not).
 pub(super) const NOTES_PER_HOUR: u32 = 30;
+/// Receipts one phone may send per minute (a push or two a minute at most; more is a loop).
+pub(super) const RECEIPTS_PER_PHONE: u32 = 20;
 /// Test pushes one phone may ask for per minute.
 pub(super) const TESTS_PER_PHONE: u32 = 2;
 /// The longest a push service may take to answer before the message is retried next minute.
@@ -184,6 +186,26 @@ impl Watcher {
                 self.commit().await?;
                 WatchAnswer::Done(1)
             }
+            WatchRequest::SetAlarmTest { holder, patient_id, test } => {
+                self.with_mut(|book| book.set_alarm_test(&holder, &patient_id, test))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::Receipt { id, key } => {
+                self.with(|book| book.authorised(&id, &key).map(|_| ()))??;
+                self.limit(&format!("receipt:{id}"), real_now, RECEIPTS_PER_PHONE, 60)?;
+                self.with_mut(|book| book.receipt(&id, now))?;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::Status { id, key } => self.with(|book| {
+                let phone = super::book::phone_info(book.authorised(&id, &key)?);
+                Ok::<_, ApiError>(WatchAnswer::Phones {
+                    phones: vec![phone],
+                    interruptions: Vec::new(),
+                    lost: Vec::new(),
+                })
+            })??,
             WatchRequest::AddNote { group, note } => {
                 // A link's phone could write all night long: a family writes a few notes an hour.
                 self.limit(&format!("note:{group}"), real_now, NOTES_PER_HOUR, 60 * 60)?;
