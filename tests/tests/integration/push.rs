@@ -795,6 +795,10 @@ async fn an_unanswered_urgent_low_goes_up_the_rota_and_whoever_answers_is_shown_
     assert!(woken[0].payload["body"].as_str().unwrap().starts_with("No answer from Alex"), "{}", woken[0].payload);
     let (status, answer) = present("/api/push/ack", &sam, json!({"kind": "UrgentLow", "action": "ack"})).await;
     assert_eq!((status, answer["phones"].as_u64()), (StatusCode::OK, Some(3)), "{answer}");
+    // Alex is told at once, not at the next minute: Alex's phone may still be ringing.
+    let told = received(&alex);
+    let last = &told.last().unwrap().payload;
+    assert_eq!(last["kind"].as_str(), Some("OnIt"), "before any further minute: {last}");
     for minute in 6..=12 {
         cron(&account, t + minute * MINUTE).await;
     }

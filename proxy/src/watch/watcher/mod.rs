@@ -248,6 +248,10 @@ impl Watcher {
                 self.limit(&format!("act:{id}"), real_now, ACTS_PER_PHONE, 60)?;
                 let phones = self.with_mut(|book| book.act(&id, kind, action, now))??;
                 self.commit().await?;
+                // "Sam is on it" goes out now, not at the next minute: the others' phones may still be ringing.
+                if let Err(error) = self.send_due(&config, now, real_now).await {
+                    worker::console_error!("watcher: an answer's pushes wait for the minute ({})", error.code);
+                }
                 WatchAnswer::Done(phones)
             }
             WatchRequest::Test { id, key } => {
