@@ -200,6 +200,11 @@ impl Civil {
     }
 }
 
+/// Monday 0 … Sunday 6, of the day numbered `day` since 1970-01-01 (a Thursday).
+pub fn weekday(day: i64) -> u32 {
+    (day + 3).rem_euclid(7) as u32
+}
+
 /// Parses the ISO 8601 instants Nightscout clients send in queries (`find[created_at][$gte]`): `2026-12-07`,
 /// `2026-12-07T02:14`, `2026-12-07T02:14:05`, with optional milliseconds and `Z` (UTC; an offset is refused).
 pub fn parse_iso8601(input: &str) -> Option<UtcTime> {

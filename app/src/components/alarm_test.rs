@@ -21,7 +21,15 @@ pub fn AlarmTestSetting(
     current: Signal<Option<AlarmTest>>,
 ) -> impl IntoView {
     let time = RwSignal::new(String::new());
-    Effect::new(move |_| time.set(current.get().map(|t| hhmm(t.minute)).unwrap_or_default()));
+    // The server's time fills the field when it changes, not on every reload: a reload that brings the same answer
+    // must not wipe what the person is typing.
+    Effect::new(move |previous: Option<Option<AlarmTest>>| {
+        let now = current.get();
+        if previous != Some(now) {
+            time.set(now.map(|t| hhmm(t.minute)).unwrap_or_default());
+        }
+        now
+    });
     let note = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<ApiError>);
     let save = Action::new_local(move |(): &()| {

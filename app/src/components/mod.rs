@@ -10,9 +10,11 @@ pub mod bedside;
 pub mod glance;
 /// The SVG graph with target band, forecast cone and read-out.
 pub mod graph;
-/// "Tidewatch cannot reach LibreLinkUp", while the server as a whole cannot.
+/// The night profile's hours, nights and volume.
+pub mod night;
 /// The family's notes on the patient: the last day's, and a form to add one.
 pub mod notes;
+/// "Tidewatch cannot reach LibreLinkUp", while the server as a whole cannot.
 pub mod outage;
 /// "Phones that get alarms": the account's phones, each removable.
 pub mod phones;
@@ -20,7 +22,12 @@ pub mod phones;
 pub mod picker;
 /// "Alarms on this phone": background alarms through Web Push.
 pub mod push;
+/// "Quiet for an hour", which urgent alarms break.
+pub mod quiet;
+/// The night shift: who follows, who is on duty, who answered.
 pub mod rota;
+/// Repeat intervals and snooze lengths.
+pub mod rules;
 /// Sensor age and end.
 pub mod sensor;
 /// Alarm settings and device preferences.

@@ -27,6 +27,9 @@ enum Status {
     On(PushSub),
 }
 
+/// How long settings must stay unchanged before they are sent to the server.
+const SETTLE_MS: i32 = 800;
+
 /// The "Alarms on this phone" controls for `patient`.
 #[component]
 pub fn PushAlarms(
@@ -66,11 +69,20 @@ pub fn PushAlarms(
             }
         });
     };
-    // Settings changed while subscribed: the server gets them (same browser subscription, same phone).
+    // Settings changed while subscribed: the server gets them (same browser subscription, same phone), once the
+    // person has stopped changing them for a moment, so a run of changes costs one request, not one each.
+    let changes = StoredValue::new(0u32);
     Effect::new(move |previous: Option<(AlarmConfig, shared::units::GlucoseUnit)>| {
         let now = (config.get(), state.prefs.with(|p| p.unit));
         if previous.is_some_and(|p| p != now) && matches!(status.get_untracked(), Status::On(_)) {
-            subscribe(None);
+            changes.update_value(|n| *n = n.wrapping_add(1));
+            let this = changes.get_value();
+            spawn_local(async move {
+                platform::after(SETTLE_MS).await;
+                if changes.get_value() == this {
+                    subscribe(None);
+                }
+            });
         }
         now
     });

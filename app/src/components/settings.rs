@@ -1,11 +1,16 @@
-//! Settings on this device: the unit, alarm sound and vibration, system notifications, every alarm rule with its
-//! thresholds (seeded from the patient's LibreLinkUp alarm settings and targets), a night profile, and sign-out.
+//! Settings on this device: the unit, alarm sound and vibration, system notifications, a quiet window, every alarm
+//! rule with its thresholds (seeded from the patient's LibreLinkUp alarm settings and targets), repeats and
+//! snoozes, a night profile (its nights and volume), and sign-out. The alarm settings go to the server with this
+//! phone's background alarms, so both follow the same rules.
 
 use leptos::prelude::*;
-use shared::alarm::{AlarmConfig, AlarmKind, NightProfile, Profile};
+use shared::alarm::{AlarmConfig, AlarmKind, EVERY_DAY, NightProfile, Profile};
 use shared::units::{GlucoseUnit, MgDl};
 
+use crate::components::night::{NightDays, NightWindow, VolumeChoice};
 use crate::components::push::PushAlarms;
+use crate::components::quiet::QuietWindow;
+use crate::components::rules::{Repeats, Snoozes};
 use crate::model::PatientRef;
 use crate::store::Prefs;
 use crate::{AppState, platform};
@@ -45,7 +50,7 @@ pub fn Settings(
         config.update(|c| {
             c.night = match c.night {
                 Some(_) => None,
-                None => Some(NightProfile { starts_min: 22 * 60, ends_min: 7 * 60, profile: c.day }),
+                None => Some(NightProfile { starts_min: 22 * 60, ends_min: 7 * 60, profile: c.day, days: EVERY_DAY }),
             }
         })
     };
@@ -113,9 +118,14 @@ pub fn Settings(
                         </Show>
                     </p>
                 </fieldset>
+                <fieldset data-testid="quiet">
+                    <legend>"Quiet"</legend>
+                    <QuietWindow config=config />
+                </fieldset>
                 <fieldset>
                     <legend>"Thresholds (day)"</legend>
                     <Thresholds config=config night=false unit=unit />
+                    <VolumeChoice config=config night=false />
                 </fieldset>
                 <fieldset>
                     <legend>"Night profile"</legend>
@@ -125,12 +135,19 @@ pub fn Settings(
                     </label>
                     <Show when=night_on>
                         <NightWindow config=config />
+                        <NightDays config=config />
                         <Thresholds config=config night=true unit=unit />
+                        <VolumeChoice config=config night=true />
                     </Show>
                 </fieldset>
                 <fieldset>
                     <legend>"Which alarms"</legend>
                     <ul class="rules">{rules}</ul>
+                </fieldset>
+                <fieldset data-testid="repeats">
+                    <legend>"Repeats and snoozes"</legend>
+                    <Repeats config=config />
+                    <Snoozes config=config />
                 </fieldset>
                 <div class="sheet-actions">
                     <button class="secondary" on:click=move |_| on_reset.run(())>
@@ -253,47 +270,5 @@ fn Thresholds(
     view! {
         <div class="thresholds">{inputs}</div>
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-    }
-}
-
-/// The night window's start and end, local time.
-#[component]
-fn NightWindow(
-    /// The settings.
-    config: RwSignal<AlarmConfig>,
-) -> impl IntoView {
-    let as_time = |min: u16| format!("{:02}:{:02}", min / 60, min % 60);
-    let parse = |text: &str| -> Option<u16> {
-        let (h, m) = text.split_once(':')?;
-        let (h, m) = (h.parse::<u16>().ok()?, m.parse::<u16>().ok()?);
-        (h < 24 && m < 60).then_some(h * 60 + m)
-    };
-    let set = move |start: bool, text: String| {
-        if let Some(min) = parse(&text) {
-            config.update(|c| {
-                if let Some(n) = c.night.as_mut() {
-                    if start {
-                        n.starts_min = min;
-                    } else {
-                        n.ends_min = min;
-                    }
-                }
-            });
-        }
-    };
-    let get = move |start: bool| {
-        config.with(|c| c.night.map(|n| as_time(if start { n.starts_min } else { n.ends_min })).unwrap_or_default())
-    };
-    view! {
-        <div class="night-window">
-            <label>
-                "From "
-                <input type="time" prop:value=move || get(true) on:change=move |ev| set(true, event_target_value(&ev)) />
-            </label>
-            <label>
-                " to "
-                <input type="time" prop:value=move || get(false) on:change=move |ev| set(false, event_target_value(&ev)) />
-            </label>
-        </div>
     }
 }

@@ -93,6 +93,8 @@ pub struct AlarmNote {
     pub kind: String,
     /// Keeps it on screen until the person acts.
     pub urgent: bool,
+    /// Shown without sound or vibration (a quiet or silent profile).
+    pub silent: bool,
     /// The snooze the "Snooze" button asks for, minutes.
     pub snooze_min: i64,
     /// The patient it is about, so an open page applies the button to the right alarms.
@@ -137,6 +139,7 @@ pub async fn notify(note: AlarmNote) {
     options.set_icon("/icons/icon-192.png");
     options.set_data(&data);
     set(&options, "renotify", JsValue::TRUE);
+    options.set_silent(Some(note.silent));
     set(&options, "actions", actions.into());
     if let Ok(promise) = registration.show_notification_with_options(&note.title, &options) {
         let _ = JsFuture::from(promise).await;

@@ -32,6 +32,8 @@ pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, no
     let urgent = alert.level == Level::Urgent;
     let (urgency, ttl) = match alert.level {
         Level::Urgent => (Urgency::High, 5 * MINUTE),
+        // A silent profile does not wake the phone: the push waits until the phone is awake anyway.
+        _ if alert.volume == alarm::Volume::Silent => (Urgency::Low, HOUR),
         Level::Warning => (Urgency::High, 15 * MINUTE),
         Level::Info => (Urgency::Low, HOUR),
     };
@@ -44,8 +46,8 @@ pub(super) fn alarm_message(sub: &Subscription, group: &Group, alert: &Alert, no
         body,
         tag: format!("tw-{}", alert.kind.name()),
         urgent,
-        silent: !urgent && alert.volume == alarm::Volume::Quiet,
-        snooze_min: alert.kind.notification_snooze_min(),
+        silent: !urgent && alert.volume <= alarm::Volume::Quiet,
+        snooze_min: sub.setup.config.snooze_min(alert.kind),
         at: now,
     };
     due_now(topic_of(alert.kind), payload, urgency, ttl)
@@ -71,7 +73,6 @@ pub(super) fn on_it_message(sub: &Subscription, alert: &Alert, on_it: &shared::r
     due_now(topic_of(alert.kind), payload, Urgency::Normal, 15 * MINUTE)
 }
 
-/// What the other phones of a patient are told when one phone's push service ended it.
 /// What the other phones of a patient are told when one of them has not confirmed an alarm for
 /// `receipts::RECEIPT_GRACE_SECS`: "Sam's phone has not received alarms since 21:40".
 pub(super) fn missing_message(sub: &Subscription, group: &Group, name: &str, since: i64, now: i64) -> Message {

@@ -2,10 +2,14 @@
 
 use super::*;
 
-/// The volume a profile asks for (a hint for the notification; urgent alarms are always [`Volume::Loud`]).
+/// The volume a profile asks for non-urgent alarms (urgent alarms are always [`Volume::Loud`]).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, Serialize, Deserialize)]
 pub enum Volume {
-    /// Vibrate or a soft tone.
+    /// Shown without sound or vibration, and a closed phone is not woken for it (the push waits until the phone is
+    /// awake anyway).
+    Silent,
+    /// Vibration without the app's sound. A closed phone shows it silently: Web Push cannot ask for vibration
+    /// without the phone's notification sound.
     Quiet,
     /// The normal alarm sound.
     #[default]
@@ -50,7 +54,38 @@ impl Default for Profile {
     }
 }
 
-/// A night window in local time with its own profile. The window may wrap midnight (22:00–07:00).
+/// Every day of the week, as [`NightProfile::days`] writes them (Monday bit 0 … Sunday bit 6).
+pub const EVERY_DAY: u8 = 0x7f;
+/// The school nights: the windows that start Sunday to Thursday.
+pub const SCHOOL_NIGHTS: u8 = 0b100_1111;
+
+/// The snooze a notification's "Snooze" button asks for, in minutes, by the groups of
+/// [`AlarmKind::snooze_choices_min`] (the app's banner offers every choice).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Snoozes {
+    /// Urgent low (at most 15).
+    pub urgent_low: i64,
+    /// Low, predicted low and stale data (at most 60).
+    pub low: i64,
+    /// Every other alarm (at most 720).
+    pub other: i64,
+}
+
+impl Default for Snoozes {
+    fn default() -> Self {
+        Snoozes { urgent_low: 5, low: 15, other: 30 }
+    }
+}
+
+impl Snoozes {
+    fn is_default(&self) -> bool {
+        *self == Snoozes::default()
+    }
+}
+
+/// A night window in local time with its own profile. The window may wrap midnight (22:00–07:00), and may be kept
+/// to some nights of the week (school nights).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct NightProfile {
     /// Start of the window, minutes after local midnight (22:00 = 1320).
@@ -59,6 +94,18 @@ pub struct NightProfile {
     pub ends_min: u16,
     /// The thresholds and volume during the window.
     pub profile: Profile,
+    /// The nights it is kept, by the day the window starts on (Monday bit 0 … Sunday bit 6); earlier builds kept
+    /// it every night.
+    #[serde(default = "every_day", skip_serializing_if = "is_every_day")]
+    pub days: u8,
+}
+
+const fn every_day() -> u8 {
+    EVERY_DAY
+}
+
+const fn is_every_day(days: &u8) -> bool {
+    *days == EVERY_DAY
 }
 
 impl NightProfile {
@@ -68,6 +115,19 @@ impl NightProfile {
             self.starts_min <= minute && minute < self.ends_min
         } else {
             minute >= self.starts_min || minute < self.ends_min
+        }
+    }
+
+    /// Whether `minute` of the local day numbered `day` (days since 1970-01-01) is inside the window on a night it
+    /// is kept: a window past midnight belongs to the evening it started on.
+    pub fn covers(&self, day: i64, minute: u16) -> bool {
+        let kept = |day: i64| self.days & (1 << crate::time::weekday(day)) != 0;
+        if !self.contains(minute) {
+            false
+        } else if self.starts_min <= self.ends_min || minute >= self.starts_min {
+            kept(day)
+        } else {
+            kept(day - 1)
         }
     }
 }
@@ -120,6 +180,13 @@ pub struct AlarmConfig {
     pub stale_urgent_secs: i64,
     /// When the current sensor ends (see [`crate::sensor::SensorStatus::ends_at`]), for the sensor notices.
     pub sensor_ends_at: Option<UtcTime>,
+    /// Quiet until then ("quiet for an hour"): a non-urgent alarm waits until it ends, an urgent one until it has
+    /// lasted [`QUIET_BREAK`]. Ends by itself; an end more than [`QUIET_MAX`] ahead is not quiet at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quiet_until: Option<UtcTime>,
+    /// The snooze each notification's "Snooze" button asks for.
+    #[serde(skip_serializing_if = "Snoozes::is_default")]
+    pub snooze: Snoozes,
 }
 
 impl Default for AlarmConfig {
@@ -147,6 +214,8 @@ impl Default for AlarmConfig {
             stale_warning_secs: 15 * MINUTE,
             stale_urgent_secs: 30 * MINUTE,
             sensor_ends_at: None,
+            quiet_until: None,
+            snooze: Snoozes::default(),
         }
     }
 }
@@ -154,10 +223,10 @@ impl Default for AlarmConfig {
 impl AlarmConfig {
     /// The profile in force at `now`, and which one it is.
     pub fn profile_at(&self, now: UtcTime) -> (&Profile, ProfileKind) {
-        let local = now + i64::from(self.utc_offset_min) * MINUTE;
-        let minute = (local.unix_secs().rem_euclid(DAY) / MINUTE) as u16;
+        let local = (now + i64::from(self.utc_offset_min) * MINUTE).unix_secs();
+        let minute = (local.rem_euclid(DAY) / MINUTE) as u16;
         match &self.night {
-            Some(night) if night.contains(minute) => (&night.profile, ProfileKind::Night),
+            Some(night) if night.covers(local.div_euclid(DAY), minute) => (&night.profile, ProfileKind::Night),
             _ => (&self.day, ProfileKind::Day),
         }
     }
@@ -165,5 +234,20 @@ impl AlarmConfig {
     /// Whether `kind` is switched on (urgent low always is).
     pub fn is_enabled(&self, kind: AlarmKind) -> bool {
         !kind.can_disable() || !self.disabled.contains(&kind)
+    }
+
+    /// Whether a quiet window is on at `now`.
+    pub fn quiet_at(&self, now: UtcTime) -> bool {
+        self.quiet_until.is_some_and(|until| now < until && until.secs_since(now) <= QUIET_MAX)
+    }
+
+    /// The snooze a notification's "Snooze" button asks for `kind`, in minutes (within what `kind` allows).
+    pub fn snooze_min(&self, kind: AlarmKind) -> i64 {
+        let chosen = match kind {
+            AlarmKind::UrgentLow => self.snooze.urgent_low,
+            AlarmKind::Low | AlarmKind::PredictedLow | AlarmKind::StaleData => self.snooze.low,
+            _ => self.snooze.other,
+        };
+        chosen.clamp(1, kind.max_snooze() / MINUTE)
     }
 }

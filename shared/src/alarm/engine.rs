@@ -140,6 +140,11 @@ impl<'a> Engine<'a> {
         if !due && !escalated {
             return;
         }
+        // A quiet window holds the alarm back (nothing is used up, so it fires the moment the window lets it).
+        let held = level < Level::Urgent || k.since.is_none_or(|opened| now.secs_since(opened) < QUIET_BREAK);
+        if self.config.quiet_at(now) && held {
+            return;
+        }
         k.fired = slots;
         k.last_fired = Some(now);
         k.last_level = Some(level);

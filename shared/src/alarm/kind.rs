@@ -106,14 +106,6 @@ impl AlarmKind {
         }
     }
 
-    /// The snooze a notification's "Snooze" button asks for: the shortest one offered.
-    pub const fn notification_snooze_min(self) -> i64 {
-        match self.snooze_choices_min().first() {
-            Some(&minutes) => minutes,
-            None => 15,
-        }
-    }
-
     /// Whether this kind is about the glucose value (and so is not evaluated on stale data).
     pub(super) const fn is_glucose(self) -> bool {
         !matches!(self, AlarmKind::StaleData | AlarmKind::SensorEndsInADay | AlarmKind::SensorEndsSoon)

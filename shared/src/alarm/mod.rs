@@ -2,7 +2,8 @@
 //!
 //! This module owns the alarm rules of `clinical.md` (urgent low, low, predicted low, high, urgent high,
 //! persistent high, not coming down, rebound, rising/falling fast, stale data, sensor ending), their
-//! hysteresis, repeats, per-kind snoozes and acknowledgements, and the day/night profiles. It does not own how an
+//! hysteresis, repeats, per-kind snoozes and acknowledgements, the day/night profiles (kept on chosen nights) and
+//! the quiet window that urgent alarms break after [`QUIET_BREAK`]. It does not own how an
 //! alarm is delivered (Web Push, a sound): it only says which [`AlarmEvent`]s happen.
 //!
 //! [`step`] takes `now`, the sorted series, the [`AlarmConfig`] and the caller's [`AlarmState`], and returns the
@@ -39,6 +40,10 @@ pub const URGENT_LOW_MAX_MUTE: i64 = 15 * MINUTE;
 pub const LOW_MAX_SNOOZE: i64 = HOUR;
 /// The longest snooze of any other alarm.
 pub const OTHER_MAX_SNOOZE: i64 = 12 * HOUR;
+/// Urgent alarms break a quiet window once they have lasted this long.
+pub const QUIET_BREAK: i64 = 10 * MINUTE;
+/// The longest quiet window.
+pub const QUIET_MAX: i64 = 12 * HOUR;
 /// The shortest repeat interval a config can ask for.
 pub const MIN_REPEAT: i64 = MINUTE;
 /// A rising/falling-fast episode ends when the rate drops this far (mg/dL/min) below the threshold.

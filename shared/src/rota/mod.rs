@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alarm::{AlarmKind, Alert};
+pub use crate::time::weekday;
 use crate::time::{DAY, MINUTE, UtcTime};
 
 #[cfg(test)]
@@ -247,11 +248,6 @@ impl Shift {
             (on(day) && minute >= self.from_min) || (on(day - 1) && minute < self.to_min)
         }
     }
-}
-
-/// Monday 0 … Sunday 6, of the day numbered `day` since 1970-01-01 (a Thursday).
-pub fn weekday(day: i64) -> u32 {
-    (day + 3).rem_euclid(7) as u32
 }
 
 /// Who answered an escalation, and when.

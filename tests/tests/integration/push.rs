@@ -27,6 +27,7 @@ mod notes;
 mod polling;
 mod receipts;
 mod session;
+mod settings;
 mod watchdog;
 
 /// One test at a time; holds the last instant the cron ran at.

@@ -66,10 +66,11 @@ impl Alarms {
             for event in events {
                 if let AlarmEvent::Fired(alert) = event {
                     let urgent = alert.level == Level::Urgent;
-                    if prefs.sound && alert.level > Level::Info {
+                    // The profile's volume: quiet vibrates without the sound, silent does neither.
+                    if prefs.sound && alert.level > Level::Info && alert.volume >= Volume::Normal {
                         platform::beep(urgent, if urgent { 4 } else { 2 });
                     }
-                    if prefs.vibrate && alert.level > Level::Info {
+                    if prefs.vibrate && alert.level > Level::Info && alert.volume >= Volume::Quiet {
                         platform::vibrate(if urgent { &[400, 200, 400, 200, 400] } else { &[300, 150, 300] });
                     }
                     let (title, body) = current.with(|c| {
@@ -81,7 +82,8 @@ impl Alarms {
                         body,
                         kind: format!("{:?}", alert.kind),
                         urgent,
-                        snooze_min: alert.kind.notification_snooze_min(),
+                        silent: !urgent && alert.volume <= Volume::Quiet,
+                        snooze_min: cfg.snooze_min(alert.kind),
                         patient: id.clone(),
                         sub: store::push(&id).map(|sub| (sub.id, sub.key)),
                     };

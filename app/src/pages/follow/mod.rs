@@ -6,7 +6,7 @@
 //! in-page alarm engine, `pacing.rs` how its drawing is spread over tasks; the window and the sign-out below.
 
 use leptos::prelude::*;
-use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Level};
+use shared::alarm::{self, AlarmConfig, AlarmEvent, AlarmKind, AlarmState, Level, Volume};
 use shared::reading::Series;
 use shared::time::MINUTE;
 use shared::units::MgDl;

@@ -365,6 +365,7 @@ fn night_config(night_high: u16, volume: Volume) -> AlarmConfig {
             starts_min: 22 * 60,
             ends_min: 7 * 60,
             profile: Profile { high: MgDl::new(night_high), volume, ..Profile::default() },
+            days: EVERY_DAY,
         }),
         ..AlarmConfig::default()
     }
@@ -542,7 +543,7 @@ fn disabled_alarms_stay_silent_and_active_lists_open_episodes() {
 
 #[test]
 fn night_window_wraps_midnight() {
-    let night = NightProfile { starts_min: 22 * 60, ends_min: 7 * 60, profile: Profile::default() };
+    let night = NightProfile { starts_min: 22 * 60, ends_min: 7 * 60, profile: Profile::default(), days: EVERY_DAY };
     let cases =
         [(0, true), (6 * 60 + 59, true), (7 * 60, false), (12 * 60, false), (21 * 60 + 59, false), (22 * 60, true)];
     for (minute, inside) in cases {
@@ -732,3 +733,5 @@ fn stored_alarm_records_are_the_json_earlier_builds_wrote() {
     assert_eq!(wire::to_value(&AlarmState::new()), wire::parse(fresh_json).unwrap());
     assert_eq!(wire::from_json::<AlarmState>(fresh_json), Some(AlarmState::new()));
 }
+
+mod settings;
