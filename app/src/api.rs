@@ -464,6 +464,12 @@ pub async fn push_status(sub: &PushSub) -> Result<Option<PhoneInfo>, ApiError> {
     send::<PhoneStatus>(Request::post("/api/push/status").json(&body)).await.map(|s| s.phone)
 }
 
+/// `POST /api/push/loud`: this phone's loud channel (`None` removes it).
+pub async fn set_loud(sub: &PushSub, loud: Option<&shared::loud::Loud>) -> Result<Value, ApiError> {
+    let body = serde_json::json!({"id": sub.id, "key": sub.key, "loud": loud});
+    send(Request::post("/api/push/loud").json(&body)).await
+}
+
 /// `POST /api/push/ack`: "I'm on it" (`snooze_min` `None`) or "Snooze" tapped in the app, so the server's
 /// repeats stop too (for this phone, or every phone of the patient with shared acknowledgement). The same call
 /// the service worker makes for a notification's buttons.

@@ -62,6 +62,10 @@ pub struct PushConfig {
     pub subject: String,
     /// `PUSH_ORIGINS`: push service origins accepted besides the browsers' own (for a test push service).
     pub extra_origins: Vec<String>,
+    /// `LOUD_ORIGINS`: loud-channel origins accepted besides `https` names (for test services on this machine).
+    pub loud_origins: Vec<String>,
+    /// `PUSHOVER_URL`: where Pushover messages go (Pushover's own unless a test replaces it).
+    pub pushover_url: String,
 }
 
 impl core::fmt::Debug for PushConfig {
@@ -71,6 +75,8 @@ impl core::fmt::Debug for PushConfig {
             .field("private_key", &self.private_key.as_ref().map(|_| "…"))
             .field("subject", &self.subject)
             .field("extra_origins", &self.extra_origins)
+            .field("loud_origins", &self.loud_origins)
+            .field("pushover_url", &self.pushover_url)
             .finish()
     }
 }
@@ -132,11 +138,18 @@ impl Config {
             private_key: non_empty(var("VAPID_PRIVATE_KEY")),
             subject: non_empty(var("VAPID_SUBJECT")).unwrap_or_else(|| DEFAULT_VAPID_SUBJECT.to_owned()),
             extra_origins: origins(var("PUSH_ORIGINS")),
+            loud_origins: origins(var("LOUD_ORIGINS")),
+            pushover_url: non_empty(var("PUSHOVER_URL")).unwrap_or_else(|| shared::loud::PUSHOVER_URL.to_owned()),
         };
-        if let Some(origin) = push.extra_origins.iter().find(|o| !o.starts_with("https://") && !is_loopback(o)) {
-            return Err(ApiError::not_configured(&format!(
-                "PUSH_ORIGINS: {origin} is not https (plain http is for a test service on this machine only)."
-            )));
+        for (name, listed) in [("PUSH_ORIGINS", &push.extra_origins), ("LOUD_ORIGINS", &push.loud_origins)] {
+            if let Some(origin) = listed.iter().find(|o| !o.starts_with("https://") && !is_loopback(o)) {
+                return Err(ApiError::not_configured(&format!(
+                    "{name}: {origin} is not https (plain http is for a test service on this machine only)."
+                )));
+            }
+        }
+        if !push.pushover_url.starts_with("https://") && !is_loopback(&push.pushover_url) {
+            return Err(ApiError::not_configured("PUSHOVER_URL must be https (plain http only on this machine)."));
         }
         let allowed_accounts = var("ALLOWED_ACCOUNTS")
             .unwrap_or_default()

@@ -35,14 +35,38 @@ pub fn push_audience(endpoint: &str, push: &PushConfig) -> Option<String> {
     }
     let host = url.host.as_str();
     // An address is no push service's (their hosts are names).
-    let address =
-        host.starts_with('[') || host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()));
+    let address = is_address(host);
     let browser_service = PUSH_HOSTS.contains(&host)
         || PUSH_DOMAINS.iter().any(|d| host.strip_suffix(d).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')));
     (url.https && !url.port && !address && browser_service).then_some(url.origin)
 }
 
-/// What [`push_audience`] needs of a parsed URL.
+/// An IP address rather than a name (IPv6 in brackets, or dotted digits).
+fn is_address(host: &str) -> bool {
+    host.starts_with('[') || host.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether the worker may POST a loud channel's message to `url` (`shared::loud`): parsed as `fetch` parses it
+/// and already in that normal form, without userinfo or fragment, `https` to a name with a dot (any port: a family's
+/// own ntfy often runs on one), never to an address or `localhost`; or under an origin listed in `LOUD_ORIGINS`
+/// (a test service on this machine).
+pub fn loud_target(url: &str, extra_origins: &[String]) -> bool {
+    if url.len() > shared::loud::MAX_URL_LEN {
+        return false;
+    }
+    let Some(parsed) = Parsed::new(url) else { return false };
+    if parsed.href != url || parsed.userinfo || url.contains('#') {
+        return false;
+    }
+    if extra_origins.contains(&parsed.origin) {
+        return true;
+    }
+    let host = parsed.host.as_str();
+    let local = host == "localhost" || host.ends_with(".localhost") || !host.contains('.');
+    parsed.https && !is_address(host) && !local
+}
+
+/// What [`push_audience`] and [`loud_target`] need of a parsed URL.
 struct Parsed {
     /// The serialised URL.
     href: String,
@@ -127,6 +151,38 @@ mod tests {
         assert_eq!(push_audience(" https://fcm.googleapis.com/x", &none), None);
         let long = format!("https://fcm.googleapis.com/{}", "a".repeat(MAX_ENDPOINT_LEN));
         assert_eq!(push_audience(&long, &none), None);
+    }
+
+    #[test]
+    fn a_loud_channel_goes_only_to_https_names_or_a_listed_test_origin() {
+        for url in ["https://ntfy.sh/", "https://ntfy.home.example:8443/", "https://hooks.example/t?x=1"] {
+            assert!(loud_target(url, &[]), "{url}");
+        }
+        for url in [
+            "http://ntfy.sh/",
+            "https://ntfy.sh",
+            "https://127.0.0.1/",
+            "https://1.2.3.4/x",
+            "https://0x7f.1/x",
+            "https://[::1]/",
+            "https://localhost/",
+            "https://ntfy.localhost/",
+            "https://router/",
+            "https://u:p@hooks.example/",
+            "https://hooks.example/#x",
+            "https://HOOKS.example/",
+            "https://evil.example\\.push.apple.com/x",
+            "https://hooks.example/a/../b",
+            "https://hooks.example/a b",
+            "hooks.example/x",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert!(!loud_target(url, &[]), "{url:?}");
+        }
+        let test = ["http://127.0.0.1:9100".to_owned()];
+        assert!(loud_target("http://127.0.0.1:9100/hook/a", &test));
+        assert!(!loud_target("http://127.0.0.1:9101/hook/a", &test));
     }
 
     #[test]

@@ -134,6 +134,8 @@ async fn handle(ctx: &Ctx, mut req: Request) -> ApiResult<Reply> {
         Route::PushAck => push::presented(ctx, &mut req, Presenting::Act).await,
         Route::PushReceipt => push::presented(ctx, &mut req, Presenting::Receipt).await,
         Route::PushStatus => push::presented(ctx, &mut req, Presenting::Status).await,
+        Route::PushLoud => push::presented(ctx, &mut req, Presenting::Loud).await,
+        Route::PushLoudTest => push::presented(ctx, &mut req, Presenting::LoudTest).await,
         Route::PushPhones => push::phones(ctx, &req).await,
         Route::RemovePhone(id) => push::remove_phone(ctx, &req, id).await,
         Route::PushRota => rota::answer(ctx, &mut req, Asking::Read).await,

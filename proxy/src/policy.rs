@@ -85,6 +85,10 @@ pub enum Route {
     PushReceipt,
     /// `POST /api/push/status`: how alarms reach a phone.
     PushStatus,
+    /// `POST /api/push/loud`: a phone sets its loud channel.
+    PushLoud,
+    /// `POST /api/push/loud/test`: a phone tests its loud channel.
+    PushLoudTest,
     /// `GET /api/push/phones`: the account's phones that get alarms (owner).
     PushPhones,
     /// `DELETE /api/push/phones/{id}`: the owner removes one.
@@ -146,6 +150,8 @@ pub fn route(method: &str, path: &str) -> ApiResult<Route> {
         ["api", "push", "ack"] => (Route::PushAck, "POST"),
         ["api", "push", "receipt"] => (Route::PushReceipt, "POST"),
         ["api", "push", "status"] => (Route::PushStatus, "POST"),
+        ["api", "push", "loud"] => (Route::PushLoud, "POST"),
+        ["api", "push", "loud", "test"] => (Route::PushLoudTest, "POST"),
         ["api", "push", "phones"] => (Route::PushPhones, "GET"),
         ["api", "push", "rota"] if method == "POST" => (Route::SetRota, "POST"),
         ["api", "push", "rota"] => (Route::PushRota, "GET"),

@@ -19,6 +19,8 @@ pub mod forecast;
 pub mod glance;
 /// LibreLinkUp wire types and the classification of any upstream answer.
 pub mod llu;
+/// The loud channel (ntfy, Pushover, a webhook): the night shift's last rung, past Do Not Disturb.
+pub mod loud;
 /// Nightscout shapes: `/api/v1/entries` and `/pebble`.
 pub mod nightscout;
 /// The family's notes on a patient ("15 g juice"), and Nightscout's treatments made of them.
@@ -29,6 +31,7 @@ pub mod order;
 pub mod phones;
 /// A glucose reading, the merged time series, and how fresh the newest reading is.
 pub mod reading;
+/// The family's night shift: who is woken first, who next, who answered.
 pub mod rota;
 /// Sensor age, time left and warm-up from LLU's activation time and the model's lifetime.
 pub mod sensor;

@@ -25,6 +25,9 @@ pub struct PhoneInfo {
     /// The phone has not confirmed the alarms sent to it since this time (the others were told), Unix seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_since: Option<i64>,
+    /// Its loud channel, described without secrets, and what it last answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loud: Option<crate::loud::LoudStatus>,
 }
 
 /// A stretch in which the server's background alarms did not run, so no alarm could be sent (every phone was told
@@ -163,6 +166,7 @@ mod tests {
                 delivered: Some(3),
                 received: None,
                 missing_since: None,
+                loud: None,
             }],
             interruptions: vec![Interruption { from: 1, to: 2 }],
             lost: Vec::new(),

@@ -10,7 +10,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 import { createRequire } from "node:module";
 
-const [base, shots, fake, assets, pushService] = process.argv.slice(2);
+const [base, shots, fake, assets, pushService, loudServices] = process.argv.slice(2);
 fs.mkdirSync(shots, { recursive: true });
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -807,6 +807,27 @@ try {
     const urgent = got.find((p) => p.kind === "UrgentLow");
     check(urgent && urgent.snooze_min === 10 && urgent.silent === false, `the urgent low, loud, snoozing 10 min: ${JSON.stringify(urgent)}`);
 
+    // The loud channel for the last step: ntfy (the test's fake), saved and tested from the page.
+    const loud = page.getByTestId("loud");
+    await loud.scrollIntoViewIfNeeded();
+    await page.getByTestId("loud-service").selectOption("ntfy");
+    await page.getByTestId("loud-first").fill(`${loudServices}/ntfy`);
+    await page.getByTestId("loud-second").fill("lee-e2e");
+    await page.getByTestId("loud-save").click();
+    await page.getByTestId("loud-note").filter({ hasText: "Saved." }).waitFor();
+    await page.getByTestId("loud-current").filter({ hasText: "ntfy: 127.0.0.1" }).waitFor();
+    const before = (await (await fetch(`${loudServices}/__loud`)).json()).length;
+    await page.getByTestId("loud-test").click();
+    await page.getByTestId("loud-note").filter({ hasText: "The loud test was taken" }).waitFor();
+    const calls = (await (await fetch(`${loudServices}/__loud`)).json()).slice(before);
+    check(calls.length === 1 && calls[0].service === "ntfy" && calls[0].body.topic === "lee-e2e" && calls[0].body.priority === 5,
+      `the fake ntfy got the loud test at priority 5: ${JSON.stringify(calls)}`);
+    await page.getByTestId("loud-current").filter({ hasText: "last answer: HTTP 200" }).waitFor();
+    await loud.screenshot({ path: `${shots}/loud-channel-light.png` });
+    // A topic ntfy would refuse is refused with the reason, before anything is stored.
+    await page.getByTestId("loud-second").fill("lee/e2e");
+    await page.getByTestId("loud-save").click();
+    await page.getByTestId("loud-note").filter({ hasText: "Not saved: The loud channel: an ntfy topic is 1 to 64" }).waitFor();
     await page.getByRole("button", { name: "Turn off" }).click();
     await page.getByTestId("push-state").filter({ hasText: "Background alarms: off" }).waitFor();
     await context.close();

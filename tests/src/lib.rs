@@ -7,6 +7,9 @@
 
 /// The fake LibreLinkUp server: accounts, tokens, failures, recorded calls, and its HTTP control API.
 pub mod fake;
+/// Fakes of the loud channels' services (ntfy, Pushover, a webhook): record what the worker POSTs, answer as each
+/// service does.
+pub mod loud_services;
 /// A fake Web Push service: records what the worker POSTs, answers what a test asks.
 pub mod push_service;
 /// A relay of the shape a self-hoster runs outside Cloudflare, in front of the fake.

@@ -15,6 +15,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::fake::FakeLlu;
+use crate::loud_services::FakeLoud;
 use crate::push_service::FakePush;
 
 /// The session key every test stack runs with (tests seal tokens with it and with others).
@@ -47,6 +48,8 @@ pub struct Stack {
     pub fake: FakeLlu,
     /// The fake Web Push service (the worker may send to it: it is in `PUSH_ORIGINS`).
     pub push: FakePush,
+    /// The fake ntfy, Pushover and webhook (in `LOUD_ORIGINS`; `PUSHOVER_URL` is its Pushover).
+    pub loud: FakeLoud,
     /// The worker's base URL (`http://127.0.0.1:PORT`, no trailing slash).
     pub worker: String,
     /// The worker's log file.
@@ -113,6 +116,7 @@ impl Stack {
     fn launch_with(runner: Runner, vars: &[(&str, &str)], assets: Option<&Path>) -> io::Result<Stack> {
         let fake = FakeLlu::spawn(0)?;
         let push = FakePush::spawn()?;
+        let loud = FakeLoud::spawn()?;
         let root = root();
         if !root.join("proxy/build/index.js").exists() {
             return Err(io::Error::other("the worker is not built: run `cargo xtask build-worker` first"));
@@ -130,6 +134,7 @@ impl Stack {
         let config = config.to_string_lossy().into_owned();
         let upstream = fake.base_url();
         let push_origin = push.base_url();
+        let (loud_origin, pushover) = (loud.base_url(), loud.pushover());
         let defaults = [
             ("LLU_UPSTREAM", upstream.as_str()),
             ("SESSION_KEY", TEST_SESSION_KEY),
@@ -137,6 +142,8 @@ impl Stack {
             ("VAPID_PRIVATE_KEY", TEST_VAPID_PRIVATE),
             ("VAPID_SUBJECT", TEST_VAPID_SUBJECT),
             ("PUSH_ORIGINS", push_origin.as_str()),
+            ("LOUD_ORIGINS", loud_origin.as_str()),
+            ("PUSHOVER_URL", pushover.as_str()),
             // Every test signs in from 127.0.0.1: the per-client limit is tested on a stack of its own.
             ("LOGINS_PER_CLIENT", "100000"),
             ("SUBSCRIBES_PER_CLIENT", "100000"),
@@ -180,7 +187,7 @@ impl Stack {
         };
         let spec = Spec { program, args, dir, port };
         let child = spec.spawn()?;
-        Ok(Stack { fake, push, worker: format!("http://127.0.0.1:{port}"), log, runner: Mutex::new(child), spec })
+        Ok(Stack { fake, push, loud, worker: format!("http://127.0.0.1:{port}"), log, runner: Mutex::new(child), spec })
     }
 
     /// Stops the worker and starts it again on the same port with the same stored state (Durable Objects

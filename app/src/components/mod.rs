@@ -10,6 +10,8 @@ pub mod bedside;
 pub mod glance;
 /// The SVG graph with target band, forecast cone and read-out.
 pub mod graph;
+/// This phone's loud channel (ntfy, Pushover, a webhook): the night shift's last rung.
+pub mod loud;
 /// The night profile's hours, nights and volume.
 pub mod night;
 /// The family's notes on the patient: the last day's, and a form to add one.

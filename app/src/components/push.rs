@@ -11,6 +11,7 @@ use shared::alarm::AlarmConfig;
 use shared::code::Code;
 
 use crate::api::{self, PushSub};
+use crate::components::loud::LoudChannel;
 use crate::components::phones::Phones;
 use crate::components::rota::NightShift;
 use crate::model::PatientRef;
@@ -197,6 +198,12 @@ pub fn PushAlarms(
                         Some(None) => "No alarm has reached this phone yet: send a test alarm to check.".into(),
                     }}
                 </p>
+            </Show>
+            <Show when=move || matches!(status.get(), Status::On(_))>
+                <LoudChannel sub=Signal::derive(move || match status.get() {
+                    Status::On(sub) => Some(sub),
+                    _ => None,
+                }) />
             </Show>
             <Show when=is_owner>
                 <Phones

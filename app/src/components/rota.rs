@@ -400,6 +400,8 @@ fn log_line(step: &Step, offset: i32) -> String {
         What::OnIt => format!("{at} {what}: {names} is on it"),
         What::Over => format!("{at} {what}: over"),
         What::Lost => format!("{at} {names}: this phone stopped getting alarms"),
+        What::Loud => format!("{at} {what}: sent loud to {names}"),
+        What::LoudFailed => format!("{at} {what}: {names}'s loud channel did not take it"),
         What::TookOver | What::Missed => {
             let until = step.until.map(|u| model::clock(UtcTime::from_unix_secs(u), offset)).unwrap_or_default();
             if step.what == What::Missed {

@@ -91,6 +91,7 @@ struct Presented {
     kind: Option<AlarmKind>,
     action: Option<String>,
     minutes: Option<i64>,
+    loud: Option<shared::loud::Loud>,
 }
 
 impl Presented {
@@ -207,6 +208,23 @@ pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiRes
         }
         Presenting::Receipt => WatchRequest::Receipt { id: p.id, key: p.key },
         Presenting::Status => WatchRequest::Status { id: p.id, key: p.key },
+        Presenting::Loud => {
+            // Said, not implied: a body without "loud" is a mistake, not a wish to remove the channel.
+            if body_has(&body, "loud") != Some(true) {
+                return Err(ApiError::bad_request("Send {\"id\", \"key\", \"loud\"} (\"loud\": null removes it)."));
+            }
+            let targets = p.loud.as_ref().map(|l| l.url(&ctx.config.push.pushover_url));
+            if let Some(url) = targets.filter(|u| *u != ctx.config.push.pushover_url)
+                && !crate::endpoint::loud_target(&url, &ctx.config.push.loud_origins)
+            {
+                return Err(ApiError::bad_request(
+                    "The loud channel's address must be https:// to a name (not an IP address), written as a \
+                     browser shows it: lower case, without a user name or #.",
+                ));
+            }
+            WatchRequest::SetLoud { id: p.id, key: p.key, loud: p.loud }
+        }
+        Presenting::LoudTest => WatchRequest::TestLoud { id: p.id, key: p.key },
         Presenting::Act => {
             let kind = p.kind.ok_or_else(|| ApiError::bad_request("Say which alarm (\"kind\")."))?;
             let snooze_min = match p.action.as_deref() {
@@ -225,6 +243,11 @@ pub async fn presented(ctx: &Ctx, req: &mut Request, what: Presenting) -> ApiRes
     }
 }
 
+/// Whether the JSON object in `body` has the field `name` (`None`: not a JSON object).
+fn body_has(body: &[u8], name: &str) -> Option<bool> {
+    crate::body::body_json(body).as_ref()?.as_object().map(|o| o.contains_key(name))
+}
+
 /// Which `{id, key}` call.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Presenting {
@@ -238,6 +261,10 @@ pub enum Presenting {
     Receipt,
     /// `POST /api/push/status`: how alarms reach this phone (when the last one did).
     Status,
+    /// `POST /api/push/loud`: `{id, key, loud}` sets this phone's loud channel (`null`: none).
+    Loud,
+    /// `POST /api/push/loud/test`: a test on this phone's loud channel now.
+    LoudTest,
 }
 
 /// `GET /api/push/phones`: every phone that gets this account's alarms (the owner's and its links'), for its

@@ -82,6 +82,9 @@ impl WatchBook {
             received: None,
             awaiting: None,
             missing_told: false,
+            loud: None,
+            loud_at: None,
+            loud_status: None,
         };
         self.subs.insert(id.clone(), sub);
         self.subs.get(&id).ok_or_else(ApiError::internal)
@@ -268,5 +271,10 @@ pub(super) fn phone_info(s: &Subscription) -> PhoneInfo {
         delivered: s.delivered,
         received: s.received,
         missing_since: s.received.filter(|_| s.missing_told),
+        loud: s.loud.as_ref().map(|loud| shared::loud::LoudStatus {
+            channel: loud.describe(),
+            last_at: s.loud_at,
+            last_status: s.loud_status,
+        }),
     }
 }

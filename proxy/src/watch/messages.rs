@@ -73,6 +73,26 @@ pub(super) fn on_it_message(sub: &Subscription, alert: &Alert, on_it: &shared::r
     due_now(topic_of(alert.kind), payload, Urgency::Normal, 15 * MINUTE)
 }
 
+/// What a phone is told when its loud channel refused an alarm (HTTP `status`) or never answered (0).
+pub(super) fn loud_failed_message(sub: &Subscription, status: u16, now: i64) -> Message {
+    let channel = sub.loud.as_ref().map(shared::loud::Loud::describe).unwrap_or_default();
+    let why = if status == 0 { "did not answer".to_owned() } else { format!("refused it (HTTP {status})") };
+    let payload = Payload {
+        v: 1,
+        sub: sub.id.clone(),
+        key: sub.key.clone(),
+        kind: "LoudFailed".into(),
+        title: "Your loud channel did not take an alarm".into(),
+        body: format!("{channel} {why}. Check it in Tidewatch's Settings and send a loud test."),
+        tag: "tw-loud-failed".into(),
+        urgent: false,
+        silent: false,
+        snooze_min: 0,
+        at: now,
+    };
+    due_now("LoudFailed".into(), payload, Urgency::High, 12 * HOUR)
+}
+
 /// What the other phones of a patient are told when one of them has not confirmed an alarm for
 /// `receipts::RECEIPT_GRACE_SECS`: "Sam's phone has not received alarms since 21:40".
 pub(super) fn missing_message(sub: &Subscription, group: &Group, name: &str, since: i64, now: i64) -> Message {

@@ -23,6 +23,8 @@
 //!   own key comes with it, so whoever learns an endpoint can neither take its `{id, key}` nor break its alarms.
 
 mod book;
+mod loud;
+pub use self::loud::{LOUD_TRIES, LoudMessage};
 /// How the rest of the worker asks the `Watcher` objects.
 pub mod client;
 mod messages;
@@ -242,6 +244,15 @@ pub struct Subscription {
     /// The others were told it has not received alarms since [`Subscription::received`].
     #[serde(default, skip_serializing_if = "is_false")]
     pub missing_told: bool,
+    /// Its loud channel (ntfy, Pushover, a webhook): the night shift's last rung.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loud: Option<shared::loud::Loud>,
+    /// When its loud channel was last sent to, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loud_at: Option<i64>,
+    /// What it answered then (HTTP status; 0: no answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loud_status: Option<u16>,
 }
 
 /// What a group's last read said, for the watchdog.
@@ -436,6 +447,9 @@ pub struct WatchBook {
     /// every phone was told by a push, and the owner's list of phones says it too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interruptions: Vec<Interruption>,
+    /// Waiting messages for phones' loud channels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub loud_outbox: Vec<LoudMessage>,
 }
 
 /// Whose phones a caller may list and remove: an account's (its owners' phones and its links' phones), or, for

@@ -147,6 +147,22 @@ pub enum WatchRequest {
         /// The patient group.
         group: String,
     },
+    /// A phone sets (or removes) its loud channel.
+    SetLoud {
+        /// The subscription.
+        id: String,
+        /// Its key.
+        key: String,
+        /// The channel, or `None` for none.
+        loud: Option<shared::loud::Loud>,
+    },
+    /// A phone tests its loud channel now.
+    TestLoud {
+        /// The subscription.
+        id: String,
+        /// Its key.
+        key: String,
+    },
 }
 
 /// Never a phone's key or a session.
@@ -204,6 +220,9 @@ impl core::fmt::Debug for WatchRequest {
                 f.debug_struct("RemoveNote").field("group", group).field("id", id).finish()
             }
             WatchRequest::Notes { group } => f.debug_struct("Notes").field("group", group).finish(),
+            // A channel holds tokens and keys: never in a log line.
+            WatchRequest::SetLoud { id, .. } => f.debug_struct("SetLoud").field("id", id).finish_non_exhaustive(),
+            WatchRequest::TestLoud { id, .. } => f.debug_struct("TestLoud").field("id", id).finish_non_exhaustive(),
         }
     }
 }

@@ -43,6 +43,8 @@ impl WatchBook {
         let mut escalations = group.escalations.clone();
         let mut log = group.log.clone();
         let mut queue: Vec<(String, Alert, Option<String>)> = Vec::new();
+        // Alarms that reached everyone this minute, and who had not answered: their loud channels get them too.
+        let mut everyone: Vec<(Alert, String)> = Vec::new();
 
         for (_, alert) in &held {
             let open = escalations.iter_mut().find(|e| e.alert.kind == alert.kind);
@@ -95,7 +97,10 @@ impl WatchBook {
                     let names = reached.iter().filter(|p| !before.contains(p)).map(|p| self.who(group, p)).collect();
                     Step::new(now, Some(open.alert.kind), What::Reached, names)
                 }
-                None => Step::new(now, Some(open.alert.kind), What::Everyone, Vec::new()),
+                None => {
+                    everyone.push((open.alert, unanswered.clone()));
+                    Step::new(now, Some(open.alert.kind), What::Everyone, Vec::new())
+                }
             };
             rota::record(&mut log, step);
             let woken = phones.iter().filter(|p| !before.contains(p) && after.as_ref().is_none_or(|a| a.contains(p)));
@@ -128,6 +133,10 @@ impl WatchBook {
         }
         for message in messages {
             self.queue(message);
+        }
+        for (alert, unanswered) in everyone {
+            let names = self.queue_loud(group_key, &alert, &unanswered, now);
+            self.log_loud(group_key, alert.kind, names, now);
         }
     }
 

@@ -94,6 +94,7 @@ impl WatchBook {
             last_tick: self.last_tick,
             removed: self.removed.clone(),
             interruptions: self.interruptions.clone(),
+            loud_outbox: self.loud_outbox.clone(),
         }
     }
 
@@ -147,6 +148,7 @@ impl WatchBook {
                     book.last_tick = meta.last_tick;
                     book.removed = meta.removed;
                     book.interruptions = meta.interruptions;
+                    book.loud_outbox = meta.loud_outbox;
                 })
             } else if let Some(id) = key.strip_prefix("sub:") {
                 wire::from_json(&text).map(|sub| {

@@ -295,6 +295,10 @@ pub enum What {
     Lost,
     /// [`Step::names`]' one phone has not confirmed the alarms sent to it since [`Step::until`].
     Missed,
+    /// The alarm went to [`Step::names`]' loud channels (ntfy, Pushover, a webhook): the last rung.
+    Loud,
+    /// [`Step::names`]' one loud channel refused the alarm or did not answer.
+    LoudFailed,
 }
 
 /// One line of the night log. (A plain struct, not an enum with data: serde's tagged enums cost the worker

@@ -27,6 +27,7 @@ fn the_app_end_to_end_in_chromium() {
         .arg(stack.fake.base_url())
         .arg(&assets)
         .arg(stack.push.base_url())
+        .arg(stack.loud.base_url())
         .current_dir(&root)
         .output()
         .expect("node runs");

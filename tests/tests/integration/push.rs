@@ -23,6 +23,7 @@ use tidewatch_tests::Account;
 use tidewatch_tests::stack::{Stack, TEST_VAPID_PUBLIC, TEST_VAPID_SUBJECT};
 use tokio::sync::Mutex;
 
+mod loud;
 mod notes;
 mod polling;
 mod receipts;

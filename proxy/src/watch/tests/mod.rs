@@ -6,6 +6,7 @@ use super::requests::{WatchAnswer, WatchRequest};
 use super::*;
 use shared::units::MgDl;
 
+mod loud;
 mod notes;
 mod phones;
 mod receipts;
@@ -407,6 +408,7 @@ fn watch_messages_are_the_json_earlier_builds_wrote() {
         delivered: None,
         received: None,
         missing_since: None,
+        loud: None,
     };
     let answers = [
         WatchAnswer::Subscribed { id: "i".into(), key: "k".into(), shared_ack: true },

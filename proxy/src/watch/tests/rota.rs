@@ -4,10 +4,10 @@ use shared::rota::{Person, Rota, What};
 
 use super::*;
 
-const G: &str = "acct:family:patient";
+pub(super) const G: &str = "acct:family:patient";
 
 /// Alex's and Sam's phones in the rota (in that order), and Grandma's link phone outside it.
-fn family() -> WatchBook {
+pub(super) fn family() -> WatchBook {
     let mut book = WatchBook::default();
     book.subscribe(new_sub("https://push.example/alex", G), "alex".into(), "ka".into(), T).unwrap();
     book.subscribe(new_sub("https://push.example/sam", G), "sam".into(), "ks".into(), T).unwrap();
@@ -25,7 +25,7 @@ fn family() -> WatchBook {
 }
 
 /// Each minute from `from` to `to` (inclusive) at `level`: who got what, in order.
-fn minutes(book: &mut WatchBook, level: u16, from: i64, to: i64) -> Vec<(i64, String, String)> {
+pub(super) fn minutes(book: &mut WatchBook, level: u16, from: i64, to: i64) -> Vec<(i64, String, String)> {
     let mut got = Vec::new();
     for minute in from..=to {
         let now = T + minute * MINUTE;
@@ -37,7 +37,7 @@ fn minutes(book: &mut WatchBook, level: u16, from: i64, to: i64) -> Vec<(i64, St
 }
 
 /// The log as (what, who) pairs.
-fn log(book: &WatchBook) -> Vec<(What, Vec<String>)> {
+pub(super) fn log(book: &WatchBook) -> Vec<(What, Vec<String>)> {
     book.groups.get(G).unwrap().log.iter().map(|s| (s.what, s.names.clone())).collect()
 }
 

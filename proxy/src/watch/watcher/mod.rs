@@ -1,6 +1,7 @@
 //! The `Watcher` Durable Object: one account's watch book, its minute, its own alarm, and (in `send.rs`) the
 //! pushes it sends.
 
+mod loud;
 mod send;
 
 use shared::code::Code;
@@ -270,6 +271,13 @@ impl Watcher {
                 self.commit().await?;
                 WatchAnswer::Sent(status)
             }
+            WatchRequest::SetLoud { id, key, loud } => {
+                self.limit(&format!("act:{id}"), real_now, ACTS_PER_PHONE, 60)?;
+                self.with_mut(|book| book.set_loud(&id, &key, loud, &config.push.loud_origins))??;
+                self.commit().await?;
+                WatchAnswer::Done(1)
+            }
+            WatchRequest::TestLoud { id, key } => self.test_loud(&config.push, &id, &key, now, real_now).await?,
             WatchRequest::Tick { now } => {
                 // The round came: the object stops ticking by itself, and moves its watchdog on.
                 self.self_driven.set(false);
@@ -355,6 +363,10 @@ impl Watcher {
             self.forget_unsaved();
         }
         saved?;
+        // The last rung's loud channels, after the pushes (a channel that hangs must not hold an urgent low back).
+        if let Err(error) = self.send_loud(&config, now, real_now).await {
+            worker::console_error!("watcher: loud channels wait for the next minute ({})", error.code);
+        }
         Ok(WatchAnswer::Ticked { ran: true, groups, subs, sent: sent? })
     }
 
