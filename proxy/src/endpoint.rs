@@ -62,7 +62,7 @@ pub fn loud_target(url: &str, extra_origins: &[String]) -> bool {
         return true;
     }
     let host = parsed.host.as_str();
-    let local = host == "localhost" || host.ends_with(".localhost") || !host.contains('.');
+    let local = host.ends_with('.') || host == "localhost" || host.ends_with(".localhost") || !host.contains('.');
     parsed.https && !is_address(host) && !local
 }
 
@@ -167,6 +167,8 @@ mod tests {
             "https://[::1]/",
             "https://localhost/",
             "https://ntfy.localhost/",
+            "https://localhost./",
+            "https://hooks.example./",
             "https://router/",
             "https://u:p@hooks.example/",
             "https://hooks.example/#x",

@@ -75,11 +75,15 @@ pub fn PushAlarms(
     let changes = StoredValue::new(0u32);
     Effect::new(move |previous: Option<(AlarmConfig, shared::units::GlucoseUnit)>| {
         let now = (config.get(), state.prefs.with(|p| p.unit));
-        if previous.is_some_and(|p| p != now) && matches!(status.get_untracked(), Status::On(_)) {
+        if previous.as_ref().is_some_and(|p| *p != now) && matches!(status.get_untracked(), Status::On(_)) {
             changes.update_value(|n| *n = n.wrapping_add(1));
             let this = changes.get_value();
+            // "Quiet" and "End quiet now" are one tap, often the last before the phone is put away: at once.
+            let quiet_changed = previous.is_some_and(|p| p.0.quiet_until != now.0.quiet_until);
             spawn_local(async move {
-                platform::after(SETTLE_MS).await;
+                if !quiet_changed {
+                    platform::after(SETTLE_MS).await;
+                }
                 if changes.get_value() == this {
                     subscribe(None);
                 }

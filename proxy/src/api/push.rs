@@ -160,7 +160,7 @@ pub async fn subscribe(ctx: &Ctx, req: &mut Request) -> ApiResult<Reply> {
             group,
             patient_id,
             access,
-            config: body.config.unwrap_or_default(),
+            config: body.config.unwrap_or_default().with_quiet_checked(shared::time::UtcTime::from_unix_secs(ctx.now)),
             unit: body.unit.unwrap_or(GlucoseUnit::MgDl),
         },
         shared_ack,

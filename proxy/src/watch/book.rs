@@ -201,6 +201,7 @@ impl WatchBook {
     pub fn remove(&mut self, id: &str) {
         if let Some(sub) = self.subs.remove(id) {
             self.outbox.retain(|m| m.sub != id);
+            self.loud_outbox.retain(|m| m.sub != id);
             if !self.subs.values().any(|s| s.setup.group == sub.setup.group) {
                 self.groups.remove(&sub.setup.group);
             }

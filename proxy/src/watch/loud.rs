@@ -85,6 +85,10 @@ impl WatchBook {
     /// The loud messages to send at `now`, each with its channel; each is in flight until
     /// [`WatchBook::loud_answered`] (tried again a minute later if that never comes).
     pub fn loud_due(&mut self, now: i64) -> Vec<(LoudMessage, Loud)> {
+        // A message whose phone or channel is gone, or that is too old to matter, goes: the outbox stays bounded.
+        let subs = &self.subs;
+        self.loud_outbox
+            .retain(|m| now - m.created < LOUD_TTL_SECS && subs.get(&m.sub).is_some_and(|s| s.loud.is_some()));
         let mut due = Vec::new();
         for message in self.loud_outbox.iter_mut().filter(|m| m.next_try <= now) {
             if let Some(loud) = self.subs.get(&message.sub).and_then(|s| s.loud.clone()) {
@@ -136,6 +140,14 @@ impl WatchBook {
             rota::record(&mut group.log, Step::new(now, None, What::LoudFailed, vec![name]));
         }
         self.queue(message);
+    }
+
+    /// The alarm `kind` of `group_key` was answered or is over: its loud messages still waiting go.
+    pub(super) fn drop_loud(&mut self, group_key: &str, kind: AlarmKind) {
+        let name = kind.name();
+        let subs = &self.subs;
+        self.loud_outbox
+            .retain(|m| !(m.alarm.kind == name && subs.get(&m.sub).is_some_and(|s| s.setup.group == group_key)));
     }
 
     /// Logs that an alarm went to the loud channels of `names`.

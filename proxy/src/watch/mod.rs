@@ -24,7 +24,7 @@
 
 mod book;
 mod loud;
-pub use self::loud::{LOUD_TRIES, LoudMessage};
+pub use self::loud::{LOUD_TRIES, LOUD_TTL_SECS, LoudMessage};
 /// How the rest of the worker asks the `Watcher` objects.
 pub mod client;
 mod messages;

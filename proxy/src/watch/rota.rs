@@ -42,7 +42,8 @@ impl WatchBook {
         let has_phone = |phone: &str| phones.iter().any(|p| p == phone);
         let mut escalations = group.escalations.clone();
         let mut log = group.log.clone();
-        let mut queue: Vec<(String, Alert, Option<String>)> = Vec::new();
+        // (phone, alert, who did not answer, woken by the ladder for someone else's alert)
+        let mut queue: Vec<(String, Alert, Option<String>, bool)> = Vec::new();
         // Alarms that reached everyone this minute, and who had not answered: their loud channels get them too.
         let mut everyone: Vec<(Alert, String)> = Vec::new();
 
@@ -61,7 +62,7 @@ impl WatchBook {
             let Some(first) = answered_by.or_else(|| on_duty_with_phone(&rota, now, &has_phone)) else { continue };
             escalations.retain(|e| e.alert.kind != alert.kind);
             escalations.push(Escalation { alert: *alert, first: first.clone(), started: now, rung: 0, on_it: None });
-            queue.push((first.clone(), *alert, None));
+            queue.push((first.clone(), *alert, None, true));
             let names = vec![self.who(group, &first)];
             rota::record(&mut log, Step::new(now, Some(alert.kind), What::Reached, names));
         }
@@ -70,17 +71,20 @@ impl WatchBook {
         // not answer).
         for (phone, alert) in held {
             let Some(open) = escalations.iter().find(|e| e.alert.kind == alert.kind) else {
-                queue.push((phone, alert, None));
+                queue.push((phone, alert, None, false));
                 continue;
             };
             if open.on_it.is_none() && rota.reached(&open.first, open.rung).is_none_or(|r| r.contains(&phone)) {
-                queue.push((phone, alert, None));
+                queue.push((phone, alert, None, false));
             }
         }
 
         // Up a rung where the wait is over, and at once past a rung that wakes no phone it had not (its person's
         // phone was removed, or its push service ended it): the phones reached now are woken now.
-        for open in escalations.iter_mut().filter(|e| e.on_it.is_none()) {
+        // An alarm over this minute (no phone has it open) wakes nobody more, and no loud channel.
+        let active =
+            |kind: AlarmKind| self.subs.values().any(|s| s.setup.group == group_key && s.state.is_active(kind));
+        for open in escalations.iter_mut().filter(|e| e.on_it.is_none() && active(e.alert.kind)) {
             let mut rung = rota.rung_at(open.started, now).max(open.rung);
             while !adds_a_phone(&rota, &open.first, rung, &has_phone) {
                 rung += 1;
@@ -105,23 +109,29 @@ impl WatchBook {
             rota::record(&mut log, step);
             let woken = phones.iter().filter(|p| !before.contains(p) && after.as_ref().is_none_or(|a| a.contains(p)));
             for phone in woken {
-                queue.push((phone.clone(), open.alert, Some(unanswered.clone())));
+                queue.push((phone.clone(), open.alert, Some(unanswered.clone()), true));
             }
         }
 
         // Over once no phone has the alarm open.
-        let active =
-            |kind: AlarmKind| self.subs.values().any(|s| s.setup.group == group_key && s.state.is_active(kind));
         let (open, over): (Vec<Escalation>, Vec<Escalation>) =
             escalations.into_iter().partition(|e| active(e.alert.kind));
-        for ended in over {
+        for ended in &over {
             rota::record(&mut log, Step::new(now, Some(ended.alert.kind), What::Over, Vec::new()));
         }
 
         let mut messages = Vec::new();
-        for (phone, alert, unanswered) in queue {
+        for (phone, alert, unanswered, woken) in queue {
             let Some(sub) = self.subs.get(&phone) else { continue };
-            let mut message = alarm_message(sub, group, &Alert { at: UtcTime::from_unix_secs(now), ..alert }, now);
+            // Another phone's alert carries that phone's volume: the phone it wakes rings at its own, and at least
+            // normally (a silent night must not make the ladder's call silent).
+            let volume = if !woken || alert.level == Level::Urgent {
+                alert.volume
+            } else {
+                sub.setup.config.profile_at(UtcTime::from_unix_secs(now)).0.volume.max(alarm::Volume::Normal)
+            };
+            let alert = Alert { at: UtcTime::from_unix_secs(now), volume, ..alert };
+            let mut message = alarm_message(sub, group, &alert, now);
             if let Some(names) = unanswered.filter(|n| !n.is_empty()) {
                 message.payload.body = format!("No answer from {names} · {}", message.payload.body);
             }
@@ -133,6 +143,9 @@ impl WatchBook {
         }
         for message in messages {
             self.queue(message);
+        }
+        for ended in over {
+            self.drop_loud(group_key, ended.alert.kind);
         }
         for (alert, unanswered) in everyone {
             let names = self.queue_loud(group_key, &alert, &unanswered, now);
@@ -168,6 +181,7 @@ impl WatchBook {
         }
         let topic = topic_of(kind);
         self.outbox.retain(|m| !(m.topic == topic && phones.contains(&m.sub)));
+        self.drop_loud(&group_key, kind);
         if already {
             return Some(phones);
         }

@@ -54,6 +54,9 @@ impl Default for Profile {
     }
 }
 
+/// Minutes after midnight of noon: a night window starting before it belongs to the evening before.
+const NOON: u16 = 12 * 60;
+
 /// Every day of the week, as [`NightProfile::days`] writes them (Monday bit 0 … Sunday bit 6).
 pub const EVERY_DAY: u8 = 0x7f;
 /// The school nights: the windows that start Sunday to Thursday.
@@ -119,15 +122,17 @@ impl NightProfile {
     }
 
     /// Whether `minute` of the local day numbered `day` (days since 1970-01-01) is inside the window on a night it
-    /// is kept: a window past midnight belongs to the evening it started on.
+    /// is kept. A night belongs to its evening: a window past midnight to the evening it started on, and a window
+    /// that starts after midnight (01:00–06:00, before noon) to the evening before it.
     pub fn covers(&self, day: i64, minute: u16) -> bool {
         let kept = |day: i64| self.days & (1 << crate::time::weekday(day)) != 0;
+        let wraps = self.starts_min > self.ends_min;
         if !self.contains(minute) {
             false
-        } else if self.starts_min <= self.ends_min || minute >= self.starts_min {
-            kept(day)
-        } else {
+        } else if (wraps && minute < self.ends_min) || (!wraps && self.starts_min < NOON) {
             kept(day - 1)
+        } else {
+            kept(day)
         }
     }
 }
@@ -234,6 +239,14 @@ impl AlarmConfig {
     /// Whether `kind` is switched on (urgent low always is).
     pub fn is_enabled(&self, kind: AlarmKind) -> bool {
         !kind.can_disable() || !self.disabled.contains(&kind)
+    }
+
+    /// These settings as a server takes them at `now` (its own clock): a quiet window that has ended or ends more
+    /// than [`QUIET_MAX`] ahead is dropped, so a phone's wrong clock or a forged setting cannot store a quiet window
+    /// that would begin to count later, at a time nobody chose.
+    pub fn with_quiet_checked(mut self, now: UtcTime) -> Self {
+        self.quiet_until = self.quiet_until.filter(|&until| now < until && until.secs_since(now) <= QUIET_MAX);
+        self
     }
 
     /// Whether a quiet window is on at `now`.

@@ -52,8 +52,17 @@ impl<'a> Engine<'a> {
                 AlarmKind::High => urgent_high_on,
                 _ => false,
             };
+            // An urgent alarm's quiet-window break counts from when the glucose first crossed the milder line: its
+            // own episode restarts each time the value wobbles past its hysteresis (52, 61, 53 …), the milder one's
+            // does not, so a wobbling urgent low still breaks through after ten minutes.
+            let milder = match kind {
+                AlarmKind::UrgentLow => Some(AlarmKind::Low),
+                AlarmKind::UrgentHigh => Some(AlarmKind::High),
+                _ => None,
+            };
+            let milder_since = milder.and_then(|m| state.kinds.get(&m)).filter(|k| k.active).and_then(|k| k.since);
             let entry = state.kinds.entry(kind).or_default();
-            self.drive(kind, entry, cond, self.repeat(kind), silenced, &mut events);
+            self.drive(kind, entry, cond, self.repeat(kind), (silenced, milder_since), &mut events);
         }
         // Drop expired snoozes and untouched entries so the stored state stays small.
         for k in state.kinds.values_mut() {
@@ -96,7 +105,7 @@ impl<'a> Engine<'a> {
         k: &mut KindState,
         cond: Cond,
         repeat: Repeat,
-        silenced: bool,
+        (silenced, milder_since): (bool, Option<UtcTime>),
         out: &mut Vec<AlarmEvent>,
     ) {
         let now = self.now;
@@ -141,7 +150,11 @@ impl<'a> Engine<'a> {
             return;
         }
         // A quiet window holds the alarm back (nothing is used up, so it fires the moment the window lets it).
-        let held = level < Level::Urgent || k.since.is_none_or(|opened| now.secs_since(opened) < QUIET_BREAK);
+        let opened = match (k.since, milder_since) {
+            (Some(own), Some(milder)) => Some(own.min(milder)),
+            (own, milder) => own.or(milder),
+        };
+        let held = level < Level::Urgent || opened.is_none_or(|opened| now.secs_since(opened) < QUIET_BREAK);
         if self.config.quiet_at(now) && held {
             return;
         }

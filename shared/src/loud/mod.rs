@@ -227,8 +227,11 @@ impl Loud {
     /// What the person's own phone shows of it: the service and where, never a token or key.
     pub fn describe(&self) -> String {
         match self {
+            // On a public server the topic is the secret: only its first letters.
             Loud::Ntfy { server, topic, .. } => {
-                format!("ntfy: {}/{topic}", without_scheme(server).trim_end_matches('/'))
+                let shown: String = topic.chars().take(3).collect();
+                let more = if topic.chars().count() > 3 { "…" } else { "" };
+                format!("ntfy: {}/{shown}{more}", without_scheme(server).trim_end_matches('/'))
             }
             Loud::Pushover { user, .. } => format!("Pushover: user …{}", user.get(26..).unwrap_or_default()),
             Loud::Webhook { url, .. } => {

@@ -87,6 +87,8 @@ fn a_channel_is_described_without_its_secrets() {
     assert_eq!(hook.describe(), "Webhook: hooks.example");
     let ntfy = Loud::Ntfy { server: "https://ntfy.sh".into(), topic: "lee".into(), token: Some("tk_x".into()) };
     assert_eq!(ntfy.describe(), "ntfy: ntfy.sh/lee");
+    let secret_topic = Loud::Ntfy { server: "https://ntfy.sh".into(), topic: "lee-7f3a9c".into(), token: None };
+    assert_eq!(secret_topic.describe(), "ntfy: ntfy.sh/lee…", "on a public server the topic is the secret");
 }
 
 #[test]

@@ -105,3 +105,53 @@ fn a_loud_channel_is_the_phones_own_checked_and_stored() {
     minutes(&mut book, 45, 0, 10);
     assert!(book.loud_due(T + 10 * MINUTE).is_empty());
 }
+
+#[test]
+fn loud_messages_go_when_their_alarm_is_answered_or_their_phone_or_channel_is_gone() {
+    // "I'm on it": what waits for the channels goes (a Pushover emergency would repeat it for an hour).
+    let mut book = unanswered();
+    assert_eq!(book.loud_outbox.len(), 2);
+    book.on_it("sam", AlarmKind::UrgentLow, T + 10 * MINUTE).unwrap();
+    assert!(book.loud_outbox.is_empty(), "answered: nothing loud left");
+
+    // A phone removed, a channel removed: their messages go, so the outbox stays bounded.
+    let mut book = unanswered();
+    book.remove("gran");
+    assert!(book.loud_outbox.iter().all(|m| m.sub != "gran"));
+    book.set_loud("alex", "ka", None, &[]).unwrap();
+    assert!(book.loud_due(T + 10 * MINUTE).is_empty());
+    assert!(book.loud_outbox.is_empty());
+
+    // Nobody answers and nothing is ever sent (the object stopped): too old to matter, it goes.
+    let mut book = unanswered();
+    let later = T + 10 * MINUTE + crate::watch::LOUD_TTL_SECS;
+    assert!(book.loud_due(later).is_empty());
+    assert!(book.loud_outbox.is_empty());
+}
+
+#[test]
+fn a_phone_the_ladder_wakes_rings_at_least_normally_whatever_silent_night_raised_the_alarm() {
+    // The escalation carries the alert of whichever phone raised it last; Sam's night is silent. The ladder's call
+    // to Sam must still ring: a silent push would leave the low unanswered.
+    let mut book = family();
+    for phone in ["alex", "sam"] {
+        if let Some(sub) = book.subs.get_mut(phone) {
+            sub.setup.config.day.volume = shared::alarm::Volume::Silent;
+        }
+    }
+    let mut rota = book.groups.get(G).unwrap().rota.clone().unwrap();
+    rota.kinds.push(AlarmKind::Low);
+    book.set_rota(&Holder::Account("family".into()), "patient", Some(rota)).unwrap();
+    let mut sam_low = None;
+    for minute in 0..=6 {
+        let now = T + minute * MINUTE;
+        for m in tick(&mut book, G, data(64, now), now) {
+            if m.sub == "sam" && m.payload.kind == "Low" {
+                sam_low.get_or_insert(m);
+            }
+        }
+    }
+    let sam_low = sam_low.expect("Sam is woken for the low nobody answered");
+    assert!(!sam_low.payload.silent, "woken by the ladder: at least a normal alarm");
+    assert_eq!(sam_low.urgency, Urgency::High);
+}

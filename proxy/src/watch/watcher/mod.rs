@@ -272,7 +272,9 @@ impl Watcher {
                 WatchAnswer::Sent(status)
             }
             WatchRequest::SetLoud { id, key, loud } => {
-                self.limit(&format!("act:{id}"), real_now, ACTS_PER_PHONE, 60)?;
+                // The key first: a stranger who knows only an id must not use up this phone's allowance.
+                self.with(|book| book.authorised(&id, &key).map(|_| ()))??;
+                self.limit(&format!("loud:{id}"), real_now, ACTS_PER_PHONE, 60)?;
                 self.with_mut(|book| book.set_loud(&id, &key, loud, &config.push.loud_origins))??;
                 self.commit().await?;
                 WatchAnswer::Done(1)
@@ -359,14 +361,15 @@ impl Watcher {
         // harm than an urgent low not sent at all.
         let saved = self.save().await;
         let sent = self.send_batch(&config, due, now, real_now).await;
+        // The last rung's loud channels, after the pushes (a channel that hangs must not hold an urgent low back),
+        // and, like them, whether or not the book could be stored.
+        if let Err(error) = self.send_loud(&config, now, real_now).await {
+            worker::console_error!("watcher: loud channels wait for the next minute ({})", error.code);
+        }
         if saved.is_err() {
             self.forget_unsaved();
         }
         saved?;
-        // The last rung's loud channels, after the pushes (a channel that hangs must not hold an urgent low back).
-        if let Err(error) = self.send_loud(&config, now, real_now).await {
-            worker::console_error!("watcher: loud channels wait for the next minute ({})", error.code);
-        }
         Ok(WatchAnswer::Ticked { ran: true, groups, subs, sent: sent? })
     }
 

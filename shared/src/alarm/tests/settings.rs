@@ -42,6 +42,33 @@ fn a_quiet_window_ends_by_itself_and_one_too_long_is_no_quiet() {
 }
 
 #[test]
+fn a_server_drops_a_quiet_window_that_would_only_begin_to_count_later() {
+    // Twenty hours ahead is ignored now, but would be twelve hours of quiet eight hours from now: it is not kept.
+    let far = quiet_until(20 * 60).with_quiet_checked(t(0));
+    assert_eq!(far.quiet_until, None);
+    assert!(!far.quiet_at(t(8 * 60 + 30)));
+    assert_eq!(quiet_until(-5).with_quiet_checked(t(0)).quiet_until, None, "already over");
+    assert_eq!(quiet_until(60).with_quiet_checked(t(0)).quiet_until, Some(t(60)));
+}
+
+#[test]
+fn a_wobbling_urgent_low_still_breaks_a_quiet_window_after_ten_minutes() {
+    // 52, 52, 61, 61, 53 …: urgent low's own episode restarts at every 61 (past 55 + 5), low's stays open.
+    let curve = |m: i64| {
+        Some(if m < 10 {
+            100
+        } else if (m / 2) % 2 == 0 {
+            52
+        } else {
+            61
+        })
+    };
+    let s = Scenario::new(quiet_until(120), 0..60, 1, curve).run(0..60, 1, no_action);
+    let first = s.fired_minutes(AlarmKind::UrgentLow).first().copied();
+    assert!(first.is_some_and(|m| (20..=23).contains(&m)), "heard at {first:?}, ten minutes after 10");
+}
+
+#[test]
 fn the_night_profile_is_kept_only_on_its_nights() {
     // t(0) is Monday 2024-03-04 00:00 UTC. School nights: the evenings from Sunday to Thursday.
     let mut config = night_config(200, Volume::Silent);
@@ -62,12 +89,18 @@ fn the_night_profile_is_kept_only_on_its_nights() {
     for (minute, kind, what) in cases {
         assert_eq!(config.profile_at(t(minute)).1, kind, "{what}");
     }
-    // A window that does not cross midnight belongs to its own day.
+    // A window that starts after midnight belongs to the evening before: 01:00–06:00 on Friday nights only is
+    // Saturday's early hours.
     if let Some(night) = config.night.as_mut() {
-        (night.starts_min, night.ends_min, night.days) = (60, 6 * 60, 1 << 5);
+        (night.starts_min, night.ends_min, night.days) = (60, 6 * 60, 1 << 4);
     }
-    assert_eq!(config.profile_at(t(5 * day + 2 * 60)).1, ProfileKind::Night, "Saturday 02:00");
-    assert_eq!(config.profile_at(t(6 * day + 2 * 60)).1, ProfileKind::Day, "Sunday 02:00");
+    assert_eq!(config.profile_at(t(5 * day + 2 * 60)).1, ProfileKind::Night, "Saturday 02:00, Friday night");
+    assert_eq!(config.profile_at(t(4 * day + 2 * 60)).1, ProfileKind::Day, "Friday 02:00, Thursday night");
+    // An afternoon window (a nap, 13:00–15:00) is its own day's.
+    if let Some(night) = config.night.as_mut() {
+        (night.starts_min, night.ends_min, night.days) = (13 * 60, 15 * 60, 1 << 4);
+    }
+    assert_eq!(config.profile_at(t(4 * day + 14 * 60)).1, ProfileKind::Night, "Friday 14:00");
 }
 
 #[test]
@@ -142,7 +175,13 @@ proptest! {
             for alert in s.events.get(before..).unwrap_or_default().iter().filter_map(|e| e.alert()) {
                 if m < quiet_end {
                     prop_assert_eq!(alert.level, Level::Urgent, "{:?} at {}", alert.kind, m);
-                    let since = active.iter().find(|a| a.kind == alert.kind).map(|a| a.since);
+                    // Counted from the earlier of its own episode and the milder alarm's (low for urgent low).
+                    let milder = match alert.kind {
+                        AlarmKind::UrgentLow => AlarmKind::Low,
+                        AlarmKind::UrgentHigh => AlarmKind::High,
+                        other => other,
+                    };
+                    let since = active.iter().filter(|a| a.kind == alert.kind || a.kind == milder).map(|a| a.since).min();
                     prop_assert!(since.is_some_and(|since| t(m).secs_since(since) >= QUIET_BREAK), "{:?} at {}", alert.kind, m);
                 }
             }

@@ -96,10 +96,17 @@ async fn a_loud_channel_is_refused_when_hostile_or_not_the_phones_own() {
     let (status, _) = present("/api/push/loud", &phone, json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "\"loud\" must be said, even as null");
     let ok = json!({"Webhook": {"url": stack().loud.hook("a")}});
-    let (status, _) = present("/api/push/loud", &phone, json!({"key": "0".repeat(32), "loud": ok})).await;
+    let (status, _) = present("/api/push/loud", &phone, json!({"key": "0".repeat(32), "loud": ok.clone()})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another phone's key");
     let (status, _) = present("/api/push/loud/test", &phone, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no channel to test");
+    // A stranger who knows only the phone's id cannot use up its allowance: its own call still goes through.
+    for _ in 0..12 {
+        let (status, _) = present("/api/push/loud", &phone, json!({"key": "1".repeat(32), "loud": null})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let (status, said) = present("/api/push/loud", &phone, json!({ "loud": ok })).await;
+    assert_eq!(status, StatusCode::OK, "{said}");
     let huge = json!({"Webhook": {"url": format!("https://hooks.example/{}", "a".repeat(100_000))}});
     let response = client()
         .post(stack().url("/api/push/loud"))
