@@ -200,6 +200,16 @@ impl Civil {
     }
 }
 
+/// The first instant after `now` at which a wall clock `offset_min` minutes from UTC shows `minute_of_day`
+/// (07:00 = 420): "until the morning" for quiet windows and taking over the night.
+pub fn next_wall_clock(now: UtcTime, offset_min: i32, minute_of_day: u16) -> UtcTime {
+    let offset = i64::from(offset_min) * MINUTE;
+    let local = now.unix_secs() + offset;
+    let today = local.div_euclid(DAY) * DAY + i64::from(minute_of_day) * MINUTE;
+    let next = if today > local { today } else { today + DAY };
+    UtcTime::from_unix_secs(next - offset)
+}
+
 /// Monday 0 … Sunday 6, of the day numbered `day` since 1970-01-01 (a Thursday).
 pub fn weekday(day: i64) -> u32 {
     (day + 3).rem_euclid(7) as u32
@@ -292,6 +302,18 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_wall_clock_time_is_strictly_after_now_on_that_clock() {
+        let midnight = 1_796_601_600; // 2026-12-07 00:00 UTC
+        let at = |secs: i64| UtcTime::from_unix_secs(midnight + secs);
+        assert_eq!(next_wall_clock(at(22 * HOUR), 0, 8 * 60), at(DAY + 8 * HOUR));
+        assert_eq!(next_wall_clock(at(2 * HOUR), 0, 8 * 60), at(8 * HOUR));
+        assert_eq!(next_wall_clock(at(8 * HOUR), 0, 8 * 60), at(DAY + 8 * HOUR), "not now itself");
+        // 23:30 UTC on a UTC+1 clock (00:30): 07:00 there is 06:00 UTC the next day.
+        assert_eq!(next_wall_clock(at(23 * HOUR + 30 * MINUTE), 60, 7 * 60), at(DAY + 6 * HOUR));
+        assert_eq!(next_wall_clock(at(HOUR), -300, 7 * 60), at(12 * HOUR), "UTC-5");
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -4,16 +4,13 @@
 
 use leptos::prelude::*;
 use shared::alarm::{AlarmConfig, QUIET_BREAK, QUIET_MAX};
-use shared::time::{DAY, HOUR, MINUTE, UtcTime};
+use shared::time::{HOUR, MINUTE, UtcTime, next_wall_clock};
 
 use crate::{AppState, platform};
 
 /// The next 07:00 on this phone's clock after `now`, but no further than [`QUIET_MAX`] away.
-fn next_morning(now: UtcTime, offset_min: i64) -> UtcTime {
-    let local = now.unix_secs() + offset_min * MINUTE;
-    let seven = local.div_euclid(DAY) * DAY + 7 * HOUR;
-    let next = if seven > local { seven } else { seven + DAY };
-    UtcTime::from_unix_secs((next - offset_min * MINUTE).min(now.unix_secs() + QUIET_MAX))
+fn next_morning(now: UtcTime, offset_min: i32) -> UtcTime {
+    next_wall_clock(now, offset_min, 7 * 60).min(now + QUIET_MAX)
 }
 
 /// The quiet window's status and its buttons.
@@ -23,7 +20,7 @@ pub fn QuietWindow(
     config: RwSignal<AlarmConfig>,
 ) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let offset = move || i64::from(platform::utc_offset_min());
+    let offset = platform::utc_offset_min;
     let until = move || {
         let now = state.now.get();
         config.with(|c| c.quiet_at(now).then_some(c.quiet_until).flatten())
@@ -32,7 +29,7 @@ pub fn QuietWindow(
     let status = move || match until() {
         Some(at) => format!(
             "Quiet until {}: other alarms wait, urgent ones ring after {} minutes.",
-            at.wall_clock(offset() as i32),
+            at.wall_clock(offset()),
             QUIET_BREAK / MINUTE
         ),
         None => "Alarms ring as set.".to_owned(),
@@ -66,6 +63,7 @@ pub fn QuietWindow(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::time::DAY;
 
     #[test]
     fn quiet_until_morning_is_the_next_seven_oclock_on_the_phones_clock() {

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use shared::alarm::AlarmKind;
 use shared::rota::{Person, Rota, RotaView, Shift, Step, What};
-use shared::time::{DAY, HOUR, MINUTE, UtcTime};
+use shared::time::{HOUR, UtcTime, next_wall_clock};
 
 use super::alarm_test::AlarmTestSetting;
 use crate::api::{self, ApiError, PhoneInfo, PushSub};
@@ -427,16 +427,14 @@ pub(super) fn minutes(text: &str) -> u16 {
 
 /// Whole hours from `now` until the next 08:00 on the phone's clock (at least 1).
 fn hours_until_morning(now: i64, offset_min: i32) -> i64 {
-    let local = now + i64::from(offset_min) * MINUTE;
-    let into_day = local.rem_euclid(DAY);
-    let morning = 8 * HOUR;
-    let left = if into_day < morning { morning - into_day } else { DAY - into_day + morning };
+    let left = next_wall_clock(UtcTime::from_unix_secs(now), offset_min, 8 * 60).unix_secs() - now;
     ((left + HOUR - 1) / HOUR).max(1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::time::MINUTE;
 
     #[test]
     fn taking_over_lasts_until_the_next_morning() {
