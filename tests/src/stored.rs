@@ -90,6 +90,11 @@ pub fn move_values(from: &Path, to: &Path, keys: &[String]) -> io::Result<()> {
 
 /// Deletes the values of `keys` from the object file `file` (the runtime must be stopped).
 pub fn delete_values(file: &Path, keys: &[String]) -> io::Result<()> {
+    // Nothing to delete: the file is not opened at all. An object that was only read may have no table yet (the
+    // runtime creates it at the first write), and deleting from it would fail for no reason.
+    if keys.is_empty() {
+        return Ok(());
+    }
     const SCRIPT: &str = "import sqlite3, sys\n\
         c = sqlite3.connect(sys.argv[1])\n\
         c.executemany('delete from _cf_KV where key = ?', [(k,) for k in sys.argv[2:]])\n\
